@@ -1,0 +1,1 @@
+"""Benchmarks (run with `make bench`); each one runs in its own process and prints JSON."""

@@ -1,0 +1,56 @@
+"""Normalisation rules shared by every source (so FMP, public files and the simulator agree)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from smart_money.core.schemas import FORM4_CODES
+
+MISSING_SPELLINGS = frozenset({"", " ", "--", "-", "N/A", "NA", "n/a", "NULL", "null", "None", "nan"})
+
+_ROLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("CEO", re.compile(r"\bceo\b|chief executive", re.I)),
+    ("CFO", re.compile(r"\bcfo\b|chief financial", re.I)),
+    ("COO", re.compile(r"\bcoo\b|chief operating", re.I)),
+    ("PRESIDENT", re.compile(r"\bpres(ident)?\b", re.I)),
+    ("CHAIR", re.compile(r"\bchair(man|woman|person)?\b", re.I)),
+    ("TEN_PERCENT_OWNER", re.compile(r"10\s*%|ten percent|10 percent", re.I)),
+    ("OFFICER", re.compile(r"\bofficer\b|\bvp\b|vice president|\bsvp\b|\bevp\b|general counsel|treasurer|secretary|chief", re.I)),
+    ("DIRECTOR", re.compile(r"\bdirector\b|\bdir\b|\bboard\b", re.I)),
+)
+
+
+def insider_role(type_of_owner: object) -> str:
+    """Map free-text relationships ('director, officer: Chief Executive Officer', 'CFO',
+    '10 percent owner') to one normalized role; the most senior match wins."""
+    if not isinstance(type_of_owner, str) or type_of_owner.strip() in MISSING_SPELLINGS:
+        return "OTHER"
+    for role, pattern in _ROLE_PATTERNS:
+        if pattern.search(type_of_owner):
+            return role
+    return "OTHER"
+
+
+def form4_code(transaction_type: object) -> str:
+    """'P-Purchase' / 'S' / 'S-Sale+OE' -> the SEC letter; anything unknown -> 'OTHER' (never a
+    sale: awards, exercises and gifts must not be counted as selling)."""
+    if not isinstance(transaction_type, str):
+        return "OTHER"
+    letter = transaction_type.strip().split("-", 1)[0].strip().upper()
+    return letter if letter in FORM4_CODES and letter != "OTHER" else "OTHER"
+
+
+def clean_missing(series: pd.Series) -> pd.Series:
+    """Replace the usual missing-value spellings with NA (object/string columns only)."""
+    if series.dtype != object and not pd.api.types.is_string_dtype(series):
+        return series
+    stripped = series.astype("string").str.strip()
+    return series.mask(stripped.isin(MISSING_SPELLINGS) | series.isna(), np.nan)
+
+
+def end_of_day(dates: pd.Series) -> pd.Series:
+    """Date-only public dates become 23:59:59 that day: usable from the next session on."""
+    return pd.to_datetime(dates).dt.normalize() + pd.Timedelta(hours=23, minutes=59, seconds=59)

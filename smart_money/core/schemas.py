@@ -1,0 +1,185 @@
+"""The normalized raw tables every source produces, as pandera models.
+
+Each event row carries `event_date` (when it happened: trade date, quarter end, holdings date)
+and `known_at` (when it became public: Form 4 / 13F filing, congressional disclosure, ETF
+report), as a tz-naive America/New_York timestamp. Sources whose public date has no time of
+day store the end of that day (23:59:59): the row is usable from the next session on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+SYMBOL_PATTERN = r"^[A-Z][A-Z0-9.\-]{0,9}$"
+
+# SEC Form 4 transaction codes (General Instructions, item 8), plus OTHER for anything else.
+FORM4_CODES = (
+    "P", "S", "V", "A", "D", "F", "I", "M", "C", "E", "H", "O", "X", "G", "L", "W", "Z",
+    "J", "K", "U", "OTHER",
+)  # fmt: skip
+INSIDER_ROLES = (
+    "CEO", "CFO", "COO", "PRESIDENT", "CHAIR", "OFFICER", "DIRECTOR", "TEN_PERCENT_OWNER", "OTHER",
+)  # fmt: skip
+C_SUITE_ROLES = ("CEO", "CFO", "COO", "PRESIDENT")
+CONGRESS_TRANSACTIONS = ("purchase", "sale", "sale_partial", "sale_full", "exchange")
+CHAMBERS = ("house", "senate")
+ASSET_TYPES = ("stock", "etf")
+
+
+class _EventTable(pa.DataFrameModel):
+    """Columns and rules shared by every event table."""
+
+    symbol: str = pa.Field(str_matches=SYMBOL_PATTERN, description="Ticker of the stock")
+    event_date: pd.Timestamp = pa.Field(description="When it happened")
+    known_at: pd.Timestamp = pa.Field(description="When it became public (New York time)")
+
+    class Config:
+        coerce = True
+        strict = "filter"
+
+    @pa.dataframe_check(error="known_at is before event_date (public before it happened)")
+    def known_after_event(cls, df: pd.DataFrame) -> pd.Series:
+        return df["known_at"].dt.normalize() >= df["event_date"].dt.normalize()
+
+
+class InsiderTradesSchema(_EventTable):
+    """SEC Form 4 transactions, one row per reported line."""
+
+    record_id: str = pa.Field(unique=True, description="Filing accession + line number")
+    reporting_cik: str = pa.Field(str_length={"min_value": 1}, description="Insider's CIK")
+    reporting_name: str = pa.Field(nullable=True)
+    type_of_owner: str = pa.Field(nullable=True, description="Relationship as filed (free text)")
+    role: str = pa.Field(isin=INSIDER_ROLES, description="Normalized relationship")
+    transaction_code: str = pa.Field(isin=FORM4_CODES, description="Form 4 code; unknown -> OTHER")
+    acquisition_or_disposition: str = pa.Field(isin=("A", "D"))
+    shares: float = pa.Field(gt=0, description="Shares transacted (can be fractional)")
+    price: float = pa.Field(ge=0, nullable=True, description="Price per share, unadjusted, USD")
+    shares_owned_after: float = pa.Field(ge=0, nullable=True)
+    form_type: str = pa.Field(isin=("4", "4/A", "5", "5/A"))
+    amends_record_id: str = pa.Field(nullable=True, description="Record a 4/A restates")
+
+
+class InstitutionalHoldingsSchema(_EventTable):
+    """13F-HR positions: one row per filer, quarter and security; event_date = quarter end."""
+
+    record_id: str = pa.Field(unique=True, description="Accession + symbol")
+    accession: str
+    filer_cik: str = pa.Field(str_length={"min_value": 1})
+    filer_name: str = pa.Field(nullable=True)
+    cusip: str = pa.Field(nullable=True)
+    form_type: str = pa.Field(isin=("13F-HR", "13F-HR/A"))
+    shares: float = pa.Field(ge=0)
+    value_usd: float = pa.Field(ge=0, nullable=True)
+
+    @pa.dataframe_check(error="event_date is not a calendar quarter end")
+    def quarter_end(cls, df: pd.DataFrame) -> pd.Series:
+        return df["event_date"].dt.is_quarter_end
+
+
+class CongressTradesSchema(_EventTable):
+    """STOCK Act periodic transaction reports; known_at = disclosure date."""
+
+    record_id: str = pa.Field(unique=True)
+    member_id: str = pa.Field(str_length={"min_value": 1}, description="Bioguide ID")
+    member_name: str = pa.Field(nullable=True)
+    chamber: str = pa.Field(isin=CHAMBERS)
+    transaction_type: str = pa.Field(isin=CONGRESS_TRANSACTIONS)
+    amount_low: float = pa.Field(ge=0, description="Lower end of the disclosed amount band, USD")
+    amount_high: float = pa.Field(ge=0, nullable=True, description="Upper end (null: open band)")
+    owner: str = pa.Field(nullable=True)
+
+    @pa.dataframe_check(error="amount_high is below amount_low")
+    def band_order(cls, df: pd.DataFrame) -> pd.Series:
+        return df["amount_high"].isna() | (df["amount_high"] >= df["amount_low"])
+
+
+class EtfHoldingsSchema(_EventTable):
+    """ETF holdings snapshots; event_date = holdings date, symbol = the held stock."""
+
+    etf_symbol: str = pa.Field(str_matches=SYMBOL_PATTERN)
+    shares: float = pa.Field(ge=0)
+    market_value: float = pa.Field(ge=0, nullable=True)
+    weight_pct: float = pa.Field(ge=0, le=100, nullable=True)
+
+    class Config:
+        unique = ["etf_symbol", "symbol", "event_date"]
+
+
+class PricesSchema(pa.DataFrameModel):
+    """Daily bars. `close` is as traded; `adj_close` is split/dividend adjusted (use it for returns)."""
+
+    symbol: str = pa.Field(str_matches=SYMBOL_PATTERN)
+    date: pd.Timestamp
+    open: float = pa.Field(gt=0, nullable=True)
+    high: float = pa.Field(gt=0, nullable=True)
+    low: float = pa.Field(gt=0, nullable=True)
+    close: float = pa.Field(gt=0)
+    adj_close: float = pa.Field(gt=0)
+    volume: float = pa.Field(ge=0, nullable=True)
+    shares_outstanding: float = pa.Field(gt=0, nullable=True)
+
+    class Config:
+        coerce = True
+        strict = "filter"
+        unique = ["symbol", "date"]
+
+    @pa.dataframe_check(error="high below low")
+    def high_above_low(cls, df: pd.DataFrame) -> pd.Series:
+        return df["high"].isna() | df["low"].isna() | (df["high"] >= df["low"])
+
+
+class UniverseSchema(pa.DataFrameModel):
+    """Symbols a source covers, with membership intervals (point-in-time universe)."""
+
+    symbol: str = pa.Field(str_matches=SYMBOL_PATTERN)
+    name: str = pa.Field(nullable=True)
+    asset_type: str = pa.Field(isin=ASSET_TYPES)
+    sector: str = pa.Field(nullable=True)
+    cik: str = pa.Field(nullable=True)
+    shares_outstanding: float = pa.Field(gt=0, nullable=True, description="Latest known")
+    member_from: pd.Timestamp = pa.Field(description="First day in the universe")
+    member_to: pd.Timestamp = pa.Field(nullable=True, description="Last day (null: still a member)")
+
+    class Config:
+        coerce = True
+        strict = "filter"
+        unique = ["symbol", "member_from"]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How a raw table is keyed and partitioned."""
+
+    name: str
+    schema: type[pa.DataFrameModel]
+    partition_column: str  # the date that decides which month a row belongs to
+    key: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.to_schema().columns)
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec("insider_trades", InsiderTradesSchema, "known_at", ("record_id",)),
+        TableSpec("institutional_holdings", InstitutionalHoldingsSchema, "known_at", ("record_id",)),
+        TableSpec("congress_trades", CongressTradesSchema, "known_at", ("record_id",)),
+        TableSpec("etf_holdings", EtfHoldingsSchema, "known_at", ("etf_symbol", "symbol", "event_date")),
+        TableSpec("prices", PricesSchema, "date", ("symbol", "date")),
+    )
+}
+EVENT_TABLES = ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings")
+UNIVERSE = TableSpec("universe", UniverseSchema, "member_from", ("symbol", "member_from"))
+
+
+def empty_frame(spec: TableSpec) -> pd.DataFrame:
+    """A zero-row frame with the table's columns and dtypes."""
+    schema = spec.schema.to_schema()
+    return pd.DataFrame(
+        {name: pd.Series(dtype=str(col.dtype)) for name, col in schema.columns.items()}
+    )

@@ -1,0 +1,136 @@
+"""Run configuration, read from the environment when Definitions are built (never at import)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+SOURCES = ("simulated", "fmp", "public_records")
+DEFAULT_START = "2022-01"
+DEFAULT_UNIVERSE_SIZE = 500
+DEFAULT_SEED = 7
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message names the variable and the fix."""
+
+
+def parse_month(text: str, variable: str) -> date:
+    """'2023-03' (or '2023-03-01') -> date(2023, 3, 1)."""
+    value = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-01", value):
+        value = value[:7]
+    match = _MONTH_RE.match(value)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise SettingsError(f"{variable}={text!r}: expected a month as YYYY-MM, e.g. 2023-03")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def last_complete_month(today: date) -> date:
+    first_of_this_month = today.replace(day=1)
+    year, month = first_of_this_month.year, first_of_this_month.month - 1
+    if month == 0:
+        year, month = year - 1, 12
+    return date(year, month, 1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know about its environment.
+
+    `symbols` is either an int (universe size for the simulated source: the first N of its
+    deterministic universe) or an explicit tuple of tickers.
+    """
+
+    source: str = "simulated"
+    start: date = field(default_factory=lambda: parse_month(DEFAULT_START, "SMART_MONEY_START"))
+    end: date | None = None  # None: rolling, the last complete month (re-evaluated over time)
+    symbols: int | tuple[str, ...] = DEFAULT_UNIVERSE_SIZE
+    seed: int = DEFAULT_SEED
+    home: Path = PROJECT_ROOT
+    simulation_strength: float = 1.0
+    public_records_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise SettingsError(
+                f"SMART_MONEY_SOURCE={self.source!r}: choose one of {', '.join(SOURCES)}"
+            )
+        if self.start > self.last_month():
+            raise SettingsError(
+                f"SMART_MONEY_START ({self.start:%Y-%m}) is after the last month "
+                f"({self.last_month():%Y-%m}); set SMART_MONEY_END or an earlier start"
+            )
+        if isinstance(self.symbols, int) and self.symbols < 1:
+            raise SettingsError("SMART_MONEY_SYMBOLS must be a positive count or a list of tickers")
+        if self.simulation_strength < 0:
+            raise SettingsError("SMART_MONEY_SIM_STRENGTH must be >= 0")
+
+    def last_month(self, today: date | None = None) -> date:
+        """The last partition month: SMART_MONEY_END, or the last complete month."""
+        return self.end or last_complete_month(today or date.today())
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / ".dagster_home"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        kwargs: dict[str, object] = {}
+        if value := env.get("SMART_MONEY_SOURCE", "").strip():
+            kwargs["source"] = value.lower()
+        kwargs["start"] = parse_month(env.get("SMART_MONEY_START", DEFAULT_START), "SMART_MONEY_START")
+        if env.get("SMART_MONEY_END", "").strip():
+            kwargs["end"] = parse_month(env["SMART_MONEY_END"], "SMART_MONEY_END")
+        if value := env.get("SMART_MONEY_SYMBOLS", "").strip():
+            kwargs["symbols"] = parse_symbols(value)
+        if value := env.get("SMART_MONEY_SEED", "").strip():
+            try:
+                kwargs["seed"] = int(value)
+            except ValueError as exc:
+                raise SettingsError(f"SMART_MONEY_SEED={value!r}: expected an integer") from exc
+        if value := env.get("SMART_MONEY_HOME", "").strip():
+            kwargs["home"] = Path(value).expanduser().resolve()
+        if value := env.get("SMART_MONEY_SIM_STRENGTH", "").strip():
+            try:
+                kwargs["simulation_strength"] = float(value)
+            except ValueError as exc:
+                raise SettingsError(f"SMART_MONEY_SIM_STRENGTH={value!r}: expected a number") from exc
+        if value := env.get("SMART_MONEY_PUBLIC_RECORDS_DIR", "").strip():
+            kwargs["public_records_dir"] = Path(value).expanduser().resolve()
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def parse_symbols(text: str) -> int | tuple[str, ...]:
+    """'500' -> 500; 'AAPL, msft' -> ('AAPL', 'MSFT')."""
+    value = text.strip()
+    if value.isdigit():
+        return int(value)
+    tickers = tuple(dict.fromkeys(t.strip().upper() for t in value.split(",") if t.strip()))
+    bad = [t for t in tickers if not _SYMBOL_RE.match(t)]
+    if not tickers or bad:
+        raise SettingsError(
+            f"SMART_MONEY_SYMBOLS={text!r}: expected a count (e.g. 500) or comma-separated "
+            f"tickers (e.g. AAPL,MSFT); invalid: {', '.join(bad) or 'empty list'}"
+        )
+    return tickers

@@ -1,0 +1,61 @@
+"""Reading and writing tables on local disk or any fsspec URL (s3://, memory://, ...).
+
+Local writes go to a temporary file first and are renamed into place, so a killed run never
+leaves a half-written partition behind; object stores write whole objects anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from upath import UPath
+
+
+def as_path(location: str | os.PathLike[str]) -> UPath:
+    return UPath(location)
+
+
+def _is_local(path: UPath) -> bool:
+    return path.protocol in ("", "file", "local")
+
+
+def _write_bytes(path: UPath, payload: bytes) -> None:
+    if _is_local(path):
+        local = Path(path.path)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, local)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(payload)
+
+
+def write_parquet(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    _write_bytes(as_path(path), buffer.getvalue())
+
+
+def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    target = as_path(path)
+    with target.open("rb") as handle:
+        return pd.read_parquet(handle)
+
+
+def write_json(path: str | os.PathLike[str], payload: Any) -> None:
+    _write_bytes(as_path(path), json.dumps(payload, indent=2, sort_keys=True, default=str).encode())
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    return json.loads(as_path(path).read_text())
+
+
+def exists(path: str | os.PathLike[str]) -> bool:
+    return as_path(path).exists()

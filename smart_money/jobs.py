@@ -1,0 +1,31 @@
+"""Jobs and schedules."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+MONTHLY_JOB = "monthly_refresh_job"
+MONTHLY_SCHEDULE = "monthly_refresh_schedule"
+FLOW_MODEL_GROUPS = ("ingest",)
+
+
+def monthly_refresh_job() -> dg.UnresolvedAssetJobDefinition:
+    """The whole monthly flow-model graph for one month (or a range, as one run); partitioned
+    by the shared monthly definition of its assets."""
+    return dg.define_asset_job(
+        MONTHLY_JOB,
+        selection=dg.AssetSelection.groups(*FLOW_MODEL_GROUPS),
+        description="Pull, validate and (as later stages land) model one month of smart-money data.",
+    )
+
+
+def monthly_refresh_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.UnresolvedPartitionedAssetScheduleDefinition:
+    """On the 5th at 06:00 (the partitions' New York time zone), refresh the month that just ended: its filings lag by
+    up to two business days (Form 4) and its labels resolve by the 3rd."""
+    return dg.build_schedule_from_partitioned_job(
+        job,
+        name=MONTHLY_SCHEDULE,
+        day_of_month=5,
+        hour_of_day=6,
+        description="Monthly refresh of the previous month (backfill missed months instead).",
+    )

@@ -1,0 +1,20 @@
+"""The one monthly partitions definition shared by every time-sliced asset."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from smart_money.core.calendar import add_months
+from smart_money.core.settings import Settings
+
+
+def monthly_partitions(settings: Settings) -> dg.MonthlyPartitionsDefinition:
+    """Months from SMART_MONEY_START to SMART_MONEY_END; without an end, it rolls forward to the
+    last complete month (end_offset=0), so a long-running server keeps up by itself."""
+    end = None if settings.end is None else f"{add_months(settings.end, 1):%Y-%m-%d}"
+    return dg.MonthlyPartitionsDefinition(
+        start_date=f"{settings.start:%Y-%m-%d}",
+        end_date=end,
+        end_offset=0,
+        timezone="America/New_York",
+    )
