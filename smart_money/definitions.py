@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from smart_money.assets.dataset import build_dataset
 from smart_money.assets.ingest import build_ingest
 from smart_money.core.settings import Settings
 from smart_money.io_manager import PartitionedParquetIOManager
@@ -14,7 +15,10 @@ from smart_money.resources import source_resource
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = monthly_partitions(settings)
-    assets, checks = build_ingest(settings, partitions)
+    ingest_assets, ingest_checks = build_ingest(settings, partitions)
+    dataset_assets, dataset_checks = build_dataset(settings, partitions)
+    assets = [*ingest_assets, *dataset_assets]
+    checks = [*ingest_checks, *dataset_checks]
     job = monthly_refresh_job()
     return dg.Definitions(
         assets=assets,

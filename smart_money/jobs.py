@@ -6,7 +6,7 @@ import dagster as dg
 
 MONTHLY_JOB = "monthly_refresh_job"
 MONTHLY_SCHEDULE = "monthly_refresh_schedule"
-FLOW_MODEL_GROUPS = ("ingest",)
+FLOW_MODEL_GROUPS = ("ingest", "dataset")
 
 
 def monthly_refresh_job() -> dg.UnresolvedAssetJobDefinition:

@@ -58,6 +58,9 @@ class Settings:
     home: Path = PROJECT_ROOT
     simulation_strength: float = 1.0
     public_records_dir: Path | None = None
+    hedge_funds: tuple[str, ...] | None = None  # 13F filer CIKs; None: the source's default list
+    min_inst_ownership_pct: float | None = 5.0  # universe rule; None disables
+    require_insider_activity: bool = True  # universe rule: a Form 4 filing in the past year
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -118,7 +121,37 @@ class Settings:
                 raise SettingsError(f"SMART_MONEY_SIM_STRENGTH={value!r}: expected a number") from exc
         if value := env.get("SMART_MONEY_PUBLIC_RECORDS_DIR", "").strip():
             kwargs["public_records_dir"] = Path(value).expanduser().resolve()
+        if value := env.get("SMART_MONEY_HEDGE_FUNDS", "").strip():
+            kwargs["hedge_funds"] = parse_ciks(value)
+        if value := env.get("SMART_MONEY_MIN_INST_OWNERSHIP", "").strip():
+            kwargs["min_inst_ownership_pct"] = None if value.lower() in ("off", "none") else _float(value, "SMART_MONEY_MIN_INST_OWNERSHIP")
+        if value := env.get("SMART_MONEY_REQUIRE_INSIDER_ACTIVITY", "").strip():
+            kwargs["require_insider_activity"] = value.lower() not in ("0", "false", "off", "no")
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _float(value: str, variable: str) -> float:
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise SettingsError(f"{variable}={value!r}: expected a number or 'off'") from exc
+
+
+def parse_ciks(text: str) -> tuple[str, ...]:
+    """'1067983, 0001336528' or '@file' (one CIK per line, # comments) -> zero-padded CIKs."""
+    value = text.strip()
+    if value.startswith("@"):
+        path = Path(value[1:]).expanduser()
+        if not path.exists():
+            raise SettingsError(f"SMART_MONEY_HEDGE_FUNDS: file {path} does not exist")
+        items = [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()]
+    else:
+        items = [item.strip() for item in value.split(",")]
+    ciks = [item for item in items if item]
+    bad = [c for c in ciks if not c.isdigit() or len(c) > 10]
+    if not ciks or bad:
+        raise SettingsError(f"SMART_MONEY_HEDGE_FUNDS: expected numeric CIKs; invalid: {', '.join(bad) or 'empty list'}")
+    return tuple(dict.fromkeys(c.zfill(10) for c in ciks))
 
 
 def parse_symbols(text: str) -> int | tuple[str, ...]:

@@ -58,6 +58,14 @@ class DataSource(ABC):
         """What to show in asset metadata about this source."""
         return {"source": self.name}
 
+    def market_index(self) -> str:
+        """Symbol (in the prices table) whose returns stand for the market."""
+        return "SPY"
+
+    def default_hedge_funds(self) -> list[str]:
+        """13F filer CIKs treated as hedge funds when SMART_MONEY_HEDGE_FUNDS is not set."""
+        return []
+
 
 class OracleSource(ABC):
     """A source that knows the truth behind its data (only the simulated market)."""

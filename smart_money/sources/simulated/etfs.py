@@ -32,7 +32,7 @@ class EtfBook:
         p = world.params
         self.etfs: list[Etf] = [
             Etf(MARKET_ETF, "market", start_fraction=0.05),
-            Etf(EQUAL_WEIGHT_ETF, "equal", start_fraction=0.004),
+            Etf(EQUAL_WEIGHT_ETF, "equal", start_fraction=0.001),
             Etf(SMALL_CAP_ETF, "small", start_fraction=0.03),
             *(Etf(code, "sector", sector=j, start_fraction=0.012) for j, (_, code) in enumerate(p.sectors)),
         ]

@@ -159,11 +159,12 @@ INSIDER_RATE_COLUMNS = ("buys", "sales", "awards", "exercises", "gifts", "other"
 ROUTINE_RATES = {"awards": 0.30, "exercises": 0.20, "gifts": 0.04, "other": 0.02}
 
 
-def insider_rates(params, z: np.ndarray) -> np.ndarray:
-    """Event intensities per symbol for one window, columns as INSIDER_RATE_COLUMNS."""
+def insider_rates(params, z: np.ndarray, files_form4: np.ndarray) -> np.ndarray:
+    """Event intensities per symbol for one window, columns as INSIDER_RATE_COLUMNS (zero for
+    issuers that file no Form 4)."""
     s = params.strength
     n = len(z)
-    return np.stack(
+    rates = np.stack(
         [
             params.insider_noise_buys + s * params.insider_informed_buys * (z == 1),
             params.insider_routine_sales + s * params.insider_informed_sales * (z == -1),
@@ -171,6 +172,7 @@ def insider_rates(params, z: np.ndarray) -> np.ndarray:
         ],
         axis=1,
     )
+    return rates * files_form4[:, None]
 
 
 def congress_rates(params, z: np.ndarray) -> np.ndarray:
@@ -215,7 +217,7 @@ class InsiderBook:
                 cs = w._chunk_slice(chunk)
                 syms = np.arange(cs.start, cs.stop)
                 rng = rng_for(w.seed, STREAM_INSIDER, k, chunk)
-                counts = _draw_counts(rng, insider_rates(p, w.news[cs, k]))
+                counts = _draw_counts(rng, insider_rates(p, w.news[cs, k], w.universe.files_form4[cs]))
                 sym_of = np.repeat(np.repeat(syms, counts.shape[1]), counts.ravel())
                 kind = np.repeat(np.tile(np.arange(counts.shape[1]), len(syms)), counts.ravel())
                 m = len(sym_of)

@@ -30,10 +30,14 @@ HEDGE_FUND_NAMES = (
 )  # fmt: skip
 
 
+def filer_cik(f: int) -> str:
+    return str(1_400_000 + f * 7).zfill(10)
+
+
 def size_preference(world: World) -> np.ndarray:
     """How much more likely institutions are to hold a stock, by its size at the origin."""
     log_cap = np.log(world.universe.shares0) + world.universe.log_price0
-    return np.clip(0.6 + 0.25 * (log_cap - log_cap.mean()), 0.15, 1.0)
+    return np.clip(0.6 + 0.25 * (log_cap - log_cap.mean()), 0.15, 1.0) * world.universe.institutional_appeal
 
 
 class ThirteenFBook:
@@ -48,7 +52,7 @@ class ThirteenFBook:
         last = quarter_index(world.sessions[-1]) - 1  # last quarter whose end lies in the horizon
         self.quarters = np.arange(first, last + 1)
         self.kind = self._filer_kinds()
-        self.ciks = np.array([str(1_400_000 + f * 7).zfill(10) for f in range(self.n_filers)])
+        self.ciks = np.array([filer_cik(f) for f in range(self.n_filers)])
         self.names = np.array([self._name(f) for f in range(self.n_filers)])
         self._simulate()
 
@@ -78,8 +82,11 @@ class ThirteenFBook:
         n, F, H = w.n, self.n_filers, self.n_hedge_funds
         Q = len(self.quarters)
         size_pref = size_preference(w)
-        breadth = np.select([self.kind == "index", self.kind == "large", self.kind == "hedge_fund"], [0.97, 0.45, 0.10], 0.12)
-        mean_frac = np.select([self.kind == "index", self.kind == "large", self.kind == "hedge_fund"], [0.018, 0.005, 0.004], 0.002)
+        breadth = np.select([self.kind == "index", self.kind == "large", self.kind == "hedge_fund"], [0.97, 0.60, 0.10], 0.15)
+        mean_frac = np.select([self.kind == "index", self.kind == "large", self.kind == "hedge_fund"], [0.02, 0.015, 0.006], 0.006)
+        # Positions of other filers stop growing at 4x their typical stake; hedge funds' actions must
+        # stay visible in their filings (they are the evidence the oracle reads), so no cap there.
+        cap_frac = np.where(self.kind == "hedge_fund", np.inf, 4.0 * mean_frac)[:, None]
         probs = p.hedge_fund_action_probabilities()
 
         self.fraction = np.zeros((Q, F, n), dtype=np.float64)
@@ -99,7 +106,7 @@ class ThirteenFBook:
                 step_down = rng.uniform(0.35, 0.85, (F, CHUNK))[:, :m]
                 if qi == 0:
                     held0 = u_hold < breadth[:, None] * size_pref[cs][None, :]
-                    self.fraction[0, :, cs] = np.where(held0, size, 0.0)
+                    self.fraction[0, :, cs] = np.where(held0, np.minimum(size, cap_frac), 0.0)
                     self.action[0, :, cs] = np.where(held0, UNCHANGED, STAY_OUT)
                     continue
                 prev = self.fraction[qi - 1, :, cs]
@@ -109,6 +116,7 @@ class ThirteenFBook:
                 p_enter = np.tile((breadth * 0.12)[:, None], (1, m))
                 p_held[self.kind == "index"] = (0.10, 0.10, 0.0)
                 p_enter[self.kind == "index"] = 0.6
+                p_enter = p_enter * w.universe.institutional_appeal[cs][None, :]
                 s = w.season_state[cs, w.season_index[int(q)]] + 1  # 0, 1, 2
                 p_held[:H] = probs["held"][s][None, :, :3]
                 p_enter[:H] = probs["enter"][s][None, :] * (breadth[:H, None] / 0.10) * size_pref[cs][None, :]
@@ -118,7 +126,7 @@ class ThirteenFBook:
                 action = np.where(held, held_action, np.where(enter, ENTER, STAY_OUT))
                 new = np.select(
                     [action == INCREASE, action == DECREASE, action == EXIT, action == UNCHANGED, action == ENTER],
-                    [prev * step_up, prev * step_down, 0.0, prev, size],
+                    [np.minimum(prev * step_up, cap_frac), prev * step_down, 0.0, prev, np.minimum(size, cap_frac)],
                     0.0,
                 )
                 self.fraction[qi, :, cs] = new

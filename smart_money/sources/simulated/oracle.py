@@ -175,7 +175,7 @@ class Oracle:
         exp_cg = 1.0 if stage == "full" else self._exposures[f"congress_{stage}"][k]
         for zi, z in enumerate(Z_VALUES):
             zs = np.full(w.n, z)
-            ins = insider_rates(p, zs)
+            ins = insider_rates(p, zs, w.universe.files_form4)
             cong = congress_rates(p, zs)
             for rate, count, exposure in (
                 (ins[:, 0], self._counts[f"insider_buys_{stage}"][:, k], exp_f4),

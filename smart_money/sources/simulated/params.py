@@ -71,6 +71,8 @@ class SimulationParams:
     insider_routine_sales: float = 0.45  # 10b5-1 and diversification sales
     insider_informed_sales: float = 0.10  # extra sales before bad news (weak, as in the data)
     insider_roster: tuple[int, int] = (6, 14)
+    foreign_issuer_share: float = 0.03  # no Form 4 filings at all (Section 16 exemption)
+    low_institutional_share: float = 0.04  # names institutions mostly avoid
     # Form 4 filing lag in business days after the trade: 0, 1, 2, then late (3..35)
     form4_lag_probabilities: tuple[float, ...] = (0.22, 0.45, 0.26, 0.07)
     form4_late_max_days: int = 35

@@ -14,9 +14,9 @@ from smart_money.core.schemas import TABLES, UNIVERSE, empty_frame
 from smart_money.sources.base import DataSource, FetchResult, Gap, OracleSource
 from smart_money.sources.simulated.etfs import EtfBook
 from smart_money.sources.simulated.events import CongressBook, InsiderBook
-from smart_money.sources.simulated.institutions import ThirteenFBook
+from smart_money.sources.simulated.institutions import ThirteenFBook, filer_cik
 from smart_money.sources.simulated.oracle import Oracle
-from smart_money.sources.simulated.params import SimulationParams
+from smart_money.sources.simulated.params import MARKET_ETF, SimulationParams
 from smart_money.sources.simulated.world import ORIGIN_MONTH, World
 
 INDUSTRY_WORDS = (
@@ -103,9 +103,13 @@ class SimulatedSource(DataSource, OracleSource):
             "strength": str(self.params.strength),
         }
 
-    def hedge_fund_ciks(self) -> list[str]:
-        """The 13F filers that act as hedge funds in this market (the default configured list)."""
-        return self.bundle.thirteen_f.hedge_fund_ciks
+    def default_hedge_funds(self) -> list[str]:
+        """The 13F filers that act as hedge funds in this market."""
+        n = min(self.params.n_hedge_funds, self.params.n_institutions)
+        return [filer_cik(f) for f in range(n)]
+
+    def market_index(self) -> str:
+        return MARKET_ETF
 
     # -- universe --------------------------------------------------------------------------------
     def universe(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:

@@ -87,6 +87,8 @@ class Universe:
     shares0: np.ndarray  # shares outstanding at the origin
     turnover: np.ndarray  # median daily turnover (share of shares outstanding)
     roster_size: np.ndarray  # insiders per company
+    files_form4: np.ndarray  # False for foreign private issuers: exempt from Section 16, no Form 4s
+    institutional_appeal: np.ndarray  # multiplies institutions' propensity to hold the stock
 
     @property
     def n(self) -> int:
@@ -114,6 +116,8 @@ def make_universe(n: int, seed: int, params: SimulationParams) -> Universe:
                 shares0=np.round(np.exp(log_cap - log_price0), -3),
                 turnover=np.exp(rng.normal(np.log(0.007), 0.4, size)),
                 roster_size=rng.integers(params.insider_roster[0], params.insider_roster[1] + 1, size),
+                files_form4=rng.random(size) >= params.foreign_issuer_share,
+                institutional_appeal=np.where(rng.random(size) < params.low_institutional_share, 0.01, 1.0),
             )
         )
     arrays = {key: np.concatenate([p[key] for p in parts])[:n] for key in parts[0]}

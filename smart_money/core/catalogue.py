@@ -1,0 +1,111 @@
+"""The feature catalogue: every model input, defined precisely (rendered into docs/features.md
+and the Dagster UI). t is the sample date, c = t 16:00 New York (the close): a row is usable only
+if its `known_at` <= c. Windows are in calendar days ending at t, on the date field named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    name: str
+    family: str  # insider | institutional | congress | hedge_fund | etf | price | missingness
+    formula: str
+    source_table: str
+    date_field: str
+    window: str
+    unit: str
+
+    @property
+    def is_smart_money(self) -> bool:
+        return self.family in SMART_MONEY_FAMILIES
+
+
+SMART_MONEY_FAMILIES = ("insider", "institutional", "congress", "hedge_fund", "etf")
+OPEN_MARKET = "open-market lines (Form 4 code P = purchase, S = sale; awards A, exercises M, tax F, gifts G and other codes never count)"
+TRADE = "trade = distinct (insider CIK, transaction date, code)"
+AMENDMENTS = "a 4/A known by c replaces the line it amends"
+LATEST_13F = (
+    "per filer, the latest filing (amendments replace originals) for its latest period known by c "
+    "(period within 250 days) vs its filing for the quarter before; frac = shares / shares outstanding "
+    "at the period end; only filers with both filings count for changes"
+)
+
+_F = FeatureSpec
+CATALOGUE: tuple[FeatureSpec, ...] = (
+    # --- insiders ---------------------------------------------------------------------------
+    _F("insider_buy_ratio_30d", "insider", f"purchase trades / (purchase + sale trades) among {OPEN_MARKET}; {TRADE}; NaN when there are none", "insider_trades", "event_date (known_at <= c)", "30d", "ratio 0-1"),
+    _F("insider_buy_volume_30d", "insider", f"sum of shares x price of purchase lines ({AMENDMENTS}; missing price -> close on the transaction date); 0 when none", "insider_trades", "event_date (known_at <= c)", "30d", "USD"),
+    _F("insider_sell_volume_30d", "insider", "sum of shares x price of open-market sale lines (same rules); 0 when none", "insider_trades", "event_date (known_at <= c)", "30d", "USD"),
+    _F("insider_net_flow_30d", "insider", "(purchase value - sale value) / market cap at t", "insider_trades, prices", "event_date (known_at <= c)", "30d", "bp of market cap"),
+    _F("insider_cluster_score", "insider", "number of distinct insiders (CIK) with an open-market purchase", "insider_trades", "event_date (known_at <= c)", "30d", "insiders"),
+    _F("insider_ownership_change_90d", "insider", "net shares acquired (A) minus disposed (D) over all Form 4 lines / shares outstanding at t", "insider_trades, prices", "event_date (known_at <= c)", "90d", "% of shares"),
+    _F("insider_avg_premium", "insider", "adjusted close at t / share-weighted average adjusted purchase price - 1 (how far the stock is above what insiders paid); NaN without purchases", "insider_trades, prices", "event_date (known_at <= c)", "30d", "ratio"),
+    _F("c_suite_activity_ratio", "insider", "open-market trades by CEO/CFO/COO/President / all open-market trades; NaN when none", "insider_trades", "event_date (known_at <= c)", "30d", "ratio 0-1"),
+    # --- institutions (all 13F filers) ------------------------------------------------------
+    _F("inst_ownership_pct", "institutional", f"sum of frac over filers' latest filings ({LATEST_13F})", "institutional_holdings", "known_at (filing)", "latest quarter", "% of shares"),
+    _F("inst_ownership_change_1q", "institutional", "sum over filers of frac(latest) - frac(previous quarter)", "institutional_holdings", "known_at (filing)", "1 quarter", "pp of shares"),
+    _F("inst_new_positions_count", "institutional", "filers holding it in their latest filing but not the previous one", "institutional_holdings", "known_at (filing)", "1 quarter", "filers"),
+    _F("inst_closed_positions_count", "institutional", "filers that held it in the previous filing and not in the latest", "institutional_holdings", "known_at (filing)", "1 quarter", "filers"),
+    _F("inst_avg_position_size_change", "institutional", "mean over filers holding it in both filings of frac(latest) / frac(previous) - 1", "institutional_holdings", "known_at (filing)", "1 quarter", "ratio"),
+    _F("inst_concentration_top10", "institutional", "shares of the 10 largest holders / shares of all holders (latest filings)", "institutional_holdings", "known_at (filing)", "latest quarter", "ratio 0-1"),
+    _F("inst_momentum_score", "institutional", "(increases + new - decreases - closed) / filers with a position in either filing (increase: frac up > 0.5 %)", "institutional_holdings", "known_at (filing)", "1 quarter", "ratio -1..1"),
+    # --- hedge funds: the configured list of 13F filers -------------------------------------
+    _F("hedgefund_top20_exposure", "hedge_fund", "sum of frac held by the configured hedge funds (latest filings)", "institutional_holdings", "known_at (filing)", "latest quarter", "% of shares"),
+    _F("hedgefund_net_change_1q", "hedge_fund", "sum over the hedge funds of frac(latest) - frac(previous)", "institutional_holdings", "known_at (filing)", "1 quarter", "pp of shares"),
+    _F("hedgefund_new_entry_count", "hedge_fund", "hedge funds holding it now but not in their previous filing", "institutional_holdings", "known_at (filing)", "1 quarter", "funds"),
+    _F("hedgefund_exit_count", "hedge_fund", "hedge funds that held it and no longer do", "institutional_holdings", "known_at (filing)", "1 quarter", "funds"),
+    _F("hedgefund_conviction_score", "hedge_fund", "hedge-fund increases + new entries - decreases - exits", "institutional_holdings", "known_at (filing)", "1 quarter", "funds (net)"),
+    # --- Congress ---------------------------------------------------------------------------
+    _F("congress_buy_count_90d", "congress", "purchase disclosures with a transaction date in the window", "congress_trades", "event_date (known_at <= c)", "90d", "trades"),
+    _F("congress_sell_count_90d", "congress", "sale disclosures (full, partial) with a transaction date in the window", "congress_trades", "event_date (known_at <= c)", "90d", "trades"),
+    _F("congress_net_sentiment", "congress", "(buys - sells) / (buys + sells) over the 90d window; NaN when none", "congress_trades", "event_date (known_at <= c)", "90d", "ratio -1..1"),
+    _F("congress_recent_activity_7d", "congress", "disclosures of any type that became public in the last 7 days", "congress_trades", "known_at", "7d", "disclosures"),
+    # --- ETFs -------------------------------------------------------------------------------
+    _F("etf_ownership_pct", "etf", "sum over ETFs of shares in each ETF's latest snapshot (dated within 14 days) / shares outstanding at the snapshot", "etf_holdings", "event_date (known_at <= c)", "latest snapshot", "% of shares"),
+    _F("etf_flow_30d", "etf", "ETF ownership now - ETF ownership in each ETF's latest snapshot dated 30-44 days earlier (ETFs with both snapshots)", "etf_holdings", "event_date (known_at <= c)", "30d", "pp of shares"),
+    _F("etf_concentration", "etf", "Herfindahl index of the ETFs' shares in the stock (latest snapshots); NaN when held by none", "etf_holdings", "event_date (known_at <= c)", "latest snapshot", "0-1"),
+    # --- price context (controls any honest model needs) ------------------------------------
+    _F("return_1m", "price", "adj close(t) / adj close(21 sessions earlier) - 1", "prices", "date", "21 sessions", "ratio"),
+    _F("return_3m", "price", "adj close(t) / adj close(63 sessions earlier) - 1", "prices", "date", "63 sessions", "ratio"),
+    _F("return_6m", "price", "adj close(t) / adj close(126 sessions earlier) - 1", "prices", "date", "126 sessions", "ratio"),
+    _F("return_12_1m", "price", "adj close(21 sessions earlier) / adj close(252 sessions earlier) - 1", "prices", "date", "252 sessions", "ratio"),
+    _F("volatility_20d", "price", "std of daily log returns x sqrt(252)", "prices", "date", "20 sessions", "annualised"),
+    _F("volatility_60d", "price", "std of daily log returns x sqrt(252)", "prices", "date", "60 sessions", "annualised"),
+    _F("volatility_120d", "price", "std of daily log returns x sqrt(252)", "prices", "date", "120 sessions", "annualised"),
+    _F("beta_250d", "price", "OLS slope of daily log returns on the market index's", "prices", "date", "250 sessions", "beta"),
+    _F("idio_volatility_60d", "price", "std of (r - beta_250d x r_market) x sqrt(252)", "prices", "date", "60 sessions", "annualised"),
+    _F("market_volatility_20d", "price", "market index volatility (same for all stocks of a date)", "prices", "date", "20 sessions", "annualised"),
+    _F("market_return_1m", "price", "market index return (same for all stocks of a date)", "prices", "date", "21 sessions", "ratio"),
+    _F("log_market_cap", "price", "log(close x shares outstanding) at t", "prices", "date", "t", "log USD"),
+    _F("log_dollar_volume_20d", "price", "log of mean(close x volume)", "prices", "date", "20 sessions", "log USD"),
+    _F("volume_ratio_20_60", "price", "mean volume over 20 sessions / mean over 60", "prices", "date", "60 sessions", "ratio"),
+    # --- missingness: 1 when a whole source has nothing in its window (NaN features follow) -
+    _F("insider_missing", "missingness", "1 if the insider table has no row known in (c - 365d, c] for any symbol", "insider_trades", "known_at", "365d", "0/1"),
+    _F("institutional_missing", "missingness", "1 if no 13F row was filed in (c - 250d, c] for any symbol", "institutional_holdings", "known_at", "250d", "0/1"),
+    _F("congress_missing", "missingness", "1 if the congress table has no row known in (c - 365d, c] for any symbol", "congress_trades", "known_at", "365d", "0/1"),
+    _F("etf_missing", "missingness", "1 if no ETF snapshot dated within 14 days of t is known by c", "etf_holdings", "event_date", "14d", "0/1"),
+    _F("prices_missing", "missingness", "1 if the stock has no close at t or fewer than 20 sessions of history", "prices", "date", "t", "0/1"),
+)
+
+FEATURES = tuple(spec.name for spec in CATALOGUE)
+PLAN_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.is_smart_money)  # the plan's 27
+PRICE_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family == "price")
+MISSING_INDICATORS = tuple(spec.name for spec in CATALOGUE if spec.family == "missingness")
+BY_NAME = {spec.name: spec for spec in CATALOGUE}
+# The date each family's inputs are stamped with; provenance columns asof_<family> record the
+# newest input a sample used, and the temporal-integrity check requires asof <= cutoff.
+PROVENANCE_COLUMNS = ("asof_insider", "asof_institutional", "asof_congress", "asof_etf", "asof_prices")
+
+assert len(PLAN_FEATURES) == 27, "the plan's 27 smart-money features"
+
+
+def render_markdown() -> str:
+    lines = [
+        "| feature | family | formula | source | date field | window | unit |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in CATALOGUE:
+        lines.append(f"| `{s.name}` | {s.family} | {s.formula} | {s.source_table} | {s.date_field} | {s.window} | {s.unit} |")
+    return "\n".join(lines)
