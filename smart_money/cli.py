@@ -82,5 +82,14 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
         raise typer.Exit(1)
 
 
+@app.command()
+def docs() -> None:
+    """Regenerate the generated documentation (docs/features.md from the feature catalogue)."""
+    from smart_money.docs import write_docs
+
+    for path in write_docs():
+        console.print(f"wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -24,16 +24,26 @@ def small_source() -> SimulatedSource:
     return SimulatedSource(n_symbols=SMALL_UNIVERSE, seed=3, horizon=SMALL_HORIZON)
 
 
+def small_settings_at(home: Path) -> Settings:
+    """A year of months (enough for a 70/15/15 split by date) over 30 simulated symbols."""
+    return Settings(source="simulated", start=date(2022, 10, 1), end=date(2023, 9, 1), symbols=30, seed=3, home=home)
+
+
 @pytest.fixture
 def small_settings(tmp_path: Path) -> Settings:
-    return Settings(
-        source="simulated",
-        start=date(2023, 1, 1),
-        end=date(2023, 3, 1),
-        symbols=30,
-        seed=3,
-        home=tmp_path,
-    )
+    return small_settings_at(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory):
+    """One in-process run of the whole monthly graph over the small settings (shared, read-only)."""
+    import dagster as dg
+
+    from smart_money.runner import run_monthly_graph
+
+    settings = small_settings_at(tmp_path_factory.mktemp("pipeline"))
+    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral())
+    return settings, summary
 
 
 def shared_path(*parts: str) -> Path:

@@ -60,10 +60,13 @@ def features_schema() -> pa.DataFrameSchema:
         **{name: pa.Column("datetime64[ns]", nullable=True) for name in PROVENANCE_COLUMNS},
         "excluded_reason": pa.Column(str, nullable=True),
     }
-    checks = [
-        pa.Check(lambda df, c=c: df[c].isna() | (df[c] <= df["cutoff"]), name=f"{c}_not_after_cutoff", error=f"{c.removeprefix('asof_')} input newer than the cutoff (lookahead)")
-        for c in PROVENANCE_COLUMNS
-    ]
+    def inputs_not_after_cutoff(df: pd.DataFrame) -> pd.Series:
+        ok = pd.Series(True, index=df.index)
+        for column in [c for c in df.columns if c.startswith("asof_")]:  # declared provenance of any feature
+            ok &= df[column].isna() | (df[column] <= df["cutoff"])
+        return ok
+
+    checks = [pa.Check(inputs_not_after_cutoff, name="inputs_not_after_cutoff", error="an input is newer than the sample's cutoff (lookahead)")]
     return pa.DataFrameSchema(columns, checks=checks, unique=KEY, coerce=True, strict=False)
 
 
@@ -122,18 +125,13 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
         cases = exc.failure_cases
         findings.append(Finding(CRITICAL, "schema", f"{len(cases)} schema failures, e.g. {cases[['column', 'check']].head(3).to_dict('records')}", float(len(cases))))
 
-    # temporal integrity: every input known by the cutoff; every label price after the sample
-    for column in PROVENANCE_COLUMNS:
-        if column in dataset:
-            late = dataset[column] > dataset["cutoff"]
-            if late.any():
-                example = dataset.loc[late, ["symbol", "sample_date", column]].head(3).astype(str).to_dict("records")
-                findings.append(Finding(CRITICAL, "temporal_integrity", f"{int(late.sum())} rows use {column.removeprefix('asof_')} data newer than their cutoff, e.g. {example}", float(late.sum())))
-    extra = [c for c in dataset.columns if c.startswith("asof_") and c not in PROVENANCE_COLUMNS]
-    for column in extra:  # any extra feature must declare provenance the same way
+    # temporal integrity: every input known by the cutoff (each family, and any added feature,
+    # declares its newest input in an asof_* column); every label price after the sample
+    for column in [c for c in dataset.columns if c.startswith("asof_")]:
         late = dataset[column] > dataset["cutoff"]
         if late.any():
-            findings.append(Finding(CRITICAL, "temporal_integrity", f"{int(late.sum())} rows of {column.removeprefix('asof_')} use data newer than their cutoff", float(late.sum())))
+            example = dataset.loc[late, ["symbol", "sample_date", column]].head(3).astype(str).to_dict("records")
+            findings.append(Finding(CRITICAL, "temporal_integrity", f"{int(late.sum())} rows use {column.removeprefix('asof_')} data newer than their cutoff, e.g. {example}", float(late.sum())))
 
     features = dataset[list(FEATURES)]
     model_features = [f for f in FEATURES if f not in MISSING_INDICATORS]

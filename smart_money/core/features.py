@@ -100,7 +100,7 @@ def known_insider_lines(ins: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame
     (the latest amendment of a line wins)."""
     known = ins[ins["known_at"] <= cutoff]
     amendments = known[known["amends_record_id"].notna()]
-    latest = amendments.sort_values("known_at").drop_duplicates("amends_record_id", keep="last").index
+    latest = amendments.sort_values("known_at", kind="stable").drop_duplicates("amends_record_id", keep="last").index
     superseded = known["record_id"].isin(amendments["amends_record_id"]) | (
         known["amends_record_id"].notna() & ~known.index.isin(latest)
     )
@@ -155,7 +155,7 @@ def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame,
     if known.empty:
         return known, known
     filings = known.drop_duplicates(["filer_cik", "event_date", "accession"])[["filer_cik", "event_date", "accession", "known_at", "period_q"]]
-    chosen = filings.sort_values("known_at").drop_duplicates(["filer_cik", "event_date"], keep="last")
+    chosen = filings.sort_values("known_at", kind="stable").drop_duplicates(["filer_cik", "event_date"], keep="last")
     rows = known[known["accession"].isin(chosen["accession"])]
     latest_period = chosen.groupby("filer_cik")["period_q"].max()
     recent = latest_period[latest_period.map(lambda p: p.end_time) > cutoff - pd.Timedelta(days=250)]
@@ -249,6 +249,8 @@ def _snapshot(known: pd.DataFrame, newest: pd.Timestamp, oldest: pd.Timestamp) -
 
 
 def etf_block(e: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """ETF features; `etf_flow_30d` is a real zero for unheld symbols when some ETF has both
+    snapshots (filled by the caller), and undefined (NaN) when none has."""
     known = e[e["known_at"] <= cutoff]
     now = _snapshot(known, t, t - pd.Timedelta(days=14))
     if now.empty:
@@ -269,8 +271,7 @@ def etf_block(e: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> pd.Data
         }
     )
     out.index.name = "symbol"
-    if both_etfs:
-        out["etf_flow_30d"] = out["etf_flow_30d"].fillna(0.0)
+    out.attrs["flow_defined"] = bool(both_etfs)
     return out
 
 
@@ -383,11 +384,13 @@ def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], 
     frame = frame.join(prices, how="left")
     frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
 
+    etf = None if etf_missing else etf_block(e, t, cutoff)
+    etf_zero = ("etf_ownership_pct", "etf_flow_30d") if etf is not None and etf.attrs.get("flow_defined") else ("etf_ownership_pct",)
     blocks = [
         (insider_missing, insider_block(ins, t, cutoff, px) if not insider_missing else None, ZERO_WHEN_ABSENT[:4]),
         (institutional_missing, institutional_block(h, cutoff, inputs.hedge_funds) if not institutional_missing else None, INSTITUTIONAL_ZERO),
         (congress_missing, congress_block(cg, t, cutoff) if not congress_missing else None, ZERO_WHEN_ABSENT[4:]),
-        (etf_missing, etf_block(e, t, cutoff) if not etf_missing else None, ()),
+        (etf_missing, etf, etf_zero),
     ]
     for missing, block, zero_columns in blocks:
         if block is None or missing:
@@ -398,8 +401,6 @@ def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], 
     if not institutional_missing:
         for column in INSTITUTIONAL_CHANGES:
             frame[column] = frame[column].fillna(0.0)
-    if not etf_missing:
-        frame["etf_ownership_pct"] = frame["etf_ownership_pct"].fillna(0.0)
     if not insider_missing:
         with np.errstate(invalid="ignore", divide="ignore"):
             market_cap = frame["_close"] * frame["_shares_out"]
