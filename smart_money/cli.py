@@ -80,6 +80,94 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
     if not summary.success:
         console.print(f"[red]run failed:[/red] {summary.error}")
         raise typer.Exit(1)
+    print_model_summary(settings)
+
+
+def print_model_summary(settings: Settings) -> None:
+    """The latest registry entry in a few lines (what a run ends with)."""
+    import json
+
+    from smart_money.core.registry import Registry
+
+    registry = Registry(settings.models_dir)
+    versions = registry.index()["versions"]
+    if not versions:
+        return
+    entry = versions[-1]
+    metadata = json.loads((registry.folder(entry["version"]) / "metadata.json").read_text())
+    test = metadata["metrics"]["test"]
+    best_name, best = max(((n, b["test_roc_auc"]) for n, b in metadata["baselines"].items()), key=lambda nb: nb[1])
+    console.print(f"\nmodel v{entry['version']}: [bold]{entry['status']}[/bold]")
+    line = f"  test ROC AUC {test['roc_auc']:.4f} (best baseline {best_name} {best:.4f}"
+    if "oracle" in metadata:
+        line += f"; oracle_public {metadata['oracle']['public_test_roc_auc']:.4f}, oracle_truth {metadata['oracle']['truth_test_roc_auc']:.4f}"
+    console.print(line + f"), ECE {test['ece']:.4f}, Brier skill {test['brier_skill']:+.4f}")
+    if "independent_universe" in metadata:
+        iu = metadata["independent_universe"]
+        diff = iu["model_minus_public_auc"]
+        console.print(
+            f"  independent universes ({iu['worlds']} worlds, {iu['n']:,} rows): AUC {iu['model_roc_auc']:.4f} vs oracle_public "
+            f"{iu['oracle_public_roc_auc']:.4f} ({diff['difference']:+.4f} [{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]), "
+            f"ECE {iu['ece']:.4f}, ECE vs oracle {iu['ece_vs_oracle_public']:.4f}"
+        )
+    for name, gate in metadata["gates"].items():
+        mark = "[green]pass[/green]" if gate["passed"] else "[red]FAIL[/red]"
+        console.print(f"  gate {name:16s} {mark}  {gate['detail']}")
+    for reason in entry["reasons"]:
+        console.print(f"  [yellow]{reason}[/yellow]")
+    console.print(f"  report: {registry.folder(entry['version']) / 'report.html'}")
+
+
+models_app = typer.Typer(help="The model registry (models/smart-money-flow/registry.json).", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+def _registry():
+    from smart_money.core.registry import Registry
+
+    return Registry(settings_from().models_dir)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Every registered version with its status, test metrics and gates."""
+    index = _registry().index()
+    table = Table(title=f"{index['model_id']} (champion: {index['champion'] or 'none'})")
+    for column in ("version", "status", "created", "test AUC", "ECE", "gates", "reasons"):
+        table.add_column(column)
+    for entry in index["versions"]:
+        passed = sum(entry["gates"].values())
+        table.add_row(
+            entry["version"], entry["status"], entry["created_at"], f"{entry['metrics']['roc_auc']:.4f}",
+            f"{entry['metrics']['ece']:.4f}", f"{passed}/{len(entry['gates'])}", "; ".join(entry["reasons"])[:80],
+        )
+    console.print(table)
+
+
+@models_app.command("promote")
+def models_promote(version: Annotated[str, typer.Argument(help="Version to make champion, e.g. 1.0.2")]) -> None:
+    """Make a registered (not rejected) version the champion."""
+    from smart_money.core.registry import RegistryError, TamperedArtifact
+
+    try:
+        entry = _registry().promote(version.lstrip("v"))
+    except (RegistryError, TamperedArtifact) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"v{entry['version']} is now the champion")
+
+
+@models_app.command("rollback")
+def models_rollback() -> None:
+    """Restore the previous champion."""
+    from smart_money.core.registry import RegistryError, TamperedArtifact
+
+    try:
+        entry = _registry().rollback()
+    except (RegistryError, TamperedArtifact) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"rolled back: v{entry['version']} is the champion again")
 
 
 @app.command()

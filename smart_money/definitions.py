@@ -6,6 +6,7 @@ import dagster as dg
 
 from smart_money.assets.dataset import build_dataset
 from smart_money.assets.ingest import build_ingest
+from smart_money.assets.model import build_model_assets
 from smart_money.core.settings import Settings
 from smart_money.io_manager import PartitionedParquetIOManager
 from smart_money.jobs import monthly_refresh_job, monthly_refresh_schedule
@@ -17,7 +18,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = monthly_partitions(settings)
     ingest_assets, ingest_checks = build_ingest(settings, partitions)
     dataset_assets, dataset_checks = build_dataset(settings, partitions)
-    assets = [*ingest_assets, *dataset_assets]
+    assets = [*ingest_assets, *dataset_assets, *build_model_assets(settings)]
     checks = [*ingest_checks, *dataset_checks]
     job = monthly_refresh_job()
     return dg.Definitions(

@@ -6,7 +6,7 @@ import dagster as dg
 
 MONTHLY_JOB = "monthly_refresh_job"
 MONTHLY_SCHEDULE = "monthly_refresh_schedule"
-FLOW_MODEL_GROUPS = ("ingest", "dataset")
+FLOW_MODEL_GROUPS = ("ingest", "dataset", "model")
 
 
 def monthly_refresh_job() -> dg.UnresolvedAssetJobDefinition:
@@ -15,7 +15,7 @@ def monthly_refresh_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         MONTHLY_JOB,
         selection=dg.AssetSelection.groups(*FLOW_MODEL_GROUPS),
-        description="Pull, validate and (as later stages land) model one month of smart-money data.",
+        description="Pull and validate one month of smart-money data, rebuild the dataset, retrain, evaluate and register the flow model.",
     )
 
 

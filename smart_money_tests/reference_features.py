@@ -271,6 +271,8 @@ class Reference:
         resid = [self.log_return(symbol, j) - beta * self.log_return(market, j) for j in range(max(r - 59, 0), r + 1)]
         resid = [x for x in resid if x == x]
         market_rets = [x for x in (self.log_return(market, j) for j in range(max(r - 19, 0), r + 1)) if x == x]
+        market_rets60 = [x for x in (self.log_return(market, j) for j in range(max(r - 59, 0), r + 1)) if x == x]
+        rets60 = [x for x in (self.log_return(symbol, j) for j in range(max(r - 59, 0), r + 1)) if x == x]
         rows20, rows60 = range(max(r - 19, 0), r + 1), range(max(r - 59, 0), r + 1)
         dollars = [self.value_at(symbol, "close", j) * self.value_at(symbol, "volume", j) for j in rows20]
         dollars = [d for d in dollars if d == d]
@@ -284,12 +286,16 @@ class Reference:
             "return_3m": adj(r) / adj(r - 63) - 1.0,
             "return_6m": adj(r) / adj(r - 126) - 1.0,
             "return_12_1m": adj(r - 21) / adj(r - 252) - 1.0,
+            "volatility_10d": vol(10),
             "volatility_20d": vol(20),
             "volatility_60d": vol(60),
             "volatility_120d": vol(120),
+            "volatility_250d": vol(250),
+            "max_abs_return_60d": max(abs(x) for x in rets60) if len(rets60) >= 48 else NAN,
             "beta_250d": beta,
             "idio_volatility_60d": _std(resid) * math.sqrt(252) if len(resid) >= 48 else NAN,
             "market_volatility_20d": _std(market_rets) * math.sqrt(252) if len(market_rets) >= 16 else NAN,
+            "market_volatility_60d": _std(market_rets60) * math.sqrt(252) if len(market_rets60) >= 48 else NAN,
             "market_return_1m": m_adj(r) / m_adj(r - 21) - 1.0,
             "log_market_cap": math.log(close_t * shares_t) if close_t * shares_t > 0 else NAN,
             "log_dollar_volume_20d": math.log(sum(dollars) / len(dollars)) if dollars else NAN,

@@ -23,6 +23,14 @@ class FeatureSpec:
 
 
 SMART_MONEY_FAMILIES = ("insider", "institutional", "congress", "hedge_fund", "etf")
+# Descriptive levels: how much of a stock institutions or ETFs own. The literature finds no
+# direction in them (ETF ownership raises volatility, Ben-David et al. 2018), and their levels
+# trend with the market's structure, so they describe a stock rather than signal a move.
+LEVEL_FEATURES = (
+    "inst_ownership_pct", "inst_concentration_top10", "hedgefund_top20_exposure",
+    "etf_ownership_pct", "etf_flow_30d", "etf_concentration",
+)  # fmt: skip
+DATE_LEVEL_FEATURES = ("market_volatility_20d", "market_volatility_60d", "market_return_1m")
 OPEN_MARKET = "open-market lines (Form 4 code P = purchase, S = sale; awards A, exercises M, tax F, gifts G and other codes never count)"
 TRADE = "trade = distinct (insider CIK, transaction date, code)"
 AMENDMENTS = "a 4/A known by c replaces the line it amends"
@@ -71,12 +79,16 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _F("return_3m", "price", "adj close(t) / adj close(63 sessions earlier) - 1", "prices", "date", "63 sessions", "ratio"),
     _F("return_6m", "price", "adj close(t) / adj close(126 sessions earlier) - 1", "prices", "date", "126 sessions", "ratio"),
     _F("return_12_1m", "price", "adj close(21 sessions earlier) / adj close(252 sessions earlier) - 1", "prices", "date", "252 sessions", "ratio"),
+    _F("volatility_10d", "price", "std of daily log returns x sqrt(252)", "prices", "date", "10 sessions", "annualised"),
     _F("volatility_20d", "price", "std of daily log returns x sqrt(252)", "prices", "date", "20 sessions", "annualised"),
     _F("volatility_60d", "price", "std of daily log returns x sqrt(252)", "prices", "date", "60 sessions", "annualised"),
     _F("volatility_120d", "price", "std of daily log returns x sqrt(252)", "prices", "date", "120 sessions", "annualised"),
+    _F("volatility_250d", "price", "std of daily log returns x sqrt(252)", "prices", "date", "250 sessions", "annualised"),
+    _F("max_abs_return_60d", "price", "largest absolute daily log return (jump risk)", "prices", "date", "60 sessions", "log return"),
     _F("beta_250d", "price", "OLS slope of daily log returns on the market index's", "prices", "date", "250 sessions", "beta"),
     _F("idio_volatility_60d", "price", "std of (r - beta_250d x r_market) x sqrt(252)", "prices", "date", "60 sessions", "annualised"),
     _F("market_volatility_20d", "price", "market index volatility (same for all stocks of a date)", "prices", "date", "20 sessions", "annualised"),
+    _F("market_volatility_60d", "price", "market index volatility (same for all stocks of a date)", "prices", "date", "60 sessions", "annualised"),
     _F("market_return_1m", "price", "market index return (same for all stocks of a date)", "prices", "date", "21 sessions", "ratio"),
     _F("log_market_cap", "price", "log(close x shares outstanding) at t", "prices", "date", "t", "log USD"),
     _F("log_dollar_volume_20d", "price", "log of mean(close x volume)", "prices", "date", "20 sessions", "log USD"),
@@ -92,6 +104,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
 FEATURES = tuple(spec.name for spec in CATALOGUE)
 PLAN_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.is_smart_money)  # the plan's 27
 PRICE_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family == "price")
+# Smart-money features that can say which way a stock will move: trades and position changes.
+DIRECTIONAL_FEATURES = tuple(name for name in PLAN_FEATURES if name not in LEVEL_FEATURES)
 MISSING_INDICATORS = tuple(spec.name for spec in CATALOGUE if spec.family == "missingness")
 BY_NAME = {spec.name: spec for spec in CATALOGUE}
 # The date each family's inputs are stamped with; provenance columns asof_<family> record the

@@ -12,10 +12,9 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 import pandera.pandas as pa
 
-from smart_money.core.catalogue import BY_NAME, FEATURES, MISSING_INDICATORS, PROVENANCE_COLUMNS
+from smart_money.core.catalogue import BY_NAME, DATE_LEVEL_FEATURES, FEATURES, MISSING_INDICATORS, PROVENANCE_COLUMNS
 
 CRITICAL, WARNING, INFO = "CRITICAL", "WARNING", "INFO"
-DATE_LEVEL_FEATURES = ("market_volatility_20d", "market_return_1m")  # one value per date by design
 KEY = ["symbol", "sample_date"]
 
 

@@ -283,6 +283,12 @@ def _window_std(x: np.ndarray, min_count: int) -> np.ndarray:
     return np.where(count >= min_count, std, np.nan)
 
 
+def _window_max_abs(x: np.ndarray, min_count: int) -> np.ndarray:
+    count = np.sum(~np.isnan(x), axis=0)
+    peak = np.fmax.reduce(np.abs(x), axis=0) if len(x) else np.full(x.shape[1], np.nan)  # fmax skips NaN
+    return np.where(count >= min_count, peak, np.nan)
+
+
 def price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.DataFrame:
     r = px.row_on_or_before(t)
     index = pd.Index(px.symbols, name="symbol")
@@ -323,9 +329,12 @@ def price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.DataF
                 "return_3m": adj[r] / back(63) - 1.0,
                 "return_6m": adj[r] / back(126) - 1.0,
                 "return_12_1m": back(21) / back(252) - 1.0,
+                "volatility_10d": vol(10),
                 "volatility_20d": vol(20),
                 "volatility_60d": vol(60),
                 "volatility_120d": vol(120),
+                "volatility_250d": vol(250),
+                "max_abs_return_60d": _window_max_abs(window(60), 48),
                 "beta_250d": beta,
                 "idio_volatility_60d": _window_std(resid, 48) * np.sqrt(SESSIONS_PER_YEAR),
                 "log_market_cap": np.log(close_now * px.shares[r]),
@@ -341,9 +350,12 @@ def price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.DataF
     if m_col is not None:
         m = market[max(r - 19, 0) : r + 1]
         out["market_volatility_20d"] = np.nanstd(m, ddof=1) * np.sqrt(SESSIONS_PER_YEAR) if np.sum(~np.isnan(m)) >= 16 else np.nan
+        m60 = market[max(r - 59, 0) : r + 1]
+        out["market_volatility_60d"] = np.nanstd(m60, ddof=1) * np.sqrt(SESSIONS_PER_YEAR) if np.sum(~np.isnan(m60)) >= 48 else np.nan
         out["market_return_1m"] = adj[r, m_col] / back(21)[m_col] - 1.0
     else:
         out["market_volatility_20d"] = np.nan
+        out["market_volatility_60d"] = np.nan
         out["market_return_1m"] = np.nan
     out["asof_prices"] = px.dates[r]
     return out

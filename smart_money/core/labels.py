@@ -23,6 +23,7 @@ MAX_STALE_SESSIONS = 5  # a halted stock's next print within a week still resolv
 LABEL_COLUMNS = (
     "symbol", "sample_date", "label_end_date", "status", "close_start", "close_end", "return_14d",
     "label", "label_mirror", "market_return_14d", "excess_return_14d", "label_market_relative",
+    "realized_volatility_14d",
 )  # fmt: skip
 
 
@@ -56,12 +57,17 @@ def compute_labels(
         market = np.nan
         if m_col is not None and r0 >= 0 and end_row < len(px.dates):
             market = px.adj[end_row, m_col] / px.adj[r0, m_col] - 1.0
+        window = px.log_returns[r0 + 1 : end_row + 1] if r0 >= 0 and end_row < len(px.dates) else np.empty((0, len(px.symbols)))
+        with np.errstate(invalid="ignore"):
+            realized = np.sqrt(np.nansum(window**2, axis=0)) if len(window) else np.full(len(px.symbols), np.nan)
+        realized_vol = np.where(has_col, realized[cidx], np.nan)
         pending = pd.isna(last_known) or last_known < end
         ret = finish / start - 1.0
         frame["close_start"] = start
         frame["close_end"] = finish
         frame["return_14d"] = ret
         frame["market_return_14d"] = market
+        frame["realized_volatility_14d"] = np.where(np.isnan(finish) | np.isnan(start), np.nan, realized_vol)
         frame["excess_return_14d"] = ret - market
         frame["status"] = np.where(np.isnan(start), "no_price", np.where(pending, "pending", np.where(np.isnan(finish), "no_price", "resolved")))
         resolved = frame["status"] == "resolved"

@@ -71,6 +71,11 @@ class OracleSource(ABC):
     """A source that knows the truth behind its data (only the simulated market)."""
 
     @abstractmethod
-    def oracle(self, samples: pd.DataFrame) -> pd.DataFrame:
+    def oracle(self, samples: pd.DataFrame, mirror: bool = False) -> pd.DataFrame:
         """For rows (symbol, sample_date): `oracle_truth` = P(label | latent state) and
         `oracle_public` = P(label | everything public at the sample date's close)."""
+
+    @abstractmethod
+    def independent_worlds(self, count: int, n_symbols: int, first_month: pd.Timestamp, last_month: pd.Timestamp, n_jobs: int = 2) -> pd.DataFrame:
+        """Datasets (with oracle columns and a `world` column) from independent universes of the
+        same generative model."""

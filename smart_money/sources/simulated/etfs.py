@@ -63,62 +63,57 @@ class EtfBook:
             members[j] = current
         return members
 
-    def holdings_at(self, j: int) -> list[tuple[Etf, np.ndarray, np.ndarray]]:
-        """For snapshot j: (etf, member symbol indices, shares held)."""
-        w = self.world
-        d = self.snapshot_sessions[j]
-        shares_out = w.shares_outstanding[:, d]
-        close = w.close[:, d]
-        out = []
-        for e_idx, etf in enumerate(self.etfs):
-            frac = np.exp(self.log_fraction[j, e_idx])
-            if etf.style == "market":
-                members = np.arange(w.n)
-                shares = frac * shares_out
-            elif etf.style == "sector":
-                members = np.flatnonzero(w.universe.sector == etf.sector)
-                shares = frac * shares_out[members]
-            elif etf.style == "small":
-                members = np.flatnonzero(self.small_cap_members[j])
-                shares = frac * shares_out[members]
-            else:  # equal weight: AUM split evenly across members
-                members = np.arange(w.n)
-                aum = frac * float((close * shares_out).sum())
-                shares = aum / len(members) / close
-            out.append((etf, members, np.round(shares)))
-        return out
-
     def records(self, start: pd.Timestamp, end: pd.Timestamp, symbols: np.ndarray) -> pd.DataFrame:
+        """Holdings rows of every snapshot published in [start, end) for the given stocks
+        (vectorised per ETF over snapshots; weights use each ETF's full membership)."""
         w = self.world
+        valid = self.known_sessions < len(w.sessions)
         known = w.sessions[np.minimum(self.known_sessions, len(w.sessions) - 1)] + pd.Timedelta(hours=8)
-        wanted = np.flatnonzero((known >= start) & (known < end) & (self.known_sessions < len(w.sessions)))
+        snaps = np.flatnonzero((known >= start) & (known < end) & valid)
+        if not len(snaps):
+            return pd.DataFrame()
+        days = self.snapshot_sessions[snaps]
+        shares_out = w.shares_outstanding[:, days].T  # (snapshots, n)
+        close = w.close[:, days].T
         keep = np.zeros(w.n, dtype=bool)
-        keep[symbols] = True
+        keep[np.asarray(symbols, dtype=int)] = True
         frames = []
-        for j in wanted:
-            d = self.snapshot_sessions[j]
-            for etf, members, shares in self.holdings_at(j):
-                value = shares * w.close[members, d]
-                weight = 100.0 * value / value.sum()
-                mask = keep[members]
-                if not mask.any():
-                    continue
-                m = members[mask]
-                row_u = (m * 0.618034 + j * 0.377) % 1.0
-                frames.append(
-                    pd.DataFrame(
-                        dict(
-                            etf_symbol=etf.symbol,
-                            symbol=w.universe.tickers[m],
-                            event_date=w.sessions[d],
-                            known_at=known[j],
-                            shares=shares[mask],
-                            market_value=np.where(row_u < 0.01, np.nan, value[mask]),
-                            weight_pct=weight[mask],
-                        )
+        for e_idx, etf in enumerate(self.etfs):
+            frac = np.exp(self.log_fraction[snaps, e_idx])[:, None]
+            if etf.style == "sector":
+                members = np.broadcast_to(w.universe.sector == etf.sector, shares_out.shape)
+            elif etf.style == "small":
+                members = self.small_cap_members[snaps]
+            else:
+                members = np.ones(shares_out.shape, dtype=bool)
+            if etf.style == "equal":
+                aum = frac[:, 0] * (close * shares_out).sum(axis=1)
+                shares = (aum / members.sum(axis=1))[:, None] / close
+            else:
+                shares = frac * shares_out
+            shares = np.round(np.where(members, shares, 0.0))
+            value = shares * close
+            weight = 100.0 * value / value.sum(axis=1, keepdims=True)
+            j, i = np.nonzero(members & keep[None, :])
+            if not len(j):
+                continue
+            row_u = (i * 0.618034 + snaps[j] * 0.377) % 1.0
+            frames.append(
+                pd.DataFrame(
+                    dict(
+                        etf_symbol=etf.symbol,
+                        symbol=w.universe.tickers[i],
+                        event_date=w.sessions[days[j]],
+                        known_at=known[snaps[j]],
+                        shares=shares[j, i],
+                        market_value=np.where(row_u < 0.01, np.nan, value[j, i]),
+                        weight_pct=weight[j, i],
                     )
                 )
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            )
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True).sort_values(["known_at", "etf_symbol"], kind="stable", ignore_index=True)
 
     def price_paths(self) -> dict[str, np.ndarray]:
         """Daily closes of every ETF (the market and sector ETFs track their factor exactly)."""

@@ -150,49 +150,49 @@ class ThirteenFBook:
 
     # -- published rows ------------------------------------------------------------------------
     def records(self, start: pd.Timestamp, end: pd.Timestamp, symbols: np.ndarray) -> pd.DataFrame:
-        """13F-HR and 13F-HR/A rows whose filing time lies in [start, end)."""
+        """13F-HR and 13F-HR/A rows whose filing time lies in [start, end) (vectorised over
+        filings and positions)."""
         w = self.world
         frames = []
-        for kind_name, stamps in (("13F-HR", self.known_at), ("13F-HR/A", self.amend_known_at)):
+        symbols = np.asarray(symbols, dtype=int)
+        for form, stamps in (("13F-HR", self.known_at), ("13F-HR/A", self.amend_known_at)):
             qi_idx, f_idx = np.nonzero((stamps >= np.datetime64(start)) & (stamps < np.datetime64(end)))
-            for qi, f in zip(qi_idx, f_idx):
-                frac = self.fraction[qi, f, symbols]
-                held = frac > 0
-                if not held.any():
-                    continue
-                syms = symbols[held]
-                q = int(self.quarters[qi])
-                q_end = quarter_end(q)
-                d = w.sessions.searchsorted(q_end, side="right") - 1
-                shares = np.round(frac[held] * w.shares_outstanding[syms, d])
-                value = shares * w.close[syms, d]
-                if kind_name == "13F-HR/A":
-                    value = value * self.amend_scale[qi, f]
-                accession = f"{self.ciks[f]}-{q}{'-A' if kind_name.endswith('/A') else ''}"
-                row_u = (syms * 0.618034 + q * 0.371 + f * 0.113) % 1.0
-                cusip_missing = row_u < 0.05
-                frames.append(
-                    pd.DataFrame(
-                        dict(
-                            record_id=accession + ":" + w.universe.tickers[syms],
-                            accession=accession,
-                            filer_cik=self.ciks[f],
-                            filer_name=self.names[f],
-                            symbol=w.universe.tickers[syms],
-                            cusip=np.where(cusip_missing, None, np.char.add("S", np.char.zfill(syms.astype(str), 8))),
-                            event_date=q_end,
-                            known_at=stamps[qi, f],
-                            form_type=kind_name,
-                            shares=shares,
-                            value_usd=value,
-                        )
-                    )
+            if not len(qi_idx):
+                continue
+            frac = self.fraction[qi_idx, f_idx][:, symbols]  # (filings, symbols)
+            filing, col = np.nonzero(frac > 0)
+            if not len(filing):
+                continue
+            qi, f, sym = qi_idx[filing], f_idx[filing], symbols[col]
+            q = self.quarters[qi]
+            ends = {int(x): quarter_end(int(x)) for x in np.unique(q)}
+            q_end = pd.DatetimeIndex([ends[int(x)] for x in q])
+            d = w.sessions.searchsorted(q_end, side="right") - 1
+            shares = np.round(frac[filing, col] * w.shares_outstanding[sym, d])
+            value = shares * w.close[sym, d] * (self.amend_scale[qi, f] if form.endswith("/A") else 1.0)
+            accession = np.char.add(np.char.add(self.ciks[f], "-"), q.astype(str))
+            if form.endswith("/A"):
+                accession = np.char.add(accession, "-A")
+            row_u = (sym * 0.618034 + q * 0.371 + f * 0.113) % 1.0
+            tickers = w.universe.tickers[sym]
+            frame = pd.DataFrame(
+                dict(
+                    record_id=np.char.add(np.char.add(accession, ":"), tickers),
+                    accession=accession,
+                    filer_cik=self.ciks[f],
+                    filer_name=self.names[f],
+                    symbol=tickers,
+                    cusip=np.where(row_u < 0.05, None, np.char.add("S", np.char.zfill(sym.astype(str), 8))),
+                    event_date=q_end,
+                    known_at=stamps[qi, f],
+                    form_type=form,
+                    shares=shares,
+                    value_usd=value,
                 )
-                duplicate = ((row_u * 7.0) % 1.0) < w.params.duplicate_rate * 0.5
-                frames.append(frames[-1][duplicate])
-        if not frames:
-            return pd.DataFrame()
-        return pd.concat(frames, ignore_index=True)
+            )
+            duplicate = ((row_u * 7.0) % 1.0) < w.params.duplicate_rate * 0.5
+            frames += [frame, frame[duplicate]]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def quarter_position(self, q: int) -> int:
         return int(q - self.quarters[0])
