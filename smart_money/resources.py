@@ -131,7 +131,7 @@ def fmp_resource(settings: Settings) -> FmpSourceResource:
         timeout_s=fmp.timeout_s,
         max_retries=fmp.max_retries,
         backoff_initial_s=fmp.backoff_initial_s,
-        cache_dir=str(fmp.cache_dir or settings.data_dir / "cache" / "fmp"),
+        cache_dir=str(fmp.cache_root(settings.data_dir)),
         cache_ttl_days=fmp.cache_ttl_days,
         finalized_ttl_days=fmp.finalized_ttl_days,
         symbols=symbols,

@@ -64,6 +64,7 @@ class Faults:
     gated_symbols: frozenset[str] = frozenset()  # 402 per symbol on Ultimate endpoints
     gated_paths: frozenset[str] = frozenset()  # 402 for every symbol ('Exclusive Endpoint')
     legacy_blocked: bool = True
+    broken_symbols: frozenset[str] = frozenset()  # always 503 (a backfill that cannot finish)
     seed: int = 0
 
 
@@ -74,6 +75,8 @@ class ServerStats:
     paths: Counter = field(default_factory=Counter)
     injected: Counter = field(default_factory=Counter)
     request_lines: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
 
 
 def _day(value: object) -> str:
@@ -87,10 +90,10 @@ def _num(value: object) -> float | None:
 class FakeMarketData:
     """FMP-shaped rows from a simulated market, built lazily per table and cached."""
 
-    def __init__(self, market: SimulatedSource, removed: int = 2):
+    def __init__(self, market: SimulatedSource, removed: int = 2, since: str = "2021-01-01"):
         self.market = market
         world = market.world
-        self.first, self.last = world.sessions[0], world.sessions[-1]
+        self.first, self.last = max(world.sessions[0], pd.Timestamp(since)), world.sessions[-1]
         universe = market.universe()
         self.stocks = universe[universe["asset_type"] == "stock"].set_index("symbol")
         self.etf_alias = {"SPY": MARKET_ETF}  # what FMP calls the simulated market ETF
@@ -242,6 +245,17 @@ class FakeMarketData:
         ]  # fmt: skip
 
 
+_SHARED_DATA: dict[tuple[int, int, str], FakeMarketData] = {}
+
+
+def market_data(market: SimulatedSource, removed: int = 2, since: str = "2021-01-01") -> FakeMarketData:
+    """One FakeMarketData per market (building the tables takes seconds; servers share them)."""
+    key = (id(market), removed, since)
+    if key not in _SHARED_DATA:
+        _SHARED_DATA[key] = FakeMarketData(market, removed, since)
+    return _SHARED_DATA[key]
+
+
 class FakeFmpServer:
     """`with FakeFmpServer(market, api_key=...) as fake:` then point FMP_BASE_URL at `fake.url`."""
 
@@ -253,8 +267,9 @@ class FakeFmpServer:
         rate_period_s: float = 60.0,
         faults: Faults | None = None,
         removed_members: int = 2,
+        since: str = "2021-01-01",
     ):
-        self.data = FakeMarketData(market, removed_members)
+        self.data = market_data(market, removed_members, since)
         self.api_key = api_key
         self.rate_limit = rate_limit
         self.rate_period_s = rate_period_s
@@ -326,6 +341,8 @@ class FakeFmpServer:
             return 402, {"Error Message": f"Exclusive Endpoint : This endpoint is not available under your current subscription please visit our subscription page to upgrade your plan at https://site.financialmodelingprep.com/"}, {}
         if path.startswith(ULTIMATE_PATHS) and symbol in self.faults.gated_symbols:
             return 402, {"Error Message": "Premium Query Parameter: 'Special Endpoint : This value set for 'symbol' is not available under your current subscription please visit our subscription page to upgrade your plan at https://site.financialmodelingprep.com/"}, {}
+        if symbol in self.faults.broken_symbols:
+            return 0, "server_error", {}
         if fault is not None:
             return 0, fault, {}
         try:
@@ -385,7 +402,14 @@ class FakeFmpServer:
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 key = self.headers.get("apikey") or query.pop("apikey", None)
-                status, body, headers = server.answer(parts.path, query, key)
+                with server._lock:
+                    server.stats.in_flight += 1
+                    server.stats.max_in_flight = max(server.stats.max_in_flight, server.stats.in_flight)
+                try:
+                    status, body, headers = server.answer(parts.path, query, key)
+                finally:
+                    with server._lock:
+                        server.stats.in_flight -= 1
                 with server._lock:
                     server.stats.requests += 1
                     server.stats.paths[parts.path] += 1
@@ -426,3 +450,13 @@ class FakeFmpServer:
                     self._send(200, LIMIT_BODY, {})
 
         return Handler
+
+
+def fmp_source_for(fake: FakeFmpServer, cache_dir, api_key: str | None = None, selection: int | tuple[str, ...] = 20, **config: object):
+    """An FmpSource on `fake` with test-friendly timings (short timeout and backoff); `config`
+    overrides FmpConfig fields (rate_limit, rate_period_s, api, ...)."""
+    from smart_money.sources.fmp import DiskCache, FmpClient, FmpConfig, FmpSource
+
+    settings = {"rate_limit": 1000, "rate_period_s": 1.0, "timeout_s": 1.0, "backoff_initial_s": 0.01, "backoff_max_s": 0.2, "max_retries": 6, **config}
+    client = FmpClient(FmpConfig(api_key=api_key or fake.api_key, base_url=fake.url, **settings))  # type: ignore[arg-type]
+    return FmpSource(client, DiskCache(cache_dir), selection=selection, history_start=date(2022, 1, 1))

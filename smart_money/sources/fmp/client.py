@@ -115,7 +115,7 @@ class _WaitRetryAfterOrBackoff:
 
     def __init__(self, config: FmpConfig):
         self.cap = config.retry_after_max_s
-        self.backoff = wait_exponential_jitter(initial=config.backoff_initial_s, max=config.backoff_max_s, jitter=config.backoff_initial_s)
+        self.backoff = wait_exponential_jitter(multiplier=config.backoff_initial_s, max=config.backoff_max_s, jitter=config.backoff_initial_s)
 
     def __call__(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

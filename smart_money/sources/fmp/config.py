@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smart_money.core.settings import SettingsError
-from smart_money.sources.fmp.cache import DEFAULT_FINALIZED_TTL_DAYS, DEFAULT_TTL_DAYS
+from smart_money.sources.fmp.cache import DEFAULT_FINALIZED_TTL_DAYS, DEFAULT_TTL_DAYS, DiskCache
 from smart_money.sources.fmp.client import APIS, DEFAULT_BASE_URL, PLAN_RATE_LIMIT_PER_MIN
 
 API_KEY_VARIABLE = "FMP_API_KEY"
@@ -32,6 +32,13 @@ class FmpSettings:
     cache_ttl_days: float = DEFAULT_TTL_DAYS
     finalized_ttl_days: float = DEFAULT_FINALIZED_TTL_DAYS
     index_etfs: tuple[str, ...] = ("SPY",)
+
+    def cache_root(self, data_dir: Path) -> Path:
+        """FMP_CACHE_DIR, else `<data dir>/cache/fmp`."""
+        return self.cache_dir or Path(data_dir) / "cache" / "fmp"
+
+    def disk_cache(self, data_dir: Path) -> DiskCache:
+        return DiskCache(self.cache_root(data_dir), self.cache_ttl_days, self.finalized_ttl_days)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FmpSettings:

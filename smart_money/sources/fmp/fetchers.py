@@ -235,7 +235,8 @@ def _known_at_from_dates(days: pd.Series) -> pd.Series:
 
 def insider_trades(rows: Iterable[Any], symbol: str) -> Parsed:
     """Form 4 lines -> InsiderTradesSchema columns. record_id = accession (from the filing URL)
-    + a digest of the line's fields: FMP has no line number and its order is unstable."""
+    + a digest of the line's fields present in both APIs: FMP has no line number and its order
+    is unstable, and the same line must get the same id from the legacy and the stable API."""
     models, rejected = validate_rows(InsiderTradeRow, rows, InsiderTradeRow.parse)
     parsed = Parsed(pd.DataFrame(), rejected)
     models = _matching_symbol(models, symbol, parsed)
@@ -244,7 +245,7 @@ def insider_trades(rows: Iterable[Any], symbol: str) -> Parsed:
     f = _frame(models)
     accession = f["url"].str.extract(_ACCESSION, expand=False)
     digest = [
-        _digest(r.reporting_cik, r.transaction_date, r.transaction_type, r.securities_transacted, r.price, r.securities_owned, r.security_name, r.direct_or_indirect, r.form_type, r.acquisition_or_disposition)
+        _digest(r.reporting_cik, r.transaction_date, r.transaction_type, r.securities_transacted, r.price, r.securities_owned, r.security_name, r.form_type, r.acquisition_or_disposition)
         for r in f.itertuples(index=False)
     ]
     filing = pd.to_datetime(f["filing_date"])
