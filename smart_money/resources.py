@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import dagster as dg
@@ -73,19 +74,8 @@ class FmpSourceResource(DataSourceResource):
         from smart_money.core.settings import parse_symbols
         from smart_money.sources.fmp import DiskCache, FmpClient, FmpConfig, FmpSource
 
-        client = FmpClient(
-            FmpConfig(
-                api_key=self.api_key,
-                base_url=self.base_url,
-                api=self.api,
-                rate_limit=self.rate_limit,
-                rate_period_s=self.rate_period_s,
-                max_concurrency=self.max_concurrency,
-                timeout_s=self.timeout_s,
-                max_retries=self.max_retries,
-                backoff_initial_s=self.backoff_initial_s,
-            )
-        )
+        shared = {f.name for f in dataclasses.fields(FmpConfig)} & set(type(self).model_fields)
+        client = FmpClient(FmpConfig(**{name: getattr(self, name) for name in shared}))
         cache = DiskCache(self.cache_dir, self.cache_ttl_days, self.finalized_ttl_days)
         return FmpSource(
             client,
@@ -121,22 +111,13 @@ def fmp_resource(settings: Settings) -> FmpSourceResource:
         raise SettingsError(f"SMART_MONEY_SOURCE=fmp needs {API_KEY_VARIABLE}: set it to your Financial Modeling Prep API key")
     fmp = FmpSettings.from_env()
     symbols = str(settings.symbols) if isinstance(settings.symbols, int) else ",".join(settings.symbols)
+    same_names = {k: v for k, v in dataclasses.asdict(fmp).items() if k in FmpSourceResource.model_fields and k != "cache_dir"}
     return FmpSourceResource(
+        **{**same_names, "index_etfs": ",".join(fmp.index_etfs)},
         api_key=dg.EnvVar(API_KEY_VARIABLE),
-        base_url=fmp.base_url,
-        api=fmp.api,
-        rate_limit=fmp.rate_limit_per_min,
-        rate_period_s=fmp.rate_period_s,
-        max_concurrency=fmp.max_concurrency,
-        timeout_s=fmp.timeout_s,
-        max_retries=fmp.max_retries,
-        backoff_initial_s=fmp.backoff_initial_s,
         cache_dir=str(fmp.cache_root(settings.data_dir)),
-        cache_ttl_days=fmp.cache_ttl_days,
-        finalized_ttl_days=fmp.finalized_ttl_days,
         symbols=symbols,
         history_start=f"{cal.add_months(pd.Timestamp(settings.start), -LOOKBACK_MONTHS):%Y-%m-%d}",
-        index_etfs=",".join(fmp.index_etfs),
     )
 
 

@@ -77,6 +77,7 @@ class ServerStats:
     request_lines: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each request
 
 
 def _day(value: object) -> str:
@@ -400,6 +401,12 @@ class FakeFmpServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 parts = urlsplit(self.path)
+                if parts.path == "/__stats":  # for benchmarks running the server in another process
+                    with server._lock:
+                        stats = server.stats
+                        self._send(200, {"requests": stats.requests, "statuses": stats.statuses, "injected": stats.injected,
+                                         "max_in_flight": stats.max_in_flight, "arrivals": stats.arrivals}, {})  # fmt: skip
+                    return
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 key = self.headers.get("apikey") or query.pop("apikey", None)
                 with server._lock:
@@ -411,6 +418,7 @@ class FakeFmpServer:
                     with server._lock:
                         server.stats.in_flight -= 1
                 with server._lock:
+                    server.stats.arrivals.append(time.monotonic())
                     server.stats.requests += 1
                     server.stats.paths[parts.path] += 1
                     server.stats.request_lines.append(self.requestline)

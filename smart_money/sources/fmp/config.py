@@ -22,7 +22,7 @@ API_KEY_VARIABLE = "FMP_API_KEY"
 class FmpSettings:
     base_url: str = DEFAULT_BASE_URL
     api: str = "stable"
-    rate_limit_per_min: int = PLAN_RATE_LIMIT_PER_MIN
+    rate_limit: int = PLAN_RATE_LIMIT_PER_MIN  # FMP_RATE_LIMIT_PER_MIN
     rate_period_s: float = 60.0
     max_concurrency: int = 8
     timeout_s: float = 30.0
@@ -65,7 +65,7 @@ class FmpSettings:
             if text not in APIS:
                 raise SettingsError(f"FMP_API={text!r}: choose one of {', '.join(APIS)}")
             values["api"] = text
-        number("FMP_RATE_LIMIT_PER_MIN", int, "rate_limit_per_min", 1)
+        number("FMP_RATE_LIMIT_PER_MIN", int, "rate_limit", 1)
         number("FMP_RATE_LIMIT_PERIOD_S", float, "rate_period_s", 0.001)
         number("FMP_MAX_CONCURRENCY", int, "max_concurrency", 1)
         number("FMP_TIMEOUT_S", float, "timeout_s", 0.001)
