@@ -77,7 +77,7 @@ class ServerStats:
     request_lines: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
-    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each request
+    arrivals: list[tuple[float, str]] = field(default_factory=list)  # (time.monotonic(), path) per request
 
 
 def _day(value: object) -> str:
@@ -418,7 +418,7 @@ class FakeFmpServer:
                     with server._lock:
                         server.stats.in_flight -= 1
                 with server._lock:
-                    server.stats.arrivals.append(time.monotonic())
+                    server.stats.arrivals.append((time.monotonic(), parts.path))
                     server.stats.requests += 1
                     server.stats.paths[parts.path] += 1
                     server.stats.request_lines.append(self.requestline)

@@ -168,3 +168,28 @@ def test_models_read_string_booleans_and_missing_spellings():
     assert (cash.asset, cash.isin, cash.shares_number) == (None, None, 1234.5)
     legacy = ProfileRow.model_validate({"symbol": "ACME", "mktCap": 1_000_000, "price": 10, "isEtf": "false"})
     assert legacy.shares_outstanding == 100_000 and legacy.is_etf is False
+
+
+def test_rows_a_source_could_not_read_are_quarantined_with_their_reason():
+    from smart_money.core.ingest import pull_raw
+    from smart_money.sources.base import DataSource, FetchResult
+    from smart_money.sources.fmp.source import _rejected_frame
+
+    parsed = fx.insider_trades(own("insider_dirty.json"), "ACME")
+
+    class Recorded(DataSource):
+        name = "recorded"
+
+        def universe(self, as_of=None):
+            raise NotImplementedError
+
+        def fetch(self, table, symbols, start, end):
+            frame = parsed.frame[(parsed.frame["known_at"] >= start) & (parsed.frame["known_at"] < end)]
+            return FetchResult(table, frame, rejected=_rejected_frame([{**r, "symbol": "ACME"} for r in parsed.rejected]))
+
+    month = pd.Timestamp("2024-03-01")
+    pull = pull_raw(Recorded(), "insider_trades", ["ACME"], [month], pd.Timestamp("2023-01-01"))
+    assert pull.outcome.n_quarantined == 3  # two unreadable rows and the Form 3 statement
+    assert pull.outcome.reason_counts["InsiderTradeRow: unreadable row"] == 2
+    stored = pull.quarantine_by_partition()["2024-03-01"]
+    assert stored["raw"].str.contains("not a date").any() and len(pull.partitions["2024-03-01"]) == 2

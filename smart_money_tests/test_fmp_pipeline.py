@@ -16,6 +16,7 @@ import pytest
 from smart_money.core.settings import Settings, SettingsError
 from smart_money.resources import FmpSourceResource, source_resource
 from smart_money.runner import run_monthly_graph
+from smart_money.sources.fmp import FmpClient
 from smart_money_tests.fake_fmp import FakeFmpServer, Faults
 
 KEY = "sk-fmp-PIPELINE-5d1e8f2a9b"
@@ -49,11 +50,20 @@ def stored_tables(home: Path) -> dict[str, pd.DataFrame]:
 
 def test_two_month_backfill_through_the_monthly_job(small_source, tmp_path, monkeypatch, caplog, capfd):
     caplog.set_level(logging.INFO)
+    clients = []
+
+    class CountedClient(FmpClient):
+        def __init__(self, *args, **kwargs):
+            clients.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr("smart_money.sources.fmp.FmpClient", CountedClient)
     with FakeFmpServer(small_source, api_key=KEY, rate_limit=LIMIT, rate_period_s=PERIOD) as fake:
         fmp_env(monkeypatch, fake)
         clean, clean_events = run(settings_in(tmp_path / "clean"))
         clean_statuses = dict(fake.stats.statuses)
     assert clean.success, clean.error
+    assert len(clients) == 1  # one client, so one rate limiter, for every asset of the run
     assert not [c for c in clean.failed_checks if c[3] == "ERROR"]
     assert clean_statuses.get(429, 0) == 0  # the limiter matches the server's limit
     by_asset = {a.asset: a for a in clean.assets}
@@ -63,6 +73,7 @@ def test_two_month_backfill_through_the_monthly_job(small_source, tmp_path, monk
         assert by_asset[f"raw_{table}"].metadata["source_http_calls"] > 0
     assert by_asset["raw_etf_holdings"].metadata["gaps"] == 1  # FMP keeps no ETF history: a stated gap
     assert "FMP institutional_holdings: 140/140 units" in clean_events  # progress in the run's log
+    assert "FMP prices done: " in clean_events and "hit rate" in clean_events
 
     with FakeFmpServer(small_source, api_key=KEY, rate_limit=LIMIT, rate_period_s=PERIOD, faults=FAULTS) as fake:
         fmp_env(monkeypatch, fake)

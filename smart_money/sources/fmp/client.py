@@ -77,17 +77,11 @@ class CallStats:
     """Thread-safe counters of what the client did (shown as asset metadata)."""
 
     counts: Counter = field(default_factory=Counter)
-    by_endpoint: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str, n: int = 1) -> None:
         with self._lock:
             self.counts[name] += n
-
-    def request(self, endpoint: str) -> None:
-        with self._lock:
-            self.counts["http_requests"] += 1
-            self.by_endpoint[endpoint] += 1
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -203,7 +197,7 @@ class FmpClient:
     def _attempt(self, path: str, params: dict[str, object], symbol: str | None) -> list | dict:
         where = f"{path}?{'&'.join(f'{k}={v}' for k, v in params.items())}"
         self.limiter.try_acquire("fmp", blocking=True)
-        self.stats.request(path)
+        self.stats.add("http_requests")
         try:
             response = self._http.get(path, params=params)
             body = response.content

@@ -87,7 +87,7 @@ SENATE = Family("senate-trades", Route("/stable/senate-trades", 100), Route("/ap
 HOUSE = Family("house-trades", Route("/stable/house-trades", 100), Route("/api/v4/senate-disclosure", 100, limit_param=False))
 HOLDERS = Family("13f-holders", Route("/stable/institutional-ownership/extract-analytics/holder", 100), plan="Ultimate")
 POSITIONS_SUMMARY = Family("13f-summary", Route("/stable/institutional-ownership/symbol-positions-summary"), plan="Ultimate")
-ETF_EXPOSURE = Family("etf-exposure", Route("/stable/etf/asset-exposure"), Route("/api/v3/etf-stock-exposure", symbol_in_path=True), plan="Ultimate")
+ETF_EXPOSURE = Family("etf-exposure", Route("/stable/etf/asset-exposure"), plan="Ultimate")
 ETF_HOLDINGS = Family("etf-holdings", Route("/stable/etf/holdings"), plan="Ultimate")
 PRICES_FULL = Family("eod-full", Route("/stable/historical-price-eod/full"), Route("/api/v3/historical-price-full", symbol_in_path=True), plan="Free")
 PRICES_ADJUSTED = Family("eod-dividend-adjusted", Route("/stable/historical-price-eod/dividend-adjusted"), plan="Free")

@@ -193,6 +193,11 @@ class FmpSource(DataSource):
             column = frame[spec.partition_column]
             frame = frame[(column >= start) & (column < end)].reset_index(drop=True)
         stats = self._stats(before_client, before_cache, units, parsed)
+        self.log.info(
+            "FMP %s done: %d rows, %d gaps, %d HTTP calls (%d retries, %d 429s); cache %d hits / %d misses (hit rate %.0f%%, %d calls saved)",
+            table, len(frame), len(gaps), stats["http_calls"], stats["retries"], stats["rate_limited_429"],
+            stats["cache_hits"], stats["cache_misses"], 100 * stats["cache_hit_rate"], stats["cache_calls_saved"],
+        )  # fmt: skip
         return FetchResult(table=table, frame=frame, gaps=gaps, stats=stats, rejected=_rejected_frame(parsed.rejected))
 
     def _stats(self, before_client: dict, before_cache: dict, units: int, parsed: fx.Parsed) -> dict[str, float]:
