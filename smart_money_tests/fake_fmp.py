@@ -233,6 +233,26 @@ class FakeMarketData:
             for a, r in zip(self.added, self.removed)
         ]  # fmt: skip
 
+    def positions_summary(self, symbol: str, quarter: pd.Period) -> list[dict]:
+        if symbol not in self.stocks.index:
+            return []
+        return _summary(self.rows("holders", f"{symbol}:{quarter.end_time:%Y-%m-%d}"), symbol, quarter, float(self.stocks.at[symbol, "shares_outstanding"]))
+
+    def etf_holdings(self, etf: str) -> list[dict]:
+        sim = self.etf_alias.get(etf, etf)
+        if sim not in self.etfs:
+            return []
+        frame = self.market.fetch("etf_holdings", list(self.stocks.index), self.last - pd.Timedelta(days=14), self.last + pd.Timedelta(days=1)).frame
+        frame = frame[frame["etf_symbol"] == sim]
+        latest = frame[frame["event_date"] == frame["event_date"].max()]
+        stamp = f"{latest['known_at'].max():%Y-%m-%d %H:%M:%S}" if len(latest) else ""
+        rows = [
+            {"symbol": etf, "asset": r.symbol, "name": self.stocks.at[r.symbol, "name"].upper(), "isin": "", "securityCusip": "",
+             "sharesNumber": _num(r.shares), "weightPercentage": _num(r.weight_pct), "marketValue": _num(r.market_value), "updatedAt": stamp}
+            for r in latest.itertuples(index=False)
+        ]  # fmt: skip
+        return rows + [{"symbol": etf, "asset": " ", "name": "US DOLLAR", "isin": "", "securityCusip": "", "sharesNumber": 1e6, "weightPercentage": 0.01, "marketValue": 1e6, "updatedAt": stamp}]
+
     def etf_exposure(self, symbol: str) -> list[dict]:
         frame = self.market.fetch("etf_holdings", [symbol], self.last - pd.Timedelta(days=14), self.last + pd.Timedelta(days=1)).frame
         if frame.empty:
@@ -255,6 +275,19 @@ def market_data(market: SimulatedSource, removed: int = 2, since: str = "2021-01
     if key not in _SHARED_DATA:
         _SHARED_DATA[key] = FakeMarketData(market, removed, since)
     return _SHARED_DATA[key]
+
+
+def _summary(rows: list[dict], symbol: str, quarter: pd.Period, shares_outstanding: float) -> list[dict]:
+    held = [r for r in rows if r["putCallShare"] == "Share"]
+    if not held:
+        return []
+    shares = float(sum(r["sharesNumber"] for r in held))
+    return [
+        {"symbol": symbol, "cik": "", "date": f"{quarter.end_time:%Y-%m-%d}", "investorsHolding": len(held),
+         "numberOf13Fshares": shares, "totalInvested": float(sum(r["marketValue"] or 0.0 for r in held)),
+         "ownershipPercent": round(100.0 * shares / shares_outstanding, 4), "newPositions": 0, "increasedPositions": 0,
+         "reducedPositions": 0, "closedPositions": 0, "putCallRatio": 0.0}
+    ]  # fmt: skip
 
 
 class FakeFmpServer:
@@ -388,6 +421,11 @@ class FakeFmpServer:
             return d.constituent_changes()
         if path == "/stable/etf/asset-exposure":
             return d.etf_exposure(symbol)
+        if path == "/stable/etf/holdings":
+            return d.etf_holdings(symbol)
+        if path == "/stable/institutional-ownership/symbol-positions-summary":
+            quarter = pd.Period(year=int(query["year"]), quarter=int(query["quarter"]), freq="Q")
+            return d.positions_summary(symbol, quarter)
         raise KeyError(path)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

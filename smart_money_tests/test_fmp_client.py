@@ -115,7 +115,7 @@ def test_a_limiter_at_the_servers_limit_gets_no_429_and_runs_requests_concurrent
         names = symbols_of(source, 15)
         result = source.fetch("prices", names, START, END)
         assert fake.stats.requests > 25  # the limit was binding
-        assert fake.stats.statuses[429] == 0 and result.stats["rate_limited_429"] == 0
+        assert fake.stats.statuses[429] == 0 and result.stats["rate_limited"] == 0
         assert fake.stats.max_in_flight > 1
 
 
@@ -125,7 +125,7 @@ def test_a_limiter_above_the_servers_limit_meets_429s_and_still_completes(small_
         names = symbols_of(source, 8)
         result = source.fetch("prices", names, START, END)
         assert fake.stats.statuses[429] > 0 and source.client.stats.counts["rate_limited"] == fake.stats.statuses[429]
-        assert result.stats["rate_limited_429"] > 0
+        assert result.stats["rate_limited"] > 0
     assert set(result.frame["symbol"]) == set(names)
 
 
@@ -153,3 +153,21 @@ def test_the_universe_follows_index_changes(small_source, tmp_path):
     stocks = universe[universe["asset_type"] == "stock"]
     assert stocks["shares_outstanding"].gt(0).all() and stocks["sector"].notna().all()
     assert universe.loc[universe["asset_type"] == "etf", "symbol"].tolist() == ["SPY"]
+
+
+def test_positions_summaries_and_etf_holdings_snapshots(small_source, tmp_path):
+    with FakeFmpServer(small_source, api_key=KEY) as fake:
+        source = fmp_source_for(fake, tmp_path)
+        names = symbols_of(source, 3)
+        quarter = pd.Period("2022Q4")
+        summary = source.positions_summary(names + ["NOSUCH"], quarter)
+        holders = source.fetch("institutional_holdings", names, pd.Timestamp("2023-01-01"), pd.Timestamp("2023-07-01")).frame
+        spy = source.etf_holdings("SPY")
+        again = source.etf_holdings("SPY")
+    assert sorted(summary.frame["symbol"]) == sorted(names) and not summary.gaps
+    row = summary.frame.set_index("symbol").loc[names[0]]
+    q4 = holders[(holders["symbol"] == names[0]) & (holders["event_date"] == quarter.end_time.normalize())]
+    assert row["investors_holding"] == len(q4) and row["shares_13f"] == q4["shares"].sum()
+    assert row["available_from"] == pd.Timestamp("2023-02-14 23:59:59")
+    assert len(spy.frame) >= len(names) and spy.stats["rows_without_ticker_set_aside"] == 1  # the cash line
+    assert spy.frame["updated_at"].notna().all() and again.stats["units"] == 1 and len(again.frame) == len(spy.frame)

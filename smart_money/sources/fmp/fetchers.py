@@ -286,13 +286,13 @@ def holder_positions(rows: Iterable[Any], symbol: str) -> Parsed:
     f["date"] = pd.to_datetime(f["date"])
     f["filing_date"] = pd.to_datetime(f["filing_date"])
     keys = ["filer_cik", "date", "symbol"]
-    grouped = f.groupby(keys, as_index=False, dropna=False).agg(
-        investor_name=("investor_name", "first"),
-        security_cusip=("security_cusip", "first"),
-        filing_date=("filing_date", "max"),
-        shares_number=("shares_number", lambda s: s.sum(min_count=1)),
-        market_value=("market_value", lambda s: s.sum(min_count=1)),
-    )
+    grouped = f
+    if f.duplicated(keys).any():  # sub-account rows of one filer: one position
+        group = f.groupby(keys, dropna=False)
+        grouped = group.agg(investor_name=("investor_name", "first"), security_cusip=("security_cusip", "first"), filing_date=("filing_date", "max"))
+        grouped["shares_number"] = group["shares_number"].sum(min_count=1)
+        grouped["market_value"] = group["market_value"].sum(min_count=1)
+        grouped = grouped.reset_index()
     parsed.counts["sub_account_rows_summed"] += len(f) - len(grouped)
     accession = grouped["filer_cik"] + "-" + grouped["date"].dt.strftime("%Y%m%d")
     parsed.frame = pd.DataFrame(

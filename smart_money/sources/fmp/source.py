@@ -194,8 +194,8 @@ class FmpSource(DataSource):
             frame = frame[(column >= start) & (column < end)].reset_index(drop=True)
         stats = self._stats(before_client, before_cache, units, parsed)
         self.log.info(
-            "FMP %s done: %d rows, %d gaps, %d HTTP calls (%d retries, %d 429s); cache %d hits / %d misses (hit rate %.0f%%, %d calls saved)",
-            table, len(frame), len(gaps), stats["http_calls"], stats["retries"], stats["rate_limited_429"],
+            "FMP %s done: %d rows, %d gaps, %d HTTP calls (%d retries, %d rate-limited: 429 or a 'Limit Reach' body); cache %d hits / %d misses (hit rate %.0f%%, %d calls saved)",
+            table, len(frame), len(gaps), stats["http_calls"], stats["retries"], stats["rate_limited"],
             stats["cache_hits"], stats["cache_misses"], 100 * stats["cache_hit_rate"], stats["cache_calls_saved"],
         )  # fmt: skip
         return FetchResult(table=table, frame=frame, gaps=gaps, stats=stats, rejected=_rejected_frame(parsed.rejected))
@@ -210,7 +210,7 @@ class FmpSource(DataSource):
             "units": units,
             "http_calls": delta.get("http_requests", 0),
             "retries": delta.get("retries", 0),
-            "rate_limited_429": delta.get("rate_limited", 0),
+            "rate_limited": delta.get("rate_limited", 0),
             "server_errors": delta.get("server_errors", 0),
             "timeouts": delta.get("timeouts", 0),
             "bad_bodies": delta.get("bad_bodies", 0) + delta.get("error_bodies", 0),
@@ -227,12 +227,21 @@ class FmpSource(DataSource):
         return end <= pd.Timestamp(self.clock()) - pd.Timedelta(days=FINALIZED_AFTER_DAYS)
 
     def _collect(self, label: str, units: list[Unit], transform: Callable[[UnitResult], fx.Parsed], table: str) -> tuple[fx.Parsed, list[Gap], int]:
-        results = self.run_units(label, units)
-        frames, rejected, counts, gaps = [], [], Counter(), []
-        for result in results:
+        """Run the units and normalize their rows, once per symbol and endpoint (the quarters of
+        a symbol's 13F listing are transformed together: per-unit pandas work adds up)."""
+        merged: dict[tuple[str, str], UnitResult] = {}
+        gaps = []
+        for result in self.run_units(label, units):
             if result.rows is None:
                 gaps.append(Gap(result.unit.symbol, table, result.gap or "not available"))
                 continue
+            key = (result.unit.symbol, result.unit.family.data_type)
+            if key in merged:
+                merged[key].rows.extend(result.rows)  # type: ignore[union-attr]
+            else:
+                merged[key] = UnitResult(result.unit, list(result.rows), result.fetched_at)
+        frames, rejected, counts = [], [], Counter()
+        for result in merged.values():
             parsed = transform(result)
             if len(parsed.frame):
                 frames.append(parsed.frame)
@@ -327,6 +336,32 @@ class FmpSource(DataSource):
             rejected.extend({**r, "symbol": symbol} for r in parsed.rejected)
         frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else pd.DataFrame()
         return fx.Parsed(frame, rejected), gaps, len(units)
+
+    # -- snapshots outside the raw tables ---------------------------------------------------------
+    def positions_summary(self, symbols: Sequence[str], quarter: pd.Period) -> FetchResult:
+        """13F aggregates per symbol for one quarter (holders, shares, ownership %, new and closed
+        positions; Ultimate plan): context for universe-level views, not a raw table. Usable no
+        earlier than `available_from` (quarter end + 45 days), and FMP recomputes them as late
+        filers arrive, so only finalized quarters are cached long."""
+        now = pd.Timestamp(self.clock())
+        final = quarter.end_time + pd.Timedelta(days=THIRTEEN_F_FINAL_DAYS) < now
+        params = {"year": quarter.year, "quarter": quarter.quarter}
+        units = [
+            Unit(s, fx.POSITIONS_SUMMARY, quarter.start_time.date(), (quarter.end_time + pd.Timedelta(days=1)).date(),
+                 lambda s=s: (fx.request(self.client, fx.POSITIONS_SUMMARY, {"symbol": s, **params}, s)[0], 1), finalized=final)
+            for s in dict.fromkeys(symbols)
+        ]  # fmt: skip
+        parsed, gaps, count = self._collect("13f_summary", units, lambda r: fx.positions_summary(r.rows), "institutional_holdings")
+        return FetchResult("positions_summary", parsed.frame, gaps, {"units": count}, _rejected_frame(parsed.rejected))
+
+    def etf_holdings(self, etf: str) -> FetchResult:
+        """One ETF's holdings as FMP serves them today (its latest snapshot, `updated_at` in UTC;
+        Ultimate plan), cached per fetch day like the exposure snapshots."""
+        today = pd.Timestamp(self.clock()).normalize()
+        unit = Unit(etf, fx.ETF_HOLDINGS, today.date(), (today + pd.Timedelta(days=1)).date(),
+                    lambda: (fx.request(self.client, fx.ETF_HOLDINGS, {"symbol": etf}, etf)[0], 1), finalized=True)  # fmt: skip
+        parsed, gaps, count = self._collect("etf_holdings_snapshot", [unit], lambda r: fx.etf_holdings(r.rows), "etf_holdings")
+        return FetchResult("etf_holdings_snapshot", parsed.frame, gaps, {"units": count, **parsed.counts}, _rejected_frame(parsed.rejected))
 
     # -- universe --------------------------------------------------------------------------------
     def universe(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
