@@ -46,6 +46,18 @@ def test_entries_expire_after_the_ttl_unless_finalized(tmp_path):
     assert cache.summary()["expired"] == 1 and cache.summary()["fresh"] == 1
 
 
+def test_an_entry_fetched_before_its_window_closed_expires_when_it_closes(tmp_path):
+    clock = Clock()  # 2026-01-10 12:00
+    cache = DiskCache(tmp_path, ttl_days=7, clock=clock)
+    cache.put("AAA_2025-12-01_2026-01-12_eod-full", [{"d": 1}], calls=1)  # prices reaching past today
+    cache.put("AAA_2026-01-10_2026-01-11_etf-exposure", [{"e": 1}], calls=1, finalized=True)  # today's snapshot
+    clock.now += timedelta(hours=30)
+    assert cache.get("AAA_2025-12-01_2026-01-12_eod-full") is not None
+    clock.now += timedelta(hours=12)  # 2026-01-12 06:00: the window has closed, the entry missed its end
+    assert cache.get("AAA_2025-12-01_2026-01-12_eod-full") is None
+    assert cache.get("AAA_2026-01-10_2026-01-11_etf-exposure") is not None  # what FMP served that day
+
+
 def test_a_killed_write_leaves_no_entry_and_a_damaged_file_is_a_miss(tmp_path):
     cache = DiskCache(tmp_path)
     (tmp_path / ".AAA_2023-01-01_2023-02-01_insider-trades.json.1234.tmp").write_text('{"key": "AAA_2023-01-01_2023-02-01_ins')

@@ -7,9 +7,11 @@ them, atomically (temporary file + rename): a killed run leaves either the old e
 one, or an ignored `.tmp` file, never a half-written entry, and a rerun resumes with the units
 that are still missing.
 
-TTL: entries expire after `ttl_days` (default 7). Entries marked `finalized` (history whose
-window closed long enough ago that FMP no longer adds rows to it, and snapshots of what FMP
-served on a past day) are kept `finalized_ttl_days` (default 365).
+TTL: entries expire after `ttl_days` (default 7). An entry fetched before its window closed
+(say, prices reaching a few days past the run) was incomplete: it expires when the window closes,
+if that comes first. Entries marked `finalized` (history whose window closed long enough ago that
+FMP no longer adds rows to it, and snapshots of what FMP served on a given day) are kept
+`finalized_ttl_days` (default 365).
 """
 
 from __future__ import annotations
@@ -135,11 +137,22 @@ class DiskCache:
                 self.stats.corrupt += 1
             path.unlink(missing_ok=True)
             return None
-        if self.clock() - entry.fetched_at > (self.finalized_ttl if entry.finalized else self.ttl):
+        if self.clock() >= self.expires_at(entry):
             with self.stats._lock:
                 self.stats.expired += 1
             return None
         return entry
+
+    def expires_at(self, entry: CacheEntry) -> datetime:
+        if entry.finalized:
+            return entry.fetched_at + self.finalized_ttl
+        expiry = entry.fetched_at + self.ttl
+        window_end = entry.key.split("_")[2]
+        if window_end != LATEST:
+            closes = datetime.fromisoformat(window_end)
+            if closes > entry.fetched_at:  # fetched while the window was still open
+                expiry = min(expiry, closes)
+        return expiry
 
     # -- writes ----------------------------------------------------------------------------------
     def put(self, key: str, rows: list[Any], calls: int, finalized: bool = False, fetched_at: datetime | None = None) -> CacheEntry:
@@ -192,9 +205,9 @@ class DiskCache:
             size += path.stat().st_size
             try:
                 payload = json.loads(path.read_text())
-                age = now - datetime.fromisoformat(payload["fetched_at"])
-                calls += int(payload.get("calls", 1))
-                if age > (self.finalized_ttl if payload.get("finalized") else self.ttl):
+                entry = CacheEntry(payload["key"], [], datetime.fromisoformat(payload["fetched_at"]), int(payload.get("calls", 1)), bool(payload.get("finalized")))
+                calls += entry.calls
+                if now >= self.expires_at(entry):
                     expired += 1
                 else:
                     fresh += 1
