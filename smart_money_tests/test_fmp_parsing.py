@@ -193,3 +193,37 @@ def test_rows_a_source_could_not_read_are_quarantined_with_their_reason():
     assert pull.outcome.reason_counts["InsiderTradeRow: unreadable row"] == 2
     stored = pull.quarantine_by_partition()["2024-03-01"]
     assert stored["raw"].str.contains("not a date").any() and len(pull.partitions["2024-03-01"]) == 2
+
+
+def test_legacy_house_rows_name_the_representative_only():
+    rows = [{"ticker": "ACME", "representative": "Hon. Ann Lee", "disclosureDate": "2022-05-02", "transactionDate": "2022-04-11",
+             "owner": "joint", "assetDescription": "Acme", "type": "purchase", "amount": "$1,001 - $15,000", "district": "CA12"}]
+    frame = fx.congress_trades(rows, "house", "ACME").frame
+    assert (frame.loc[0, "member_id"], frame.loc[0, "member_name"], frame.loc[0, "transaction_type"]) == ("NAME:HON. ANN LEE", "Hon. Ann Lee", "purchase")
+
+
+class DailyBars:
+    """A stand-in client serving one bar per weekday, newest first, capped like FMP."""
+
+    use_legacy = False
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def get_json(self, path, params, symbol=None):
+        self.calls += 1
+        days = pd.date_range(params["from"], params["to"], freq="B")[::-1][: fx.PRICE_ROW_CAP]
+        return [{"symbol": symbol, "date": f"{d:%Y-%m-%d}", "close": 1.0} for d in days]
+
+
+def test_price_requests_are_chunked_and_split_again_at_the_row_cap(monkeypatch):
+    client = DailyBars()
+    rows, calls = fx.price_rows(client, fx.PRICES_FULL, "ACME", date(1990, 1, 1), date(2024, 1, 1))
+    days = sorted(r["date"] for r in rows)
+    assert days == [f"{d:%Y-%m-%d}" for d in pd.date_range("1990-01-01", "2023-12-31", freq="B")]  # nothing lost, nothing twice
+    assert calls == client.calls == len(fx.price_chunks(date(1990, 1, 1), date(2024, 1, 1)))  # 5,000-day chunks fit the cap
+
+    monkeypatch.setattr(fx, "PRICE_CHUNK_DAYS", 20_000)  # a chunk over the cap is halved and asked again
+    client = DailyBars()
+    rows, calls = fx.price_rows(client, fx.PRICES_FULL, "ACME", date(1990, 1, 1), date(2024, 1, 1))
+    assert len(rows) == len({r["date"] for r in rows}) == len(days) and calls > len(fx.price_chunks(date(1990, 1, 1), date(2024, 1, 1)))

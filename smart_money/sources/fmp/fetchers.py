@@ -329,7 +329,8 @@ EQUITY_ASSET_TYPES = ("stock", "stock option", "common stock")
 
 def congress_trades(rows: Iterable[Any], chamber: str, symbol: str) -> Parsed:
     """Senate/House PTR lines -> CongressTradesSchema. member_id is the Bioguide ID (`senateID`);
-    rows without one get `NAME:<LAST>,<FIRST>` (never mistaken for a Bioguide ID). Bonds, funds
+    rows without one get `NAME:<LAST>,<FIRST>` (or `NAME:<OFFICE>` for legacy House rows, which
+    only name the representative), never mistaken for a Bioguide ID. Bonds, funds
     and other non-equity assets filed under the ticker are set aside and counted."""
     models, rejected = validate_rows(CongressTradeRow, rows)
     parsed = Parsed(pd.DataFrame(), rejected)
@@ -339,8 +340,8 @@ def congress_trades(rows: Iterable[Any], chamber: str, symbol: str) -> Parsed:
     if not equity:
         return parsed
     f = _frame(equity)
-    name_key = "NAME:" + f["last_name"].fillna("").str.upper() + "," + f["first_name"].fillna("").str.upper()
-    member_id = f["member_id"].fillna(name_key.where(f["last_name"].notna()))
+    name_key = ("NAME:" + f["last_name"].str.upper() + "," + f["first_name"].fillna("").str.upper()).fillna("NAME:" + f["office"].str.upper())
+    member_id = f["member_id"].fillna(name_key)
     names = (f["first_name"].fillna("") + " " + f["last_name"].fillna("")).str.strip()
     bands = [amount_band(a) for a in f["amount"]]
     digest = [
