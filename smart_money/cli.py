@@ -179,5 +179,40 @@ def docs() -> None:
         console.print(f"wrote {path}")
 
 
+cache_app = typer.Typer(help="The FMP disk cache (FMP_CACHE_DIR, default data/cache/fmp).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _fmp_cache():
+    from smart_money.sources.fmp.config import FmpSettings
+
+    try:
+        return FmpSettings.from_env().disk_cache(settings_from().data_dir)
+    except SettingsError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@cache_app.command("stats")
+def cache_stats() -> None:
+    """Entries, size, fresh/expired, and the HTTP calls the stored entries stand for."""
+    summary = _fmp_cache().summary()
+    table = Table(title=f"FMP cache {summary['location']}")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key in ("entries", "fresh", "expired", "symbols", "bytes", "calls_stored", "ttl_days", "finalized_ttl_days", "temporary_files"):
+        table.add_row(key, f"{summary[key]:,}" if isinstance(summary[key], int) else f"{summary[key]:g}")
+    for data_type, count in summary["per_data_type"].items():
+        table.add_row(f"  {data_type}", f"{count:,}")
+    console.print(table)
+
+
+@cache_app.command("clear")
+def cache_clear(symbol: Annotated[str | None, typer.Option(help="Only this ticker's entries (default: everything).")] = None) -> None:
+    """Delete cached FMP responses (all, or one symbol's); the next run fetches them again."""
+    removed = _fmp_cache().clear(symbol.upper() if symbol else None)
+    console.print(f"removed {removed} cache entries" + (f" for {symbol.upper()}" if symbol else ""))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 
 import dagster as dg
 import pandas as pd
@@ -45,6 +47,80 @@ class SimulatedSourceResource(DataSourceResource):
         return self._source
 
 
+class FmpSourceResource(DataSourceResource):
+    """Financial Modeling Prep over httpx (sources/fmp/). One client per run: its rate limiter
+    budgets every request of every asset in the run; the `smart_money_source` pool keeps runs
+    from pulling at the same time. The key comes from FMP_API_KEY through EnvVar, so it never
+    appears in the definitions, the run config or the UI."""
+
+    api_key: str
+    base_url: str
+    api: str = "stable"
+    rate_limit: int = 300
+    rate_period_s: float = 60.0
+    max_concurrency: int = 8
+    timeout_s: float = 30.0
+    max_retries: int = 6
+    backoff_initial_s: float = 1.0
+    cache_dir: str
+    cache_ttl_days: float = 7.0
+    finalized_ttl_days: float = 365.0
+    symbols: str = "500"
+    history_start: str = "2000-01-01"
+    index_etfs: str = "SPY"
+    _source: DataSource | None = PrivateAttr(default=None)
+
+    def _build(self, log: logging.Logger):
+        from smart_money.core.settings import parse_symbols
+        from smart_money.sources.fmp import DiskCache, FmpClient, FmpConfig, FmpSource
+
+        shared = {f.name for f in dataclasses.fields(FmpConfig)} & set(type(self).model_fields)
+        client = FmpClient(FmpConfig(**{name: getattr(self, name) for name in shared}))
+        cache = DiskCache(self.cache_dir, self.cache_ttl_days, self.finalized_ttl_days)
+        return FmpSource(
+            client,
+            cache,
+            selection=parse_symbols(self.symbols),
+            history_start=pd.Timestamp(self.history_start).date(),
+            index_etfs=tuple(s.strip() for s in self.index_etfs.split(",") if s.strip()),
+            log=log,
+        )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._source = self._build(dg.get_dagster_logger("fmp"))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._source is not None:
+            self._source.client.close()  # type: ignore[attr-defined]
+            self._source = None
+
+    def get(self) -> DataSource:
+        if self._source is None:  # used outside a run (CLI, benchmarks)
+            self._source = self._build(logging.getLogger("smart_money.fmp"))
+        return self._source
+
+
+def fmp_resource(settings: Settings) -> FmpSourceResource:
+    """FmpSourceResource configured from FMP_* variables (read now, when Definitions are built);
+    fails with a clear message when FMP_API_KEY is not set."""
+    from smart_money.core.ingest import LOOKBACK_MONTHS
+    from smart_money.core.settings import SettingsError
+    from smart_money.sources.fmp.config import API_KEY_VARIABLE, FmpSettings, has_api_key
+
+    if not has_api_key():
+        raise SettingsError(f"SMART_MONEY_SOURCE=fmp needs {API_KEY_VARIABLE}: set it to your Financial Modeling Prep API key")
+    fmp = FmpSettings.from_env()
+    symbols = str(settings.symbols) if isinstance(settings.symbols, int) else ",".join(settings.symbols)
+    same_names = {k: v for k, v in dataclasses.asdict(fmp).items() if k in FmpSourceResource.model_fields and k != "cache_dir"}
+    return FmpSourceResource(
+        **{**same_names, "index_etfs": ",".join(fmp.index_etfs)},
+        api_key=dg.EnvVar(API_KEY_VARIABLE),
+        cache_dir=str(fmp.cache_root(settings.data_dir)),
+        symbols=symbols,
+        history_start=f"{cal.add_months(pd.Timestamp(settings.start), -LOOKBACK_MONTHS):%Y-%m-%d}",
+    )
+
+
 def source_resource(settings: Settings) -> DataSourceResource:
     """The resource for SMART_MONEY_SOURCE (read when Definitions are built)."""
     if settings.source == "simulated":
@@ -52,7 +128,9 @@ def source_resource(settings: Settings) -> DataSourceResource:
         return SimulatedSourceResource(
             n_symbols=max(size, 1), seed=settings.seed, strength=settings.simulation_strength
         )
+    if settings.source == "fmp":
+        return fmp_resource(settings)
     raise NotImplementedError(
         f"SMART_MONEY_SOURCE={settings.source!r} is not available yet in this version; "
-        "use SMART_MONEY_SOURCE=simulated"
+        "use SMART_MONEY_SOURCE=simulated or fmp"
     )

@@ -106,6 +106,8 @@ def pull_raw(
     result: FetchResult = source.fetch(table, list(symbols), lower, upper)
     frame = result.frame if len(result.frame) else empty_frame(spec)
     outcome = validate_and_quarantine(frame, spec, lower, upper)
+    if result.rejected is not None and len(result.rejected):
+        outcome.add_rejected(result.rejected)
     column = outcome.valid[spec.partition_column]
     partitions = {
         w.key: outcome.valid.loc[(column >= w.lower) & (column < w.upper)].reset_index(drop=True)

@@ -54,3 +54,73 @@ def clean_missing(series: pd.Series) -> pd.Series:
 def end_of_day(dates: pd.Series) -> pd.Series:
     """Date-only public dates become 23:59:59 that day: usable from the next session on."""
     return pd.to_datetime(dates).dt.normalize() + pd.Timedelta(hours=23, minutes=59, seconds=59)
+
+
+_TRUE_SPELLINGS = frozenset({"true", "t", "yes", "y", "1"})
+_FALSE_SPELLINGS = frozenset({"false", "f", "no", "n", "0"})
+
+
+def string_bool(value: object) -> bool | None:
+    """True/False from booleans or their string spellings ('False', 'yes', '1'); None if blank."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and np.isnan(value)):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE_SPELLINGS:
+            return True
+        if text in _FALSE_SPELLINGS:
+            return False
+    return None
+
+
+_CONGRESS_TYPES = {
+    "purchase": "purchase",
+    "buy": "purchase",
+    "sale": "sale",
+    "sell": "sale",
+    "sale (partial)": "sale_partial",
+    "sale_partial": "sale_partial",
+    "sale (full)": "sale_full",
+    "sale_full": "sale_full",
+    "exchange": "exchange",
+}
+
+
+def congress_transaction(text: object) -> str | None:
+    """'Purchase' / 'Sale (Partial)' / 'Sale (Full)' / 'Exchange' -> the table's codes; anything
+    else (e.g. 'receive') -> None, which the schema quarantines."""
+    if not isinstance(text, str):
+        return None
+    return _CONGRESS_TYPES.get(text.strip().lower())
+
+
+_AMOUNT_NUMBER = re.compile(r"\$?\s*([\d,]+(?:\.\d+)?)")
+
+
+def amount_band(text: object) -> tuple[float, float]:
+    """'$1,001 - $15,000' -> (1001, 15000); 'Over $50,000,000' / '$50,000,001 +' -> (50000001,
+    nan) (an open band); unparseable -> (nan, nan)."""
+    if not isinstance(text, str):
+        return (np.nan, np.nan)
+    numbers = [float(n.replace(",", "")) for n in _AMOUNT_NUMBER.findall(text) if n.replace(",", "")]
+    if len(numbers) >= 2:
+        return (numbers[0], numbers[1])
+    if len(numbers) == 1:
+        if re.search(r"over|\+|more than|above", text, re.I):
+            low = numbers[0] + 1 if re.search(r"over|more than|above", text, re.I) else numbers[0]
+            return (low, np.nan)
+        return (numbers[0], numbers[0])
+    return (np.nan, np.nan)
+
+
+_OWNER_SPELLINGS = {"self": "self", "spouse": "spouse", "joint": "joint", "child": "dependent", "dependent": "dependent", "dependent child": "dependent"}
+
+
+def congress_owner(text: object) -> str | None:
+    """'Spouse' / 'Joint' / 'Self' / 'Child' -> lower-case owner; blank -> None."""
+    if not isinstance(text, str) or text.strip() in MISSING_SPELLINGS:
+        return None
+    value = text.strip().lower()
+    return _OWNER_SPELLINGS.get(value, value)

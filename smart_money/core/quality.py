@@ -31,6 +31,11 @@ class ValidationOutcome:
     def n_quarantined(self) -> int:
         return len(self.quarantined)
 
+    def add_rejected(self, rows: pd.DataFrame) -> None:
+        """Rows a source rejected before validation (they carry their `quarantine_reason`)."""
+        self.quarantined = pd.concat([self.quarantined, rows], ignore_index=True) if len(self.quarantined) else rows.reset_index(drop=True)
+        self.reason_counts.update(rows[QUARANTINE_REASON].str.split(":").str[0] + ": unreadable row")
+
     def summary(self) -> dict[str, object]:
         return {
             "rows_valid": len(self.valid),

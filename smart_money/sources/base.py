@@ -36,6 +36,9 @@ class FetchResult:
     frame: pd.DataFrame
     gaps: list[Gap] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
+    # Rows the source could not even read into the table's columns (as received, with a
+    # `quarantine_reason`); quarantined and counted with the schema failures.
+    rejected: pd.DataFrame | None = None
 
 
 class DataSource(ABC):
