@@ -39,9 +39,15 @@ class RunSummary:
 
 
 def run_monthly_graph(
-    settings: Settings, instance: dg.DagsterInstance | None = None, log_level: str = "WARNING"
+    settings: Settings,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "WARNING",
+    op_config: dict[str, dict] | None = None,
+    assets: list[str] | None = None,
 ) -> RunSummary:
-    """Materialize every month of the configured range through the whole graph, as one run."""
+    """Materialize every month of the configured range through the whole graph, as one run.
+    `op_config` sets asset configs, e.g. {"evaluation_report": {"independent_worlds": 1}};
+    `assets` limits the run to some of the job's assets (default: all)."""
     if instance is None:
         ensure_dagster_home(settings)
         instance = dg.DagsterInstance.get()
@@ -52,9 +58,13 @@ def run_monthly_graph(
     job = defs.resolve_job_def(MONTHLY_JOB)
     result = job.execute_in_process(
         instance=instance,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+            "ops": {name: {"config": config} for name, config in (op_config or {}).items()},
+        },
         tags={RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]},
         raise_on_error=False,
+        asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
     )
     assets: dict[str, AssetOutcome] = {}
     for event in result.get_asset_materialization_events():

@@ -42,8 +42,12 @@ def pipeline_run(tmp_path_factory):
     from smart_money.runner import run_monthly_graph
 
     settings = small_settings_at(tmp_path_factory.mktemp("pipeline"))
-    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral())
+    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
     return settings, summary
+
+
+# A small evaluation for tests: one extra simulated world, few bootstrap draws.
+FAST_EVALUATION = {"evaluation_report": {"bootstrap": 20, "independent_worlds": 1, "independent_symbols": 40}}
 
 
 def shared_path(*parts: str) -> Path:

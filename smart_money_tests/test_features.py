@@ -175,3 +175,10 @@ def test_the_committed_feature_docs_match_the_catalogue():
     from smart_money.docs import FEATURES_DOC, features_doc
 
     assert FEATURES_DOC.read_text() == features_doc(), "run `smart-money docs` and commit docs/features.md"
+
+
+def test_without_a_hedge_fund_list_the_hedge_fund_features_are_undefined_not_zero(inputs):
+    frame = compute_features(FeatureInputs(**{**inputs.__dict__, "hedge_funds": frozenset()}), [SAMPLES[2]], UniverseRules())
+    hedge = [s.name for s in CATALOGUE if s.family == "hedge_fund"]
+    assert frame[hedge].isna().all().all()
+    assert frame["inst_ownership_pct"].notna().all()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -91,3 +94,60 @@ def test_bad_rows_are_quarantined_and_a_schema_violation_fails_the_blocking_chec
     assert [(e.asset_key.to_user_string(), e.check_name) for e in failed] == [("raw_insider_trades", "schema")]
     assert failed[0].metadata["failing_rows"].value == 2
     assert "shares: greater_than(0)" in failed[0].metadata["failures"].value
+
+
+METADATA_KEYS = {"model_id", "version", "algorithm", "features", "data", "metrics", "baselines", "oracle", "mirror_label", "feature_importance", "gates", "lineage"}
+
+
+def test_the_run_ends_with_a_registered_model_whose_artifacts_reproduce_its_predictions(pipeline_run):
+    from smart_money.core.registry import Registry
+
+    settings, summary = pipeline_run
+    registry = Registry(settings.models_dir)
+    entry = registry.index()["versions"][-1]
+    folder = registry.verify(entry["version"])
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert METADATA_KEYS <= set(metadata)
+    assert metadata["model_id"] == "smart_money_flow" and metadata["algorithm"] == "LightGBM"
+    assert set(metadata["data"]) >= {"source", "first_month", "last_month", "n_train", "n_val", "n_test"}
+    assert set(metadata["metrics"]["test"]) >= {"roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "brier_skill", "log_loss", "ece", "top_decile_precision", "base_rate"}
+    assert set(metadata["oracle"]) == {"public_test_roc_auc", "truth_test_roc_auc"}
+    assert all(set(g) >= {"passed", "value", "threshold"} for g in metadata["gates"].values())
+    assert metadata["lineage"]["dagster_run_id"] == summary.run_id
+
+    import lightgbm as lgb
+
+    from smart_money.core.model import FlowModel
+
+    stored = pd.read_parquet(folder / "test_predictions.parquet")
+    assert lgb.Booster(model_file=str(folder / "model.txt")).num_trees() >= 1
+    reloaded = FlowModel.load(folder).predict_proba(stored)
+    np.testing.assert_array_equal(reloaded, stored["probability"].to_numpy())
+
+
+def chromium() -> str:
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.skip("no Chromium on this machine (CI installs Debian's chromium package)")
+
+
+def test_the_html_report_shows_every_section_in_a_headless_browser(pipeline_run, tmp_path):
+    import subprocess
+
+    from smart_money.core.registry import Registry
+
+    settings, _ = pipeline_run
+    registry = Registry(settings.models_dir)
+    report = registry.folder(registry.index()["versions"][-1]["version"]) / "report.html"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([chromium(), *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    for section in ("data", "metrics", "baselines", "oracle", "direction", "calibration", "walk_forward", "features"):
+        assert f'id="{section}"' in dom, section
+    assert dom.count("data:image/png;base64,") >= 6
+    screenshot = tmp_path / "report.png"
+    subprocess.run([chromium(), *flags, "--window-size=1200,3000", f"--screenshot={screenshot}", report.as_uri()], capture_output=True, timeout=120, check=True)
+    assert screenshot.stat().st_size > 50_000

@@ -92,7 +92,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         prices = combine_partitions(raw_prices, "prices")
         samples = volatility_samples(prices, data_source.get().market_index(), parts[TRAIN]["sample_date"].min(), parts[VAL]["sample_date"].min(), train_config.volatility_step)
         trained = train_flow_model(parts[TRAIN], parts[VAL], train_config, samples)
-        folder = candidate_dir(settings, context.run_id)
+        folder = candidate_dir(settings, context.run.run_id)
         trained.model.save(folder)
         storage.write_parquet(folder / "volatility_samples.parquet", samples)
         importance = feature_importance(trained.model)
@@ -111,7 +111,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         )
         return {
             "candidate_dir": str(folder),
-            "run_id": context.run_id,
+            "run_id": context.run.run_id,
             "best_iteration": trained.best_iteration,
             "volatility_best_iteration": trained.volatility_best_iteration,
             "train_config": {k: v for k, v in train_config.__dict__.items() if k != "features"},
@@ -207,7 +207,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         gates = evaluate_gates(summary, GateConfig(**config.model_dump()))
         folder = Path(trained_model["candidate_dir"])
         parts = holdout(training_dataset, dataset_splits)
-        metadata = registry_metadata(trained_model, evaluation_report, parts, training_dataset, context.run_id)
+        metadata = registry_metadata(trained_model, evaluation_report, parts, training_dataset, context.run.run_id)
         registry = Registry(settings.models_dir)
         extra = {name: folder / name for name in ("report.html", "test_predictions.parquet", "evaluation.json")}
         entry = registry.register(folder, metadata, gates, parts[TEST], extra)

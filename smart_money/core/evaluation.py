@@ -156,7 +156,7 @@ def feature_analysis(model: FlowModel, train: pd.DataFrame) -> tuple[dict[str, o
                 redundant.append({"pair": [a, b], "spearman": round(float(value), 3), "recommendation": f"keep {keep}, consider dropping {drop}"})
     family_gain: dict[str, float] = {}
     for name, gain in importance.items():
-        family = "volatility model" if name.startswith("vol:") else BY_NAME[name].family
+        family = "volatility model" if name.startswith("vol:") else BY_NAME[name].family if name in BY_NAME else "not in the catalogue"
         family_gain[family] = family_gain.get(family, 0.0) + gain
     top15 = dict(list(importance.items())[:15])
     return {"importance_gain": importance, "top15": top15, "family_gain": family_gain, "redundant_pairs": redundant, "roles": feature_roles(tuple(model.features))}, corr

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from smart_money.core import calendar as cal
-from smart_money.core.catalogue import FEATURES, PROVENANCE_COLUMNS
+from smart_money.core.catalogue import CATALOGUE, FEATURES, PROVENANCE_COLUMNS
 from smart_money.core.schemas import C_SUITE_ROLES
 
 SESSIONS_PER_YEAR = 252.0
@@ -371,6 +371,7 @@ INSTITUTIONAL_ZERO = (
     "hedgefund_top20_exposure", "hedgefund_new_entry_count", "hedgefund_exit_count",
 )  # fmt: skip
 INSTITUTIONAL_CHANGES = ("inst_ownership_change_1q", "hedgefund_net_change_1q", "hedgefund_conviction_score")
+HEDGE_FUND_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family == "hedge_fund")
 
 
 def source_missing(frame: pd.DataFrame, cutoff: pd.Timestamp, days: int, column: str = "known_at") -> bool:
@@ -413,6 +414,8 @@ def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], 
     if not institutional_missing:
         for column in INSTITUTIONAL_CHANGES:
             frame[column] = frame[column].fillna(0.0)
+    if not inputs.hedge_funds:  # no configured list: hedge-fund features are undefined, not zero
+        frame[list(HEDGE_FUND_FEATURES)] = np.nan
     if not insider_missing:
         with np.errstate(invalid="ignore", divide="ignore"):
             market_cap = frame["_close"] * frame["_shares_out"]
@@ -425,6 +428,8 @@ def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], 
     frame["etf_missing"] = float(etf_missing)
 
     frame = frame.reindex(columns=[*FEATURES, *PROVENANCE_COLUMNS, "insider_filings_365d"])
+    for column in PROVENANCE_COLUMNS:  # all-missing families still get a datetime column
+        frame[column] = pd.to_datetime(frame[column])
     frame.insert(0, "cutoff", cutoff)
     frame.insert(0, "sample_date", t)
     return frame.reset_index()

@@ -368,7 +368,7 @@ def train_flow_model(
     if len(train) == 0 or len(val) == 0:
         raise ValueError("training needs non-empty train and validation splits")
     mirror = config.label == "label_mirror"
-    normalizer = Normalizer.fit(train, list(INPUT_FEATURES))
+    normalizer = Normalizer.fit(train, list(dict.fromkeys([*INPUT_FEATURES, *features])))
     train_z, val_z = normalizer.transform(train), normalizer.transform(val)
     y_train = train[config.label].astype(int).to_numpy()
     y_val = val[config.label].astype(int).to_numpy()
@@ -378,7 +378,7 @@ def train_flow_model(
     if config.use_prior:
         if volatility_fit is None:
             samples = train if vol_samples is None or vol_samples.empty else vol_samples[vol_samples["sample_date"] < val["sample_date"].min()]
-            samples_z = normalizer.transform(samples.reindex(columns=list(INPUT_FEATURES)).set_index(samples.index))
+            samples_z = normalizer.transform(samples.reindex(columns=normalizer.features).set_index(samples.index))
             booster = _fit_volatility(samples_z, _log_vol(samples), val_z, _log_vol(val), config, config.volatility_fixed_rounds)
             iteration = config.volatility_fixed_rounds or booster.best_iteration
             forecast = _cross_fit_volatility(samples, samples_z, train, train_z, iteration, config)

@@ -417,7 +417,8 @@ def membership_intervals(members: Sequence[Any], changes: Sequence[Any]) -> pd.D
     """[member_from, member_to] per symbol and stint, walking the change history backwards from
     today's constituents: an addition opens the stint on its date, a removal means the symbol was
     a member until the day before. Stints whose start precedes the recorded history begin at the
-    constituent's `dateFirstAdded` or, without one, at the oldest recorded change."""
+    constituent's `dateFirstAdded` or, without one, at the index's inception (no recorded
+    addition means a member for as long as the record tells)."""
     first_added = {m.symbol: m.date_first_added for m in members}
     names = {m.symbol: m.name for m in members}
     open_stints: dict[str, dict[str, Any]] = {m.symbol: {"symbol": m.symbol, "member_to": None, "name": m.name} for m in members}
@@ -433,9 +434,9 @@ def membership_intervals(members: Sequence[Any], changes: Sequence[Any]) -> pd.D
             if removed in open_stints:  # removed twice with no addition between: keep the later stint
                 continue
             open_stints[removed] = {"symbol": removed, "member_to": change.date - timedelta(days=1), "name": change.removed_security or names.get(removed)}
-    oldest = ordered[-1].date if ordered else date(1957, 3, 4)
+    inception = date(1957, 3, 4)  # the S&P 500's first day
     for symbol, stint in open_stints.items():
-        stint["member_from"] = first_added.get(symbol) if stint["member_to"] is None and first_added.get(symbol) else oldest
+        stint["member_from"] = first_added.get(symbol) if stint["member_to"] is None and first_added.get(symbol) else inception
         closed.append(stint)
     frame = pd.DataFrame(closed, columns=["symbol", "name", "member_from", "member_to"])
     frame["member_from"] = pd.to_datetime(frame["member_from"])
