@@ -1,0 +1,105 @@
+"""Normalizing input tables into the typed frames the engine reads, and reading them from files.
+
+Files may be CSV, Parquet or JSON lines; timestamps are ISO-8601 strings (an offset or `Z`;
+naive ones are taken as UTC) or integer epoch nanoseconds. Column names are those of the
+pandera models in `contracts` (README, "Options flow").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from smart_money.options import conditions as cond
+from smart_money.options.contracts import CalendarFrame, PrintsFrame, QuotesFrame, UnderlyingFrame
+
+CONTRACT_KEY = ["underlying", "expiry", "strike", "right"]
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return pd.read_json(path, lines=suffix != ".json", dtype=False)
+    if suffix in (".csv", ".gz"):
+        return pd.read_csv(path, keep_default_na=True, dtype={"condition": str, "print_id": str, "venue": str})
+    raise ValueError(f"{path}: unsupported file type {suffix!r} (use .csv, .parquet or .jsonl)")
+
+
+def utc(values: pd.Series) -> pd.Series:
+    """Timestamps as tz-aware UTC nanoseconds; integers are epoch nanoseconds."""
+    if pd.api.types.is_integer_dtype(values):
+        return pd.to_datetime(values, unit="ns", utc=True)
+    out = pd.to_datetime(values, utc=True, format="ISO8601") if values.dtype == object else pd.to_datetime(values, utc=True)
+    return out.dt.as_unit("ns")
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """Expiry dates as midnight timestamps (a zoned value is read in New York time)."""
+    stamps = pd.to_datetime(values)
+    if stamps.dt.tz is not None:
+        stamps = stamps.dt.tz_convert("America/New_York").dt.tz_localize(None)
+    return stamps.dt.normalize().dt.as_unit("ns")
+
+
+def _validated(frame: pd.DataFrame, model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    return model.validate(frame, lazy=True).reset_index(drop=True)
+
+
+def normalize_prints(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["ts"] = utc(out["ts"])
+    out["expiry"] = _dates(out["expiry"])
+    out["print_id"] = out["print_id"].astype(str)
+    out["right"] = out["right"].astype(str).str.upper().str[0]
+    out["condition"] = [cond.normalize(c) for c in out["condition"]] if "condition" in out else cond.REGULAR
+    if "multiplier" not in out:
+        out["multiplier"] = 100
+    out["multiplier"] = out["multiplier"].fillna(100).astype(np.int64)
+    if "ref_print_id" not in out:
+        out["ref_print_id"] = None
+    out["ref_print_id"] = out["ref_print_id"].astype(object).where(out["ref_print_id"].notna(), None)
+    out["venue"] = out["venue"].astype(str)
+    return _validated(out, PrintsFrame)
+
+
+def normalize_quotes(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["ts"] = utc(out["ts"])
+    out["expiry"] = _dates(out["expiry"])
+    out["right"] = out["right"].astype(str).str.upper().str[0]
+    return _validated(out, QuotesFrame)
+
+
+def normalize_underlying(frame: pd.DataFrame | None) -> pd.DataFrame:
+    if frame is None:
+        return empty_underlying()
+    out = frame.copy()
+    out["ts"] = utc(out["ts"])
+    return _validated(out, UnderlyingFrame)
+
+
+def normalize_calendar(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """None stays None: no calendar at all (event alignment features become null)."""
+    if frame is None:
+        return None
+    out = frame.copy()
+    out["announced_ts"] = utc(out["announced_ts"])
+    out["event_ts"] = utc(out["event_ts"])
+    return _validated(out, CalendarFrame)
+
+
+def empty_underlying() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ts": pd.Series(dtype="datetime64[ns, UTC]"),
+            "underlying": pd.Series(dtype=object),
+            "bid": pd.Series(dtype=float),
+            "ask": pd.Series(dtype=float),
+        }
+    )

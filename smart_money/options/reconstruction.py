@@ -1,0 +1,242 @@
+"""Parent-event reconstruction: prints -> per-contract bursts (packets) -> parent events.
+
+A packet holds the prints of one contract within `burst_window_ms` of its first print
+(anchored, in event time). Packets of one underlying whose first prints fall within
+`leg_window_ms` of an anchor packet, on other contracts, with sizes within `max_leg_ratio` of
+the anchor's, join it as legs of one multi-leg event. Every step is a pure function of the
+prints' event-time content, so a streaming engine that flushes finished events and a batch
+replay produce the same events and the same IDs.
+
+Event IDs are 128-bit hashes of the member print IDs (order-free), never of ingest time,
+counters or rule versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from smart_money.options import conditions as cond
+
+MS = 1_000_000  # nanoseconds per millisecond
+_HASH_KEYS = ("smart-money-ev-a", "smart-money-ev-b")
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+EVENT_ID_PREFIX = "sm"
+
+
+@dataclass(frozen=True)
+class ReconstructionConfig:
+    burst_window_ms: int = 500
+    leg_window_ms: int = 500
+    max_leg_ratio: float = 3.0
+
+    @property
+    def close_delay_ns(self) -> int:
+        """How long after its anchor print an event can still change (live flushing)."""
+        return (self.burst_window_ms + self.leg_window_ms) * MS
+
+
+@dataclass
+class Reconstruction:
+    """Prints ordered by (event, ts), with their packet and event indexes, plus packet and
+    event tables. Arrays are aligned with `prints` (a frame in that same order)."""
+
+    prints: pd.DataFrame  # kept prints, ordered by event then time
+    packet_of_print: np.ndarray
+    event_of_print: np.ndarray
+    packets: pd.DataFrame  # one row per packet (one contract), ordered by event then start
+    events: pd.DataFrame  # one row per event: event_id, underlying, first/last ts, offsets
+    dropped: dict[str, int]
+
+
+def splitmix64(values: np.ndarray) -> np.ndarray:
+    z = values.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def print_hashes(print_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes of each print ID (stable across processes and machines)."""
+    ids = np.asarray(print_ids, dtype=object)
+    return tuple(splitmix64(pd.util.hash_array(ids, hash_key=key, categorize=False)) for key in _HASH_KEYS)  # type: ignore[return-value]
+
+
+def hex_ids(high: np.ndarray, low: np.ndarray, prefix: str = EVENT_ID_PREFIX) -> np.ndarray:
+    """`prefix` + 32 hex digits for each (high, low) pair, without a Python loop."""
+    n = len(high)
+    raw = np.empty((n, 16), dtype=np.uint8)
+    raw[:, :8] = high.astype(">u8").view(np.uint8).reshape(n, 8)
+    raw[:, 8:] = low.astype(">u8").view(np.uint8).reshape(n, 8)
+    width = len(prefix) + 32
+    out = np.empty((n, width), dtype=np.uint8)
+    out[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    out[:, len(prefix) :: 2] = _HEX[raw >> 4]
+    out[:, len(prefix) + 1 :: 2] = _HEX[raw & 15]
+    return out.view(f"S{width}").ravel().astype(f"U{width}").astype(object)
+
+
+def event_id_for(print_ids: list[str]) -> str:
+    """The ID of the event made of exactly these prints (what `reconstruct` assigns)."""
+    high, low = print_hashes(np.array(print_ids, dtype=object))
+    return str(hex_ids(np.array([high.sum(dtype=np.uint64)]), np.array([low.sum(dtype=np.uint64)]))[0])
+
+
+def drop_unscorable(prints: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Apply cancels (drop the cancel record and the print it names) and leave out late
+    reports (volume only), compression and extended-hours prints."""
+    groups = cond.group_codes(prints["condition"].to_numpy())
+    is_cancel = groups == cond.group_index("cancel")
+    cancelled = prints.loc[is_cancel, "ref_print_id"].dropna().astype(str)
+    was_cancelled = prints["print_id"].isin(set(cancelled)).to_numpy()
+    late = groups == cond.group_index("late")
+    excluded = groups == cond.group_index("excluded")
+    keep = ~(is_cancel | was_cancelled | late | excluded)
+    dropped = {
+        "cancel_records": int(is_cancel.sum()),
+        "cancelled_prints": int((was_cancelled & ~is_cancel).sum()),
+        "late_reports": int(late.sum()),
+        "excluded_prints": int(excluded.sum()),
+    }
+    return prints.loc[keep], dropped
+
+
+def _anchored_starts(ts: np.ndarray, keys: np.ndarray, window_ns: int) -> np.ndarray:
+    """Boolean 'starts a new window' for rows sorted by (key, ts): a window opens at its
+    first row and takes every row of the same key with ts < first + window."""
+    n = len(ts)
+    new = np.ones(n, dtype=bool)
+    if n == 0:
+        return new
+    new[1:] = (keys[1:] != keys[:-1]) | (ts[1:] - ts[:-1] >= window_ns)
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], n)
+    long = np.flatnonzero(ts[ends - 1] - ts[starts] >= window_ns)
+    for seg in long:  # only bursts longer than one window need the anchored split
+        lo, hi = starts[seg], ends[seg]
+        i = lo
+        while True:
+            j = lo + int(np.searchsorted(ts[lo:hi], ts[i] + window_ns, side="left"))
+            if j >= hi:
+                break
+            new[j] = True
+            i = j
+    return new
+
+
+def _group_legs(und: np.ndarray, start: np.ndarray, contract: np.ndarray, size: np.ndarray, cfg: ReconstructionConfig) -> np.ndarray:
+    """Event index per packet, for packets sorted by (underlying, start, contract).
+
+    The earliest unassigned packet of an underlying anchors an event; later packets join it
+    when they start within the leg window of the anchor, trade another contract and have a
+    size within the leg ratio. Packets farther apart than one window never interact, so only
+    chains of close packets go through the (short) loop.
+    """
+    n = len(start)
+    window = cfg.leg_window_ms * MS
+    new = np.ones(n, dtype=bool)
+    new[1:] = (und[1:] != und[:-1]) | (start[1:] - start[:-1] >= window)
+    group_starts = np.flatnonzero(new)
+    group_ends = np.append(group_starts[1:], n)
+    multi = group_ends - group_starts > 1
+    anchor_of = np.arange(n)
+    for lo, hi in zip(group_starts[multi].tolist(), group_ends[multi].tolist()):
+        remaining = list(range(lo, hi))
+        while remaining:
+            anchor = remaining[0]
+            seen, rest = {contract[anchor]}, []
+            for j in remaining[1:]:
+                ratio = size[j] / size[anchor]
+                if (
+                    start[j] - start[anchor] < window
+                    and 1.0 / cfg.max_leg_ratio <= ratio <= cfg.max_leg_ratio
+                    and contract[j] not in seen
+                ):
+                    anchor_of[j] = anchor
+                    seen.add(contract[j])
+                else:
+                    rest.append(j)
+            remaining = rest
+    return np.unique(anchor_of, return_inverse=True)[1].astype(np.int64)
+
+
+def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = ReconstructionConfig()) -> Reconstruction:
+    """Group normalized prints (frames.normalize_prints) into packets and parent events."""
+    kept, dropped = drop_unscorable(prints)
+    kept = kept.reset_index(drop=True)
+    n = len(kept)
+    ts = kept["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    und_code = pd.factorize(kept["underlying"], sort=True)[0]
+    contract_code = kept.groupby(["underlying", "expiry", "strike", "right"], sort=True, observed=True).ngroup().to_numpy()
+    h_hi, h_lo = print_hashes(kept["print_id"].to_numpy())
+
+    order = np.lexsort((h_lo, ts, contract_code))
+    ts_c, contract_c = ts[order], contract_code[order]
+    packet_new = _anchored_starts(ts_c, contract_c, cfg.burst_window_ms * MS)
+    packet_sorted = np.cumsum(packet_new) - 1
+    packet_first = np.flatnonzero(packet_new)
+    n_packets = len(packet_first)
+    packet_start = ts_c[packet_first]
+    packet_contract = contract_c[packet_first]
+    packet_und = und_code[order][packet_first]
+    packet_size = np.bincount(packet_sorted, weights=kept["size"].to_numpy()[order], minlength=n_packets)
+
+    p_order = np.lexsort((packet_contract, packet_start, packet_und))
+    event_sorted = _group_legs(packet_und[p_order], packet_start[p_order], packet_contract[p_order], packet_size[p_order], cfg) if n_packets else np.zeros(0, np.int64)
+    event_of_packet = np.empty(n_packets, dtype=np.int64)
+    event_of_packet[p_order] = event_sorted
+
+    packet_of_print = np.empty(n, dtype=np.int64)
+    packet_of_print[order] = packet_sorted
+    event_of_print = event_of_packet[packet_of_print]
+
+    # Events numbered by (first ts, underlying, hash) so numbering is independent of input order.
+    n_events = int(event_of_packet.max()) + 1 if n_packets else 0
+    ev_first = np.full(n_events, np.iinfo(np.int64).max)
+    np.minimum.at(ev_first, event_of_print, ts)
+    ev_hi = np.zeros(n_events, dtype=np.uint64)
+    ev_lo = np.zeros(n_events, dtype=np.uint64)
+    np.add.at(ev_hi, event_of_print, h_hi)
+    np.add.at(ev_lo, event_of_print, h_lo)
+    ev_und = np.zeros(n_events, dtype=np.int64)
+    ev_und[event_of_print] = und_code
+    renumber = np.empty(n_events, dtype=np.int64)
+    renumber[np.lexsort((ev_lo, ev_hi, ev_und, ev_first))] = np.arange(n_events)
+    event_of_print = renumber[event_of_print]
+    event_of_packet = renumber[event_of_packet]
+
+    final = np.lexsort((h_lo, ts, event_of_print))
+    ordered = kept.iloc[final].reset_index(drop=True)
+    event_of_print = event_of_print[final]
+    # packets renumbered by (event, start, contract)
+    pk_order = np.lexsort((packet_contract, packet_start, event_of_packet))
+    pk_new = np.empty(n_packets, dtype=np.int64)
+    pk_new[pk_order] = np.arange(n_packets)
+    packet_of_print = pk_new[packet_of_print[final]]
+
+    ev_order = np.argsort(renumber)  # old index of each new event
+    events = pd.DataFrame(
+        {
+            "event_id": hex_ids(ev_hi[ev_order], ev_lo[ev_order]),
+            "underlying_id": kept["underlying"].to_numpy()[np.searchsorted(event_of_print, np.arange(n_events))] if n else np.array([], dtype=object),
+        }
+    )
+    offsets = np.searchsorted(event_of_print, np.arange(n_events + 1))
+    events["print_start"] = offsets[:-1]
+    events["print_end"] = offsets[1:]
+    ts_ordered = ordered["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    events["first_ts_ns"] = ts_ordered[events["print_start"].to_numpy()] if n else np.array([], dtype=np.int64)
+    events["last_ts_ns"] = ts_ordered[events["print_end"].to_numpy() - 1] if n else np.array([], dtype=np.int64)
+    events["n_legs"] = np.bincount(event_of_packet, minlength=n_events)
+    events["event_kind"] = np.where(events["n_legs"].to_numpy() > 1, "multi_leg_event", "single_leg_event")
+
+    packets = pd.DataFrame(
+        {
+            "event": event_of_packet[pk_order],
+            "start_ts_ns": packet_start[pk_order],
+            "contract_code": packet_contract[pk_order],
+        }
+    )
+    return Reconstruction(ordered, packet_of_print, event_of_print, packets, events, dropped)
