@@ -127,6 +127,7 @@ class EventFeatures(_Record):
     sell_share: float | None
     inside_share: float | None
     net_bias: float | None
+    directional_bias: float | None
     aggressor_confidence: float
     aa_count: int
     a_count: int
@@ -135,6 +136,7 @@ class EventFeatures(_Record):
     bb_count: int
     quote_age_ms: float | None
     spread_bps: float | None
+    spread_abs: float | None
     spread_widening: float | None
     underlying_spread_bps: float | None
     dte_days: float
@@ -155,13 +157,15 @@ class EventFeatures(_Record):
     expiry_count: int
     structure: str
     leg_symmetry: float | None
+    call_leg_side: float
+    put_leg_side: float
     special_share: float
     multi_leg_share: float
     stock_tied_share: float
     auction_share: float
     cross_share: float
-    late_share: float
     underlying_move_bps: float | None
+    calendar_available: bool
     days_to_event: float | None
     event_type: str | None
     expiry_after_event: bool | None

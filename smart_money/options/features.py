@@ -364,6 +364,7 @@ def compute_features(
             **{f"{name.lower()}_count": counts[name] for name in PLACEMENTS},
             "quote_age_ms": _div(age_sum, _seg(has_quote.astype(np.int64), ev_start)),
             "spread_bps": _div(_seg(spread_bps_print, ev_start), classified),
+            "spread_abs": _div(_seg(np.where(fresh, spread, 0.0), ev_start), classified),
             "spread_widening": spread_widening,
             "underlying_spread_bps": u_spread_first / spot_first * 1e4,
             "dte_days": _seg(pk_dte, ev_pk_start, np.minimum) if n_ev else np.zeros(0),

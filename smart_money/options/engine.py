@@ -1,0 +1,212 @@
+"""The engine end to end: normalized prints/quotes/underlying/calendar -> scored events, and
+the conversions of scored rows into SmartMoneyEvent records and storage rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from smart_money.options.calibration import load_calibration
+from smart_money.options.contracts import PROFILES, EventFeatures, EventMeta, ProfileScore, SmartMoneyEvent
+from smart_money.options.features import compute_features, condition_letters
+from smart_money.options.frames import empty_underlying, normalize_prints
+from smart_money.options.reconstruction import Reconstruction, reconstruct
+from smart_money.options.scoring import (
+    DIRECTIONS,
+    PENALTIES,
+    SUPPRESSIONS,
+    Calibration,
+    RulesConfig,
+    band,
+    decode,
+    load_rules,
+    reason_names,
+    score_events,
+)
+
+
+@dataclass
+class ScoredBatch:
+    """Scored events (one row each, columnar) and the reconstruction they came from."""
+
+    events: pd.DataFrame
+    reconstruction: Reconstruction
+
+    def member_print_ids(self) -> list[list[str]]:
+        ids = self.reconstruction.prints["print_id"].to_numpy()
+        ts = self.reconstruction.prints["ts"].to_numpy()
+        starts, ends = self.reconstruction.events["print_start"].to_numpy(), self.reconstruction.events["print_end"].to_numpy()
+        out = []
+        for lo, hi in zip(starts.tolist(), ends.tolist()):
+            out.append([pid for _, pid in sorted(zip(ts[lo:hi], ids[lo:hi]))])
+        return out
+
+    def packet_ids(self) -> list[list[str]]:
+        """`flowpacket:{contract}:{first_ms}:{last_ms}` for each packet of each event."""
+        rec = self.reconstruction
+        p = rec.prints
+        contract = (
+            p["underlying"].astype(str) + ":" + p["expiry"].dt.strftime("%Y%m%d") + ":" + p["right"] + ":" + p["strike"].map("{:g}".format)
+        ).to_numpy()
+        ts_ms = p["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64) // 1_000_000
+        frame = pd.DataFrame({"packet": rec.packet_of_print, "event": rec.event_of_print, "contract": contract, "ts": ts_ms})
+        agg = frame.groupby("packet", sort=True).agg(event=("event", "first"), contract=("contract", "first"), first=("ts", "min"), last=("ts", "max"))
+        labels = "flowpacket:" + agg["contract"] + ":" + agg["first"].astype(str) + ":" + agg["last"].astype(str)
+        grouped = labels.groupby(agg["event"]).apply(list)
+        return grouped.reindex(range(len(rec.events))).tolist()
+
+
+def score_frames(
+    prints: pd.DataFrame,
+    quotes: pd.DataFrame,
+    underlying: pd.DataFrame | None = None,
+    calendar: pd.DataFrame | None = None,
+    rules: RulesConfig | None = None,
+    calibration: Calibration | None = None,
+) -> ScoredBatch:
+    """Reconstruction + features + scoring over normalized frames (see `frames`)."""
+    rules = rules or load_rules()
+    calibration = calibration if calibration is not None else load_calibration(rules)
+    rec = reconstruct(prints, rules.reconstruction())
+    features = compute_features(rec, quotes, empty_underlying() if underlying is None else underlying, calendar, rules.features())
+    return ScoredBatch(score_events(features, rules, calibration), rec)
+
+
+@lru_cache(maxsize=4)
+def _empty_features_cached(rules_source: str) -> pd.DataFrame:
+    rules = load_rules(rules_source)
+    prints = normalize_prints(
+        pd.DataFrame({c: pd.Series(dtype=object) for c in ("print_id", "ts", "underlying", "expiry", "right", "venue", "condition")})
+        .assign(strike=pd.Series(dtype=float), price=pd.Series(dtype=float), size=pd.Series(dtype=np.int64), ts=pd.Series(dtype="datetime64[ns, UTC]"), expiry=pd.Series(dtype="datetime64[ns]"))
+    )
+    rec = reconstruct(prints, rules.reconstruction())
+    quotes = pd.DataFrame({"ts": pd.Series(dtype="datetime64[ns, UTC]"), "underlying": pd.Series(dtype=object), "expiry": pd.Series(dtype="datetime64[ns]"), "strike": pd.Series(dtype=float), "right": pd.Series(dtype=object), "bid": pd.Series(dtype=float), "ask": pd.Series(dtype=float)})
+    return compute_features(rec, quotes, empty_underlying(), None, rules.features())
+
+
+def empty_features(rules: RulesConfig) -> pd.DataFrame:
+    """A zero-row feature frame with every column (for names and schemas)."""
+    return _empty_features_cached(rules.source).copy()
+
+
+FEATURE_FIELDS = tuple(EventFeatures.model_fields)
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def feature_dicts(events: pd.DataFrame) -> list[dict]:
+    """The typed feature set of each event as plain dicts (JSON-ready)."""
+    cols = [c for c in FEATURE_FIELDS if c != "conditions"]
+    records = events[cols].to_dict("records")
+    masks = events["condition_mask"].to_numpy()
+    for record, mask in zip(records, masks):
+        for key, value in record.items():
+            record[key] = _clean(value)
+        record["conditions"] = condition_letters(int(mask))
+    return records
+
+
+def profile_score_dicts(events: pd.DataFrame, rules: RulesConfig) -> list[list[dict]]:
+    """Per event: the six profile scores, sorted by probability (descending)."""
+    names = reason_names(rules)
+    margin = events["margin"].to_numpy()
+    top = events["top_profile_id"].to_numpy()
+    per_profile = {}
+    for p in PROFILES:
+        per_profile[p] = (
+            events[f"{p}__probability"].to_numpy(),
+            events[f"{p}__raw"].to_numpy(),
+            events[f"{p}__fit"].to_numpy(),
+            events[f"{p}__evidence"].to_numpy(),
+            events[f"{p}__direction"].to_numpy(),
+            events[f"{p}__reasons"].to_numpy(),
+            events[f"{p}__penalties"].to_numpy(),
+            events[f"{p}__subtype"].to_numpy(),
+        )
+    scoring_version = events["scoring_version"].to_numpy()
+    calibration_version = events["calibration_version"].to_numpy()
+    out = []
+    for i in range(len(events)):
+        scores = []
+        for p in PROFILES:
+            prob, raw, fit, evid, direction, reasons, penalties, subtype = (a[i] for a in per_profile[p])
+            reason_list = decode(int(reasons), names[p]) + ([f"subtype:{subtype}"] if subtype else [])
+            scores.append(
+                {
+                    "profile_id": p,
+                    "probability": round(float(prob), 6),
+                    "confidence_band": band(float(prob), rules),
+                    "direction": DIRECTIONS[int(direction)],
+                    "reasons": reason_list,
+                    "raw_score": round(float(raw), 6),
+                    "fit": round(float(fit), 6),
+                    "evidence": round(float(evid), 6),
+                    "penalties": decode(int(penalties), PENALTIES),
+                    "margin": round(float(margin[i]), 6) if p == top[i] else 0.0,
+                    "scoring_version": str(scoring_version[i]),
+                    "calibration_version": str(calibration_version[i]),
+                }
+            )
+        scores.sort(key=lambda s: (-s["probability"], PROFILES.index(s["profile_id"])))
+        out.append(scores)
+    return out
+
+
+def smart_money_events(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> list[SmartMoneyEvent]:
+    """Typed SmartMoneyEvent records (what `options-score` writes as JSON lines)."""
+    ingest_ts = ingest_ts or datetime.now(timezone.utc)
+    ev = batch.events
+    features = feature_dicts(ev)
+    scores = profile_score_dicts(ev, rules)
+    members = batch.member_print_ids()
+    packets = batch.packet_ids()
+    out = []
+    for i, row in enumerate(ev[["event_id", "underlying_id", "event_kind", "event_window_ms", "first_ts_ns", "primary_profile_id", "primary_direction", "abstained", "suppressed_mask"]].itertuples(index=False)):
+        source_ts = pd.Timestamp(int(row.first_ts_ns), tz="UTC").to_pydatetime()
+        out.append(
+            SmartMoneyEvent(
+                meta=EventMeta(source_ts=source_ts, ingest_ts=ingest_ts, seq=i, trace_id=row.event_id),
+                event_id=row.event_id,
+                packet_ids=packets[i],
+                member_print_ids=members[i],
+                underlying_id=row.underlying_id,
+                event_kind=row.event_kind,
+                event_window_ms=float(row.event_window_ms),
+                features=EventFeatures(**features[i]),
+                profile_scores=[ProfileScore(**s) for s in scores[i]],
+                primary_profile_id=row.primary_profile_id,
+                primary_direction=row.primary_direction,
+                abstained=bool(row.abstained),
+                suppressed_reasons=decode(int(row.suppressed_mask), SUPPRESSIONS),
+                run_mode=run_mode,
+            )
+        )
+    return out
+
+
+def event_signature(events: pd.DataFrame) -> pd.DataFrame:
+    """What must agree between live processing and replay, keyed by event ID."""
+    cols = ["event_id", "primary_profile_id", "primary_direction", "abstained", "suppressed_mask"]
+    sig = events[cols].copy()
+    for p in PROFILES:
+        sig[p] = events[f"{p}__probability"].round(6)
+    return sig.set_index("event_id").sort_index()
+
+
+def to_json_lines(events: list[SmartMoneyEvent]) -> str:
+    return "".join(json.dumps(e.model_dump(mode="json"), sort_keys=True) + "\n" for e in events)
