@@ -37,6 +37,38 @@ class ScoredBatch:
     events: pd.DataFrame
     reconstruction: Reconstruction
 
+    def subset(self, keep: np.ndarray) -> ScoredBatch:
+        """The batch restricted to the events where `keep` is true (prints and packets too)."""
+        rec = self.reconstruction
+        old = np.flatnonzero(keep)
+        new_index = np.full(len(keep), -1, dtype=np.int64)
+        new_index[old] = np.arange(len(old))
+        print_mask = keep[rec.event_of_print]
+        packet_mask = keep[rec.packets["event"].to_numpy()]
+        packet_index = np.full(len(packet_mask), -1, dtype=np.int64)
+        packet_index[packet_mask] = np.arange(int(packet_mask.sum()))
+        events = rec.events.loc[keep].reset_index(drop=True)
+        lengths = (events["print_end"] - events["print_start"]).to_numpy()
+        events["print_end"] = np.cumsum(lengths)
+        events["print_start"] = events["print_end"] - lengths
+        packets = rec.packets.loc[packet_mask].reset_index(drop=True)
+        packets["event"] = new_index[packets["event"].to_numpy()]
+        sub = Reconstruction(
+            rec.prints.loc[print_mask].reset_index(drop=True),
+            packet_index[rec.packet_of_print[print_mask]],
+            new_index[rec.event_of_print[print_mask]],
+            packets,
+            events,
+            rec.dropped,
+        )
+        return ScoredBatch(self.events.loc[keep].reset_index(drop=True), sub)
+
+    @staticmethod
+    def concat(batches: list[ScoredBatch]) -> pd.DataFrame:
+        """Scored event rows of several batches (for comparisons and storage)."""
+        frames = [b.events for b in batches if len(b.events)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     def member_print_ids(self) -> list[list[str]]:
         ids = self.reconstruction.prints["print_id"].to_numpy()
         ts = self.reconstruction.prints["ts"].to_numpy()
@@ -197,6 +229,41 @@ def smart_money_events(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "
             )
         )
     return out
+
+
+def storage_rows(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> pd.DataFrame:
+    """Rows of the `smart_money_events` table (store.COLUMNS), one per event."""
+    ingest_ts = ingest_ts or datetime.now(timezone.utc)
+    ev = batch.events
+    n = len(ev)
+    dumps = json.dumps
+    suppressed = [dumps(decode(int(m), SUPPRESSIONS)) for m in ev["suppressed_mask"].to_numpy()]
+    return pd.DataFrame(
+        {
+            "source_ts": pd.to_datetime(ev["first_ts_ns"].to_numpy(), unit="ns", utc=True),
+            "ingest_ts": pd.Series([pd.Timestamp(ingest_ts)] * n, dtype="datetime64[ns, UTC]"),
+            "seq": np.arange(n, dtype=np.uint64),
+            "trace_id": ev["event_id"].to_numpy(),
+            "event_id": ev["event_id"].to_numpy(),
+            "packet_ids": batch.packet_ids(),
+            "member_print_ids": batch.member_print_ids(),
+            "underlying_id": ev["underlying_id"].to_numpy(),
+            "event_kind": ev["event_kind"].to_numpy(),
+            "event_window_ms": ev["event_window_ms"].to_numpy(dtype=float),
+            "features_json": [dumps(f, sort_keys=True) for f in feature_dicts(ev)],
+            "profile_scores_json": [dumps(s) for s in profile_score_dicts(ev, rules)],
+            "primary_profile_id": ev["primary_profile_id"].fillna("").to_numpy(),
+            "primary_probability": ev["primary_probability"].to_numpy(dtype=float),
+            "primary_direction": ev["primary_direction"].to_numpy(),
+            "abstained": ev["abstained"].to_numpy(dtype=bool),
+            "suppressed_reasons_json": suppressed,
+            "dte_days": ev["dte_days"].to_numpy(dtype=float),
+            "total_premium": ev["total_premium"].to_numpy(dtype=float),
+            "scoring_version": ev["scoring_version"].to_numpy(),
+            "calibration_version": ev["calibration_version"].to_numpy(),
+            "run_mode": run_mode,
+        }
+    )
 
 
 def event_signature(events: pd.DataFrame) -> pd.DataFrame:

@@ -71,13 +71,18 @@ def asof_index(left_code: np.ndarray, left_ts: np.ndarray, right_code: np.ndarra
     (-1 if none). Right rows must be sorted by (code, ts); codes are small non-negative ints."""
     if len(right_ts) == 0 or len(left_ts) == 0:
         return np.full(len(left_ts), -1, dtype=np.int64)
-    t_min = min(int(left_ts.min()), int(right_ts.min()))
-    span = max(int(left_ts.max()), int(right_ts.max())) - t_min + 1
     n_codes = int(max(left_code.max(), right_code.max())) + 1
+    # time relative to each code's first timestamp keeps (code, time) in one int64 key as long
+    # as every instrument's own data spans less than 2**62 / n_codes ns (days, not years)
+    origin = np.full(n_codes, np.iinfo(np.int64).max)
+    np.minimum.at(origin, left_code, left_ts)
+    np.minimum.at(origin, right_code, right_ts)
+    rel_left, rel_right = left_ts - origin[left_code], right_ts - origin[right_code]
+    span = int(max(rel_left.max(), rel_right.max())) + 1
     if n_codes * span < 2**62:
-        key_left = left_code.astype(np.int64) * span + (left_ts - t_min)
-        key_right = right_code.astype(np.int64) * span + (right_ts - t_min)
-    else:  # long ranges: compress time to ranks (exact, order-preserving)
+        key_left = left_code.astype(np.int64) * span + rel_left
+        key_right = right_code.astype(np.int64) * span + rel_right
+    else:  # long histories: compress time to ranks (exact, order-preserving)
         ranks = np.unique(np.concatenate([left_ts, right_ts]), return_inverse=True)[1]
         width = int(ranks.max()) + 1
         key_left = left_code.astype(np.int64) * width + ranks[: len(left_ts)]
@@ -203,7 +208,7 @@ def compute_features(
     und_names = ev["underlying_id"].to_numpy().astype(str)
     und_universe = np.unique(und_names)
     p_und = np.searchsorted(und_universe, p["underlying"].to_numpy().astype(str))
-    if len(underlying):
+    if len(underlying) and len(und_universe):
         u_names = underlying["underlying"].to_numpy().astype(str)
         u_pos = np.minimum(np.searchsorted(und_universe, u_names), len(und_universe) - 1)
         u_found = und_universe[u_pos] == u_names
@@ -440,6 +445,8 @@ def _calendar(calendar, und_universe, ev_und, first_ts, dominant_close):
     known = und_universe[pos] == names
     cal = calendar.loc[known]
     code = pos[known]
+    if len(code) == 0:
+        return days, kinds, after
     event_ts = cal["event_ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     announced = cal["announced_ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     order = np.lexsort((event_ts, code))

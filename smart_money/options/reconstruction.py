@@ -220,7 +220,7 @@ def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = Reconstruction
     events = pd.DataFrame(
         {
             "event_id": hex_ids(ev_hi[ev_order], ev_lo[ev_order]),
-            "underlying_id": kept["underlying"].to_numpy()[np.searchsorted(event_of_print, np.arange(n_events))] if n else np.array([], dtype=object),
+            "underlying_id": ordered["underlying"].to_numpy()[np.searchsorted(event_of_print, np.arange(n_events))] if n else np.array([], dtype=object),
         }
     )
     offsets = np.searchsorted(event_of_print, np.arange(n_events + 1))

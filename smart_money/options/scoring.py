@@ -299,7 +299,8 @@ def _attach_penalties(out: dict[str, ProfileEvaluation], f: pd.DataFrame, rules:
         "small_premium": premium < p["small_premium"]["max_premium"],
         "weak_direction": ~(np.abs(bias) > p["weak_direction"]["max_abs_bias"]) & (one_sided < p["weak_direction"]["max_one_sided"]),
         "retail_frenzy": retail_signature,
-        "negotiated_block": _ge(_col(f, "cross_share") + _col(f, "auction_share"), p["negotiated_block"]["min_share"]),
+        "negotiated_block": _ge(_col(f, "cross_share"), p["negotiated_block"]["min_share"])
+        | (_ge(_col(f, "auction_share"), p["negotiated_block"]["min_share"]) & _le(_col(f, "n_prints"), p["negotiated_block"]["max_auction_prints"])),
         "arbitrage_structure": arbitrage_fits,
         "no_event": f["calendar_available"].to_numpy(dtype=bool) & ~np.isfinite(_col(f, "days_to_event")),
         "spot_moving": _ge(np.abs(move), p["spot_moving"]["min_abs_move_bps"]),

@@ -128,8 +128,11 @@ class _Scenario:
     # --- market paths ---------------------------------------------------------------------
     def spot_path(self, rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
-        t0, t1 = self.start - 45 * SECOND, self.start + 3 * SECOND
-        times = np.arange(t0, t1, 100 * MS) + rng.integers(0, 50 * MS, size=len(range(t0, t1, 100 * MS)))
+        # sparse quotes far from the event (the move look-back), dense ones around it
+        sparse = np.arange(self.start - 45 * SECOND, self.start - 3 * SECOND, 2 * SECOND)
+        dense = np.arange(self.start - 3 * SECOND, self.start + 2 * SECOND, 100 * MS)
+        times = np.concatenate([sparse, dense]) + rng.integers(0, 50 * MS, size=len(sparse) + len(dense))
+        t0 = int(sparse[0])
         dt = np.diff(times, prepend=t0) / (SECOND * 86400 * 252 / 24 * 6.5 / 24)  # trading-time years-ish
         noise = np.cumsum(rng.normal(0, 0.15 * np.sqrt(np.maximum(dt, 0) / 252), size=len(times)))
         # a move over the 30 s before the event (dealer hedges react to it), none otherwise
@@ -143,8 +146,9 @@ class _Scenario:
 
     def leg_quotes(self, rows: _Rows, leg: _Leg, spot_t: np.ndarray, spot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = self.rng
-        t0, t1 = self.start - 12 * SECOND, self.start + 3 * SECOND
-        times = np.arange(t0, t1, 150 * MS) + rng.integers(0, 100 * MS, size=len(range(t0, t1, 150 * MS)))
+        sparse = np.arange(self.start - 12 * SECOND, self.start - 3 * SECOND, SECOND)
+        dense = np.arange(self.start - 3 * SECOND, self.start + 2 * SECOND, 150 * MS)
+        times = np.concatenate([sparse, dense]) + rng.integers(0, 100 * MS, size=len(sparse) + len(dense))
         if self.freeze_quotes_before_ns is not None:
             times = times[times < self.freeze_quotes_before_ns]
         s = spot[np.clip(np.searchsorted(spot_t, times, side="right") - 1, 0, len(spot) - 1)]
@@ -304,7 +308,7 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             _label(rows, sc, ids, family, direction, _forward(rng, direction, True))
     elif family == "vol_seller":
         expiry = _expiry(day, int(rng.integers(30, 61)))
-        sold = {"B": 0.55, "BB": 0.2, "MID": 0.15, "A": 0.1}
+        sold = {"B": 0.6, "BB": 0.2, "MID": 0.17, "A": 0.03}
         if variant == "short_straddle":
             strike = _round_strike(sc.spot0, 1.0)
             ids = multi([_Leg(strike, "C", expiry, -1), _Leg(strike, "P", expiry, -1)], int(rng.integers(2, 4)), int(rng.integers(100, 400)), 0.1, "f", False)
@@ -312,7 +316,7 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         elif variant == "roll":
             near, far = _expiry(day, int(rng.integers(8, 13))), _expiry(day, int(rng.integers(40, 71)))
             strike = _round_strike(sc.spot0, rng.uniform(1.0, 1.04))
-            ids = multi([_Leg(strike, "C", near, 1), _Leg(strike, "C", far, -1)], int(rng.integers(1, 3)), int(rng.integers(100, 500)), 0.05, "f", False)
+            ids = multi([_Leg(strike, "C", near, 1), _Leg(strike, "C", far, -1)], int(rng.integers(2, 4)), int(rng.integers(100, 500)), 0.05, "f", False)
             direction = "bearish"
         else:
             right = "P" if variant == "put_write" else "C"
@@ -337,7 +341,7 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             expiry = _expiry(day, int(rng.integers(45, 121)))
             size = int(rng.integers(200, 1200))
             legs = [_Leg(_round_strike(sc.spot0, rng.uniform(0.92, 0.96)), "P", expiry, 1), _Leg(_round_strike(sc.spot0, rng.uniform(1.04, 1.08)), "C", expiry, -1)]
-            ids = multi(legs, int(rng.integers(1, 3)), size, 0.05, "I", False)
+            ids = multi(legs, int(rng.integers(2, 4)), size, 0.05, "I", False)
             _label(rows, sc, ids, family, "bearish", _forward(rng, "bearish", False))
         else:
             session = DST_DAYS[idx % 2] if variant == "dst_0dte" else day
@@ -469,7 +473,7 @@ def catalogue(per_variant: int = 3, seed: int = 11, day: date = DEFAULT_DAY) -> 
 def stream_market(tape: MarketTape, batch_ms: int = 250, max_delay_ms: int = 40, seed: int = 0) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
     """The tape as a live feed: micro-batches of (prints, quotes, underlying) in arrival order,
     each record delayed by up to `max_delay_ms` after its event time (so arrival order is not
-    event order)."""
+    event order). Works on raw or normalized tapes alike; empty windows are skipped."""
     rng = np.random.default_rng(seed)
     frames = [tape.prints, tape.quotes, tape.underlying]
     arrivals = []
@@ -477,12 +481,9 @@ def stream_market(tape: MarketTape, batch_ms: int = 250, max_delay_ms: int = 40,
         ts = frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
         arrivals.append(ts + rng.integers(0, max_delay_ms * MS + 1, size=len(ts)))
     start = min(int(a.min()) for a in arrivals if len(a))
-    end = max(int(a.max()) for a in arrivals if len(a))
-    bins = [((a - start) // (batch_ms * MS)) for a in arrivals]
-    n_batches = int((end - start) // (batch_ms * MS)) + 1
+    bins = [(a - start) // (batch_ms * MS) for a in arrivals]
+    windows = np.unique(np.concatenate(bins))
     order = [np.argsort(a, kind="stable") for a in arrivals]
-    cuts = [np.searchsorted(b[o], np.arange(n_batches + 1)) for b, o in zip(bins, order)]
-    for k in range(n_batches):
-        parts = tuple(frame.iloc[o[c[k] : c[k + 1]]] for frame, o, c in zip(frames, order, cuts))
-        if any(len(p) for p in parts):
-            yield parts  # type: ignore[misc]
+    cuts = [np.searchsorted(b[o], np.append(windows, windows[-1] + 1)) for b, o in zip(bins, order)]
+    for k in range(len(windows)):
+        yield tuple(frame.iloc[o[c[k] : c[k + 1]]] for frame, o, c in zip(frames, order, cuts))  # type: ignore[misc]
