@@ -22,6 +22,7 @@ RESULTS = ROOT / "bench" / "results.json"
 
 BENCHMARKS: dict[str, list[str]] = {
     "raw_layer_36m_500": ["-m", "bench.raw_layer", "--months", "36", "--symbols", "500"],
+    "options_flow": ["-m", "bench.options_flow"],
 }
 
 

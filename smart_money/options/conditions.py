@@ -76,14 +76,22 @@ def normalize(condition: object) -> str:
     return text or REGULAR
 
 
-def group_codes(conditions: np.ndarray) -> np.ndarray:
-    """Index into GROUPS for each condition letter; unknown letters raise (no invented codes)."""
-    lookup = {letter: GROUPS.index(c.group) for letter, c in CONDITIONS.items()}
-    uniques, inverse = np.unique(conditions.astype(str), return_inverse=True)
-    unknown = [u for u in uniques if u not in lookup]
+def letter_table(mapping: dict[str, int], conditions) -> np.ndarray:
+    """Look each condition letter up in `mapping`; a categorical Series is looked up once per
+    category. Unknown letters raise (no invented codes)."""
+    if hasattr(conditions, "cat"):
+        uniques, inverse = np.asarray(conditions.cat.categories, dtype=str), conditions.cat.codes.to_numpy()
+    else:
+        uniques, inverse = np.unique(np.asarray(conditions).astype(str), return_inverse=True)
+    unknown = [u for u in uniques if u not in mapping]
     if unknown:
         raise ValueError(f"unknown OPRA condition letters {unknown}; expected one of {sorted(CONDITIONS)}")
-    return np.array([lookup[u] for u in uniques], dtype=np.int8)[inverse]
+    return np.array([mapping[u] for u in uniques], dtype=np.int64)[inverse]
+
+
+def group_codes(conditions) -> np.ndarray:
+    """Index into GROUPS for each condition letter (array or Series)."""
+    return letter_table({letter: GROUPS.index(c.group) for letter, c in CONDITIONS.items()}, conditions).astype(np.int8)
 
 
 def group_index(name: str) -> int:

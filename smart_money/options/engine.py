@@ -22,7 +22,6 @@ from smart_money.options.scoring import (
     SUPPRESSIONS,
     Calibration,
     RulesConfig,
-    band,
     decode,
     load_rules,
     reason_names,
@@ -70,27 +69,38 @@ class ScoredBatch:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def member_print_ids(self) -> list[list[str]]:
-        ids = self.reconstruction.prints["print_id"].to_numpy()
-        ts = self.reconstruction.prints["ts"].to_numpy()
-        starts, ends = self.reconstruction.events["print_start"].to_numpy(), self.reconstruction.events["print_end"].to_numpy()
-        out = []
-        for lo, hi in zip(starts.tolist(), ends.tolist()):
-            out.append([pid for _, pid in sorted(zip(ts[lo:hi], ids[lo:hi]))])
-        return out
+        """Member print IDs of each event, in (ts, print_id) order."""
+        rec = self.reconstruction
+        ids = rec.prints["print_id"].to_numpy()
+        ts = rec.prints["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+        order = np.lexsort((ids.astype(str), ts, rec.event_of_print)) if len(ids) else np.zeros(0, np.int64)
+        ids = ids[order]
+        starts, ends = rec.events["print_start"].to_numpy(), rec.events["print_end"].to_numpy()
+        return [ids[lo:hi].tolist() for lo, hi in zip(starts.tolist(), ends.tolist())]
 
     def packet_ids(self) -> list[list[str]]:
         """`flowpacket:{contract}:{first_ms}:{last_ms}` for each packet of each event."""
         rec = self.reconstruction
         p = rec.prints
-        contract = (
-            p["underlying"].astype(str) + ":" + p["expiry"].dt.strftime("%Y%m%d") + ":" + p["right"] + ":" + p["strike"].map("{:g}".format)
-        ).to_numpy()
+        if not len(p):
+            return []
+        packet = rec.packet_of_print
+        n_packets = int(packet.max()) + 1
         ts_ms = p["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64) // 1_000_000
-        frame = pd.DataFrame({"packet": rec.packet_of_print, "event": rec.event_of_print, "contract": contract, "ts": ts_ms})
-        agg = frame.groupby("packet", sort=True).agg(event=("event", "first"), contract=("contract", "first"), first=("ts", "min"), last=("ts", "max"))
-        labels = "flowpacket:" + agg["contract"] + ":" + agg["first"].astype(str) + ":" + agg["last"].astype(str)
-        grouped = labels.groupby(agg["event"]).apply(list)
-        return grouped.reindex(range(len(rec.events))).tolist()
+        first = np.full(n_packets, np.iinfo(np.int64).max)
+        last = np.full(n_packets, np.iinfo(np.int64).min)
+        np.minimum.at(first, packet, ts_ms)
+        np.maximum.at(last, packet, ts_ms)
+        row = np.zeros(n_packets, dtype=np.int64)
+        row[packet] = np.arange(len(p))
+        head = p.iloc[row]
+        labels = (
+            "flowpacket:" + head["underlying"].astype(str) + ":" + head["expiry"].dt.strftime("%Y%m%d") + ":" + head["right"].astype(str)
+            + ":" + head["strike"].map("{:g}".format) + ":" + pd.Series(first).astype(str).to_numpy() + ":" + pd.Series(last).astype(str).to_numpy()
+        ).to_numpy()
+        event_of_packet = rec.packets["event"].to_numpy()
+        bounds = np.searchsorted(event_of_packet, np.arange(len(rec.events) + 1))
+        return [labels[lo:hi].tolist() for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
 
 
 def score_frames(
@@ -129,82 +139,75 @@ def empty_features(rules: RulesConfig) -> pd.DataFrame:
 FEATURE_FIELDS = tuple(EventFeatures.model_fields)
 
 
-def _clean(value):
-    if value is None:
-        return None
-    if isinstance(value, (float, np.floating)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+def _decoder(names: tuple[str, ...] | list[str]):
+    """decode() memoized per mask value (masks repeat across events)."""
+    cache: dict[int, list[str]] = {}
+
+    def lookup(mask: int) -> list[str]:
+        if mask not in cache:
+            cache[mask] = decode(mask, names)
+        return cache[mask]
+
+    return lookup
 
 
-def feature_dicts(events: pd.DataFrame) -> list[dict]:
-    """The typed feature set of each event as plain dicts (JSON-ready)."""
+def features_json(events: pd.DataFrame) -> list[str]:
+    """The typed feature set (contracts.EventFeatures) of each event as a JSON object
+    (pandas' C encoder: NaN becomes null)."""
     cols = [c for c in FEATURE_FIELDS if c != "conditions"]
-    records = events[cols].to_dict("records")
-    masks = events["condition_mask"].to_numpy()
-    for record, mask in zip(records, masks):
-        for key, value in record.items():
-            record[key] = _clean(value)
-        record["conditions"] = condition_letters(int(mask))
-    return records
+    frame = events[cols].copy()
+    frame["conditions"] = [condition_letters(int(m)) for m in events["condition_mask"].to_numpy()]
+    if not len(frame):
+        return []
+    return frame.to_json(orient="records", lines=True, double_precision=10).splitlines()
 
 
-def profile_score_dicts(events: pd.DataFrame, rules: RulesConfig) -> list[list[dict]]:
-    """Per event: the six profile scores, sorted by probability (descending)."""
+def profile_scores_json(events: pd.DataFrame, rules: RulesConfig) -> list[str]:
+    """Per event: a JSON array of the six profile scores (contracts.ProfileScore), sorted by
+    probability (descending, ties in profile order)."""
+    n = len(events)
+    if n == 0:
+        return []
     names = reason_names(rules)
-    margin = events["margin"].to_numpy()
+    penalty_names = _decoder(PENALTIES)
     top = events["top_profile_id"].to_numpy()
-    per_profile = {}
+    margin = events["margin"].to_numpy(dtype=float)
+    per_profile = []
     for p in PROFILES:
-        per_profile[p] = (
-            events[f"{p}__probability"].to_numpy(),
-            events[f"{p}__raw"].to_numpy(),
-            events[f"{p}__fit"].to_numpy(),
-            events[f"{p}__evidence"].to_numpy(),
-            events[f"{p}__direction"].to_numpy(),
-            events[f"{p}__reasons"].to_numpy(),
-            events[f"{p}__penalties"].to_numpy(),
-            events[f"{p}__subtype"].to_numpy(),
+        reasons = _decoder(names[p])
+        subtype = events[f"{p}__subtype"].to_numpy()
+        prob = events[f"{p}__probability"].to_numpy(dtype=float)
+        b = rules.values["bands"]
+        frame = pd.DataFrame(
+            {
+                "profile_id": p,
+                "probability": prob,
+                "confidence_band": np.where(prob >= b["high"], "high", np.where(prob >= b["medium"], "medium", "low")),
+                "direction": np.array(DIRECTIONS, dtype=object)[events[f"{p}__direction"].to_numpy()],
+                "reasons": [reasons(int(m)) + ([f"subtype:{st}"] if st else []) for m, st in zip(events[f"{p}__reasons"].to_numpy(), subtype)],
+                "raw_score": events[f"{p}__raw"].to_numpy(dtype=float),
+                "fit": events[f"{p}__fit"].to_numpy(dtype=float),
+                "evidence": events[f"{p}__evidence"].to_numpy(dtype=float),
+                "penalties": [penalty_names(int(m)) for m in events[f"{p}__penalties"].to_numpy()],
+                "margin": np.where(top == p, margin, 0.0),
+                "scoring_version": events["scoring_version"].to_numpy(),
+                "calibration_version": events["calibration_version"].to_numpy(),
+            }
         )
-    scoring_version = events["scoring_version"].to_numpy()
-    calibration_version = events["calibration_version"].to_numpy()
-    out = []
-    for i in range(len(events)):
-        scores = []
-        for p in PROFILES:
-            prob, raw, fit, evid, direction, reasons, penalties, subtype = (a[i] for a in per_profile[p])
-            reason_list = decode(int(reasons), names[p]) + ([f"subtype:{subtype}"] if subtype else [])
-            scores.append(
-                {
-                    "profile_id": p,
-                    "probability": round(float(prob), 6),
-                    "confidence_band": band(float(prob), rules),
-                    "direction": DIRECTIONS[int(direction)],
-                    "reasons": reason_list,
-                    "raw_score": round(float(raw), 6),
-                    "fit": round(float(fit), 6),
-                    "evidence": round(float(evid), 6),
-                    "penalties": decode(int(penalties), PENALTIES),
-                    "margin": round(float(margin[i]), 6) if p == top[i] else 0.0,
-                    "scoring_version": str(scoring_version[i]),
-                    "calibration_version": str(calibration_version[i]),
-                }
-            )
-        scores.sort(key=lambda s: (-s["probability"], PROFILES.index(s["profile_id"])))
-        out.append(scores)
-    return out
+        per_profile.append(np.array(frame.to_json(orient="records", lines=True, double_precision=6).splitlines(), dtype=object))
+    parts = np.stack(per_profile, axis=1)
+    probabilities = np.stack([events[f"{p}__probability"].to_numpy(dtype=float) for p in PROFILES], axis=1)
+    order = np.argsort(-np.round(probabilities, 6), axis=1, kind="stable")
+    ranked = np.take_along_axis(parts, order, axis=1)
+    return ["[" + ",".join(row) + "]" for row in ranked.tolist()]
 
 
 def smart_money_events(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> list[SmartMoneyEvent]:
     """Typed SmartMoneyEvent records (what `options-score` writes as JSON lines)."""
     ingest_ts = ingest_ts or datetime.now(timezone.utc)
     ev = batch.events
-    features = feature_dicts(ev)
-    scores = profile_score_dicts(ev, rules)
+    features = [json.loads(f) for f in features_json(ev)]
+    scores = [json.loads(x) for x in profile_scores_json(ev, rules)]
     members = batch.member_print_ids()
     packets = batch.packet_ids()
     out = []
@@ -236,8 +239,8 @@ def storage_rows(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "replay
     ingest_ts = ingest_ts or datetime.now(timezone.utc)
     ev = batch.events
     n = len(ev)
-    dumps = json.dumps
-    suppressed = [dumps(decode(int(m), SUPPRESSIONS)) for m in ev["suppressed_mask"].to_numpy()]
+    suppression = _decoder(SUPPRESSIONS)
+    suppressed = [json.dumps(suppression(int(m))) for m in ev["suppressed_mask"].to_numpy()]
     return pd.DataFrame(
         {
             "source_ts": pd.to_datetime(ev["first_ts_ns"].to_numpy(), unit="ns", utc=True),
@@ -250,8 +253,8 @@ def storage_rows(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "replay
             "underlying_id": ev["underlying_id"].to_numpy(),
             "event_kind": ev["event_kind"].to_numpy(),
             "event_window_ms": ev["event_window_ms"].to_numpy(dtype=float),
-            "features_json": [dumps(f, sort_keys=True) for f in feature_dicts(ev)],
-            "profile_scores_json": [dumps(s) for s in profile_score_dicts(ev, rules)],
+            "features_json": features_json(ev),
+            "profile_scores_json": profile_scores_json(ev, rules),
             "primary_profile_id": ev["primary_profile_id"].fillna("").to_numpy(),
             "primary_probability": ev["primary_probability"].to_numpy(dtype=float),
             "primary_direction": ev["primary_direction"].to_numpy(),

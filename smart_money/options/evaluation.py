@@ -238,4 +238,18 @@ def calibration_history(n_scenarios: int, seed: int, rules: RulesConfig, calibra
     return labelled, labelled["true_profile"]
 
 
-__all__ = ["PROFILE_FAMILIES", "evaluate_synthetic", "metrics", "label_events", "equal_count_calibration", "calibration_history"]
+def refit_calibration(rules: RulesConfig, scenarios: int | None = None, seed: int | None = None):
+    """Fit the per-profile calibrators on a labelled synthetic history and store them next to
+    the rules config. Raw scores do not depend on calibration, so the history is scored
+    uncalibrated."""
+    from smart_money.options.calibration import CALIBRATION_SCENARIOS, CALIBRATION_SEED, fit_calibration, write_calibration
+    from smart_money.options.scoring import UNCALIBRATED
+
+    scenarios = scenarios or CALIBRATION_SCENARIOS
+    seed = CALIBRATION_SEED if seed is None else seed
+    scored, truth = calibration_history(scenarios, seed, rules, UNCALIBRATED)
+    provenance = {"seed": seed, "scenarios": scenarios, "events": len(scored), "source": "smart_money.options.synthetic.generate_market"}
+    return write_calibration(fit_calibration(scored, truth, rules, provenance), rules)
+
+
+__all__ = ["refit_calibration", "PROFILE_FAMILIES", "evaluate_synthetic", "metrics", "label_events", "equal_count_calibration", "calibration_history"]

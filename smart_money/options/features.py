@@ -10,6 +10,7 @@ data never reaches live scoring). Missing inputs give nulls, never made-up defau
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from smart_money.options import conditions as cond
+from smart_money.options.frames import contract_keys, name_codes
 from smart_money.options.pricing import bs_delta, bs_vega, implied_vol
-from smart_money.options.reconstruction import MS, Reconstruction
+from smart_money.options.kernels import asof_join
+from smart_money.options.reconstruction import MS, Reconstruction, code_order
 
 NEW_YORK = ZoneInfo("America/New_York")
 SESSION_CLOSE = time(16, 0)
@@ -66,50 +69,12 @@ def new_york_day(ts_ns: np.ndarray) -> np.ndarray:
     return local.to_numpy(dtype="datetime64[D]").astype(np.int64)
 
 
-def asof_index(left_code: np.ndarray, left_ts: np.ndarray, right_code: np.ndarray, right_ts: np.ndarray) -> np.ndarray:
-    """For each left row, the index of the last right row with the same code and ts <= left ts
-    (-1 if none). Right rows must be sorted by (code, ts); codes are small non-negative ints."""
-    if len(right_ts) == 0 or len(left_ts) == 0:
-        return np.full(len(left_ts), -1, dtype=np.int64)
-    n_codes = int(max(left_code.max(), right_code.max())) + 1
-    # time relative to each code's first timestamp keeps (code, time) in one int64 key as long
-    # as every instrument's own data spans less than 2**62 / n_codes ns (days, not years)
-    origin = np.full(n_codes, np.iinfo(np.int64).max)
-    np.minimum.at(origin, left_code, left_ts)
-    np.minimum.at(origin, right_code, right_ts)
-    rel_left, rel_right = left_ts - origin[left_code], right_ts - origin[right_code]
-    span = int(max(rel_left.max(), rel_right.max())) + 1
-    if n_codes * span < 2**62:
-        key_left = left_code.astype(np.int64) * span + rel_left
-        key_right = right_code.astype(np.int64) * span + rel_right
-    else:  # long histories: compress time to ranks (exact, order-preserving)
-        ranks = np.unique(np.concatenate([left_ts, right_ts]), return_inverse=True)[1]
-        width = int(ranks.max()) + 1
-        key_left = left_code.astype(np.int64) * width + ranks[: len(left_ts)]
-        key_right = right_code.astype(np.int64) * width + ranks[len(left_ts) :]
-    idx = np.searchsorted(key_right, key_left, side="right") - 1
-    ok = (idx >= 0) & (right_code[np.maximum(idx, 0)] == left_code)
-    return np.where(ok, idx, -1)
-
-
-def _keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
-
-
 def _codes(keys: np.ndarray, universe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Position of each key in the sorted `universe` and whether it is there."""
     pos = np.searchsorted(universe, keys)
     pos = np.minimum(pos, max(len(universe) - 1, 0))
     found = (universe[pos] == keys) if len(universe) else np.zeros(len(keys), dtype=bool)
     return pos, found
-
-
-def _sorted_side(frame: pd.DataFrame, codes: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(codes, ts, row order) of a quote table restricted to known codes, sorted by (code, ts)."""
-    rows = np.flatnonzero(found)
-    ts = frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)[rows]
-    order = np.lexsort((ts, codes[rows]))
-    return codes[rows][order], ts[order], rows[order]
 
 
 def _seg(values: np.ndarray, offsets: np.ndarray, ufunc=np.add) -> np.ndarray:
@@ -165,18 +130,23 @@ def compute_features(
     last_ts = ev["last_ts_ns"].to_numpy()
 
     # --- NBBO as-of join and placement ---------------------------------------------------
-    contract_cols = ["underlying", "expiry", "strike", "right"]
-    p_keys = _keys(p, contract_cols)
+    und_names = ev["underlying_id"].to_numpy()
+    und_index = pd.Index(pd.unique(und_names))
+    p_und = name_codes(p["underlying"], und_index)
+    p_keys = contract_keys(p, p_und)
     universe = np.unique(p_keys)
     p_code = np.searchsorted(universe, p_keys)
-    q_code_all, q_found = _codes(_keys(quotes, contract_cols), universe) if len(quotes) else (np.zeros(0, np.int64), np.zeros(0, bool))
-    q_code, q_ts, q_rows = _sorted_side(quotes, q_code_all, q_found)
-    qi = asof_index(p_code, ts, q_code, q_ts)
+    if len(quotes):
+        q_code_all, q_found = _codes(contract_keys(quotes, name_codes(quotes["underlying"], und_index)), universe)
+    else:
+        q_code_all, q_found = np.zeros(0, np.int64), np.zeros(0, bool)
+    q_ts = quotes["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    qi = asof_join(ts, p_code, q_ts, np.where(q_found, q_code_all, -1))
     has_quote = qi >= 0
-    rows = q_rows[np.maximum(qi, 0)] if len(q_rows) else np.zeros(n, dtype=np.int64)
+    rows = np.maximum(qi, 0)
     bid = np.where(has_quote, quotes["bid"].to_numpy(dtype=float)[rows] if len(quotes) else np.nan, np.nan)
     ask = np.where(has_quote, quotes["ask"].to_numpy(dtype=float)[rows] if len(quotes) else np.nan, np.nan)
-    age_ms = np.where(has_quote, (ts - (q_ts[np.maximum(qi, 0)] if len(q_ts) else 0)) / MS, np.nan)
+    age_ms = np.where(has_quote, (ts - (q_ts[rows] if len(q_ts) else 0)) / MS, np.nan)
     usable_quote = has_quote & (ask > bid)
     fresh = usable_quote & (age_ms <= cfg.stale_quote_ms)
     spread = ask - bid
@@ -194,7 +164,7 @@ def compute_features(
     placement[fresh] = cls[fresh]
     side = np.select([(placement == AA) | (placement == A), (placement == B) | (placement == BB)], [1.0, -1.0], 0.0)
 
-    groups = cond.group_codes(p["condition"].to_numpy())
+    groups = cond.group_codes(p["condition"])
     special = np.isin(groups, [cond.group_index(g) for g in cond.SPECIAL_GROUPS])
     group_conf = np.select(
         [groups == cond.group_index(g) for g in cond.AGGRESSOR_CONFIDENCE],
@@ -202,28 +172,25 @@ def compute_features(
         0.5,
     )
     place_conf = np.select([(placement == AA) | (placement == BB), (placement == A) | (placement == B)], [1.0, 0.85], 0.0)
-    letter_bits = np.left_shift(np.int64(1), np.searchsorted(np.array(LETTERS), p["condition"].to_numpy().astype(str)).astype(np.int64))
+    letter_bits = cond.letter_table({letter: 1 << i for i, letter in enumerate(LETTERS)}, p["condition"])
 
     # --- underlying as-of join ------------------------------------------------------------
-    und_names = ev["underlying_id"].to_numpy().astype(str)
-    und_universe = np.unique(und_names)
-    p_und = np.searchsorted(und_universe, p["underlying"].to_numpy().astype(str))
-    if len(underlying) and len(und_universe):
-        u_names = underlying["underlying"].to_numpy().astype(str)
-        u_pos = np.minimum(np.searchsorted(und_universe, u_names), len(und_universe) - 1)
-        u_found = und_universe[u_pos] == u_names
+    if len(underlying) and len(und_index):
+        u_pos = name_codes(underlying["underlying"], und_index)
+        u_found = u_pos >= 0
     else:
         u_pos, u_found = np.zeros(0, np.int64), np.zeros(0, bool)
-    u_code, u_ts, u_rows = _sorted_side(underlying, u_pos, u_found)
+    u_code = np.where(u_found, u_pos, -1)
+    u_ts = underlying["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     u_mid_all = 0.5 * (underlying["bid"].to_numpy(dtype=float) + underlying["ask"].to_numpy(dtype=float)) if len(underlying) else np.zeros(0)
     u_spread_all = (underlying["ask"].to_numpy(dtype=float) - underlying["bid"].to_numpy(dtype=float)) if len(underlying) else np.zeros(0)
 
     def spot_at(code: np.ndarray, at: np.ndarray, max_age_ns: float) -> tuple[np.ndarray, np.ndarray]:
-        idx = asof_index(code, at, u_code, u_ts)
+        idx = asof_join(at, code, u_ts, u_code)
         ok = idx >= 0
         if len(u_ts):
             ok &= (at - u_ts[np.maximum(idx, 0)]) <= max_age_ns
-            row = u_rows[np.maximum(idx, 0)]
+            row = np.maximum(idx, 0)
             return np.where(ok, u_mid_all[row], np.nan), np.where(ok, u_spread_all[row], np.nan)
         return np.full(len(at), np.nan), np.full(len(at), np.nan)
 
@@ -233,7 +200,7 @@ def compute_features(
     # --- packets (one contract each) ---------------------------------------------------------
     packet = rec.packet_of_print
     n_pk = int(packet.max()) + 1 if n else 0
-    by_packet = np.argsort(packet, kind="stable")  # time order within each packet
+    by_packet = code_order(packet)  # stable: time order within each packet
     pk_offsets = np.searchsorted(packet[by_packet], np.arange(n_pk + 1))
     pk_first = by_packet[pk_offsets[:-1]]
     pk_last = by_packet[pk_offsets[1:] - 1]
@@ -326,7 +293,7 @@ def compute_features(
     share = lambda mask: _seg(mask.astype(np.int64), ev_start) / count  # noqa: E731
 
     # --- event-level context: spot, move, calendar -----------------------------------------
-    ev_und = np.searchsorted(und_universe, und_names)
+    ev_und = und_index.get_indexer(und_names)
     spot_first, u_spread_first = spot_at(ev_und, first_ts, fresh_spot_ns)
     spot_before, _ = spot_at(ev_und, first_ts - int(cfg.move_lookback_s * SECOND_NS), 2 * cfg.move_lookback_s * SECOND_NS)
     spot_end, _ = spot_at(ev_und, last_ts, fresh_spot_ns)
@@ -335,7 +302,7 @@ def compute_features(
     dom_call = pk_call[dominant]
     moneyness = dom_strike / spot_first
     otm_pct = np.where(dom_call, (dom_strike - spot_first) / spot_first, (spot_first - dom_strike) / spot_first)
-    days_to_event, event_type, expiry_after_event = _calendar(calendar, und_universe, ev_und, first_ts, expiry_close_ns(p["expiry"].iloc[pk_first[dominant]]) if n_ev else np.zeros(0, np.int64))
+    days_to_event, event_type, expiry_after_event = _calendar(calendar, und_index, ev_und, first_ts, expiry_close_ns(p["expiry"].iloc[pk_first[dominant]]) if n_ev else np.zeros(0, np.int64))
     pre_event = np.clip(1.0 - days_to_event / cfg.event_horizon_days, 0.0, 1.0)
 
     out = pd.DataFrame(
@@ -409,6 +376,7 @@ def compute_features(
     return out
 
 
+@lru_cache(maxsize=4096)
 def condition_letters(mask: int) -> str:
     """Decode `condition_mask` into the letters seen in the event."""
     return "".join(letter for i, letter in enumerate(LETTERS) if mask >> i & 1)
@@ -431,7 +399,7 @@ def _structures(n_legs, n_rights, n_strikes, n_expiries, call_side, put_side) ->
     return np.select([c for c, _ in choices], [name for _, name in choices], "multi_leg").astype(object)
 
 
-def _calendar(calendar, und_universe, ev_und, first_ts, dominant_close):
+def _calendar(calendar, und_index, ev_und, first_ts, dominant_close):
     """Nearest announced, not yet passed event per parent event: days to it, its type, and
     whether the dominant leg expires after it. All null without a calendar."""
     n = len(first_ts)
@@ -440,9 +408,8 @@ def _calendar(calendar, und_universe, ev_und, first_ts, dominant_close):
     after = np.full(n, None, dtype=object)
     if calendar is None or len(calendar) == 0 or n == 0:
         return days, kinds, after
-    names = calendar["underlying"].to_numpy().astype(str)
-    pos = np.minimum(np.searchsorted(und_universe, names), len(und_universe) - 1)
-    known = und_universe[pos] == names
+    pos = name_codes(calendar["underlying"], und_index)
+    known = pos >= 0
     cal = calendar.loc[known]
     code = pos[known]
     if len(code) == 0:
@@ -453,7 +420,7 @@ def _calendar(calendar, und_universe, ev_und, first_ts, dominant_close):
     code, event_ts, announced = code[order], event_ts[order], announced[order]
     event_kind = cal["event_type"].to_numpy()[order]
     # first entry with event_ts >= t: one before the as-of position of t - 1
-    start = asof_index(ev_und, first_ts - 1, code, event_ts) + 1
+    start = asof_join(first_ts - 1, ev_und, event_ts, code) + 1
     first_of_code = np.searchsorted(code, ev_und)
     start = np.maximum(start, first_of_code)
     found = np.zeros(n, dtype=bool)

@@ -47,8 +47,17 @@ def _dates(values: pd.Series) -> pd.Series:
     return stamps.dt.normalize().dt.as_unit("ns")
 
 
+DICTIONARY_COLUMNS = ("underlying", "venue", "condition", "right")
+
+
 def _validated(frame: pd.DataFrame, model: type[pa.DataFrameModel]) -> pd.DataFrame:
-    return model.validate(frame, lazy=True).reset_index(drop=True)
+    """Validate, then dictionary-encode the repetitive name columns (as Parquet/Arrow would):
+    the engine maps names to codes once per distinct name, not once per row."""
+    out = model.validate(frame, lazy=True).reset_index(drop=True)
+    for column in DICTIONARY_COLUMNS:
+        if column in out:
+            out[column] = out[column].astype("category")
+    return out
 
 
 def normalize_prints(frame: pd.DataFrame) -> pd.DataFrame:
@@ -103,3 +112,27 @@ def empty_underlying() -> pd.DataFrame:
             "ask": pd.Series(dtype=float),
         }
     )
+
+
+_EPOCH_DAY_2000 = 10_957  # 2000-01-01 in days since 1970
+
+
+def contract_keys(frame: pd.DataFrame, und_code: np.ndarray) -> np.ndarray:
+    """An exact int64 per (underlying, expiry, strike, right): 20 bits underlying code, 15 bits
+    expiry day since 2000, 27 bits strike in thousandths, 1 bit call; -1 for unknown names."""
+    day = frame["expiry"].to_numpy(dtype="datetime64[D]").astype(np.int64) - _EPOCH_DAY_2000
+    strike = np.rint(frame["strike"].to_numpy(dtype=float) * 1000).astype(np.int64)
+    if len(day) and (day.min() < 0 or day.max() >= 1 << 15 or strike.max() >= 1 << 27 or und_code.max() >= 1 << 20):
+        raise ValueError("expiry, strike or number of underlyings outside the supported range")
+    call = (frame["right"].to_numpy() == "C").astype(np.int64)
+    key = (und_code.astype(np.int64) << 43) | (day << 28) | (strike << 1) | call
+    return np.where(und_code >= 0, key, -1)
+
+
+def name_codes(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each name in `index` (-1 if absent); dictionary-encoded (categorical)
+    columns are mapped once per category instead of once per row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        per_category = np.append(index.get_indexer(values.cat.categories), -1)
+        return per_category[values.cat.codes.to_numpy()]
+    return index.get_indexer(values.to_numpy())

@@ -98,5 +98,5 @@ class LiveEngine:
             if not old.any():
                 setattr(self, name, [frame])
                 continue
-            last_old = frame[old].sort_values("ts", kind="stable").groupby(keys, sort=False).tail(1)
+            last_old = frame[old].sort_values("ts", kind="stable").groupby(keys, sort=False, observed=True).tail(1)
             setattr(self, name, [pd.concat([last_old, frame[~old]], ignore_index=True)])

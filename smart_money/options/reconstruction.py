@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from smart_money.options import conditions as cond
+from smart_money.options.frames import contract_keys
 
 MS = 1_000_000  # nanoseconds per millisecond
 _HASH_KEYS = ("smart-money-ev-a", "smart-money-ev-b")
@@ -84,13 +85,29 @@ def event_id_for(print_ids: list[str]) -> str:
     return str(hex_ids(np.array([high.sum(dtype=np.uint64)]), np.array([low.sum(dtype=np.uint64)]))[0])
 
 
+def code_order(codes: np.ndarray) -> np.ndarray:
+    """Stable argsort of non-negative integer codes by 16-bit radix passes (linear time; the
+    generic stable sort is several times slower on large inputs)."""
+    codes = np.asarray(codes)
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if codes.min() < 0 or codes.max() >= 1 << 48:
+        return np.argsort(codes, kind="stable")
+    order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = 16
+    while codes.max() >> shift:
+        order = order[np.argsort(((codes[order] >> shift) & 0xFFFF).astype(np.uint16), kind="stable")]
+        shift += 16
+    return order
+
+
 def drop_unscorable(prints: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """Apply cancels (drop the cancel record and the print it names) and leave out late
     reports (volume only), compression and extended-hours prints."""
-    groups = cond.group_codes(prints["condition"].to_numpy())
+    groups = cond.group_codes(prints["condition"])
     is_cancel = groups == cond.group_index("cancel")
     cancelled = prints.loc[is_cancel, "ref_print_id"].dropna().astype(str)
-    was_cancelled = prints["print_id"].isin(set(cancelled)).to_numpy()
+    was_cancelled = prints["print_id"].isin(set(cancelled)).to_numpy() if len(cancelled) else np.zeros(len(prints), dtype=bool)
     late = groups == cond.group_index("late")
     excluded = groups == cond.group_index("excluded")
     keep = ~(is_cancel | was_cancelled | late | excluded)
@@ -159,7 +176,8 @@ def _group_legs(und: np.ndarray, start: np.ndarray, contract: np.ndarray, size: 
                 else:
                     rest.append(j)
             remaining = rest
-    return np.unique(anchor_of, return_inverse=True)[1].astype(np.int64)
+    is_anchor = anchor_of == np.arange(n)
+    return (np.cumsum(is_anchor) - 1)[anchor_of].astype(np.int64)
 
 
 def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = ReconstructionConfig()) -> Reconstruction:
@@ -169,10 +187,13 @@ def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = Reconstruction
     n = len(kept)
     ts = kept["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     und_code = pd.factorize(kept["underlying"], sort=True)[0]
-    contract_code = kept.groupby(["underlying", "expiry", "strike", "right"], sort=True, observed=True).ngroup().to_numpy()
+    contract_code = pd.factorize(contract_keys(kept, und_code), sort=True)[0]
     h_hi, h_lo = print_hashes(kept["print_id"].to_numpy())
 
-    order = np.lexsort((h_lo, ts, contract_code))
+    # Prints sharing a timestamp may come in any order: nothing below depends on their
+    # relative order (windows, IDs and features treat equal times alike).
+    by_time = np.argsort(ts, kind="stable")
+    order = by_time[code_order(contract_code[by_time])]
     ts_c, contract_c = ts[order], contract_code[order]
     packet_new = _anchored_starts(ts_c, contract_c, cfg.burst_window_ms * MS)
     packet_sorted = np.cumsum(packet_new) - 1
@@ -207,7 +228,7 @@ def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = Reconstruction
     event_of_print = renumber[event_of_print]
     event_of_packet = renumber[event_of_packet]
 
-    final = np.lexsort((h_lo, ts, event_of_print))
+    final = by_time[code_order(event_of_print[by_time])]
     ordered = kept.iloc[final].reset_index(drop=True)
     event_of_print = event_of_print[final]
     # packets renumbered by (event, start, contract)

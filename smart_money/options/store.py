@@ -98,9 +98,11 @@ class EventStore:
         stored yet; returns how many were inserted."""
         if rows.empty:
             return 0
+        # look only where these events can be: their time range and underlyings
         stored = self.client.query(
-            f"SELECT DISTINCT event_id, scoring_version FROM {TABLE} WHERE event_id IN {{ids:Array(String)}}",
-            parameters={"ids": rows["event_id"].tolist()},
+            f"SELECT event_id, scoring_version FROM {TABLE} "
+            "WHERE source_ts >= {lo:DateTime64(6, 'UTC')} AND source_ts <= {hi:DateTime64(6, 'UTC')}",
+            parameters={"lo": rows["source_ts"].min().to_pydatetime(), "hi": rows["source_ts"].max().to_pydatetime()},
         ).result_rows
         known = set(stored)
         fresh = rows[[(e, v) not in known for e, v in zip(rows["event_id"], rows["scoring_version"])]]

@@ -487,3 +487,25 @@ def stream_market(tape: MarketTape, batch_ms: int = 250, max_delay_ms: int = 40,
     cuts = [np.searchsorted(b[o], np.append(windows, windows[-1] + 1)) for b, o in zip(bins, order)]
     for k in range(len(windows)):
         yield tuple(frame.iloc[o[c[k] : c[k + 1]]] for frame, o, c in zip(frames, order, cuts))  # type: ignore[misc]
+
+
+def replicate(tape: MarketTape, copies: int) -> MarketTape:
+    """`copies` copies of a tape on renamed underlyings (`<name>R<k>`) and print IDs, for
+    load tests: same content per copy, disjoint names, so copies never interact."""
+
+    def tiled(frame: pd.DataFrame, id_columns: tuple[str, ...]) -> pd.DataFrame:
+        parts = []
+        for k in range(copies):
+            part = frame.copy()
+            for col in id_columns:
+                part[col] = part[col].where(part[col].isna(), part[col].astype(str) + f"R{k}")
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True)
+        return out.sort_values("ts", kind="stable", ignore_index=True) if "ts" in out else out
+
+    return MarketTape(
+        tiled(tape.prints, ("print_id", "underlying", "ref_print_id")),
+        tiled(tape.quotes, ("underlying",)),
+        tiled(tape.underlying, ("underlying",)),
+        tiled(tape.calendar, ("underlying",)),
+    )
