@@ -33,7 +33,7 @@ def main() -> None:
     from smart_money.options.features import compute_features
     from smart_money.options.reconstruction import reconstruct
     from smart_money.options.scoring import load_rules, score_events
-    from smart_money.options.evaluation import NormalizedTape
+    from smart_money.options.frames import NormalizedTape
     from smart_money.options.store import EventStore
     from smart_money.options.synthetic import generate_market, replicate
 
@@ -68,7 +68,7 @@ def main() -> None:
     n_events = len(batch.events)
 
     t0 = time.perf_counter()
-    rows = storage_rows(batch, rules, run_mode="synthetic")
+    rows = storage_rows(batch.with_membership(), rules, run_mode="synthetic")
     rows_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="bench-chdb-") as home:
         with EventStore(f"chdb://{os.path.join(home, 'clickhouse')}") as store:

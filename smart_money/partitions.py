@@ -18,3 +18,15 @@ def monthly_partitions(settings: Settings) -> dg.MonthlyPartitionsDefinition:
         end_offset=0,
         timezone="America/New_York",
     )
+
+
+def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
+    """Days (New York time) for the options-flow assets, over the same range as the months;
+    without an end, up to yesterday. Days the exchange is closed materialize empty."""
+    end = None if settings.end is None else f"{add_months(settings.end, 1):%Y-%m-%d}"
+    return dg.DailyPartitionsDefinition(
+        start_date=f"{settings.start:%Y-%m-%d}",
+        end_date=end,
+        end_offset=0,
+        timezone="America/New_York",
+    )

@@ -356,7 +356,7 @@ class ScoredEventsFrame(_Frame):
     event_id: str = pa.Field(unique=True, str_length={"min_value": 1})
     underlying_id: str
     event_kind: str = pa.Field(isin=("single_leg_event", "multi_leg_event"))
-    source_ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
+    first_ts_ns: int = pa.Field(gt=0, description="Event time of the first print (epoch ns, UTC)")
     n_prints: int = pa.Field(gt=0)
     total_premium: float = pa.Field(ge=0)
     dte_days: float = pa.Field(ge=0)

@@ -14,7 +14,7 @@ import pandas as pd
 from smart_money.options.calibration import load_calibration
 from smart_money.options.contracts import PROFILES, EventFeatures, EventMeta, ProfileScore, SmartMoneyEvent
 from smart_money.options.features import compute_features, condition_letters
-from smart_money.options.frames import empty_underlying, normalize_prints
+from smart_money.options.frames import NormalizedTape, empty_underlying
 from smart_money.options.reconstruction import Reconstruction, reconstruct
 from smart_money.options.scoring import (
     DIRECTIONS,
@@ -62,45 +62,56 @@ class ScoredBatch:
         )
         return ScoredBatch(self.events.loc[keep].reset_index(drop=True), sub)
 
+    def with_membership(self) -> pd.DataFrame:
+        """The scored events plus their `member_print_ids` and `packet_ids` (lists)."""
+        return with_membership(self.events, self.reconstruction)
+
     @staticmethod
     def concat(batches: list[ScoredBatch]) -> pd.DataFrame:
         """Scored event rows of several batches (for comparisons and storage)."""
         frames = [b.events for b in batches if len(b.events)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def member_print_ids(self) -> list[list[str]]:
-        """Member print IDs of each event, in (ts, print_id) order."""
-        rec = self.reconstruction
-        ids = rec.prints["print_id"].to_numpy()
-        ts = rec.prints["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-        order = np.lexsort((ids.astype(str), ts, rec.event_of_print)) if len(ids) else np.zeros(0, np.int64)
-        ids = ids[order]
-        starts, ends = rec.events["print_start"].to_numpy(), rec.events["print_end"].to_numpy()
-        return [ids[lo:hi].tolist() for lo, hi in zip(starts.tolist(), ends.tolist())]
+def member_print_ids(rec: Reconstruction) -> list[list[str]]:
+    """Member print IDs of each event, in (ts, print_id) order."""
+    ids = rec.prints["print_id"].to_numpy()
+    ts = rec.prints["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    order = np.lexsort((ids.astype(str), ts, rec.event_of_print)) if len(ids) else np.zeros(0, np.int64)
+    ids = ids[order]
+    starts, ends = rec.events["print_start"].to_numpy(), rec.events["print_end"].to_numpy()
+    return [ids[lo:hi].tolist() for lo, hi in zip(starts.tolist(), ends.tolist())]
 
-    def packet_ids(self) -> list[list[str]]:
-        """`flowpacket:{contract}:{first_ms}:{last_ms}` for each packet of each event."""
-        rec = self.reconstruction
-        p = rec.prints
-        if not len(p):
-            return []
-        packet = rec.packet_of_print
-        n_packets = int(packet.max()) + 1
-        ts_ms = p["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64) // 1_000_000
-        first = np.full(n_packets, np.iinfo(np.int64).max)
-        last = np.full(n_packets, np.iinfo(np.int64).min)
-        np.minimum.at(first, packet, ts_ms)
-        np.maximum.at(last, packet, ts_ms)
-        row = np.zeros(n_packets, dtype=np.int64)
-        row[packet] = np.arange(len(p))
-        head = p.iloc[row]
-        labels = (
-            "flowpacket:" + head["underlying"].astype(str) + ":" + head["expiry"].dt.strftime("%Y%m%d") + ":" + head["right"].astype(str)
-            + ":" + head["strike"].map("{:g}".format) + ":" + pd.Series(first).astype(str).to_numpy() + ":" + pd.Series(last).astype(str).to_numpy()
-        ).to_numpy()
-        event_of_packet = rec.packets["event"].to_numpy()
-        bounds = np.searchsorted(event_of_packet, np.arange(len(rec.events) + 1))
-        return [labels[lo:hi].tolist() for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+def packet_ids(rec: Reconstruction) -> list[list[str]]:
+    """`flowpacket:{contract}:{first_ms}:{last_ms}` for each packet of each event."""
+    p = rec.prints
+    if not len(p):
+        return []
+    packet = rec.packet_of_print
+    n_packets = int(packet.max()) + 1
+    ts_ms = p["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64) // 1_000_000
+    first = np.full(n_packets, np.iinfo(np.int64).max)
+    last = np.full(n_packets, np.iinfo(np.int64).min)
+    np.minimum.at(first, packet, ts_ms)
+    np.maximum.at(last, packet, ts_ms)
+    row = np.zeros(n_packets, dtype=np.int64)
+    row[packet] = np.arange(len(p))
+    head = p.iloc[row]
+    labels = (
+        "flowpacket:" + head["underlying"].astype(str) + ":" + head["expiry"].dt.strftime("%Y%m%d") + ":" + head["right"].astype(str)
+        + ":" + head["strike"].map("{:g}".format) + ":" + pd.Series(first).astype(str).to_numpy() + ":" + pd.Series(last).astype(str).to_numpy()
+    ).to_numpy()
+    event_of_packet = rec.packets["event"].to_numpy()
+    bounds = np.searchsorted(event_of_packet, np.arange(len(rec.events) + 1))
+    return [labels[lo:hi].tolist() for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+
+def with_membership(events: pd.DataFrame, rec: Reconstruction) -> pd.DataFrame:
+    """Event rows (in `rec.events` order) plus `member_print_ids` and `packet_ids` lists."""
+    out = events.copy()
+    out["member_print_ids"] = member_print_ids(rec)
+    out["packet_ids"] = packet_ids(rec)
+    return out
 
 
 def score_frames(
@@ -122,13 +133,8 @@ def score_frames(
 @lru_cache(maxsize=4)
 def _empty_features_cached(rules_source: str) -> pd.DataFrame:
     rules = load_rules(rules_source)
-    prints = normalize_prints(
-        pd.DataFrame({c: pd.Series(dtype=object) for c in ("print_id", "ts", "underlying", "expiry", "right", "venue", "condition")})
-        .assign(strike=pd.Series(dtype=float), price=pd.Series(dtype=float), size=pd.Series(dtype=np.int64), ts=pd.Series(dtype="datetime64[ns, UTC]"), expiry=pd.Series(dtype="datetime64[ns]"))
-    )
-    rec = reconstruct(prints, rules.reconstruction())
-    quotes = pd.DataFrame({"ts": pd.Series(dtype="datetime64[ns, UTC]"), "underlying": pd.Series(dtype=object), "expiry": pd.Series(dtype="datetime64[ns]"), "strike": pd.Series(dtype=float), "right": pd.Series(dtype=object), "bid": pd.Series(dtype=float), "ask": pd.Series(dtype=float)})
-    return compute_features(rec, quotes, empty_underlying(), None, rules.features())
+    tape = NormalizedTape.empty()
+    return compute_features(reconstruct(tape.prints, rules.reconstruction()), tape.quotes, tape.underlying, None, rules.features())
 
 
 def empty_features(rules: RulesConfig) -> pd.DataFrame:
@@ -202,42 +208,41 @@ def profile_scores_json(events: pd.DataFrame, rules: RulesConfig) -> list[str]:
     return ["[" + ",".join(row) + "]" for row in ranked.tolist()]
 
 
-def smart_money_events(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> list[SmartMoneyEvent]:
-    """Typed SmartMoneyEvent records (what `options-score` writes as JSON lines)."""
+def smart_money_events(events: pd.DataFrame, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> list[SmartMoneyEvent]:
+    """Typed SmartMoneyEvent records from scored events with membership
+    (ScoredBatch.with_membership); what `options-score` writes as JSON lines."""
     ingest_ts = ingest_ts or datetime.now(timezone.utc)
-    ev = batch.events
-    features = [json.loads(f) for f in features_json(ev)]
-    scores = [json.loads(x) for x in profile_scores_json(ev, rules)]
-    members = batch.member_print_ids()
-    packets = batch.packet_ids()
+    features = [json.loads(f) for f in features_json(events)]
+    scores = [json.loads(x) for x in profile_scores_json(events, rules)]
+    suppression = _decoder(SUPPRESSIONS)
     out = []
-    for i, row in enumerate(ev[["event_id", "underlying_id", "event_kind", "event_window_ms", "first_ts_ns", "primary_profile_id", "primary_direction", "abstained", "suppressed_mask"]].itertuples(index=False)):
-        source_ts = pd.Timestamp(int(row.first_ts_ns), tz="UTC").to_pydatetime()
+    columns = ["event_id", "underlying_id", "event_kind", "event_window_ms", "first_ts_ns", "primary_profile_id", "primary_direction", "abstained", "suppressed_mask", "member_print_ids", "packet_ids"]
+    for i, row in enumerate(events[columns].itertuples(index=False)):
         out.append(
             SmartMoneyEvent(
-                meta=EventMeta(source_ts=source_ts, ingest_ts=ingest_ts, seq=i, trace_id=row.event_id),
+                meta=EventMeta(source_ts=pd.Timestamp(int(row.first_ts_ns), tz="UTC").floor("us").to_pydatetime(), ingest_ts=ingest_ts, seq=i, trace_id=row.event_id),
                 event_id=row.event_id,
-                packet_ids=packets[i],
-                member_print_ids=members[i],
+                packet_ids=list(row.packet_ids),
+                member_print_ids=list(row.member_print_ids),
                 underlying_id=row.underlying_id,
                 event_kind=row.event_kind,
                 event_window_ms=float(row.event_window_ms),
                 features=EventFeatures(**features[i]),
                 profile_scores=[ProfileScore(**s) for s in scores[i]],
-                primary_profile_id=row.primary_profile_id,
+                primary_profile_id=row.primary_profile_id if isinstance(row.primary_profile_id, str) else None,
                 primary_direction=row.primary_direction,
                 abstained=bool(row.abstained),
-                suppressed_reasons=decode(int(row.suppressed_mask), SUPPRESSIONS),
+                suppressed_reasons=suppression(int(row.suppressed_mask)),
                 run_mode=run_mode,
             )
         )
     return out
 
 
-def storage_rows(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> pd.DataFrame:
-    """Rows of the `smart_money_events` table (store.COLUMNS), one per event."""
+def storage_rows(ev: pd.DataFrame, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> pd.DataFrame:
+    """Rows of the `smart_money_events` table (store.COLUMNS), one per scored event with
+    membership (ScoredBatch.with_membership)."""
     ingest_ts = ingest_ts or datetime.now(timezone.utc)
-    ev = batch.events
     n = len(ev)
     suppression = _decoder(SUPPRESSIONS)
     suppressed = [json.dumps(suppression(int(m))) for m in ev["suppressed_mask"].to_numpy()]
@@ -248,8 +253,8 @@ def storage_rows(batch: ScoredBatch, rules: RulesConfig, run_mode: str = "replay
             "seq": np.arange(n, dtype=np.uint64),
             "trace_id": ev["event_id"].to_numpy(),
             "event_id": ev["event_id"].to_numpy(),
-            "packet_ids": batch.packet_ids(),
-            "member_print_ids": batch.member_print_ids(),
+            "packet_ids": [list(x) for x in ev["packet_ids"]],
+            "member_print_ids": [list(x) for x in ev["member_print_ids"]],
             "underlying_id": ev["underlying_id"].to_numpy(),
             "event_kind": ev["event_kind"].to_numpy(),
             "event_window_ms": ev["event_window_ms"].to_numpy(dtype=float),
@@ -279,4 +284,4 @@ def event_signature(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_json_lines(events: list[SmartMoneyEvent]) -> str:
-    return "".join(json.dumps(e.model_dump(mode="json"), sort_keys=True) + "\n" for e in events)
+    return "".join(e.model_dump_json() + "\n" for e in events)

@@ -9,14 +9,13 @@ abstention is a miss there. Calibration uses equal-count bins.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from smart_money.options.contracts import PROFILES
 from smart_money.options.engine import ScoredBatch, event_signature, score_frames
-from smart_money.options.frames import normalize_calendar, normalize_prints, normalize_quotes, normalize_underlying
+from smart_money.options.frames import NormalizedTape
 from smart_money.options.live import LiveEngine
 from smart_money.options.scoring import Calibration, RulesConfig
 from smart_money.options.synthetic import PROFILE_FAMILIES, MarketTape, generate_market, stream_market
@@ -26,30 +25,16 @@ MAX_BINS = 15
 DIRECTIONAL = ("institutional_directional", "retail_whale", "event_driven")
 
 
-@dataclass
-class NormalizedTape:
-    prints: pd.DataFrame
-    quotes: pd.DataFrame
-    underlying: pd.DataFrame
-    calendar: pd.DataFrame | None
-
-    @classmethod
-    def of(cls, tape: MarketTape) -> NormalizedTape:
-        return cls(normalize_prints(tape.prints), normalize_quotes(tape.quotes), normalize_underlying(tape.underlying), normalize_calendar(tape.calendar))
-
-
-def label_events(batch: ScoredBatch, labels: pd.DataFrame) -> pd.DataFrame:
-    """Scored events with their scenario's hidden labels (joined through member prints)."""
+def label_events(events: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Scored events (with `member_print_ids`) plus their scenario's hidden labels, joined
+    through member prints; an event mixing prints of several scenarios is `contaminated`."""
     scenario_of_print = {pid: sid for sid, ids in zip(labels["scenario_id"], labels["print_ids"]) for pid in ids}
-    rec = batch.reconstruction
-    scenario = rec.prints["print_id"].map(scenario_of_print).to_numpy()
-    frame = pd.DataFrame({"event": rec.event_of_print, "scenario": scenario})
-    per_event = frame.groupby("event")["scenario"].agg(["first", "nunique"])
-    events = batch.events.copy()
-    events["scenario_id"] = per_event["first"].reindex(range(len(events))).to_numpy()
-    events["contaminated"] = (per_event["nunique"].reindex(range(len(events))) > 1).to_numpy()
+    scenarios = [{scenario_of_print.get(pid) for pid in members} for members in events["member_print_ids"]]
+    out = events.copy()
+    out["scenario_id"] = [min((s for s in found if s is not None), default=None) for found in scenarios]
+    out["contaminated"] = [len(found) > 1 for found in scenarios]
     keep = ["scenario_id", "family", "variant", "true_profile", "ambiguous", "expect_abstain", "intended_direction", "forward_return_1d"]
-    return events.merge(labels[keep], on="scenario_id", how="left")
+    return out.merge(labels[keep], on="scenario_id", how="left")
 
 
 def equal_count_calibration(prob: np.ndarray, outcome: np.ndarray, n_bins: int | None = None) -> dict:
@@ -204,7 +189,7 @@ def evaluate_synthetic(n_scenarios: int, seed: int, rules: RulesConfig, calibrat
     tape, labels = generate_market(n_scenarios, seed)
     normalized = NormalizedTape.of(tape)
     replay, seconds = timed_scoring(normalized, rules, calibration)
-    labelled = label_events(replay, labels)
+    labelled = label_events(replay.with_membership(), labels)
     result = metrics(labelled, seed)
     result["live_vs_replay"] = live_replay_agreement(tape, normalized, rules, calibration, replay, seed)
     n_prints = len(normalized.prints)
@@ -234,7 +219,7 @@ def calibration_history(n_scenarios: int, seed: int, rules: RulesConfig, calibra
     tape, labels = generate_market(n_scenarios, seed)
     normalized = NormalizedTape.of(tape)
     batch = score_frames(normalized.prints, normalized.quotes, normalized.underlying, normalized.calendar, rules, calibration)
-    labelled = label_events(batch, labels)
+    labelled = label_events(batch.with_membership(), labels)
     return labelled, labelled["true_profile"]
 
 

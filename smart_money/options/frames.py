@@ -7,6 +7,7 @@ pandera models in `contracts` (README, "Options flow").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,62 @@ def normalize_calendar(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     out["announced_ts"] = utc(out["announced_ts"])
     out["event_ts"] = utc(out["event_ts"])
     return _validated(out, CalendarFrame)
+
+
+@dataclass
+class NormalizedTape:
+    """Validated engine inputs: prints, option NBBO, underlying quotes, calendar (or None)."""
+
+    prints: pd.DataFrame
+    quotes: pd.DataFrame
+    underlying: pd.DataFrame
+    calendar: pd.DataFrame | None
+
+    @classmethod
+    def of(cls, tape) -> NormalizedTape:
+        """From any object with raw prints/quotes/underlying/calendar frames."""
+        return cls(normalize_prints(tape.prints), normalize_quotes(tape.quotes), normalize_underlying(tape.underlying), normalize_calendar(tape.calendar))
+
+    @classmethod
+    def empty(cls) -> NormalizedTape:
+        """No data (a closed market day): typed zero-row frames, no calendar."""
+        return cls(normalize_prints(empty_prints()), normalize_quotes(empty_quotes()), normalize_underlying(empty_underlying()), None)
+
+    @classmethod
+    def from_files(cls, prints: str | Path, quotes: str | Path, underlying: str | Path | None = None, calendar: str | Path | None = None) -> NormalizedTape:
+        return cls(
+            normalize_prints(read_table(prints)),
+            normalize_quotes(read_table(quotes)),
+            normalize_underlying(read_table(underlying) if underlying else None),
+            normalize_calendar(read_table(calendar) if calendar else None),
+        )
+
+
+def empty_prints() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            **{c: pd.Series(dtype=object) for c in ("print_id", "underlying", "right", "venue", "condition")},
+            "ts": pd.Series(dtype="datetime64[ns, UTC]"),
+            "expiry": pd.Series(dtype="datetime64[ns]"),
+            "strike": pd.Series(dtype=float),
+            "price": pd.Series(dtype=float),
+            "size": pd.Series(dtype=np.int64),
+        }
+    )
+
+
+def empty_quotes() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ts": pd.Series(dtype="datetime64[ns, UTC]"),
+            "underlying": pd.Series(dtype=object),
+            "expiry": pd.Series(dtype="datetime64[ns]"),
+            "strike": pd.Series(dtype=float),
+            "right": pd.Series(dtype=object),
+            "bid": pd.Series(dtype=float),
+            "ask": pd.Series(dtype=float),
+        }
+    )
 
 
 def empty_underlying() -> pd.DataFrame:
