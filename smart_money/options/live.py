@@ -16,6 +16,7 @@ from smart_money.options.frames import empty_underlying
 from smart_money.options.scoring import Calibration, RulesConfig
 
 QUOTE_RETENTION_NS = 120 * 1_000_000_000
+PRUNE_AT_ROWS = 20_000
 
 
 class LiveEngine:
@@ -95,7 +96,7 @@ class LiveEngine:
                 continue
             ts = frame["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
             old = ts < cutoff
-            if not old.any():
+            if old.sum() < PRUNE_AT_ROWS:  # pruning early changes nothing; batch it
                 setattr(self, name, [frame])
                 continue
             last_old = frame[old].sort_values("ts", kind="stable").groupby(keys, sort=False, observed=True).tail(1)

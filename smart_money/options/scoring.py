@@ -421,19 +421,21 @@ def score_events(f: pd.DataFrame, rules: RulesConfig, calibration: Calibration) 
     abstained = suppressed != 0
     profile_names = np.array(PROFILES, dtype=object)
     direction_m = np.stack([columns[f"{p}__direction"] for p in PROFILES], axis=1)
-    out = f.copy()
-    for name, values in columns.items():
-        out[name] = values
-    out["primary_profile_id"] = np.where(abstained, None, profile_names[top])
-    out["primary_probability"] = np.where(abstained, np.nan, prob_m[rows, top])
-    out["primary_direction"] = np.where(abstained, "unknown", np.array(DIRECTIONS, dtype=object)[direction_m[rows, top]])
-    out["top_profile_id"] = profile_names[top]
-    out["margin"] = margin
-    out["abstained"] = abstained
-    out["suppressed_mask"] = suppressed
-    out["scoring_version"] = rules.version
-    out["calibration_version"] = calibration.version
-    return out
+    columns.update(
+        {
+            "primary_profile_id": np.where(abstained, None, profile_names[top]),
+            "primary_probability": np.where(abstained, np.nan, prob_m[rows, top]),
+            "primary_direction": np.where(abstained, "unknown", np.array(DIRECTIONS, dtype=object)[direction_m[rows, top]]),
+            "top_profile_id": profile_names[top],
+            "margin": margin,
+            "abstained": abstained,
+            "suppressed_mask": suppressed,
+            "scoring_version": np.full(n, rules.version, dtype=object),
+            "calibration_version": np.full(n, calibration.version, dtype=object),
+        }
+    )
+    added = pd.DataFrame(columns, index=f.index)
+    return pd.concat([f.drop(columns=[c for c in added.columns if c in f.columns]), added], axis=1)
 
 
 def decode(mask: int, names: tuple[str, ...] | list[str]) -> list[str]:

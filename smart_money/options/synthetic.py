@@ -485,8 +485,9 @@ def stream_market(tape: MarketTape, batch_ms: int = 250, max_delay_ms: int = 40,
     windows = np.unique(np.concatenate(bins))
     order = [np.argsort(a, kind="stable") for a in arrivals]
     cuts = [np.searchsorted(b[o], np.append(windows, windows[-1] + 1)) for b, o in zip(bins, order)]
+    arrived = [frame.iloc[o].reset_index(drop=True) for frame, o in zip(frames, order)]
     for k in range(len(windows)):
-        yield tuple(frame.iloc[o[c[k] : c[k + 1]]] for frame, o, c in zip(frames, order, cuts))  # type: ignore[misc]
+        yield tuple(frame.iloc[c[k] : c[k + 1]] for frame, c in zip(arrived, cuts))  # type: ignore[misc]
 
 
 def replicate(tape: MarketTape, copies: int) -> MarketTape:
