@@ -46,6 +46,18 @@ class OptionsEventStoreResource(dg.ConfigurableResource):
         return describe_url(self.url)
 
 
+def _options_asset(name: str, partitions: dg.PartitionsDefinition, description: str, kinds: set[str] | None = None):
+    """@asset with what every options-flow asset shares (group, owners, daily partitions)."""
+    return dg.asset(
+        name=name,
+        group_name=OPTIONS_GROUP,
+        owners=OWNERS,
+        partitions_def=partitions,
+        kinds=kinds or {"python", "parquet"},
+        description=description,
+    )
+
+
 def _day(context: dg.AssetExecutionContext) -> date:
     return pd.Timestamp(context.partition_key).date()
 
@@ -92,13 +104,10 @@ def build_market_asset(source: OptionsSource, partitions: dg.PartitionsDefinitio
 
 
 def build_parent_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="parent_events",
-        group_name=OPTIONS_GROUP,
-        owners=OWNERS,
-        partitions_def=partitions,
-        kinds={"python", "parquet"},
-        description="Prints grouped into parent events (same contract within the burst window; multi-leg "
+    @_options_asset(
+        "parent_events",
+        partitions,
+        "Prints grouped into parent events (same contract within the burst window; multi-leg "
         "structures across contracts of one underlying), with deterministic IDs and every feature: NBBO "
         "placement, aggressor mix, coverage, quote age, venues and sweeps, gaps, premium, DTE to the 16:00 "
         "New York close, moneyness, structure, OPRA condition shares, spot move, IV shock, calendar alignment.",
@@ -126,11 +135,9 @@ def build_parent_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsD
 
 
 def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="smart_money_events",
-        group_name=OPTIONS_GROUP,
-        owners=OWNERS,
-        partitions_def=partitions,
+    @_options_asset(
+        "smart_money_events",
+        partitions,
         kinds={"python", "parquet", "clickhouse"},
         description="Parent events scored over the six profiles (institutional_directional, retail_whale, "
         "event_driven, vol_seller, arbitrage, hedge_reactive) with guards, calibrated probabilities, "
@@ -163,13 +170,10 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
 
 
 def build_evaluation_asset(source: OptionsSource, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="options_evaluation",
-        group_name=OPTIONS_GROUP,
-        owners=OWNERS,
-        partitions_def=partitions,
-        kinds={"python", "parquet"},
-        description="Per-profile precision, recall, ECE and Brier of the day's events against the synthetic "
+    @_options_asset(
+        "options_evaluation",
+        partitions,
+        "Per-profile precision, recall, ECE and Brier of the day's events against the synthetic "
         "market's hidden labels (joined by member prints; the engine never sees them). On user files there "
         "are no labels: only emitted counts and mean probabilities.",
     )
