@@ -22,8 +22,8 @@ warnings.filterwarnings("ignore")
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scenarios", type=int, default=4000)
-    parser.add_argument("--copies", type=int, default=40)
+    parser.add_argument("--scenarios", type=int, default=2000)
+    parser.add_argument("--copies", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=101)
     args = parser.parse_args()

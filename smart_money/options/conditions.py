@@ -59,8 +59,6 @@ CONDITIONS: dict[str, Condition] = {
 }
 REGULAR = "I"
 GROUPS = ("regular", "iso", "auction", "cross", "multi_leg", "stock_tied", "late", "cancel", "excluded")
-# Prints whose placement against the NBBO says something about the aggressor.
-AGGRESSOR_ELIGIBLE_GROUPS = frozenset({"regular", "iso", "auction"})
 # Complex or special prints: structure first, no single-leg direction (codes c..u).
 SPECIAL_GROUPS = frozenset({"cross", "multi_leg", "stock_tied"})
 # How far an aggressor read from placement can be trusted, by group (auctions trade inside

@@ -32,7 +32,7 @@ ConfidenceBand = Literal["high", "medium", "low"]
 EventKind = Literal["single_leg_event", "multi_leg_event"]
 Right = Literal["C", "P"]
 RunMode = Literal["live", "replay", "synthetic"]
-STRUCTURES = ("single", "straddle", "strangle", "vertical", "ladder", "roll", "box", "collar", "multi_leg")
+Structure = Literal["single", "straddle", "strangle", "synthetic", "collar", "vertical", "ladder", "roll", "box", "multi_leg"]
 
 
 class _Record(BaseModel):
@@ -155,7 +155,7 @@ class EventFeatures(_Record):
     strike_count: int
     strike_concentration: float
     expiry_count: int
-    structure: str
+    structure: Structure
     leg_symmetry: float | None
     call_leg_side: float
     put_leg_side: float
@@ -291,9 +291,6 @@ def alert_event(event: SmartMoneyEvent) -> AlertEvent | None:
 
 
 # --- columnar frames --------------------------------------------------------------------------
-
-UTC_TS = pd.DatetimeTZDtype(tz="UTC")
-
 
 class _Frame(pa.DataFrameModel):
     class Config:

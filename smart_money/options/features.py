@@ -30,7 +30,6 @@ SECOND_NS = 1_000_000_000
 PLACEMENTS = ("AA", "A", "MID", "B", "BB")
 AA, A, MID, B, BB, STALE, MISSING, UNUSABLE = range(8)
 LETTERS = tuple(sorted(cond.CONDITIONS))
-STRUCTURE_NAMES = ("single", "straddle", "strangle", "synthetic", "collar", "vertical", "ladder", "roll", "box", "multi_leg")
 # Fields that exist only after the fact; they must never be features (checked by the tests).
 BATCH_ONLY_FIELDS = ("next_day_oi_change", "forward_return_1d", "forward_return_5d")
 
@@ -70,11 +69,9 @@ def new_york_day(ts_ns: np.ndarray) -> np.ndarray:
 
 
 def _codes(keys: np.ndarray, universe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each key in the sorted `universe` and whether it is there."""
-    pos = np.searchsorted(universe, keys)
-    pos = np.minimum(pos, max(len(universe) - 1, 0))
-    found = (universe[pos] == keys) if len(universe) else np.zeros(len(keys), dtype=bool)
-    return pos, found
+    """Position of each key in `universe` and whether it is there (hash lookup)."""
+    pos = pd.Index(universe).get_indexer(keys)
+    return np.maximum(pos, 0), pos >= 0
 
 
 def _seg(values: np.ndarray, offsets: np.ndarray, ufunc=np.add) -> np.ndarray:
@@ -185,17 +182,32 @@ def compute_features(
     u_mid_all = 0.5 * (underlying["bid"].to_numpy(dtype=float) + underlying["ask"].to_numpy(dtype=float)) if len(underlying) else np.zeros(0)
     u_spread_all = (underlying["ask"].to_numpy(dtype=float) - underlying["bid"].to_numpy(dtype=float)) if len(underlying) else np.zeros(0)
 
-    def spot_at(code: np.ndarray, at: np.ndarray, max_age_ns: float) -> tuple[np.ndarray, np.ndarray]:
-        idx = asof_join(at, code, u_ts, u_code)
+    def spot_at(*queries: tuple[np.ndarray, np.ndarray, float]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Underlying mid and spread as of each (code, time) query, if no older than its
+        max age; all queries go through one pass over the underlying quotes."""
+        codes = np.concatenate([q[0] for q in queries])
+        at = np.concatenate([q[1] for q in queries])
+        max_age = np.concatenate([np.full(len(q[1]), q[2]) for q in queries])
+        idx = asof_join(at, codes, u_ts, u_code)
         ok = idx >= 0
         if len(u_ts):
-            ok &= (at - u_ts[np.maximum(idx, 0)]) <= max_age_ns
             row = np.maximum(idx, 0)
-            return np.where(ok, u_mid_all[row], np.nan), np.where(ok, u_spread_all[row], np.nan)
-        return np.full(len(at), np.nan), np.full(len(at), np.nan)
+            ok &= (at - u_ts[row]) <= max_age
+            mid, spread = np.where(ok, u_mid_all[row], np.nan), np.where(ok, u_spread_all[row], np.nan)
+        else:
+            mid, spread = np.full(len(at), np.nan), np.full(len(at), np.nan)
+        bounds = np.cumsum([0] + [len(q[1]) for q in queries])
+        return [(mid[lo:hi], spread[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
     fresh_spot_ns = cfg.spot_fresh_ms * MS
-    spot_print, _ = spot_at(p_und, ts, fresh_spot_ns)
+    ev_und = und_index.get_indexer(und_names)
+    lookback_ns = int(cfg.move_lookback_s * SECOND_NS)
+    (spot_print, _), (spot_first, u_spread_first), (spot_before, _), (spot_end, _) = spot_at(
+        (p_und, ts, fresh_spot_ns),
+        (ev_und, first_ts, fresh_spot_ns),
+        (ev_und, first_ts - lookback_ns, 2 * lookback_ns),
+        (ev_und, last_ts, fresh_spot_ns),
+    )
 
     # --- packets (one contract each) ---------------------------------------------------------
     packet = rec.packet_of_print
@@ -293,10 +305,6 @@ def compute_features(
     share = lambda mask: _seg(mask.astype(np.int64), ev_start) / count  # noqa: E731
 
     # --- event-level context: spot, move, calendar -----------------------------------------
-    ev_und = und_index.get_indexer(und_names)
-    spot_first, u_spread_first = spot_at(ev_und, first_ts, fresh_spot_ns)
-    spot_before, _ = spot_at(ev_und, first_ts - int(cfg.move_lookback_s * SECOND_NS), 2 * cfg.move_lookback_s * SECOND_NS)
-    spot_end, _ = spot_at(ev_und, last_ts, fresh_spot_ns)
     move_bps = (spot_end / spot_before - 1.0) * 1e4
     dom_strike = pk_strike[dominant]
     dom_call = pk_call[dominant]

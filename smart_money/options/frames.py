@@ -17,9 +17,6 @@ import pandera.pandas as pa
 from smart_money.options import conditions as cond
 from smart_money.options.contracts import CalendarFrame, PrintsFrame, QuotesFrame, UnderlyingFrame
 
-CONTRACT_KEY = ["underlying", "expiry", "strike", "right"]
-
-
 def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
@@ -181,7 +178,11 @@ def contract_keys(frame: pd.DataFrame, und_code: np.ndarray) -> np.ndarray:
     strike = np.rint(frame["strike"].to_numpy(dtype=float) * 1000).astype(np.int64)
     if len(day) and (day.min() < 0 or day.max() >= 1 << 15 or strike.max() >= 1 << 27 or und_code.max() >= 1 << 20):
         raise ValueError("expiry, strike or number of underlyings outside the supported range")
-    call = (frame["right"].to_numpy() == "C").astype(np.int64)
+    right = frame["right"]
+    if isinstance(right.dtype, pd.CategoricalDtype):  # one comparison per category
+        call = np.append(np.asarray(right.cat.categories) == "C", False)[right.cat.codes.to_numpy()].astype(np.int64)
+    else:
+        call = (right.to_numpy() == "C").astype(np.int64)
     key = (und_code.astype(np.int64) << 43) | (day << 28) | (strike << 1) | call
     return np.where(und_code >= 0, key, -1)
 

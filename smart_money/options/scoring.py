@@ -38,7 +38,6 @@ SUPPRESSIONS = (
     "stale_quotes", "low_coverage", "top_score_low", "fit_low", "evidence_low", "margin_low",
     "competing_profiles", "penalty_high", "calibration_disagrees",
 )  # fmt: skip
-HARD_ABSTAIN = ("stale_quotes", "low_coverage")
 DEFAULT_RULES = "rules-v1.json"
 
 
