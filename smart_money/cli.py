@@ -136,7 +136,7 @@ def options_eval(
 
 @app.command("options-calibrate")
 def options_calibrate(
-    scenarios: Annotated[int, typer.Option(min=500, help="Scenarios in the labelled calibration history.")] = 6000,
+    scenarios: Annotated[int | None, typer.Option(min=500, help="Scenarios in the labelled calibration history (default 6,000).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the calibration history (default: the fixed calibration seed).")] = None,
 ) -> None:
     """Refit the per-profile calibrators and store them next to the rules config."""

@@ -18,7 +18,7 @@ from smart_money.options.engine import ScoredBatch, event_signature, score_frame
 from smart_money.options.frames import NormalizedTape
 from smart_money.options.live import LiveEngine
 from smart_money.options.scoring import Calibration, RulesConfig
-from smart_money.options.synthetic import PROFILE_FAMILIES, MarketTape, generate_market, stream_market
+from smart_money.options.synthetic import MarketTape, generate_market, stream_market
 
 MIN_EVENTS_PER_BIN = 100
 MAX_BINS = 15
@@ -235,6 +235,3 @@ def refit_calibration(rules: RulesConfig, scenarios: int | None = None, seed: in
     scored, truth = calibration_history(scenarios, seed, rules, UNCALIBRATED)
     provenance = {"seed": seed, "scenarios": scenarios, "events": len(scored), "source": "smart_money.options.synthetic.generate_market"}
     return write_calibration(fit_calibration(scored, truth, rules, provenance), rules)
-
-
-__all__ = ["refit_calibration", "PROFILE_FAMILIES", "evaluate_synthetic", "metrics", "label_events", "equal_count_calibration", "calibration_history"]

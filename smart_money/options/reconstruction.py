@@ -101,13 +101,14 @@ def code_order(codes: np.ndarray) -> np.ndarray:
     return order
 
 
-def drop_unscorable(prints: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Apply cancels (drop the cancel record and the print it names) and leave out late
-    reports (volume only), compression and extended-hours prints."""
+def drop_unscorable(prints: pd.DataFrame, print_hash: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Rows to keep: cancels remove themselves and the print they name (matched by the
+    print-ID hash), late reports (volume only), compression and extended-hours prints are
+    left out."""
     groups = cond.group_codes(prints["condition"])
     is_cancel = groups == cond.group_index("cancel")
-    cancelled = prints.loc[is_cancel, "ref_print_id"].dropna().astype(str)
-    was_cancelled = prints["print_id"].isin(set(cancelled)).to_numpy() if len(cancelled) else np.zeros(len(prints), dtype=bool)
+    refs = prints.loc[is_cancel, "ref_print_id"].dropna().astype(str).to_numpy()
+    was_cancelled = np.isin(print_hash, print_hashes(refs)[0]) if len(refs) else np.zeros(len(prints), dtype=bool)
     late = groups == cond.group_index("late")
     excluded = groups == cond.group_index("excluded")
     keep = ~(is_cancel | was_cancelled | late | excluded)
@@ -117,7 +118,7 @@ def drop_unscorable(prints: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]
         "late_reports": int(late.sum()),
         "excluded_prints": int(excluded.sum()),
     }
-    return prints.loc[keep], dropped
+    return keep, dropped
 
 
 def _anchored_starts(ts: np.ndarray, keys: np.ndarray, window_ns: int) -> np.ndarray:
@@ -182,13 +183,16 @@ def _group_legs(und: np.ndarray, start: np.ndarray, contract: np.ndarray, size: 
 
 def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = ReconstructionConfig()) -> Reconstruction:
     """Group normalized prints (frames.normalize_prints) into packets and parent events."""
-    kept, dropped = drop_unscorable(prints)
-    kept = kept.reset_index(drop=True)
+    all_hi, all_lo = print_hashes(prints["print_id"].to_numpy())
+    keep, dropped = drop_unscorable(prints, all_hi)
+    if keep.all():
+        kept, h_hi, h_lo = prints.reset_index(drop=True), all_hi, all_lo
+    else:
+        kept, h_hi, h_lo = prints.loc[keep].reset_index(drop=True), all_hi[keep], all_lo[keep]
     n = len(kept)
     ts = kept["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     und_code = pd.factorize(kept["underlying"], sort=True)[0]
     contract_code = pd.factorize(contract_keys(kept, und_code), sort=True)[0]
-    h_hi, h_lo = print_hashes(kept["print_id"].to_numpy())
 
     # Prints sharing a timestamp may come in any order: nothing below depends on their
     # relative order (windows, IDs and features treat equal times alike).

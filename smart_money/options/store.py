@@ -102,7 +102,7 @@ class EventStore:
         stored = self.client.query(
             f"SELECT event_id, scoring_version FROM {TABLE} "
             "WHERE source_ts >= {lo:DateTime64(6, 'UTC')} AND source_ts <= {hi:DateTime64(6, 'UTC')}",
-            parameters={"lo": rows["source_ts"].min().to_pydatetime(), "hi": rows["source_ts"].max().to_pydatetime()},
+            parameters={"lo": _utc(rows["source_ts"].min()), "hi": _utc(rows["source_ts"].max())},
         ).result_rows
         known = set(stored)
         fresh = rows[[(e, v) not in known for e, v in zip(rows["event_id"], rows["scoring_version"])]]
@@ -118,8 +118,8 @@ class EventStore:
         self,
         underlying: str | None = None,
         profile: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
         limit: int = 1000,
     ) -> pd.DataFrame:
         """Stored events, newest first, filtered by underlying, primary profile and time."""
@@ -130,7 +130,7 @@ class EventStore:
             parameters=params,
         )
 
-    def replay(self, start: datetime | None = None, end: datetime | None = None, underlying: str | None = None) -> pd.DataFrame:
+    def replay(self, start: datetime | str | None = None, end: datetime | str | None = None, underlying: str | None = None) -> pd.DataFrame:
         """Stored events in event-time order (source_ts, then seq and event_id), as a live
         consumer would have seen them."""
         where, params = self._filters(underlying, None, start, end)
@@ -147,8 +147,14 @@ class EventStore:
             params["profile"] = profile
         if start is not None:
             clauses.append("source_ts >= {start:DateTime64(6, 'UTC')}")
-            params["start"] = pd.Timestamp(start).tz_convert("UTC").to_pydatetime() if pd.Timestamp(start).tzinfo else pd.Timestamp(start, tz="UTC").to_pydatetime()
+            params["start"] = _utc(start)
         if end is not None:
             clauses.append("source_ts < {end:DateTime64(6, 'UTC')}")
-            params["end"] = pd.Timestamp(end).tz_convert("UTC").to_pydatetime() if pd.Timestamp(end).tzinfo else pd.Timestamp(end, tz="UTC").to_pydatetime()
+            params["end"] = _utc(end)
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A timestamp as an aware UTC datetime (naive values are read as UTC)."""
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")).to_pydatetime()
