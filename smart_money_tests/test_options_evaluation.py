@@ -100,3 +100,25 @@ def test_options_eval_writes_the_metrics_file(tmp_path):
     assert {"per_profile", "calibration", "abstention_rate", "abstention_rate_noise", "risk_coverage", "direction", "live_vs_replay", "throughput", "gates"} <= set(payload)
     assert payload["seed"] == 3 and payload["events"] >= 55
     assert all("ece" in v and "brier" in v for v in payload["calibration"].values())
+
+
+def test_calibration_is_fitted_per_profile_stored_as_json_and_needs_300_positives(tmp_path):
+    from smart_money.options.calibration import fit_calibration, write_calibration
+    from smart_money.options.contracts import PROFILES
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    truth = pd.Series(np.where(rng.random(n) < 0.2, "arbitrage", np.where(rng.random(n) < 0.05, "vol_seller", None)))
+    scored = pd.DataFrame({f"{p}__raw": rng.random(n) * 0.3 for p in PROFILES})
+    is_arb = (truth == "arbitrage").to_numpy()
+    scored.loc[is_arb, "arbitrage__raw"] = 0.5 + 0.5 * rng.random(is_arb.sum())
+    rules = load_rules()
+    payload = fit_calibration(scored, truth, rules, {"seed": 0, "source": "test"})
+    path = write_calibration(payload, rules, tmp_path / "calibration.json")
+    calibration = load_calibration(rules, path)
+    assert path.read_text().lstrip().startswith("{")  # JSON, never a pickle
+    assert set(calibration.points) == {"arbitrage"}  # vol_seller has < 300 positives: left uncalibrated
+    raw = np.linspace(0, 1, 11)
+    mapped = calibration.apply("arbitrage", raw)
+    assert np.all(np.diff(mapped) >= 0) and mapped[0] == pytest.approx(0.0) and mapped[-1] == pytest.approx(1.0)
+    assert np.array_equal(calibration.apply("vol_seller", raw), raw)

@@ -223,7 +223,7 @@ def calibration_history(n_scenarios: int, seed: int, rules: RulesConfig, calibra
     return labelled, labelled["true_profile"]
 
 
-def refit_calibration(rules: RulesConfig, scenarios: int | None = None, seed: int | None = None):
+def refit_calibration(rules: RulesConfig, scenarios: int | None = None, seed: int | None = None, path=None):
     """Fit the per-profile calibrators on a labelled synthetic history and store them next to
     the rules config. Raw scores do not depend on calibration, so the history is scored
     uncalibrated."""
@@ -234,4 +234,4 @@ def refit_calibration(rules: RulesConfig, scenarios: int | None = None, seed: in
     seed = CALIBRATION_SEED if seed is None else seed
     scored, truth = calibration_history(scenarios, seed, rules, UNCALIBRATED)
     provenance = {"seed": seed, "scenarios": scenarios, "events": len(scored), "source": "smart_money.options.synthetic.generate_market"}
-    return write_calibration(fit_calibration(scored, truth, rules, provenance), rules)
+    return write_calibration(fit_calibration(scored, truth, rules, provenance), rules, path)
