@@ -87,3 +87,15 @@ def test_labels_never_reach_the_engine():
         tree = ast.parse((OPTIONS_PACKAGE / f"{module}.py").read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not any(name and ("synthetic" in name or "evaluation" in name) for name in imported), module
+
+
+def test_without_a_calendar_event_features_are_null_and_other_profiles_still_score():
+    tape, labels = catalogue(per_variant=2)
+    n = NormalizedTape.of(tape)
+    events = label_events(score_frames(n.prints, n.quotes, n.underlying, None).with_membership(), labels)
+    assert events["days_to_event"].isna().all() and not events["calendar_available"].any()
+    clear = events[~events["ambiguous"].astype(bool)]
+    for family in ("institutional_directional", "retail_whale", "vol_seller", "arbitrage", "hedge_reactive"):
+        rows = clear[clear["family"] == family]
+        assert (rows["primary_profile_id"] == family).all(), family
+    assert (clear.loc[clear["family"] == "event_driven", "primary_profile_id"] != "event_driven").all()
