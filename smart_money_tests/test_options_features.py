@@ -120,7 +120,7 @@ def catalogue_features() -> pd.DataFrame:
         ("iv_shock", lambda s: s.notna().any() and (s.abs() > 0.005).any()),
         ("quote_age_ms", lambda s: s.notna().all() and s.nunique() > 10),
         ("mean_gap_ms", lambda s: s.dropna().nunique() > 10),
-        ("spread_widening", lambda s: (s.dropna() > 0.1).any()),
+        ("spread_widening", lambda s: (s.dropna().abs() > 0.01).any()),
         ("delta", lambda s: s.notna().mean() > 0.9),
         ("days_to_event", lambda s: s.notna().any()),
         ("structure", lambda s: {"single", "straddle", "box", "synthetic", "roll", "collar"} <= set(s)),

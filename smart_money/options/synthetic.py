@@ -31,6 +31,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 MS = 1_000_000
 SECOND = 1_000_000_000
 RATE = 0.04
+SPOT_VOL = 0.20
+TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600
 VENUES = ("A", "B", "C", "D", "E", "H", "I", "J", "M", "N", "P", "Q", "T", "W", "X", "Z")
 DEFAULT_DAY = date(2024, 6, 12)
 DST_DAYS = (date(2024, 3, 11), date(2024, 11, 4))  # first sessions after the clock changes
@@ -132,12 +134,12 @@ class _Scenario:
         sparse = np.arange(self.start - 45 * SECOND, self.start - 3 * SECOND, 2 * SECOND)
         dense = np.arange(self.start - 3 * SECOND, self.start + 2 * SECOND, 100 * MS)
         times = np.concatenate([sparse, dense]) + rng.integers(0, 50 * MS, size=len(sparse) + len(dense))
-        t0 = int(sparse[0])
-        dt = np.diff(times, prepend=t0) / (SECOND * 86400 * 252 / 24 * 6.5 / 24)  # trading-time years-ish
-        noise = np.cumsum(rng.normal(0, 0.15 * np.sqrt(np.maximum(dt, 0) / 252), size=len(times)))
-        # a move over the 30 s before the event (dealer hedges react to it), none otherwise
+        # a random walk at SPOT_VOL (annualized over trading seconds) ...
+        elapsed = np.diff(times, prepend=int(sparse[0])) / SECOND
+        noise = np.cumsum(rng.normal(0.0, SPOT_VOL * np.sqrt(np.maximum(elapsed, 0) / TRADING_SECONDS_PER_YEAR)))
+        # ... plus, for some families, a move over the 30 s before the event (dealers react to it)
         ramp = np.clip((times - (self.start - 30 * SECOND)) / (28 * SECOND), 0, 1)
-        mids = self.spot0 * np.exp(noise * 0.02 + ramp * self.move_bps / 1e4)
+        mids = self.spot0 * np.exp(noise + ramp * self.move_bps / 1e4)
         half = np.maximum(0.005, mids * rng.uniform(0.00005, 0.0002))
         rows.underlying.append(
             pd.DataFrame({"ts": times, "underlying": self.underlying, "bid": np.round(mids - half, 2), "ask": np.round(mids + half, 2)})
