@@ -49,18 +49,24 @@ def implied_vol(price, spot, strike, t, is_call, r=0.0, q=0.0, iterations: int =
     valid = (
         np.isfinite(price) & np.isfinite(spot) & (spot > 0) & (t > 0) & (price > lower_bound + 1e-9) & (price < upper_bound)
     )
-    lo = np.full(price.shape, MIN_VOL)
-    hi = np.full(price.shape, MAX_VOL)
-    safe_spot = np.where(valid, spot, 1.0)
-    safe_t = np.where(valid, t, 1.0)
-    vol = np.clip(np.sqrt(2.0 * np.pi / safe_t) * np.where(valid, price, 0.0) / safe_spot, 0.05, 2.0)
-    for _ in range(iterations):
-        diff = bs_price(safe_spot, strike, safe_t, vol, is_call, r, q) - price
+    # iterate only on the rows that have not converged yet
+    out = np.full(price.shape, np.nan)
+    rows = np.flatnonzero(valid)
+    S, K, T, P, C = spot[rows], np.broadcast_to(strike, price.shape)[rows], t[rows], price[rows], is_call[rows]
+    tolerance = np.maximum(1e-4, 1e-3 * P)
+    lo, hi = np.full(len(rows), MIN_VOL), np.full(len(rows), MAX_VOL)
+    vol = np.clip(np.sqrt(2.0 * np.pi / T) * P / S, 0.05, 2.0)
+    for _ in range(iterations + 1):
+        diff = bs_price(S, K, T, vol, C, r, q) - P
+        done = np.abs(diff) <= tolerance
+        out[rows[done]] = vol[done]
+        if done.all():
+            break
+        more = ~done
+        rows, S, K, T, P, C, tolerance, lo, hi, vol, diff = (x[more] for x in (rows, S, K, T, P, C, tolerance, lo, hi, vol, diff))
         hi = np.where(diff > 0, vol, hi)
         lo = np.where(diff <= 0, vol, lo)
-        vega = bs_vega(safe_spot, strike, safe_t, vol, r, q)
-        step = np.where(vega > 1e-12, diff / np.maximum(vega, 1e-12), np.inf)
-        newton = vol - step
+        vega = bs_vega(S, K, T, vol, r, q)
+        newton = vol - np.where(vega > 1e-12, diff / np.maximum(vega, 1e-12), np.inf)
         vol = np.where((newton > lo) & (newton < hi), newton, 0.5 * (lo + hi))
-    converged = np.abs(bs_price(safe_spot, strike, safe_t, vol, is_call, r, q) - price) <= np.maximum(1e-4, 1e-3 * price)
-    return np.where(valid & converged, vol, np.nan)
+    return out
