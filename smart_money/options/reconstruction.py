@@ -22,7 +22,7 @@ from smart_money.options import conditions as cond
 from smart_money.options.frames import contract_keys
 
 MS = 1_000_000  # nanoseconds per millisecond
-_HASH_KEYS = ("smart-money-ev-a", "smart-money-ev-b")
+_HASH_SEEDS = (np.uint64(0x736D2D6576656E74), np.uint64(0x6F7074696F6E7321))
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 EVENT_ID_PREFIX = "sm"
 
@@ -60,9 +60,26 @@ def splitmix64(values: np.ndarray) -> np.ndarray:
 
 
 def print_hashes(print_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each print ID (stable across processes and machines)."""
+    """Two independent 64-bit hashes of each print ID (stable across processes, machines and
+    versions: the ID's UTF-8 bytes, read as little-endian words, folded with splitmix64;
+    trailing NUL bytes are not significant)."""
     ids = np.asarray(print_ids, dtype=object)
-    return tuple(splitmix64(pd.util.hash_array(ids, hash_key=key, categorize=False)) for key in _HASH_KEYS)  # type: ignore[return-value]
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64)
+    try:
+        raw = ids.astype("S")  # ASCII IDs: encoded in one vectorized step
+    except UnicodeEncodeError:
+        raw = np.array([str(i).encode("utf-8") for i in ids], dtype="S")
+    width = raw.dtype.itemsize
+    padded = np.zeros((len(raw), -(-width // 8) * 8), dtype=np.uint8)
+    padded[:, :width] = raw.view(np.uint8).reshape(len(raw), width)
+    words = padded.view("<u8")
+    high = np.full(len(raw), _HASH_SEEDS[0], dtype=np.uint64)
+    low = np.full(len(raw), _HASH_SEEDS[1], dtype=np.uint64)
+    for j in range(words.shape[1]):
+        high = splitmix64(high ^ words[:, j])
+        low = splitmix64(low + words[:, j] * np.uint64(0xFF51AFD7ED558CCD))
+    return high, low
 
 
 def hex_ids(high: np.ndarray, low: np.ndarray, prefix: str = EVENT_ID_PREFIX) -> np.ndarray:
