@@ -51,6 +51,15 @@ def test_event_ids_depend_only_on_member_prints_not_on_input_order():
     assert all(e.startswith("sm") and len(e) == 34 for e in first.events["event_id"])
 
 
+def test_an_event_id_does_not_depend_on_other_prints_in_the_batch():
+    short = [print_row("p1", 0), print_row("p2", 10)]
+    longer = short + [print_row("a-much-longer-print-identifier-0001", 5, underlying="BBB")]
+    alone = reconstruct(normalize_prints(pd.DataFrame(short)))
+    together = reconstruct(normalize_prints(pd.DataFrame(longer)))
+    assert alone.events["event_id"].iloc[0] in set(together.events["event_id"])
+    assert alone.events["event_id"].iloc[0] == event_id_for(["p1", "p2"])
+
+
 def test_cancels_late_reports_and_excluded_prints_do_not_form_events():
     rows = [
         print_row("keep", 0),

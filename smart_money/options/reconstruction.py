@@ -74,11 +74,14 @@ def print_hashes(print_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     padded = np.zeros((len(raw), -(-width // 8) * 8), dtype=np.uint8)
     padded[:, :width] = raw.view(np.uint8).reshape(len(raw), width)
     words = padded.view("<u8")
+    # each ID folds only its own words, so its hash does not depend on the longest ID around
+    own_words = -(-np.char.str_len(raw) // 8)
     high = np.full(len(raw), _HASH_SEEDS[0], dtype=np.uint64)
     low = np.full(len(raw), _HASH_SEEDS[1], dtype=np.uint64)
     for j in range(words.shape[1]):
-        high = splitmix64(high ^ words[:, j])
-        low = splitmix64(low + words[:, j] * np.uint64(0xFF51AFD7ED558CCD))
+        mine = j < own_words
+        high = np.where(mine, splitmix64(high ^ words[:, j]), high)
+        low = np.where(mine, splitmix64(low + words[:, j] * np.uint64(0xFF51AFD7ED558CCD)), low)
     return high, low
 
 
