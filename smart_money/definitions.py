@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from smart_money.assets.dataset import build_dataset
 from smart_money.assets.ingest import build_ingest
 from smart_money.assets.model import build_model_assets
+from smart_money.assets.options_flow import OptionsEventStoreResource, build_options_flow
 from smart_money.core.settings import Settings
 from smart_money.io_manager import PartitionedParquetIOManager
-from smart_money.jobs import monthly_refresh_job, monthly_refresh_schedule
-from smart_money.partitions import monthly_partitions
+from smart_money.jobs import monthly_refresh_job, monthly_refresh_schedule, options_flow_job
+from smart_money.options.source import OptionsSource
+from smart_money.options.store import URL_VARIABLE, store_url
+from smart_money.partitions import daily_partitions, monthly_partitions
 from smart_money.resources import source_resource
 
 
@@ -21,17 +26,27 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     assets = [*ingest_assets, *dataset_assets, *build_model_assets(settings)]
     checks = [*ingest_checks, *dataset_checks]
     job = monthly_refresh_job()
+    options_assets, options_checks = build_options_flow(OptionsSource.from_env(settings), daily_partitions(settings))
     return dg.Definitions(
-        assets=assets,
-        asset_checks=checks,
-        jobs=[job],
+        assets=[*assets, *options_assets],
+        asset_checks=[*checks, *options_checks],
+        jobs=[job, options_flow_job()],
         schedules=[monthly_refresh_schedule(job)],
         resources={
             "data_source": source_resource(settings),
             "io_manager": PartitionedParquetIOManager(base_path=str(settings.data_dir / "assets")),
+            "options_store": options_store_resource(settings),
         },
         executor=dg.in_process_executor,
     )
+
+
+def options_store_resource(settings: Settings) -> OptionsEventStoreResource:
+    """chDB under data/clickhouse, or the server in SMART_MONEY_CLICKHOUSE_URL (kept as an
+    EnvVar so credentials never land in the run config)."""
+    if os.environ.get(URL_VARIABLE, "").strip():
+        return OptionsEventStoreResource(url=dg.EnvVar(URL_VARIABLE))
+    return OptionsEventStoreResource(url=store_url(settings.data_dir, {}))
 
 
 @dg.definitions

@@ -29,3 +29,17 @@ def monthly_refresh_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.Unresol
         hour_of_day=6,
         description="Monthly refresh of the previous month (backfill missed months instead).",
     )
+
+
+OPTIONS_FLOW_JOB = "options_flow_job"
+OPTIONS_FLOW_GROUPS = ("options_flow",)
+
+
+def options_flow_job() -> dg.UnresolvedAssetJobDefinition:
+    """One trading day of the options-flow engine: market -> parent events -> scored events
+    (ClickHouse) -> evaluation; partitioned by day."""
+    return dg.define_asset_job(
+        OPTIONS_FLOW_JOB,
+        selection=dg.AssetSelection.groups(*OPTIONS_FLOW_GROUPS),
+        description="Options prints to stored smart-money events and their evaluation, for one day.",
+    )

@@ -1,0 +1,160 @@
+"""`smart_money_events` in ClickHouse: embedded chDB by default, a ClickHouse server when
+SMART_MONEY_CLICKHOUSE_URL is set. Both go through clickhouse-connect's client (chDB registers
+itself as its `chdb://` backend), so the DDL, inserts and queries are one code path.
+
+Idempotence: an insert skips event IDs already stored for the same scoring version, and the
+table is a ReplacingMergeTree keyed by (underlying_id, source_ts, event_id, scoring_version), so
+concurrent re-inserts collapse on merge; queries read FINAL.
+
+chDB runs one engine per process: open one EventStore at a time and close it (it is a context
+manager).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+import clickhouse_connect
+import pandas as pd
+
+TABLE = "smart_money_events"
+URL_VARIABLE = "SMART_MONEY_CLICKHOUSE_URL"
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS {TABLE}
+(
+    source_ts DateTime64(6, 'UTC'),
+    ingest_ts DateTime64(6, 'UTC'),
+    seq UInt64,
+    trace_id String,
+    event_id String,
+    packet_ids Array(String),
+    member_print_ids Array(String),
+    underlying_id LowCardinality(String),
+    event_kind LowCardinality(String),
+    event_window_ms Float64,
+    features_json String,
+    profile_scores_json String,
+    primary_profile_id LowCardinality(String),
+    primary_probability Float64,
+    primary_direction LowCardinality(String),
+    abstained Bool,
+    suppressed_reasons_json String,
+    dte_days Float64,
+    total_premium Float64,
+    scoring_version LowCardinality(String),
+    calibration_version LowCardinality(String),
+    run_mode LowCardinality(String)
+)
+ENGINE = ReplacingMergeTree(ingest_ts)
+PARTITION BY toYYYYMM(source_ts)
+ORDER BY (underlying_id, source_ts, event_id, scoring_version)
+"""
+COLUMNS = (
+    "source_ts", "ingest_ts", "seq", "trace_id", "event_id", "packet_ids", "member_print_ids", "underlying_id",
+    "event_kind", "event_window_ms", "features_json", "profile_scores_json", "primary_profile_id",
+    "primary_probability", "primary_direction", "abstained", "suppressed_reasons_json", "dte_days",
+    "total_premium", "scoring_version", "calibration_version", "run_mode",
+)  # fmt: skip
+
+
+def store_url(data_dir: Path, environ: Mapping[str, str] | None = None) -> str:
+    """SMART_MONEY_CLICKHOUSE_URL (e.g. http://user:password@host:8123/db) or embedded chDB
+    under `data_dir/clickhouse`."""
+    env = os.environ if environ is None else environ
+    return env.get(URL_VARIABLE, "").strip() or f"chdb://{(Path(data_dir) / 'clickhouse').resolve()}"
+
+
+def describe_url(url: str) -> str:
+    """The URL without credentials (for logs and metadata)."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+class EventStore:
+    def __init__(self, url: str):
+        self.url = url
+        if url.startswith("chdb://"):
+            Path(url.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
+        self.client = clickhouse_connect.get_client(dsn=url)
+        self.client.command(DDL)
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def insert(self, rows: pd.DataFrame) -> int:
+        """Insert event rows (engine.storage_rows) whose (event_id, scoring_version) is not
+        stored yet; returns how many were inserted."""
+        if rows.empty:
+            return 0
+        # look only where these events can be: their time range and underlyings
+        stored = self.client.query(
+            f"SELECT event_id, scoring_version FROM {TABLE} "
+            "WHERE source_ts >= {lo:DateTime64(6, 'UTC')} AND source_ts <= {hi:DateTime64(6, 'UTC')}",
+            parameters={"lo": _utc(rows["source_ts"].min()), "hi": _utc(rows["source_ts"].max())},
+        ).result_rows
+        known = set(stored)
+        fresh = rows[[(e, v) not in known for e, v in zip(rows["event_id"], rows["scoring_version"])]]
+        if fresh.empty:
+            return 0
+        self.client.insert_df(TABLE, fresh[list(COLUMNS)].reset_index(drop=True))
+        return len(fresh)
+
+    def count(self) -> int:
+        return int(self.client.query(f"SELECT count() FROM {TABLE} FINAL").result_rows[0][0])
+
+    def history(
+        self,
+        underlying: str | None = None,
+        profile: str | None = None,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        limit: int = 1000,
+    ) -> pd.DataFrame:
+        """Stored events, newest first, filtered by underlying, primary profile and time."""
+        where, params = self._filters(underlying, profile, start, end)
+        params["limit"] = limit
+        return self.client.query_df(
+            f"SELECT * FROM {TABLE} FINAL {where} ORDER BY source_ts DESC, event_id LIMIT {{limit:UInt32}}",
+            parameters=params,
+        )
+
+    def replay(self, start: datetime | str | None = None, end: datetime | str | None = None, underlying: str | None = None) -> pd.DataFrame:
+        """Stored events in event-time order (source_ts, then seq and event_id), as a live
+        consumer would have seen them."""
+        where, params = self._filters(underlying, None, start, end)
+        return self.client.query_df(f"SELECT * FROM {TABLE} FINAL {where} ORDER BY source_ts, seq, event_id", parameters=params)
+
+    @staticmethod
+    def _filters(underlying, profile, start, end) -> tuple[str, dict]:
+        clauses, params = [], {}
+        if underlying:
+            clauses.append("underlying_id = {underlying:String}")
+            params["underlying"] = underlying
+        if profile:
+            clauses.append("primary_profile_id = {profile:String}")
+            params["profile"] = profile
+        if start is not None:
+            clauses.append("source_ts >= {start:DateTime64(6, 'UTC')}")
+            params["start"] = _utc(start)
+        if end is not None:
+            clauses.append("source_ts < {end:DateTime64(6, 'UTC')}")
+            params["end"] = _utc(end)
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A timestamp as an aware UTC datetime (naive values are read as UTC)."""
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")).to_pydatetime()
