@@ -152,10 +152,11 @@ def test_membership_intervals_walk_the_change_history_backwards():
     assert got == {
         ("AAA", "1990-01-02", ""),
         ("NEW", "2023-06-20", ""),
-        ("OLD", "2015-05-01", "2023-06-19"),
-        ("GONE", "2015-05-01", "2022-10-08"),  # a pure removal repeats the ticker in `symbol`
+        # no recorded addition: a member since the index's inception, as far as the record tells
+        ("OLD", "1957-03-04", "2023-06-19"),
+        ("GONE", "1957-03-04", "2022-10-08"),  # a pure removal repeats the ticker in `symbol`
         ("BACK", "2022-03-01", ""),
-        ("BACK", "2015-05-01", "2019-04-30"),
+        ("BACK", "1957-03-04", "2019-04-30"),
     }
 
 
