@@ -156,7 +156,7 @@ def test_membership_intervals_walk_the_change_history_backwards():
         ("OLD", "1957-03-04", "2023-06-19"),
         ("GONE", "1957-03-04", "2022-10-08"),  # a pure removal repeats the ticker in `symbol`
         ("BACK", "2022-03-01", ""),
-        ("BACK", "1957-03-04", "2019-04-30"),
+        ("BACK", "2015-05-01", "2019-04-30"),
     }
 
 
