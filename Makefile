@@ -29,7 +29,7 @@ ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## validate: load the definitions the way the UI does
-validate: $(BIN)/.installed
+validate: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
 ## bench: benchmarks; results in bench/out/

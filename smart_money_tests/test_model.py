@@ -140,3 +140,15 @@ def test_registry_refuses_tampered_artifacts_and_keeps_champion_history(trained,
     target.write_text(target.read_text().replace("tree", "tree ", 1))
     with pytest.raises(TamperedArtifact, match="model.txt changed"):
         registry.load_model("1.0.0")
+
+
+def test_parameter_search_logs_every_configuration_and_picks_the_best_by_validation_loss(panel):
+    from smart_money.core.model import search_parameters
+
+    _, _, parts, samples = panel
+    grid = {"num_leaves": [7, 31], "min_child_samples": [20, 400]}
+    result = search_parameters(parts["train"], TrainConfig(), samples, grid=grid, folds=2)
+    assert len(result.table) == 4 and set(result.table.columns) >= {"num_leaves", "min_child_samples", "mean_log_loss", "mean_per_date_auc"}
+    best = result.table.iloc[0]
+    assert best["mean_log_loss"] == result.table["mean_log_loss"].min()
+    assert result.best_params["num_leaves"] == best["num_leaves"] and result.best_params["learning_rate"] == 0.05

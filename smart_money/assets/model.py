@@ -11,7 +11,17 @@ from smart_money.assets.metadata import plain_metadata
 from smart_money.core import storage
 from smart_money.core.evaluation import EvalConfig, evaluate, holdout
 from smart_money.core.ingest import combine_partitions
-from smart_money.core.model import CLASSIFIER_FEATURES, INPUT_FEATURES, MODEL_ID, PLAN_PARAMS, TrainConfig, feature_importance, train_flow_model, volatility_samples
+from smart_money.core.model import (
+    CLASSIFIER_FEATURES,
+    INPUT_FEATURES,
+    MODEL_ID,
+    PLAN_PARAMS,
+    TrainConfig,
+    feature_importance,
+    search_parameters,
+    train_flow_model,
+    volatility_samples,
+)
 from smart_money.core.registry import GateConfig, Registry, evaluate_gates, frame_hash
 from smart_money.core.report import make_plots, markdown_summary, plots_markdown, render_html
 from smart_money.core.settings import PROJECT_ROOT, Settings
@@ -34,6 +44,7 @@ class TrainModelConfig(dg.Config):
     num_leaves: int = PLAN_PARAMS["num_leaves"]
     n_estimators: int = PLAN_PARAMS["n_estimators"]
     min_child_samples: int = PLAN_PARAMS["min_child_samples"]
+    search: bool = False  # grid search over the classifier's parameters (walk-forward CV, purged)
 
     def train_config(self) -> TrainConfig:
         params = {**PLAN_PARAMS, "learning_rate": self.learning_rate, "num_leaves": self.num_leaves, "n_estimators": self.n_estimators, "min_child_samples": self.min_child_samples}
@@ -91,6 +102,12 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         train_config = config.train_config()
         prices = combine_partitions(raw_prices, "prices")
         samples = volatility_samples(prices, data_source.get().market_index(), parts[TRAIN]["sample_date"].min(), parts[VAL]["sample_date"].min(), train_config.volatility_step)
+        search_table = None
+        if config.search:
+            result = search_parameters(parts[TRAIN], train_config, samples)
+            train_config = TrainConfig(**{**train_config.__dict__, "params": result.best_params})
+            search_table = result.table
+            context.log.info(f"parameter search: best {result.best_params} of {len(result.table)} configurations")
         trained = train_flow_model(parts[TRAIN], parts[VAL], train_config, samples)
         folder = candidate_dir(settings, context.run.run_id)
         trained.model.save(folder)
@@ -107,6 +124,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "prior": dg.MetadataValue.json(trained.model.prior.__dict__ if trained.model.prior else {}),
                 "top_importance": dg.MetadataValue.json(dict(list(importance.items())[:15])),
                 "artifacts": dg.MetadataValue.path(str(folder)),
+                "parameter_search": dg.MetadataValue.md(search_table.to_markdown(index=False, floatfmt=".4f")) if search_table is not None else "off (TrainModelConfig.search)",
             }
         )
         return {
