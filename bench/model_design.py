@@ -77,8 +77,10 @@ def main() -> None:
     for name, config in variants.items():
         start = time.perf_counter()
         vol = None if "monthly rows only" in name else samples
-        model = train_flow_model(parts["train"], parts["val"], config, vol).model
+        trained = train_flow_model(parts["train"], parts["val"], config, vol)
+        model = trained.model
         results[name] = {
+            "classifier_trees": trained.best_iteration,
             "same_world_test": scores(name, parts["test"], model.predict_proba(parts["test"]), "sample_date"),
             "independent_universes": scores(name, worlds, model.predict_proba(worlds), "sample_date_key"),
             "train_s": round(time.perf_counter() - start, 2),
