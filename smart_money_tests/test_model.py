@@ -152,3 +152,16 @@ def test_parameter_search_logs_every_configuration_and_picks_the_best_by_validat
     best = result.table.iloc[0]
     assert best["mean_log_loss"] == result.table["mean_log_loss"].min()
     assert result.best_params["num_leaves"] == best["num_leaves"] and result.best_params["learning_rate"] == 0.05
+
+
+def test_winsorizing_clips_to_training_quantiles_and_round_trips(panel):
+    from smart_money.core.model import Normalizer
+
+    _, _, parts, _ = panel
+    normalizer = Normalizer.fit(parts["train"], ["volatility_60d", "return_1m"], winsorize=0.01)
+    extreme = parts["test"].assign(volatility_60d=1e6, return_1m=-1e6)
+    z = normalizer.transform(extreme)
+    top = (np.quantile(parts["train"]["volatility_60d"].dropna(), 0.99) - normalizer.mean[0]) / normalizer.std[0]
+    assert z["volatility_60d"].max() == pytest.approx(top, rel=1e-6)
+    again = Normalizer.from_json(json.loads(json.dumps(normalizer.to_json())))
+    pd.testing.assert_frame_equal(again.transform(extreme), z)

@@ -45,10 +45,11 @@ class TrainModelConfig(dg.Config):
     n_estimators: int = PLAN_PARAMS["n_estimators"]
     min_child_samples: int = PLAN_PARAMS["min_child_samples"]
     search: bool = False  # grid search over the classifier's parameters (walk-forward CV, purged)
+    winsorize: float | None = None  # e.g. 0.01: clip inputs to the training 1st/99th percentiles
 
     def train_config(self) -> TrainConfig:
         params = {**PLAN_PARAMS, "learning_rate": self.learning_rate, "num_leaves": self.num_leaves, "n_estimators": self.n_estimators, "min_child_samples": self.min_child_samples}
-        return TrainConfig(params=params, calibration=self.calibration, class_weight=self.class_weight, use_prior=self.use_prior)
+        return TrainConfig(params=params, calibration=self.calibration, class_weight=self.class_weight, use_prior=self.use_prior, winsorize=self.winsorize)
 
 
 class EvaluationConfig(dg.Config):

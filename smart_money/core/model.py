@@ -87,6 +87,7 @@ class TrainConfig:
     label: str = "label"  # or "label_mirror": the same pipeline on falls > 5 %
     features: tuple[str, ...] = CLASSIFIER_FEATURES
     cross_fit_folds: int = 5
+    winsorize: float | None = None  # clip inputs to the training rows' [q, 1 - q] quantiles
 
 
 def lgb_params(params: dict, objective: str) -> dict:
@@ -102,24 +103,34 @@ def lgb_params(params: dict, objective: str) -> dict:
 @dataclass
 class Normalizer:
     """The plan's z-score normalizer: (x - mean) / std per feature, fitted on training rows;
-    NaN stays NaN (LightGBM routes missing values itself)."""
+    NaN stays NaN (LightGBM routes missing values itself). With `winsorize`, values are first
+    clipped to the training rows' [q, 1 - q] quantiles."""
 
     features: list[str]
     mean: list[float]
     std: list[float]
+    lower: list[float] | None = None
+    upper: list[float] | None = None
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, features: list[str]) -> Normalizer:
+    def fit(cls, frame: pd.DataFrame, features: list[str], winsorize: float | None = None) -> Normalizer:
         values = frame[features].astype(float)
+        lower = upper = None
+        if winsorize:
+            lower_s, upper_s = values.quantile(winsorize), values.quantile(1 - winsorize)
+            values = values.clip(lower_s, upper_s, axis=1)
+            lower, upper = lower_s.fillna(-np.inf).tolist(), upper_s.fillna(np.inf).tolist()
         mean = values.mean().fillna(0.0)
         std = values.std(ddof=0).replace(0.0, 1.0).fillna(1.0)
-        return cls(list(features), mean.tolist(), std.tolist())
+        return cls(list(features), mean.tolist(), std.tolist(), lower, upper)
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         missing = [f for f in self.features if f not in frame.columns]
         if missing:
             raise KeyError(f"features missing from the input: {missing}")
         values = frame[self.features].astype(float).to_numpy()
+        if self.lower is not None and self.upper is not None:
+            values = np.clip(values, np.asarray(self.lower), np.asarray(self.upper))
         return pd.DataFrame((values - np.asarray(self.mean)) / np.asarray(self.std), columns=self.features, index=frame.index)
 
     def to_json(self) -> dict:
@@ -127,7 +138,7 @@ class Normalizer:
 
     @classmethod
     def from_json(cls, payload: dict) -> Normalizer:
-        return cls(payload["features"], payload["mean"], payload["std"])
+        return cls(payload["features"], payload["mean"], payload["std"], payload.get("lower"), payload.get("upper"))
 
 
 # -- prior -------------------------------------------------------------------------------------
@@ -368,7 +379,7 @@ def train_flow_model(
     if len(train) == 0 or len(val) == 0:
         raise ValueError("training needs non-empty train and validation splits")
     mirror = config.label == "label_mirror"
-    normalizer = Normalizer.fit(train, list(dict.fromkeys([*INPUT_FEATURES, *features])))
+    normalizer = Normalizer.fit(train, list(dict.fromkeys([*INPUT_FEATURES, *features])), config.winsorize)
     train_z, val_z = normalizer.transform(train), normalizer.transform(val)
     y_train = train[config.label].astype(int).to_numpy()
     y_val = val[config.label].astype(int).to_numpy()

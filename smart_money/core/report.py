@@ -18,7 +18,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from smart_money.core.evaluation import Evaluation  # noqa: E402
 
-PLOTS = ("roc", "precision_recall", "reliability", "confusion", "importance", "walk_forward")
+PLOTS = ("roc", "precision_recall", "reliability", "confusion", "importance", "walk_forward", "correlation")
 
 
 def _png(fig) -> bytes:
@@ -92,6 +92,15 @@ def make_plots(evaluation: Evaluation) -> dict[str, bytes]:
         ax.legend(fontsize=8)
     ax.set(xlabel="walk-forward fold (quarterly test blocks)", ylabel="ROC AUC", title="Walk-forward AUC per fold")
     plots["walk_forward"] = _png(fig)
+
+    corr = evaluation.correlations
+    fig, ax = plt.subplots(figsize=(9, 8))
+    image = ax.imshow(corr.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(corr)), corr.columns, rotation=90, fontsize=6)
+    ax.set_yticks(range(len(corr)), corr.index, fontsize=6)
+    ax.set_title("Spearman correlation of features (training rows)")
+    fig.colorbar(image, ax=ax, shrink=0.7)
+    plots["correlation"] = _png(fig)
     return plots
 
 
@@ -207,7 +216,7 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
             _table(["pair", "Spearman", "recommendation"], [[" / ".join(r["pair"]), r["spearman"], r["recommendation"]] for r in fa["redundant_pairs"]] or [["none", "", ""]]),
             _table(["feature", "role in the model"], [[k, v] for k, v in fa["roles"].items()]),
         ],
-        "images": [{"name": "importance", "data": images["importance"]}],
+        "images": [{"name": "importance", "data": images["importance"]}, {"name": "correlation", "data": images["correlation"]}],
     })
     env = Environment(autoescape=select_autoescape(["html"]))
     return env.from_string(TEMPLATE).render(
