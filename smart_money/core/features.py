@@ -139,11 +139,18 @@ def insider_block(ins: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, px: 
 
 
 # -- 13F --------------------------------------------------------------------------------------------
+def with_ownership_fraction(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
+    """Add `frac` = shares / shares outstanding on the row's event date (prices' point-in-time
+    figure; the universe's latest one where prices have none). Splits cancel out of it."""
+    out = frame.copy()
+    shares_out = pd.Series(px.lookup(px.shares, out["event_date"], out["symbol"]), index=out.index)
+    fallback = out["symbol"].map(universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
+    out["frac"] = out["shares"] / shares_out.fillna(fallback)
+    return out
+
+
 def prepare_13f(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
-    h = frame.copy()
-    shares_out = pd.Series(px.lookup(px.shares, h["event_date"], h["symbol"]), index=h.index)
-    fallback = h["symbol"].map(universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
-    h["frac"] = h["shares"] / shares_out.fillna(fallback)
+    h = with_ownership_fraction(frame, px, universe)
     h["period_q"] = h["event_date"].dt.to_period("Q")
     return h
 
@@ -233,14 +240,6 @@ def congress_block(cg: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> p
 
 
 # -- ETFs ---------------------------------------------------------------------------------------------
-def prepare_etf(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
-    e = frame.copy()
-    shares_out = pd.Series(px.lookup(px.shares, e["event_date"], e["symbol"]), index=e.index)
-    fallback = e["symbol"].map(universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
-    e["frac"] = e["shares"] / shares_out.fillna(fallback)
-    return e
-
-
 def _snapshot(known: pd.DataFrame, newest: pd.Timestamp, oldest: pd.Timestamp) -> pd.DataFrame:
     """Each ETF's latest snapshot dated in [oldest, newest]."""
     window = known[(known["event_date"] <= newest) & (known["event_date"] >= oldest)]
@@ -441,7 +440,7 @@ def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix
         "insider": prepare_insider(inputs.insider_trades, px) if len(inputs.insider_trades) else inputs.insider_trades,
         "institutional": prepare_13f(inputs.institutional_holdings, px, inputs.universe) if len(inputs.institutional_holdings) else inputs.institutional_holdings,
         "congress": inputs.congress_trades,
-        "etf": prepare_etf(inputs.etf_holdings, px, inputs.universe) if len(inputs.etf_holdings) else inputs.etf_holdings,
+        "etf": with_ownership_fraction(inputs.etf_holdings, px, inputs.universe) if len(inputs.etf_holdings) else inputs.etf_holdings,
     }
     return prepared, px
 
