@@ -197,8 +197,9 @@ def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: frozenset[str]) -> pd.DataFrame:
     current, previous = latest_filings(h, cutoff)
-    if current.empty:
-        return pd.DataFrame(index=pd.Index([], name="symbol"))
+    if current.empty:  # filings known, but none for a recent period (e.g. only late filings)
+        columns = [spec.name for spec in CATALOGUE if spec.family in ("institutional", "hedge_fund")]
+        return pd.DataFrame(columns=[*columns, "asof_institutional"], index=pd.Index([], name="symbol"), dtype=float)
     holders = current.groupby(["symbol", "filer_cik"])["size"].sum()
     ranked = holders.reset_index().sort_values(["symbol", "size"], ascending=[True, False])
     in_top10 = ranked.groupby("symbol").cumcount() < 10

@@ -37,7 +37,7 @@ def score_registered_model(model: FlowModel, evaluation: dict, dataset: pd.DataF
     frame = metric_frame(dataset, predicted["probability"].to_numpy())
     metrics = evaluate_predictions(frame, base_rate, threshold, bootstrap)
     out: dict[str, object] = {key: metrics.get(key) for key in HEADLINE_KEYS}
-    out |= {key: metrics[key] for key in ("roc_auc_ci", "rank_ic_mean", "rank_ic_t", "n_dates")}
+    out |= {key: metrics.get(key) for key in ("roc_auc_ci", "rank_ic_mean", "rank_ic_t", "n_dates")}
     out["n_samples"] = int(len(dataset))
     out["n_symbols"] = int(dataset["symbol"].nunique())
     out["first_sample_date"] = str(pd.Timestamp(dataset["sample_date"].min()).date())

@@ -121,7 +121,7 @@ def transform(raws: list[pd.DataFrame]) -> Parsed:
     if "_cluster_member" not in lines:
         lines["_cluster_member"] = np.nan
     name_key = slug(lines["reporting_name"])
-    cluster_key = "openinsider-cluster:" + lines["symbol"].fillna("") + ":" + lines["filing_day"].fillna("") + ":" + lines["_cluster_member"].astype("string").fillna("")
+    cluster_key = "openinsider-cluster:" + lines["symbol"].fillna("") + ":" + lines["filing_day"].fillna("") + ":" + lines["_cluster_member"].astype("Int64").astype("string").fillna("")
     lines["reporting_cik"] = np.where(lines["cluster"], cluster_key, "name:" + name_key)
     lines["role"] = lines["type_of_owner"].map(insider_role)
     lines["acquisition_or_disposition"] = np.where(lines["transaction_code"] == "S", "D", "A")
