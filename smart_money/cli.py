@@ -124,6 +124,17 @@ def print_model_summary(settings: Settings) -> None:
     console.print(f"  report: {registry.folder(entry['version']) / 'report.html'}")
 
 
+def registry_version(registry, name: str) -> str:
+    """'1.0.2' / 'v1.0.2' / 'champion' / 'latest' -> a registered version (RegistryError if none)."""
+    from smart_money.core.registry import RegistryError
+
+    index = registry.index()
+    chosen = {"champion": index["champion"], "latest": index["versions"][-1]["version"] if index["versions"] else None}.get(name, name.lstrip("v"))
+    if not chosen:
+        raise RegistryError(f"no {name} version in {registry.index_path}")
+    return chosen
+
+
 def data_source(settings: Settings):
     """The configured source, built outside a Dagster run."""
     from smart_money.resources import source_resource
@@ -137,7 +148,7 @@ def data_source(settings: Settings):
 
 @app.command()
 def evaluate(
-    model: Annotated[str, typer.Option(help="Registered version (e.g. 1.0.0) or 'champion'.")],
+    model: Annotated[str, typer.Option(help="Registered version (e.g. 1.0.0), 'champion' or 'latest'.")],
     start: Annotated[str, typer.Option(help="First month of sample dates, YYYY-MM.")],
     end: Annotated[str, typer.Option(help="Last month of sample dates, YYYY-MM.")],
     out: Annotated[Path, typer.Option(help="Where to write the metrics (JSON).")],
@@ -161,8 +172,7 @@ def evaluate(
     settings = settings_from(start, end, symbols, source, records_dir)
     registry = Registry(settings.models_dir)
     try:
-        version = registry.index()["champion"] if model == "champion" else model.lstrip("v")
-        flow_model, metadata = registry.load_model(version)
+        flow_model, metadata = registry.load_model(registry_version(registry, model))
         evaluation = json.loads((registry.folder(metadata["version"]) / "evaluation.json").read_text())
     except (RegistryError, TamperedArtifact, FileNotFoundError) as exc:
         console.print(f"[red]{exc}[/red]")
@@ -213,6 +223,29 @@ def universe(
         print("\n".join(stocks))
 
 
+@app.command("records-coverage")
+def records_coverage(
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")],
+    end: Annotated[str, typer.Option(help="Last month, YYYY-MM.")],
+    records_dir: DirOption = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the table here (Markdown).")] = None,
+) -> None:
+    """What a public-records folder holds per table and year (by public date), and how much of it
+    has prices (the rest is out of reach: survivorship)."""
+    import pandas as pd
+
+    from smart_money.core.study_report import markdown_table
+
+    settings = settings_from(start, end, source="public_records", records_dir=records_dir)
+    first, stop = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()) + pd.offsets.MonthBegin(1)
+    frame = data_source(settings).coverage(first, stop)  # type: ignore[attr-defined]
+    text = markdown_table(frame)
+    print(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+
+
 models_app = typer.Typer(help="The model registry (models/smart-money-flow/registry.json).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
@@ -237,6 +270,26 @@ def models_list() -> None:
             f"{entry['metrics']['ece']:.4f}", f"{passed}/{len(entry['gates'])}", "; ".join(entry["reasons"])[:80],
         )
     console.print(table)
+
+
+@models_app.command("export")
+def models_export(
+    version: Annotated[str, typer.Argument(help="Registered version (e.g. 1.0.0), 'champion' or 'latest'.")],
+    out: Annotated[Path, typer.Option(help="Folder for summary.md and the PNG plots.")],
+) -> None:
+    """A registered model's evaluation as Markdown tables and plots (files verified by sha256
+    first): what docs/real-data.md quotes."""
+    from smart_money.core.registry import RegistryError, TamperedArtifact
+    from smart_money.core.study_report import export
+
+    registry = _registry()
+    try:
+        folder = registry.verify(registry_version(registry, version))
+    except (RegistryError, TamperedArtifact) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    for path in export(folder, out):
+        console.print(f"wrote {path}")
 
 
 @models_app.command("promote")

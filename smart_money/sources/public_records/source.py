@@ -350,6 +350,25 @@ class PublicRecordsSource(DataSource):
         self.log.info("public records %s: %d rows for %d symbols in [%s, %s)", table, len(frame), frame["symbol"].nunique(), f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}")
         return FetchResult(table=table, frame=frame, gaps=[], stats=stats, rejected=rejected if len(rejected) else None)
 
+    def coverage(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        """Per event table and year of `known_at` in [start, end): rows and tickers in the
+        records, and how many of them have a price file (the rest cannot be used: survivorship)."""
+        priced = set(self._canonical_files()) | set(self._normalized("prices").get("symbol", pd.Series(dtype=str)).dropna())
+        rows = []
+        for table in ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings"):
+            frame = self._parse(table, start, end).frame
+            if frame.empty:
+                continue
+            frame = frame.assign(symbol=self.canonical(frame["symbol"]))
+            frame = frame[(frame["known_at"] >= start) & (frame["known_at"] < end)]
+            for year, part in frame.groupby(frame["known_at"].dt.year):
+                has_price = part["symbol"].isin(priced)
+                rows.append({
+                    "table": table, "year": str(year), "rows": int(len(part)), "tickers": int(part["symbol"].nunique()),
+                    "tickers_with_prices": int(part.loc[has_price, "symbol"].nunique()), "rows_with_prices": int(has_price.sum()),
+                })  # fmt: skip
+        return pd.DataFrame(rows, columns=["table", "year", "rows", "tickers", "tickers_with_prices", "rows_with_prices"])
+
     def _fetch_prices(self, wanted: set[str], start: pd.Timestamp, end: pd.Timestamp) -> FetchResult:
         files = self._canonical_files()
         frames, counts = self._read_prices([files[s] for s in sorted(wanted) if s in files])
