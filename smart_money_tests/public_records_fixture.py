@@ -12,6 +12,7 @@ import io
 import json
 import lzma
 import tarfile
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +52,16 @@ def price_frame(symbol: str, seed: int, days: pd.DatetimeIndex | None = None) ->
     )  # fmt: skip
 
 
+@lru_cache(maxsize=64)
+def close_series(symbol: str) -> pd.Series:
+    frame = price_frame(symbol, tickers().index(symbol) if symbol in tickers() else 99)
+    return pd.Series(frame["Close"].to_numpy(), index=pd.to_datetime(frame["Date"]))
+
+
 def close_on(folder: Path, symbol: str, day: str) -> float:
     """The fixture's close for `symbol` on the last session on or before `day`."""
-    frame = price_frame(symbol, tickers().index(symbol) if symbol in tickers() else 99)
-    dates = pd.to_datetime(frame["Date"])
-    return float(frame.loc[dates <= pd.Timestamp(day), "Close"].iloc[-1])
+    series = close_series(symbol)
+    return float(series[series.index <= pd.Timestamp(day)].iloc[-1])
 
 
 def _write_xz(path: Path, text: str) -> None:
@@ -265,9 +271,7 @@ def add_activity(root: Path, seed: int = 11, symbols: int = 24) -> Path:
     days = sessions()[sessions() <= "2021-05-31"]
 
     def closes(symbol: str, when: pd.DatetimeIndex | list) -> np.ndarray:
-        frame = price_frame(symbol, tickers().index(symbol))
-        series = pd.Series(frame["Close"].to_numpy(), index=pd.to_datetime(frame["Date"]))
-        return series.reindex(pd.DatetimeIndex(when), method="ffill").to_numpy()
+        return close_series(symbol).reindex(pd.DatetimeIndex(when), method="ffill").to_numpy()
 
     trade_days = days[rng.integers(0, len(days), 400)]
     lags = rng.integers(5, 60, len(trade_days))
@@ -314,7 +318,7 @@ def add_activity(root: Path, seed: int = 11, symbols: int = 24) -> Path:
     with (root / "13f" / "fixture" / "cusip_map.csv").open("a") as handle:
         handle.writelines(f"{cusip},{symbol}\n" for symbol, cusip in cusips.items())
     filings: dict[str, dict] = {}
-    for manager in [f"manager{i:02d}" for i in range(12)]:  # > 10 holders: top-10 concentration varies
+    for manager in [f"manager{i:02d}" for i in range(16)]:  # > 10 holders: top-10 concentration varies
         holdings = {s: int(rng.integers(10_000, 500_000)) for s in rng.choice(names, 21, replace=False)}
         for quarter in pd.period_range("2018Q4", "2021Q1", freq="Q"):
             filed = quarter.end_time.normalize() + pd.Timedelta(days=int(rng.integers(30, 45)))

@@ -28,7 +28,7 @@ TRAINED_ON = 24  # the first 24 stocks of the universe; the other 8 stay unseen
 def real_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("public_records_home")
     records = add_activity(write_records(home / "records"))
-    env = {"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(records), "SMART_MONEY_START": "2019-07",
+    env = {"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(records), "SMART_MONEY_START": "2020-01",
            "SMART_MONEY_END": "2021-06", "SMART_MONEY_SYMBOLS": str(TRAINED_ON), "SMART_MONEY_HOME": str(home)}  # fmt: skip
     settings = Settings.from_env(env)
     summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
