@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "options_flow": ["-m", "bench.options_flow"],
     "model_default": ["-m", "bench.model"],
     "model_design": ["-m", "bench.model_design"],
+    "public_records_700": ["-m", "bench.public_records", "--symbols", "700"],
 }
 
 

@@ -11,6 +11,7 @@ from smart_money.assets.metadata import plain_metadata
 from smart_money.core import storage
 from smart_money.core.evaluation import EvalConfig, evaluate, holdout
 from smart_money.core.ingest import combine_partitions
+from smart_money.core.metrics import HEADLINE_KEYS
 from smart_money.core.model import (
     CLASSIFIER_FEATURES,
     INPUT_FEATURES,
@@ -249,7 +250,6 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 def registry_metadata(trained_model: dict, evaluation_report: dict, parts: dict[str, pd.DataFrame], dataset: pd.DataFrame, run_id: str) -> dict:
     """metadata.json: the keys the issue lists, and the rest of the evaluation."""
     summary = evaluation_report["summary"]
-    test_keys = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "brier_skill", "log_loss", "ece", "top_decile_precision", "base_rate")
     metadata = {
         "model_id": MODEL_ID,
         "algorithm": "LightGBM",
@@ -264,7 +264,7 @@ def registry_metadata(trained_model: dict, evaluation_report: dict, parts: dict[
             "n_val": int(len(parts[VAL])),
             "n_test": int(len(parts[TEST])),
         },
-        "metrics": {"val": summary["metrics"]["val"], "test": {k: summary["metrics"]["test"][k] for k in test_keys} | {"per_date_auc": summary["metrics"]["test"]["per_date_auc"], "ece_ci": summary["metrics"]["test"].get("ece_ci")}},
+        "metrics": {"val": summary["metrics"]["val"], "test": {k: summary["metrics"]["test"].get(k) for k in HEADLINE_KEYS}},
         "baselines": {name: {"test_roc_auc": b["test_roc_auc"]} for name, b in summary["baselines"].items()},
         "mirror_label": {"test_roc_auc": summary["mirror_label"]["test_roc_auc"]},
         "feature_importance": summary["feature_analysis"]["importance_gain"],
