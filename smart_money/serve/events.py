@@ -38,6 +38,9 @@ MAX_PAGE = 1000
 MAX_REPLAY = 10_000
 POLL_INTERVAL_S = 1.0
 SUBSCRIBER_QUEUE = 1000
+# Each poll also looks this far behind the newest write it has seen: a writer stamps its rows
+# before inserting them, so a slower concurrent writer can land rows stamped a little earlier.
+LATE_WRITE_S = 5.0
 
 
 class EventsUnavailable(RuntimeError):
@@ -195,15 +198,23 @@ class LiveFeed:
         self.subscribers.discard(subscriber)
 
     async def _run(self) -> None:
+        floor = pd.Timestamp(self.watermark)  # written before the first subscriber: not live news
+        newest = floor
+        seen: dict[str, pd.Timestamp] = {}  # event_id -> ingest time, within the look-behind window
         while self.subscribers:
             await asyncio.sleep(self.poll_interval_s)
+            since = max(floor, newest - pd.Timedelta(seconds=LATE_WRITE_S))
             try:
-                batch = await self.reader.query("after", since=self.watermark, limit=MAX_PAGE)
+                batch = await self.reader.query("after", since=since.isoformat(), limit=MAX_PAGE)
             except EventsUnavailable:
                 continue
             assert isinstance(batch, dict)
-            self.watermark = batch["watermark"]
-            for event in batch["events"]:
+            fresh = [e for e in batch["events"] if e["event_id"] not in seen]
+            newest = max(newest, pd.Timestamp(batch["watermark"]))
+            self.watermark = newest.isoformat()
+            seen = {k: v for k, v in seen.items() if v > since}
+            seen.update((e["event_id"], pd.Timestamp(e["meta"]["ingest_ts"])) for e in fresh)
+            for event in fresh:
                 for subscriber in list(self.subscribers):
                     if not subscriber.wants(event):
                         continue
