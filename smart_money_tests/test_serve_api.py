@@ -312,6 +312,8 @@ def test_event_endpoints_order_filter_and_page_the_stored_events(client, setting
     hits = client.get("/flow/classifier-hits", params={"limit": 1000}).json()
     assert {h["event_id"] for h in hits} == set(emitted["event_id"]) and all(1 <= len([h for h in hits if h["event_id"] == e]) <= 3 for e in emitted["event_id"])
     assert client.get("/history/smart-money", params={"profile": "astrology"}).status_code == 400
+    far = client.get("/history/smart-money", params={"start": "0696-03-06T06:09:01"})  # found by the fuzzer
+    assert far.status_code == 400 and "start" in far.json()["detail"]
 
 
 def test_docs_and_page_are_served_without_external_resources(client):

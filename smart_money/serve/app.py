@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from pydantic import AfterValidator
 
 from smart_money.core.registry import Registry
 from smart_money.core.settings import Settings
@@ -42,8 +43,18 @@ STATIC = Path(__file__).parent / "static"
 Profile = Annotated[m.Profile | None, Query(description="Primary profile of the event")]
 Underlying = Annotated[str | None, Query(min_length=1, max_length=10, pattern=r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$", description="Underlying ticker")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Events per page")]
-Since = Annotated[datetime | None, Query(description="Event time from (inclusive), ISO-8601; naive = UTC")]
-Until = Annotated[datetime | None, Query(description="Event time until (exclusive), ISO-8601; naive = UTC")]
+EVENT_TIME_RANGE = (datetime(1970, 1, 1), datetime(2199, 12, 31))  # inside ClickHouse DateTime64's range
+
+
+def _event_time(value: datetime | None) -> datetime | None:
+    naive = value.replace(tzinfo=None) if value is not None else None
+    if naive is not None and not EVENT_TIME_RANGE[0] <= naive <= EVENT_TIME_RANGE[1]:
+        raise ValueError(f"must lie between {EVENT_TIME_RANGE[0]:%Y-%m-%d} and {EVENT_TIME_RANGE[1]:%Y-%m-%d}")
+    return value
+
+
+Since = Annotated[datetime | None, Query(description="Event time from (inclusive), ISO-8601; naive = UTC"), AfterValidator(_event_time)]
+Until = Annotated[datetime | None, Query(description="Event time until (exclusive), ISO-8601; naive = UTC"), AfterValidator(_event_time)]
 
 
 def _problem(status: int, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
