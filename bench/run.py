@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "features_labels_36m_500": ["-m", "bench.features", "--months", "36", "--symbols", "500"],
     "fmp_36m_100": ["-m", "bench.fmp", "--months", "36", "--symbols", "100"],
     "options_flow": ["-m", "bench.options_flow"],
+    "serve": ["-m", "bench.serve"],
 }
 
 

@@ -5,7 +5,6 @@ fails, and the smart-money event endpoints over real chDB."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from smart_money.serve.app import create_app
-from smart_money.serve.features import EARLIEST_DATE, FeatureProvider
+from smart_money.serve.features import EARLIEST_DATE, FeatureProvider, latest_close
 from smart_money_tests.serve_helpers import ADMIN_TOKEN, SERVE_DAY, copy_models, event_rows, store_events
 
 
@@ -21,6 +21,7 @@ def app(served_settings, tmp_path_factory):
     home = copy_models(served_settings, tmp_path_factory.mktemp("fuzz") / "home")
     provider = FeatureProvider(home)
     provider.get(pd.Timestamp(SERVE_DAY))
+    provider.get(latest_close())  # the date of requests that give none
     url = f"chdb://{home.data_dir / 'clickhouse'}"
     store_events(url, event_rows())
     application = create_app(home, admin_token=ADMIN_TOKEN, features=provider, event_store=url)

@@ -31,7 +31,8 @@ from smart_money.serve import api_models as m
 from smart_money.serve.analysis import stock_analysis
 from smart_money.serve.events import MAX_PAGE, MAX_REPLAY, EventReader, EventsUnavailable, LiveFeed
 from smart_money.serve.features import FeatureProvider
-from smart_money.serve.prediction import ChampionModel, PredictionError, PredictionService, Query as PredictionQuery
+from smart_money.serve.prediction import ChampionModel, PredictionError, PredictionService
+from smart_money.serve.prediction import Query as PredictionQuery
 from smart_money.serve.toggles import SMART_MONEY_FLOW, FeatureToggles, token_matches
 
 log = logging.getLogger("smart_money.serve")

@@ -25,8 +25,9 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
+from functools import cached_property, lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ from smart_money.sources.factory import open_source
 
 log = logging.getLogger("smart_money.serve")
 
-NEW_YORK = "America/New_York"
+NEW_YORK_TZ = ZoneInfo("America/New_York")
 EARLIEST_DATE = pd.Timestamp(cal.CALENDAR_START)
 CROSS_SECTION_TTL_S = 3600.0  # a vendor may still add rows known by a past cutoff; recompute hourly
 CROSS_SECTION_DATES = 32
@@ -57,13 +58,20 @@ class FeaturesUnavailable(RuntimeError):
     """The source could not provide the date's features; the message is safe to show."""
 
 
+@lru_cache(maxsize=4096)
+def _session_on_or_before(day: date) -> pd.Timestamp:
+    return cal.session_on_or_before(pd.Timestamp(day))
+
+
 def latest_close(now: datetime | None = None) -> pd.Timestamp:
-    """The latest session whose 16:00 New York close has passed."""
-    stamp = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz=NEW_YORK)
-    local = (stamp.tz_convert(NEW_YORK) if stamp.tzinfo else stamp.tz_localize(NEW_YORK)).tz_localize(None)
-    session = cal.session_on_or_before(local.normalize())
-    if session == local.normalize() and local.time() < cal.MARKET_CLOSE:
-        session = cal.session_on_or_before(session - pd.Timedelta(days=1))
+    """The latest session whose 16:00 New York close has passed (a naive `now` is New York
+    time)."""
+    moment = now or datetime.now(timezone.utc)
+    local = moment.astimezone(NEW_YORK_TZ) if moment.tzinfo else moment
+    today = local.date()
+    session = _session_on_or_before(today)
+    if session.date() == today and local.time() < cal.MARKET_CLOSE:
+        session = _session_on_or_before(today - timedelta(days=1))
     return session
 
 
@@ -73,12 +81,11 @@ def resolve_day(requested: date | None, now: datetime | None = None) -> pd.Times
     latest = latest_close(now)
     if requested is None:
         return latest
-    day = pd.Timestamp(requested)
-    if day < EARLIEST_DATE:
-        raise InvalidDate(f"date {day:%Y-%m-%d} is before {EARLIEST_DATE:%Y-%m-%d}, the start of the exchange calendar")
-    if day > latest:
-        raise InvalidDate(f"date {day:%Y-%m-%d} is after the latest close ({latest:%Y-%m-%d}); features exist only for dates whose close has passed")
-    return cal.session_on_or_before(day)
+    if requested < EARLIEST_DATE.date():
+        raise InvalidDate(f"date {requested:%Y-%m-%d} is before {EARLIEST_DATE:%Y-%m-%d}, the start of the exchange calendar")
+    if requested > latest.date():
+        raise InvalidDate(f"date {requested:%Y-%m-%d} is after the latest close ({latest:%Y-%m-%d}); features exist only for dates whose close has passed")
+    return _session_on_or_before(requested)
 
 
 @dataclass(frozen=True)

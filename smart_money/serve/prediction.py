@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from cachetools import TTLCache
 
-from smart_money.core.catalogue import BY_NAME, FEATURES, PLAN_FEATURES
+from smart_money.core.catalogue import BY_NAME, PLAN_FEATURES
 from smart_money.core.model import FlowModel
 from smart_money.core.registry import Registry, RegistryError, TamperedArtifact
 from smart_money.serve import rules
