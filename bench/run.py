@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "model_default": ["-m", "bench.model"],
     "model_design": ["-m", "bench.model_design"],
     "public_records_700": ["-m", "bench.public_records", "--symbols", "700"],
+    "serve": ["-m", "bench.serve"],
 }
 
 

@@ -327,6 +327,63 @@ def docs() -> None:
         console.print(f"wrote {path}")
 
 
+# --- serving -------------------------------------------------------------------------------
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    warm: Annotated[bool, typer.Option(help="Compute the latest close's features and start the event reader at start-up, not on first use.")] = True,
+) -> None:
+    """Start the HTTP service: predictions, registry, feature toggle, stock analysis, smart-money
+    events and the web page (http://HOST:PORT/, OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from smart_money.serve.app import create_app
+
+    settings = settings_from()
+    console.print(f"smart-money serve: source={settings.source}, models in {settings.models_dir}, http://{host}:{port}/ (docs: /docs)")
+    uvicorn.run(create_app(settings, warm=warm), host=host, port=port, log_level="info")
+
+
+@app.command()
+def predict(
+    symbol: Annotated[str | None, typer.Argument(help="Ticker (omit with --jsonl).")] = None,
+    date: Annotated[str | None, typer.Option(help="Session date YYYY-MM-DD (default: the latest close).")] = None,
+    features: Annotated[str | None, typer.Option(help="The 27 smart-money features as a JSON list (null where undefined).")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one JSON request per stdin line, write one JSON answer per line; the model is loaded once.")] = False,
+) -> None:
+    """Predict with the champion model from the command line, or as a long-running JSON-lines
+    worker for programs in other languages (requests and answers have the API's shape)."""
+    import json
+    import sys
+
+    from smart_money.core.registry import Registry
+    from smart_money.serve.features import FeatureProvider
+    from smart_money.serve.jsonlines import answer_line, serve_lines
+    from smart_money.serve.prediction import ChampionModel, PredictionService
+
+    settings = settings_from()
+    provider = FeatureProvider(settings)
+    service = PredictionService(ChampionModel(Registry(settings.models_dir)), provider)
+    try:
+        if jsonl:
+            for answer in serve_lines(service, sys.stdin):
+                sys.stdout.write(answer + "\n")
+                sys.stdout.flush()
+            return
+        if not symbol:
+            console.print("[red]give a SYMBOL, or --jsonl to read requests from stdin[/red]")
+            raise typer.Exit(2)
+        request = {"symbol": symbol, **({"date": date} if date else {}), **({"features": json.loads(features)} if features else {})}
+        result = answer_line(service, json.dumps(request))
+        print(json.dumps(result, indent=2))
+        if "error" in result:
+            raise typer.Exit(1)
+    finally:
+        provider.close()
+
+
 cache_app = typer.Typer(help="The FMP disk cache (FMP_CACHE_DIR, default data/cache/fmp).", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 

@@ -35,15 +35,9 @@ class SimulatedSourceResource(DataSourceResource):
 
     def get(self) -> DataSource:
         if self._source is None:
-            from smart_money.sources.simulated import SimulatedSource, SimulationParams
+            from smart_money.sources.factory import simulated_source
 
-            horizon = cal.add_months(cal.month_start(pd.Timestamp.today()), 3)
-            self._source = SimulatedSource(
-                n_symbols=self.n_symbols,
-                seed=self.seed,
-                params=SimulationParams(strength=self.strength),
-                horizon=horizon,
-            )
+            self._source = simulated_source(self.n_symbols, self.seed, self.strength)
         return self._source
 
 

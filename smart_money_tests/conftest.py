@@ -56,3 +56,14 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (shared data lives outside the repository)")
     return path
+
+
+@pytest.fixture(scope="session")
+def served_settings(tmp_path_factory) -> Settings:
+    """Settings whose registry holds a champion trained on a small simulated panel (serving tests
+    copy its models into their own home)."""
+    from smart_money_tests.serve_helpers import register_model, serve_settings
+
+    settings = serve_settings(tmp_path_factory.mktemp("served"))
+    register_model(settings)
+    return settings
