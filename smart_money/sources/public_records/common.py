@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tarfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -174,3 +175,16 @@ def drop_columns_matching(frame: pd.DataFrame, patterns: Iterable[re.Pattern[str
 
 def as_float(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
+def json_members(path: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """(name, read) for every JSON file of a folder or a tar; `read` is called only for the
+    files wanted (the tar is streamed once)."""
+    if path.is_dir():
+        for file in sorted(path.rglob("*.json")):
+            yield str(file.relative_to(path)), file.read_bytes
+        return
+    with tarfile.open(path) as archive:
+        for member in archive:
+            if member.isfile():
+                yield member.name, lambda m=member: archive.extractfile(m).read()  # type: ignore[union-attr]

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import json
 import re
-import tarfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from smart_money.core.normalize import form4_code, insider_role
-from smart_money.sources.public_records.common import Parsed, deadline, normalize_tickers, numbers, parse_dates, rejected_rows, stable_ids
+from smart_money.sources.public_records.common import Parsed, json_members, deadline, normalize_tickers, numbers, parse_dates, rejected_rows, stable_ids
 
 FILING_DEADLINE_BUSINESS_DAYS = 2
 QUARTER_FILE = re.compile(r"(?:^|/)json/(?P<ticker>[^/]+)/quarterly/(?P<year>\d{4})(?:\.0)?-Q(?P<quarter>\d)(?:\.0)?\.json$")
@@ -49,18 +47,6 @@ def _quarter_index(day: pd.Timestamp) -> int:
     return day.year * 4 + (day.month - 1) // 3
 
 
-def _members(path: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
-    """(name, read) for every JSON file of a folder or a tar; `read` is called only for the
-    files wanted (the tar is streamed once)."""
-    if path.is_dir():
-        for file in sorted(path.rglob("*.json")):
-            yield str(file.relative_to(path)), file.read_bytes
-        return
-    with tarfile.open(path) as archive:
-        for member in archive:
-            if member.isfile():
-                yield member.name, lambda m=member: archive.extractfile(m).read()  # type: ignore[union-attr]
-
 
 def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> pd.DataFrame:
     """Every transaction of the quarter files that can hold [first, last] (all when None; a file
@@ -69,7 +55,7 @@ def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | 
     lo = -1 if first is None else _quarter_index(first) - 1
     hi = 1 << 30 if last is None else _quarter_index(last) + 1
     rows: list[dict] = []
-    for name, read_bytes in _members(Path(path)):
+    for name, read_bytes in json_members(Path(path)):
         match = QUARTER_FILE.search(name)
         if not match or not lo <= int(match["year"]) * 4 + int(match["quarter"]) - 1 <= hi:
             continue

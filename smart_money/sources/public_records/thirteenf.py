@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import json
 import re
-import tarfile
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from smart_money.core.normalize import end_of_day
-from smart_money.sources.public_records.common import Parsed, normalize_tickers, parse_dates, read_csv
+from smart_money.sources.public_records.common import Parsed, json_members, normalize_tickers, parse_dates, read_csv
 
 FILING_FILE = re.compile(r"(?:^|/)(?P<manager>[^/]+)/(?P<year>\d{4})-Q(?P<quarter>\d)\.json$")
 FORMS_13F = ("13F-HR", "13F-HR/A")
@@ -58,16 +56,6 @@ def read_cusip_map(paths: list[Path]) -> dict[str, str]:
     return mapping
 
 
-def _members(path: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
-    if path.is_dir():
-        for file in sorted(path.rglob("*.json")):
-            yield str(file.relative_to(path)), file.read_bytes
-        return
-    with tarfile.open(path) as archive:
-        for member in archive:
-            if member.isfile():
-                yield member.name, lambda m=member: archive.extractfile(m).read()  # type: ignore[union-attr]
-
 
 def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> tuple[pd.DataFrame, Counter]:
     """One row per position of the filings whose filing quarter meets [first, last], with the
@@ -76,7 +64,7 @@ def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | 
     hi = 1 << 30 if last is None else last.year * 4 + (last.month - 1) // 3
     rows: list[dict] = []
     counts: Counter = Counter()
-    for name, read_bytes in _members(Path(path)):
+    for name, read_bytes in json_members(Path(path)):
         match = FILING_FILE.search(name)
         if not match or not lo <= int(match["year"]) * 4 + int(match["quarter"]) - 1 <= hi:
             continue
