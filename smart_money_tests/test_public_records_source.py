@@ -135,3 +135,9 @@ def test_real_disclosure_lags_are_respected():
         assert counted == int((window & (trades["known_at"] <= cutoff)).sum()), t
         naive_differs += int(counted != int(window.sum()))
     assert naive_differs > 0  # counting by trade date would have used undisclosed trades
+
+
+def test_the_committed_normalized_layout_doc_matches_the_schemas():
+    from smart_money.docs import LAYOUT_DOC, normalized_layout_doc
+
+    assert LAYOUT_DOC.read_text() == normalized_layout_doc(), "run `smart-money docs` and commit docs/normalized-layout.md"
