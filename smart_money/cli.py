@@ -254,15 +254,24 @@ def records_coverage(
     out: Annotated[Path | None, typer.Option(help="Also write the table here (Markdown).")] = None,
 ) -> None:
     """What a public-records folder holds per table and year (by public date), and how much of it
-    has prices (the rest is out of reach: survivorship)."""
+    has prices (the rest is out of reach: survivorship); then where the universe comes from (price
+    collections, delisted and renamed names, the first SMART_MONEY_SYMBOLS of a run)."""
     import pandas as pd
 
     from smart_money.core.study_report import markdown_table
 
     settings = settings_from(start, end, source="public_records", records_dir=records_dir)
     first, stop = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()) + pd.offsets.MonthBegin(1)
-    frame = data_source(settings).coverage(first, stop)  # type: ignore[attr-defined]
-    text = markdown_table(frame)
+    source = data_source(settings)
+    run_size = settings.symbols if isinstance(settings.symbols, int) else None
+    text = "\n\n".join(
+        [
+            "## Records per table and year of their public date",
+            markdown_table(source.coverage(first, stop)),  # type: ignore[attr-defined]
+            f"## Universe: stocks with a price file, by price collection (a run takes the first {run_size or 'all'})",
+            markdown_table(source.universe_summary(first, stop, run_size)),  # type: ignore[attr-defined]
+        ]
+    )
     print(text)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

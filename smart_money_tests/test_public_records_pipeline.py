@@ -134,6 +134,15 @@ def test_export_sets_the_held_out_result_beside_the_model_and_its_quarterly_fold
     assert result.exit_code == 1 and "scores v9.9.9" in result.output
 
 
+def test_records_coverage_writes_the_tables_and_the_universe_origin(real_run, tmp_path):
+    env, _, _ = real_run
+    out = tmp_path / "coverage.md"
+    invoke(env, "records-coverage", "--start", "2020-01", "--end", "2021-06", "--out", str(out))
+    text = out.read_text()
+    assert "## Records per table and year of their public date" in text and "| congress_trades | 2020 |" in text
+    assert f"a run takes the first {TRAINED_ON})" in text and "| prices/old | 2 |" in text
+
+
 def test_run_config_file_errors_are_clear(tmp_path):
     bad = tmp_path / "config.yaml"
     bad.write_text("dataset_splits: [walk_forward_through_test]\n")
