@@ -79,10 +79,12 @@ def holdout_frame(metadata: dict, evaluation: dict) -> pd.DataFrame:
     test = evaluation["metrics"]["test"]
     rows = [{"scores": "flow model", "test AUC": test["roc_auc"], "test per-date AUC": test["per_date_auc"], "test Brier skill": test["brier_skill"], "test top-decile precision": test["top_decile_precision"], "test Rank IC": test["rank_ic_mean"]}]
     for name, baseline in evaluation["baselines"].items():
-        rows.append({"scores": f"baseline: {name}", "test AUC": baseline["test_roc_auc"], "test per-date AUC": baseline["test_per_date_auc"], "test Brier skill": baseline["test_brier_skill"], "test top-decile precision": float("nan"), "test Rank IC": float("nan")})
+        diff = baseline.get("model_minus_baseline_auc")
+        versus = f"{diff['difference']:+.3f} ({diff['ci_low']:+.3f} .. {diff['ci_high']:+.3f})" if diff else ""
+        rows.append({"scores": f"baseline: {name}", "test AUC": baseline["test_roc_auc"], "test per-date AUC": baseline["test_per_date_auc"], "test Brier skill": baseline["test_brier_skill"], "test top-decile precision": float("nan"), "test Rank IC": float("nan"), "model AUC minus this (95 % date-bootstrap)": versus})
     mirror = evaluation["mirror_label"]
     rows.append({"scores": "mirror-label model (falls > 5 %)", "test AUC": mirror["test_roc_auc"], "test per-date AUC": mirror["test_per_date_auc"], "test Brier skill": float("nan"), "test top-decile precision": float("nan"), "test Rank IC": float("nan")})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna({"model AUC minus this (95 % date-bootstrap)": ""})
 
 
 def coverage_frames(evaluation: dict) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -96,7 +98,7 @@ def coverage_frames(evaluation: dict) -> tuple[pd.DataFrame, pd.DataFrame] | Non
     by_year = pd.DataFrame(coverage["missing_share_by_year"]).T
     by_year.insert(0, "source missing (share of samples)", by_year.index)
     samples = pd.DataFrame([{"source missing (share of samples)": "samples", **coverage["samples_by_year"]}])
-    by_year = pd.concat([samples, by_year], ignore_index=True)
+    by_year = pd.concat([samples.astype(object), by_year.astype(object)], ignore_index=True)
     nan = pd.DataFrame([{"feature": name, "family": BY_NAME[name].family, "NaN share": share} for name, share in coverage["nan_share"].items()])
     return by_year, nan
 
