@@ -16,23 +16,28 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/local/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp deploy/local/dagster.yaml $@
 
-## run: materialize the whole monthly graph on the configured source (default: simulated)
+## run: materialize the whole monthly graph on the configured source (default: simulated);
+## RUN_ARGS passes options, e.g. RUN_ARGS='--config deploy/realdata/run_config.yaml'
+RUN_ARGS ?=
 run: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/smart-money run
+	$(BIN)/smart-money run $(RUN_ARGS)
 
 ## realdata: the whole graph on the public records of ../shared/realdata (2019-01..2022-06, the
-## first 700 stocks of its universe), the model scored on the other stocks, docs/real-data/
+## first 700 stocks of its universe, one walk-forward fold per quarter), the model scored on the
+## other stocks, docs/real-data/
 REALDATA_DIR ?= $(abspath ../shared/realdata)
 REALDATA_HOME ?= $(CURDIR)/data/realdata-run
 REALDATA_ENV = SMART_MONEY_SOURCE=public_records SMART_MONEY_PUBLIC_RECORDS_DIR=$(REALDATA_DIR) \
 	SMART_MONEY_START=2019-01 SMART_MONEY_END=2022-06 SMART_MONEY_SYMBOLS=700 SMART_MONEY_HOME=$(REALDATA_HOME)
 realdata: $(BIN)/.installed
-	$(MAKE) run DAGSTER_HOME=$(REALDATA_HOME)/.dagster_home $(REALDATA_ENV)
+	rm -rf $(REALDATA_HOME)  # a fresh registry: the same version and gates on every run
+	$(MAKE) run DAGSTER_HOME=$(REALDATA_HOME)/.dagster_home RUN_ARGS='--config deploy/realdata/run_config.yaml' $(REALDATA_ENV)
 	$(REALDATA_ENV) $(BIN)/smart-money universe --skip 700 --out $(REALDATA_HOME)/held_out_symbols.txt
 	$(REALDATA_ENV) $(BIN)/smart-money evaluate --model latest --symbols @$(REALDATA_HOME)/held_out_symbols.txt \
 		--start 2021-12 --end 2022-06 --out docs/real-data/held_out_symbols_test_window.json
 	$(REALDATA_ENV) $(BIN)/smart-money records-coverage --start 2019-01 --end 2022-06 --out docs/real-data/coverage.md
-	$(REALDATA_ENV) $(BIN)/smart-money models export latest --out docs/real-data
+	$(REALDATA_ENV) $(BIN)/smart-money models export latest --out docs/real-data \
+		--held-out docs/real-data/held_out_symbols_test_window.json
 
 ## test: the test suite
 test: $(BIN)/.installed

@@ -23,6 +23,7 @@ EndOption = Annotated[str | None, typer.Option(help="Last month, YYYY-MM (defaul
 SymbolsOption = Annotated[str | None, typer.Option(help="Universe size or comma-separated tickers (default SMART_MONEY_SYMBOLS).")]
 SourceOption = Annotated[str | None, typer.Option(help="simulated | fmp | public_records (default SMART_MONEY_SOURCE).")]
 DirOption = Annotated[Path | None, typer.Option("--dir", help="Folder of public records (default SMART_MONEY_PUBLIC_RECORDS_DIR).")]
+RunConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file of asset configs, e.g. 'dataset_splits: {walk_forward_through_test: true}'.")]
 
 
 @app.callback()
@@ -54,19 +55,41 @@ def settings_from(start: str | None = None, end: str | None = None, symbols: str
         raise typer.Exit(2) from exc
 
 
+def asset_configs(path: Path) -> dict[str, dict]:
+    """{asset name: config} from a YAML file; exits with a clear message if it is not one."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        console.print(f"[red]cannot read {path}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if not isinstance(loaded, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in loaded.items()):
+        console.print(f"[red]{path} must map asset names to config mappings[/red], e.g. 'dataset_splits: {{walk_forward_through_test: true}}'")
+        raise typer.Exit(2)
+    return loaded
+
+
 @app.command()
-def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None, records_dir: DirOption = None) -> None:
+def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None, records_dir: DirOption = None, config: RunConfigOption = None) -> None:
     """Materialize the whole monthly graph for the configured range (one in-process run) and
     print where the outputs are."""
+    import dagster as dg
+
     from smart_money.runner import run_monthly_graph
 
     settings = settings_from(start, end, symbols, source, records_dir)
+    op_config = asset_configs(config) if config else None
     last = settings.last_month()
     console.print(
         f"smart-money run: source={settings.source} months={settings.start:%Y-%m}..{last:%Y-%m} "
         f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
     )
-    summary = run_monthly_graph(settings)
+    try:
+        summary = run_monthly_graph(settings, op_config=op_config)
+    except dg.DagsterInvalidConfigError as exc:
+        console.print(f"[red]configuration error in {config}:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
     table = Table(title=f"run {summary.run_id} ({summary.first_partition} .. {summary.last_partition})")
     table.add_column("asset")
@@ -231,15 +254,24 @@ def records_coverage(
     out: Annotated[Path | None, typer.Option(help="Also write the table here (Markdown).")] = None,
 ) -> None:
     """What a public-records folder holds per table and year (by public date), and how much of it
-    has prices (the rest is out of reach: survivorship)."""
+    has prices (the rest is out of reach: survivorship); then where the universe comes from (price
+    collections, delisted and renamed names, the first SMART_MONEY_SYMBOLS of a run)."""
     import pandas as pd
 
     from smart_money.core.study_report import markdown_table
 
     settings = settings_from(start, end, source="public_records", records_dir=records_dir)
     first, stop = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()) + pd.offsets.MonthBegin(1)
-    frame = data_source(settings).coverage(first, stop)  # type: ignore[attr-defined]
-    text = markdown_table(frame)
+    source = data_source(settings)
+    run_size = settings.symbols if isinstance(settings.symbols, int) else None
+    text = "\n\n".join(
+        [
+            "## Records per table and year of their public date",
+            markdown_table(source.coverage(first, stop)),  # type: ignore[attr-defined]
+            f"## Universe: stocks with a price file, by price collection (a run takes the first {run_size or 'all'})",
+            markdown_table(source.universe_summary(first, stop, run_size)),  # type: ignore[attr-defined]
+        ]
+    )
     print(text)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -276,6 +308,7 @@ def models_list() -> None:
 def models_export(
     version: Annotated[str, typer.Argument(help="Registered version (e.g. 1.0.0), 'champion' or 'latest'.")],
     out: Annotated[Path, typer.Option(help="Folder for summary.md and the PNG plots.")],
+    held_out: Annotated[Path | None, typer.Option(help="A `smart-money evaluate` result of this version to compare with its own metrics.")] = None,
 ) -> None:
     """A registered model's evaluation as Markdown tables and plots (files verified by sha256
     first): what docs/real-data.md quotes."""
@@ -288,7 +321,12 @@ def models_export(
     except (RegistryError, TamperedArtifact) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    for path in export(folder, out):
+    try:
+        written = export(folder, out, held_out)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    for path in written:
         console.print(f"wrote {path}")
 
 

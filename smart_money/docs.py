@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from smart_money.core.catalogue import render_markdown
+from smart_money.core.schemas import TABLES, UNIVERSE
 from smart_money.core.settings import PROJECT_ROOT
 
 FEATURES_DOC = PROJECT_ROOT / "docs" / "features.md"
+LAYOUT_DOC = PROJECT_ROOT / "docs" / "normalized-layout.md"
 
 
 def features_doc() -> str:
@@ -24,8 +26,56 @@ def features_doc() -> str:
     )
 
 
+def _check_text(check) -> str:
+    stats = check.statistics
+    texts = {
+        "str_matches": lambda: f"matches `{stats.get('pattern')}`",
+        "isin": lambda: "one of " + ", ".join(f"`{v}`" for v in stats.get("allowed_values", ())),
+        "greater_than": lambda: f"> {stats.get('min_value')}",
+        "greater_than_or_equal_to": lambda: f">= {stats.get('min_value')}",
+        "less_than_or_equal_to": lambda: f"<= {stats.get('max_value')}",
+        "str_length": lambda: f"at least {stats.get('min_value')} character",
+    }
+    return texts[check.name]() if check.name in texts else str(check.name)
+
+
+def _column_rule(column) -> str:
+    rules = [_check_text(check) for check in column.checks] + (["unique"] if column.unique else [])
+    return "; ".join(filter(None, [column.description, *rules]))
+
+
+def normalized_layout_doc() -> str:
+    """The columns a user's own export must have for the public_records source, from the
+    pandera schemas every source is validated against."""
+    from smart_money.sources.public_records import normalized
+
+    parts = [
+        "# Normalized layout (bring your own records)\n\n"
+        "Generated from `smart_money/core/schemas.py` by `smart-money docs`; do not edit by hand.\n\n"
+        "`SMART_MONEY_SOURCE=public_records SMART_MONEY_PUBLIC_RECORDS_DIR=<folder>` reads, besides the "
+        "public formats it knows (docs/real-data.md), tables already in the project's schema that you export "
+        "from any vendor. " + " ".join(normalized.__doc__.split("\n\n", 1)[1].split()) + " Rows are validated like every "
+        "source's: a row that breaks a rule is quarantined with its reason (see `data/quarantine/`), the rest "
+        "are used. Optional columns (nullable) may be left empty.\n"
+    ]
+    for spec in (*TABLES.values(), UNIVERSE):
+        schema = spec.schema.to_schema()
+        rows = [f"| `{name}` | {column.dtype} | {'yes' if column.nullable else 'no'} | {_column_rule(column)} |" for name, column in schema.columns.items()]
+        table_checks = [str(getattr(check, "error", None) or check) for check in schema.checks]
+        unique = f" Unique: ({', '.join(schema.unique)})." if schema.unique else ""
+        parts.append(
+            f"\n## `normalized/{spec.name}`\n\n{' '.join(spec.schema.__doc__.split())}{unique}"
+            + (f" A row is quarantined when: {'; '.join(table_checks)}." if table_checks else "")
+            + "\n\n| column | type | optional | meaning and rules |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        )
+    return "".join(parts)
+
+
 def write_docs(root: Path = PROJECT_ROOT) -> list[Path]:
-    target = root / "docs" / "features.md"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(features_doc())
-    return [target]
+    written = []
+    for name, text in (("features.md", features_doc()), ("normalized-layout.md", normalized_layout_doc())):
+        target = root / "docs" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        written.append(target)
+    return written

@@ -31,7 +31,8 @@ def real_run(tmp_path_factory):
     env = {"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(records), "SMART_MONEY_START": "2020-01",
            "SMART_MONEY_END": "2021-06", "SMART_MONEY_SYMBOLS": str(TRAINED_ON), "SMART_MONEY_HOME": str(home)}  # fmt: skip
     settings = Settings.from_env(env)
-    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
+    quarterly_study = {**FAST_EVALUATION, "dataset_splits": {"walk_forward_through_test": True}}  # what make realdata sets
+    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), op_config=quarterly_study)
     return env, settings, summary
 
 
@@ -105,3 +106,47 @@ def test_evaluate_says_what_is_wrong(real_run, tmp_path):
     env, _, _ = real_run
     result = CliRunner().invoke(app, ["evaluate", "--model", "9.9.9", "--start", "2020-07", "--end", "2020-09", "--out", str(tmp_path / "x.json")], env=env)
     assert result.exit_code == 1 and "no version 9.9.9" in result.output
+
+
+def test_export_sets_the_held_out_result_beside_the_model_and_its_quarterly_folds(real_run, tmp_path):
+    env, settings, _ = real_run
+    version = json.loads((settings.models_dir / "smart-money-flow" / "registry.json").read_text())["versions"][-1]["version"]
+    evaluation = json.loads((settings.models_dir / "smart-money-flow" / f"v{version}" / "evaluation.json").read_text())
+    folds = evaluation["walk_forward_folds"]
+    assert [f["test_first"][:7] for f in folds] == ["2021-01", "2021-04"]  # one fold per quarter, the test split's included
+    assert folds[-1]["test_last"] >= evaluation["split_dates"]["test"][0]
+    held_out_symbols, scored = tmp_path / "held_out.txt", tmp_path / "held_out.json"
+    invoke(env, "universe", "--skip", str(TRAINED_ON), "--out", str(held_out_symbols))
+    invoke(env, "evaluate", "--model", version, "--symbols", f"@{held_out_symbols}", "--start", "2021-01", "--end", "2021-06", "--out", str(scored), "--bootstrap", "20")
+    out = tmp_path / "docs"
+    invoke(env, "models", "export", version, "--out", str(out), "--held-out", str(scored))
+    summary = (out / "summary.md").read_text()
+    held = json.loads(scored.read_text())
+    assert "one fold per quarter, through the test split" in summary
+    section = summary.split("## Held-out symbols")[1]
+    assert f"registered model on {held['n_symbols']:,} held-out symbols | {held['n_samples']:,} | {held['roc_auc']:.3f}" in section
+    assert "registered model on its own test split" in section and "walk-forward folds 2021-01 .. 2021-06 (mean of 2)" in section
+    for plot in ("walk_forward_auc.png", "walk_forward_families.png", "test_roc.png", "test_reliability.png"):
+        assert (out / plot).stat().st_size > 1000, plot
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**held, "model_version": "9.9.9"}))
+    result = CliRunner().invoke(app, ["models", "export", version, "--out", str(out), "--held-out", str(other)], env=env)
+    assert result.exit_code == 1 and "scores v9.9.9" in result.output
+
+
+def test_records_coverage_writes_the_tables_and_the_universe_origin(real_run, tmp_path):
+    env, _, _ = real_run
+    out = tmp_path / "coverage.md"
+    invoke(env, "records-coverage", "--start", "2020-01", "--end", "2021-06", "--out", str(out))
+    text = out.read_text()
+    assert "## Records per table and year of their public date" in text and "| congress_trades | 2020 |" in text
+    assert f"a run takes the first {TRAINED_ON})" in text and "| prices/old | 2 |" in text
+
+
+def test_run_config_file_errors_are_clear(tmp_path):
+    bad = tmp_path / "config.yaml"
+    bad.write_text("dataset_splits: [walk_forward_through_test]\n")
+    result = CliRunner().invoke(app, ["run", "--config", str(bad)])
+    assert result.exit_code == 2 and "must map asset names to config mappings" in result.output
+    missing = CliRunner().invoke(app, ["run", "--config", str(tmp_path / "absent.yaml")])
+    assert missing.exit_code == 2 and "cannot read" in missing.output

@@ -48,6 +48,16 @@ def test_universe_is_every_priced_ticker_in_a_fixed_shuffled_order(source):
     assert universe["shares_outstanding"].isna().all()  # no public file gives it
 
 
+def test_universe_summary_states_where_the_stocks_come_from(source):
+    summary = source.universe_summary(pd.Timestamp("2020-01-01"), pd.Timestamp("2021-07-01"), run_size=24).set_index("price collection")
+    yahoo, old = summary.loc["prices/yahoo"], summary.loc["prices/old"]
+    assert yahoo["stocks / files"] == len(tickers()) and old["stocks / files"] == 2  # GONE and LAST
+    assert yahoo["in the run's universe"] + old["in the run's universe"] == 24
+    assert old["delisted (series ends early)"] == 1 and old["ending before 2021-07-01"] == 1  # GONE ends 2020-11
+    assert yahoo["delisted (series ends early)"] == 0 and yahoo["renamed tickers stored here"] == 1  # OLDN -> T01
+    assert summary.loc["prices/other: files not used (not Yahoo-style (no adjusted close))", "stocks / files"] == 1
+
+
 def test_fetch_keeps_the_window_and_the_symbols_asked_for(source):
     result = source.fetch("congress_trades", ["T02", "T03", "T16"], pd.Timestamp("2020-05-01"), pd.Timestamp("2020-06-01"))
     assert sorted(result.frame["symbol"]) == ["T03"]  # T02 was disclosed in June, T16 in April
@@ -135,3 +145,9 @@ def test_real_disclosure_lags_are_respected():
         assert counted == int((window & (trades["known_at"] <= cutoff)).sum()), t
         naive_differs += int(counted != int(window.sum()))
     assert naive_differs > 0  # counting by trade date would have used undisclosed trades
+
+
+def test_the_committed_normalized_layout_doc_matches_the_schemas():
+    from smart_money.docs import LAYOUT_DOC, normalized_layout_doc
+
+    assert LAYOUT_DOC.read_text() == normalized_layout_doc(), "run `smart-money docs` and commit docs/normalized-layout.md"

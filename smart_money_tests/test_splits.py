@@ -73,6 +73,23 @@ def test_walk_forward_is_expanding_purged_and_stays_before_the_test_block():
     assert sizes == sorted(sizes) and len(sizes) == int(np.ceil((34 - 12) / 3))
 
 
+def test_walk_forward_through_test_has_one_purged_fold_per_quarter_over_the_whole_window():
+    samples = panel(MONTHLY)  # 40 monthly dates from January 2020
+    spec = SplitSpec(walk_forward_min_train_dates=12, walk_forward_step_dates=3, walk_forward_through_test=True)
+    splits = build_splits(samples, spec)
+    wf = splits[splits["scheme"] == WALK_FORWARD]
+    tested = wf[wf["role"] == TEST].groupby("fold")["sample_date"].agg(["min", "max", "nunique"])
+    quarters = pd.PeriodIndex(sorted(samples["sample_date"].unique()), freq="Q")[12:].unique()
+    assert list(tested["min"].dt.to_period("Q")) == list(quarters)  # 2021Q1 .. 2023Q2, the test quarters included
+    assert (tested["min"].dt.to_period("Q") == tested["max"].dt.to_period("Q")).all()
+    assert tested["nunique"].sum() == 40 - 12  # every date after the first year is tested exactly once
+    for _, rows in wf.groupby("fold"):
+        assert rows.loc[rows["role"] == TRAIN, "sample_date"].max() < rows.loc[rows["role"] == TEST, "sample_date"].min()
+    holdout = splits[splits["scheme"] == HOLDOUT].reset_index(drop=True)
+    default = build_splits(samples, SplitSpec(walk_forward_min_train_dates=12, walk_forward_step_dates=3))
+    assert holdout.equals(default[default["scheme"] == HOLDOUT].reset_index(drop=True))  # the registered model's split is unchanged
+
+
 def test_random_split_is_available_but_flagged_leaky():
     samples = panel(MONTHLY)
     role = holdout_split(samples, SplitSpec(method="stratified_random"))

@@ -213,6 +213,7 @@ class SplitConfig(dg.Config):
     embargo_days: int = 0
     walk_forward_min_train_dates: int = 12
     walk_forward_step_dates: int = 3
+    walk_forward_through_test: bool = False  # True: folds over the whole window (real-data study)
     seed: int = 42
 
 
@@ -224,7 +225,8 @@ def build_splits_asset() -> dg.AssetsDefinition:
         kinds={"python", "pandas"},
         tags={"layer": "dataset"},
         description="Chronological train/val/test (70/15/15 by sample date) with purge and "
-        "embargo, plus expanding walk-forward folds before the test block. One long table: "
+        "embargo, plus expanding walk-forward folds before the test block (or over the whole window "
+        "with walk_forward_through_test). One long table: "
         "(symbol, sample_date, scheme, fold, role). The plan's stratified random split is an "
         "option and is flagged LEAKY.",
     )

@@ -12,7 +12,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from smart_money.core.catalogue import BY_NAME, FEATURES, MISSING_INDICATORS
+from smart_money.core.catalogue import BY_NAME, FEATURES, MISSING_INDICATORS, PLAN_FEATURES
 from smart_money.core.metrics import ece_against, evaluate_predictions, paired_auc_difference, reliability_table, safe_auc
 from smart_money.core.model import FlowModel, TrainConfig, feature_importance, feature_roles, lgb_params, train_flow_model
 from smart_money.core.splits import HOLDOUT, TEST, TRAIN, VAL, WALK_FORWARD
@@ -190,6 +190,19 @@ def feature_analysis(model: FlowModel, train: pd.DataFrame) -> tuple[dict[str, o
     return {"importance_gain": importance, "top15": top15, "family_gain": family_gain, "redundant_pairs": redundant, "roles": feature_roles(tuple(model.features))}, corr
 
 
+def feature_coverage(dataset: pd.DataFrame) -> dict[str, object]:
+    """What the model had to work with: per year, the share of samples whose source family is
+    missing (its `*_missing` indicator) and, over all samples, the share of each smart-money
+    feature that is NaN (missing source, undefined ratio or unknown shares outstanding)."""
+    years = dataset["sample_date"].dt.year.astype(str)
+    missing_by_year = dataset[list(MISSING_INDICATORS)].astype(float).groupby(years).mean()
+    return {
+        "samples_by_year": dataset.groupby(years).size().astype(int).to_dict(),
+        "missing_share_by_year": {indicator: missing_by_year[indicator].round(4).to_dict() for indicator in MISSING_INDICATORS},
+        "nan_share": {name: round(float(dataset[name].isna().mean()), 4) for name in PLAN_FEATURES},
+    }
+
+
 def evaluate(
     model: FlowModel,
     dataset: pd.DataFrame,
@@ -302,6 +315,7 @@ def evaluate(
         summary["walk_forward_folds"] = wf.to_dict("records")
     analysis, corr = feature_analysis(model, train)
     summary["feature_analysis"] = analysis
+    summary["feature_coverage"] = feature_coverage(dataset)
     summary["warnings"] = warnings
     return Evaluation(summary, predictions, reliability, wf, corr, warnings)
 

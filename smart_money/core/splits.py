@@ -5,7 +5,11 @@ dates train, the next 15 % validate, the last 15 % test. Purge: a sample whose l
 (sample date .. label end) reaches the first sample date of the next block is dropped from its
 block; embargo: samples of a block dated within `embargo_days` after the previous block's last
 label end are dropped too. Walk-forward: expanding training window, test blocks of consecutive
-dates, the same purge and embargo. The plan's stratified random split is available but marked
+dates (3 monthly dates: one calendar quarter when the window starts in a quarter's first month),
+the same purge and embargo. By default the folds stop before the holdout test block so that block
+stays unseen; a study that wants one fold per quarter over the whole window (the real-data study)
+sets `walk_forward_through_test`: each fold refits its own models and nothing is selected from
+them, so the registered model and its test metrics are unaffected. The plan's stratified random split is available but marked
 leaky: on a panel it puts rows of one date (one shared 14-day market move) on both sides.
 """
 
@@ -29,6 +33,7 @@ class SplitSpec:
     embargo_days: int = 0
     walk_forward_min_train_dates: int = 12
     walk_forward_step_dates: int = 3
+    walk_forward_through_test: bool = False
     seed: int = 42
 
     @property
@@ -101,11 +106,13 @@ def walk_forward(samples: pd.DataFrame, spec: SplitSpec, last_date: pd.Timestamp
 
 def build_splits(samples: pd.DataFrame, spec: SplitSpec) -> pd.DataFrame:
     """One long table: scheme (holdout | walk_forward), fold, role per (symbol, sample_date).
-    Walk-forward folds stay before the holdout test block so the test block stays unseen."""
+    Walk-forward folds stay before the holdout test block so the test block stays unseen, unless
+    `spec.walk_forward_through_test`."""
     holdout = holdout_split(samples, spec)
     out = [samples[["symbol", "sample_date"]].assign(scheme=HOLDOUT, fold=0, role=holdout.to_numpy())]
     test_dates = samples.loc[holdout == TEST, "sample_date"]
-    last = None if spec.leaky or test_dates.empty else test_dates.min() - pd.Timedelta(days=1)
+    stop_before_test = not (spec.leaky or test_dates.empty or spec.walk_forward_through_test)
+    last = test_dates.min() - pd.Timedelta(days=1) if stop_before_test else None
     wf = walk_forward(samples, spec, last_date=last)
     if len(wf):
         picked = samples.loc[wf["row"], ["symbol", "sample_date"]].reset_index(drop=True)

@@ -79,13 +79,76 @@ def holdout_frame(metadata: dict, evaluation: dict) -> pd.DataFrame:
     test = evaluation["metrics"]["test"]
     rows = [{"scores": "flow model", "test AUC": test["roc_auc"], "test per-date AUC": test["per_date_auc"], "test Brier skill": test["brier_skill"], "test top-decile precision": test["top_decile_precision"], "test Rank IC": test["rank_ic_mean"]}]
     for name, baseline in evaluation["baselines"].items():
-        rows.append({"scores": f"baseline: {name}", "test AUC": baseline["test_roc_auc"], "test per-date AUC": baseline["test_per_date_auc"], "test Brier skill": baseline["test_brier_skill"], "test top-decile precision": float("nan"), "test Rank IC": float("nan")})
+        diff = baseline.get("model_minus_baseline_auc")
+        versus = f"{diff['difference']:+.3f} ({diff['ci_low']:+.3f} .. {diff['ci_high']:+.3f})" if diff else ""
+        rows.append({"scores": f"baseline: {name}", "test AUC": baseline["test_roc_auc"], "test per-date AUC": baseline["test_per_date_auc"], "test Brier skill": baseline["test_brier_skill"], "test top-decile precision": float("nan"), "test Rank IC": float("nan"), "model AUC minus this (95 % date-bootstrap)": versus})
     mirror = evaluation["mirror_label"]
     rows.append({"scores": "mirror-label model (falls > 5 %)", "test AUC": mirror["test_roc_auc"], "test per-date AUC": mirror["test_per_date_auc"], "test Brier skill": float("nan"), "test top-decile precision": float("nan"), "test Rank IC": float("nan")})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna({"model AUC minus this (95 % date-bootstrap)": ""})
 
 
-def summary_markdown(metadata: dict, evaluation: dict) -> str:
+def coverage_frames(evaluation: dict) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Missing-source share per indicator and year, and NaN share per smart-money feature (with
+    its family), from evaluation.json's feature_coverage."""
+    from smart_money.core.catalogue import BY_NAME
+
+    coverage = evaluation.get("feature_coverage")
+    if not coverage:
+        return None
+    by_year = pd.DataFrame(coverage["missing_share_by_year"]).T
+    by_year.insert(0, "source missing (share of samples)", by_year.index)
+    samples = pd.DataFrame([{"source missing (share of samples)": "samples", **coverage["samples_by_year"]}])
+    by_year = pd.concat([samples.astype(object), by_year.astype(object)], ignore_index=True)
+    nan = pd.DataFrame([{"feature": name, "family": BY_NAME[name].family, "NaN share": share} for name, share in coverage["nan_share"].items()])
+    return by_year, nan
+
+
+def folds_overlapping(folds: pd.DataFrame, first: str, last: str) -> pd.DataFrame:
+    """The folds whose test quarter overlaps [first, last] (ISO dates)."""
+    if folds.empty:
+        return folds
+    return folds[(folds["test_last"] >= first) & (folds["test_first"] <= last)]
+
+
+def held_out_frame(evaluation: dict, held_out: dict) -> pd.DataFrame:
+    """The registered model on held-out symbols (`smart-money evaluate`) next to its own test
+    split and the walk-forward folds of the same dates: the out-of-sample consistency check."""
+    test = evaluation["metrics"]["test"]
+    first, last = held_out["first_sample_date"], held_out["last_sample_date"]
+    metrics = ("roc_auc", "per_date_auc", "brier_skill", "top_decile_precision", "rank_ic_mean", "base_rate")
+    rows = [
+        {"scores": f"registered model on {held_out['n_symbols']:,} held-out symbols", "samples": held_out["n_samples"], **{m: held_out[m] for m in metrics}},
+        {"scores": "registered model on its own test split", "samples": test["n"], **{m: test[m] for m in metrics}},
+    ]
+    baseline = held_out["baselines"].get("volatility_prior")
+    if baseline:
+        rows.append({"scores": "its volatility prior alone, held-out symbols", "samples": held_out["n_samples"], **{m: baseline.get(m, float("nan")) for m in metrics}})
+    same = folds_overlapping(folds_frame(evaluation), first, last)
+    if len(same):
+        rows.append({"scores": f"walk-forward folds {same['test_first'].min()[:7]} .. {same['test_last'].max()[:7]} (mean of {len(same)})", "samples": int(same["n_test"].sum()), **{m: float(same[m].mean()) for m in metrics}})
+        rows.append({"scores": "their volatility/size baselines (mean)", "samples": int(same["n_test"].sum()), **{m: float(same[f"volatility_size_{m}"].mean()) if f"volatility_size_{m}" in same else float("nan") for m in metrics}})
+    out = pd.DataFrame(rows)
+    return out.rename(columns={"roc_auc": "AUC", "per_date_auc": "per-date AUC", "brier_skill": "Brier skill", "top_decile_precision": "top-decile precision", "rank_ic_mean": "Rank IC", "base_rate": "base rate"})
+
+
+def held_out_markdown(evaluation: dict, held_out: dict) -> str:
+    direction = held_out["direction"]
+    return "\n".join(
+        [
+            f"## Held-out symbols ({held_out['first_sample_date']} .. {held_out['last_sample_date']}, {held_out['n_dates']} dates)",
+            "",
+            f"`smart-money evaluate` scored the registered model, without retraining, on {held_out['n_symbols']:,} symbols it never saw "
+            f"(AUC 95 % date-bootstrap interval {held_out['roc_auc_ci'][0]:.3f} .. {held_out['roc_auc_ci'][1]:.3f}); "
+            f"its score has per-date AUC {direction['score_per_date_auc_on_rises']:.3f} on rises > 5 % and "
+            f"{direction['score_per_date_auc_on_falls']:.3f} on falls > 5 %.",
+            "",
+            markdown_table(held_out_frame(evaluation, held_out)),
+            "",
+        ]
+    )
+
+
+def summary_markdown(metadata: dict, evaluation: dict, held_out: dict | None = None) -> str:
     data, test = metadata["data"], evaluation["metrics"]["test"]
     splits = evaluation["split_dates"]
     gates = pd.DataFrame([{"gate": name, "passed": gate["passed"], "value": gate["value"], "threshold": gate["threshold"], "detail": gate["detail"]} for name, gate in metadata["gates"].items()])
@@ -117,10 +180,28 @@ def summary_markdown(metadata: dict, evaluation: dict) -> str:
         f"{direction['model_score_per_date_auc_on_falls']:.3f} on falls > 5 % ({'directional' if direction['directional'] else 'not directional: it ranks moves, not their sign'}).",
         "",
     ]
+    coverage = coverage_frames(evaluation)
+    if coverage is not None:
+        by_year, nan = coverage
+        lines += [
+            "## Coverage of the feature families (every sample of the dataset)",
+            "",
+            "Share of samples at whose date the family's source had no records in its look-back (its `*_missing` indicator "
+            "is 1, see docs/features.md; the family's features are then NaN), by year of the sample date:",
+            "",
+            markdown_table(by_year),
+            "",
+            "Share of samples where each smart-money feature is NaN (missing source, a ratio without trades, or "
+            "shares outstanding unknown):",
+            "",
+            markdown_table(nan),
+            "",
+        ]
     folds = folds_frame(evaluation)
     if len(folds):
+        scope = "through the test split" if folds["test_last"].max() >= splits["test"][0] else "before the test split"
         lines += [
-            "## Walk-forward (expanding window, purged, one fold per quarter, before the test split)",
+            f"## Walk-forward (expanding window, purged, one fold per quarter, {scope})",
             "",
             markdown_table(folds[[c for c in FOLD_COLUMNS if c in folds]].rename(columns=FOLD_COLUMNS)),
             "",
@@ -138,6 +219,8 @@ def summary_markdown(metadata: dict, evaluation: dict) -> str:
             markdown_table(gain_frame(folds)),
             "",
         ]
+    if held_out is not None:
+        lines.append(held_out_markdown(evaluation, held_out))
     return "\n".join(lines)
 
 
@@ -217,10 +300,14 @@ def plots(metadata: dict, evaluation: dict, predictions: pd.DataFrame, out: Path
     return written
 
 
-def export(folder: Path, out: Path) -> list[Path]:
-    """summary.md and the plots of the registered version in `folder`, written to `out`."""
+def export(folder: Path, out: Path, held_out: Path | None = None) -> list[Path]:
+    """summary.md and the plots of the registered version in `folder`, written to `out`;
+    `held_out`: a `smart-money evaluate` result of this version to set beside its own metrics."""
     metadata, evaluation, predictions = load_version(folder)
+    scored = json.loads(held_out.read_text()) if held_out else None
+    if scored is not None and scored.get("model_version") != metadata["version"]:
+        raise ValueError(f"{held_out} scores v{scored.get('model_version')}, not v{metadata['version']}")
     out.mkdir(parents=True, exist_ok=True)
     summary = out / "summary.md"
-    summary.write_text(summary_markdown(metadata, evaluation))
+    summary.write_text(summary_markdown(metadata, evaluation, scored))
     return [summary, *plots(metadata, evaluation, predictions, out)]

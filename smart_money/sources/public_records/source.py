@@ -369,6 +369,43 @@ class PublicRecordsSource(DataSource):
                 })  # fmt: skip
         return pd.DataFrame(rows, columns=["table", "year", "rows", "tickers", "tickers_with_prices", "rows_with_prices"])
 
+    def universe_summary(self, start: pd.Timestamp, end: pd.Timestamp, run_size: int | None = None) -> pd.DataFrame:
+        """Per price collection (folder under prices/, or the normalized layout): the stocks
+        it gives the universe, how many a run of the first `run_size` uses, how many stopped
+        trading before the collection's newest date (delisted), how many are listed only after
+        `start` or stop before `end`, and how many renamed tickers are stored under them; plus
+        the price files left out (not Yahoo-style, e.g. without adjusted closes)."""
+        universe = self.universe()
+        stocks = universe[universe["asset_type"] == "stock"].reset_index(drop=True)
+        files = self._canonical_files()
+
+        def collection(symbol: str) -> str:
+            file = files.get(symbol)
+            return "normalized" if file is None else "/".join(file.path.relative_to(self.root).parts[:2])
+
+        stocks["collection"] = stocks["symbol"].map(collection)
+        stocks["in_run"] = stocks.index < (run_size if run_size is not None else len(stocks))
+        last = {s: self._spans[s][1] for s in stocks["symbol"] if s in self._spans}
+        stored_renames = Counter(self.aliases.values())
+        rows = []
+        for name, part in stocks.groupby("collection"):
+            ends = part["symbol"].map(last)
+            rows.append({
+                "price collection": name, "stocks / files": len(part), "in the run's universe": int(part["in_run"].sum()),
+                "delisted (series ends early)": int(part["member_to"].notna().sum()),
+                f"listed after {start:%Y-%m-%d}": int((part["member_from"] > start).sum()),
+                f"ending before {end:%Y-%m-%d}": int((ends < end).sum()),
+                "renamed tickers stored here": int(sum(stored_renames[s] for s in part["symbol"])),
+            })  # fmt: skip
+        canonical, readable = {f.path for f in files.values()}, {f.path for f in self.price_files.values()}
+        unused = Counter(
+            ("/".join(p.relative_to(self.root).parts[:2]), "old symbol or shorter copy of a ticker with its own file" if p in readable else "not Yahoo-style (no adjusted close)")
+            for p in self.files.price_candidates if p not in canonical
+        )  # fmt: skip
+        for (name, reason), count in sorted(unused.items()):
+            rows.append({"price collection": f"{name}: files not used ({reason})", "stocks / files": count})
+        return pd.DataFrame(rows).fillna(0).astype({c: int for c in rows[0] if c != "price collection"}) if rows else pd.DataFrame()
+
     def _fetch_prices(self, wanted: set[str], start: pd.Timestamp, end: pd.Timestamp) -> FetchResult:
         files = self._canonical_files()
         frames, counts = self._read_prices([files[s] for s in sorted(wanted) if s in files])
