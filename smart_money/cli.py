@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from smart_money.core import storage
 from smart_money.core.settings import Settings, SettingsError, parse_month, parse_symbols
 
 warnings.filterwarnings("ignore", module=r"dagster\..*")
@@ -75,8 +76,8 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
     console.print(f"checks: {passed}/{len(summary.checks)} passed")
     for asset, check, _, severity in summary.failed_checks:
         console.print(f"  [yellow]{severity}[/yellow] {asset}:{check}")
-    console.print(f"data:       {settings.data_dir / 'assets'}")
-    console.print(f"quarantine: {settings.data_dir / 'quarantine'}")
+    console.print(f"data:       {storage.join(settings.data_location, 'assets')}")
+    console.print(f"quarantine: {storage.join(settings.data_location, 'quarantine')}")
     console.print(f"runs:       {os.environ.get('DAGSTER_HOME')} (open them with `make ui`)")
     if not summary.success:
         console.print(f"[red]run failed:[/red] {summary.error}")
@@ -90,7 +91,7 @@ def print_model_summary(settings: Settings) -> None:
 
     from smart_money.core.registry import Registry
 
-    registry = Registry(settings.models_dir)
+    registry = Registry(settings.models_location)
     versions = registry.index()["versions"]
     if not versions:
         return
@@ -126,7 +127,7 @@ app.add_typer(models_app, name="models")
 def _registry():
     from smart_money.core.registry import Registry
 
-    return Registry(settings_from().models_dir)
+    return Registry(settings_from().models_location)
 
 
 @models_app.command("list")

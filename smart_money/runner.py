@@ -1,7 +1,12 @@
-"""Running the monthly graph in-process (what `smart-money run` and the benchmarks call)."""
+"""Running the monthly graph as one run (what `smart-money run` and the benchmarks call): in this
+process with the `local` profile's in-process executor, or with step processes (multiprocess,
+Kubernetes) through a reconstructable job that each step rebuilds from the environment."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -55,8 +60,7 @@ def run_monthly_graph(
     keys = monthly_partitions(settings).get_partition_keys()
     if not keys:
         raise ValueError("the configured range has no complete month yet")
-    job = defs.resolve_job_def(MONTHLY_JOB)
-    result = job.execute_in_process(
+    run = dict(
         instance=instance,
         run_config={
             "loggers": {"console": {"config": {"log_level": log_level}}},
@@ -66,6 +70,11 @@ def run_monthly_graph(
         raise_on_error=False,
         asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
     )
+    if settings.step_executor == "in_process":
+        result = defs.resolve_job_def(MONTHLY_JOB).execute_in_process(**run)
+    else:
+        with environment(settings.to_env()):
+            result = dg.execute_job(dg.reconstructable(monthly_job_from_env), **run)
     assets: dict[str, AssetOutcome] = {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
@@ -86,3 +95,24 @@ def run_monthly_graph(
         failures = [e for e in result.all_events if e.is_failure]
         error = failures[0].message if failures else "run failed"
     return RunSummary(result.run_id, result.success, keys[0], keys[-1], list(assets.values()), checks, error)
+
+
+def monthly_job_from_env() -> dg.JobDefinition:
+    """The monthly job built from the SMART_MONEY_* environment: what each step process of a
+    multiprocess (or Kubernetes) run rebuilds."""
+    return build_definitions(Settings.from_env()).resolve_job_def(MONTHLY_JOB)
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block (step processes inherit them)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from datetime import date
 from pathlib import Path
@@ -56,3 +57,39 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (shared data lives outside the repository)")
     return path
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip locally when a server's binaries are missing; fail on CI, which must run these tests
+    (.ci/run installs PostgreSQL)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must provide it: see .ci/run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL cluster on loopback for the session (the project's LocalPostgres)."""
+    from smart_money.local_services import PostgresServer, ServiceUnavailable
+
+    server = PostgresServer()
+    try:
+        server.start()
+    except ServiceUnavailable as exc:
+        service_unavailable(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server in its own process on loopback for the session."""
+    from smart_money.local_services import S3Server, ServiceUnavailable
+
+    server = S3Server()
+    try:
+        server.start()
+    except ServiceUnavailable as exc:
+        service_unavailable(str(exc))
+    yield server
+    server.stop()
