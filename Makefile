@@ -12,9 +12,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: deploy/local/dagster.yaml
+# deployment profile: local (SQLite, in-process), postgres or kubernetes (deploy/<profile>/)
+export SMART_MONEY_PROFILE ?= local
+
+$(DAGSTER_HOME)/dagster.yaml: deploy/$(SMART_MONEY_PROFILE)/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
-	cp deploy/local/dagster.yaml $@
+	cp deploy/$(SMART_MONEY_PROFILE)/dagster.yaml $@
 
 ## run: materialize the whole monthly graph on the configured source (default: simulated)
 run: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
@@ -32,9 +35,10 @@ ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 validate: $(BIN)/.installed
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
-## bench: benchmarks; results in bench/out/
+## bench: benchmarks; results in bench/results.json, scaling tables and plots in docs/
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.scaling_report
 
 clean:
 	rm -rf data/assets data/quarantine $(DAGSTER_HOME)

@@ -20,11 +20,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 
+SCALING_GRID = [(100, 36), (500, 12), (500, 36), (500, 60), (2000, 12), (2000, 36), (2000, 60), (5000, 36)]
+
 BENCHMARKS: dict[str, list[str]] = {
     "raw_layer_36m_500": ["-m", "bench.raw_layer", "--months", "36", "--symbols", "500"],
     "features_labels_36m_500": ["-m", "bench.features", "--months", "36", "--symbols", "500"],
     "fmp_36m_100": ["-m", "bench.fmp", "--months", "36", "--symbols", "100"],
     "options_flow": ["-m", "bench.options_flow"],
+    # Scaling study (docs/scaling.md): the full flow-model backfill over universe size at 36
+    # months and over history length at 500 and 2,000 symbols.
+    **{
+        f"scaling_{symbols}x{months}": ["-m", "bench.scaling", "--symbols", str(symbols), "--months", str(months)]
+        for symbols, months in SCALING_GRID
+    },
 }
 
 
