@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test ui bench validate clean
+.PHONY: run test ui bench validate clean realdata
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,20 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/$(SMART_MONEY_PROFILE)/dagster.yaml
 run: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/smart-money run
 
+## realdata: the whole graph on the public records of ../shared/realdata (2019-01..2022-06, the
+## first 700 stocks of its universe), the model scored on the other stocks, docs/real-data/
+REALDATA_DIR ?= $(abspath ../shared/realdata)
+REALDATA_HOME ?= $(CURDIR)/data/realdata-run
+REALDATA_ENV = SMART_MONEY_SOURCE=public_records SMART_MONEY_PUBLIC_RECORDS_DIR=$(REALDATA_DIR) \
+	SMART_MONEY_START=2019-01 SMART_MONEY_END=2022-06 SMART_MONEY_SYMBOLS=700 SMART_MONEY_HOME=$(REALDATA_HOME)
+realdata: $(BIN)/.installed
+	$(MAKE) run DAGSTER_HOME=$(REALDATA_HOME)/.dagster_home $(REALDATA_ENV)
+	$(REALDATA_ENV) $(BIN)/smart-money universe --skip 700 --out $(REALDATA_HOME)/held_out_symbols.txt
+	$(REALDATA_ENV) $(BIN)/smart-money evaluate --model latest --symbols @$(REALDATA_HOME)/held_out_symbols.txt \
+		--start 2021-12 --end 2022-06 --out docs/real-data/held_out_symbols_test_window.json
+	$(REALDATA_ENV) $(BIN)/smart-money records-coverage --start 2019-01 --end 2022-06 --out docs/real-data/coverage.md
+	$(REALDATA_ENV) $(BIN)/smart-money models export latest --out docs/real-data
+
 ## test: the test suite
 test: $(BIN)/.installed
 	$(BIN)/pytest -n 2
@@ -32,7 +46,7 @@ ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## validate: load the definitions the way the UI does
-validate: $(BIN)/.installed
+validate: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
 ## bench: benchmarks; results in bench/results.json, scaling tables and plots in docs/

@@ -23,6 +23,7 @@ StartOption = Annotated[str | None, typer.Option(help="First month, YYYY-MM (def
 EndOption = Annotated[str | None, typer.Option(help="Last month, YYYY-MM (default SMART_MONEY_END or the last complete month).")]
 SymbolsOption = Annotated[str | None, typer.Option(help="Universe size or comma-separated tickers (default SMART_MONEY_SYMBOLS).")]
 SourceOption = Annotated[str | None, typer.Option(help="simulated | fmp | public_records (default SMART_MONEY_SOURCE).")]
+DirOption = Annotated[Path | None, typer.Option("--dir", help="Folder of public records (default SMART_MONEY_PUBLIC_RECORDS_DIR).")]
 
 
 @app.callback()
@@ -31,10 +32,16 @@ def main() -> None:
     SMART_MONEY_* environment variables (see the README); options override them."""
 
 
-def settings_from(start: str | None = None, end: str | None = None, symbols: str | None = None, source: str | None = None) -> Settings:
-    """Environment settings with command-line overrides; exits with a clear message if invalid."""
+def settings_from(start: str | None = None, end: str | None = None, symbols: str | None = None, source: str | None = None, records_dir: Path | None = None) -> Settings:
+    """Environment settings with command-line overrides; exits with a clear message if invalid.
+    A source given here is read as if it were SMART_MONEY_SOURCE (its defaults follow it)."""
     try:
-        settings = Settings.from_env()
+        environ = dict(os.environ)
+        if source:
+            environ["SMART_MONEY_SOURCE"] = source
+        if records_dir:
+            environ["SMART_MONEY_PUBLIC_RECORDS_DIR"] = str(records_dir)
+        settings = Settings.from_env(environ)
         changes: dict[str, object] = {}
         if start:
             changes["start"] = parse_month(start, "--start")
@@ -42,8 +49,6 @@ def settings_from(start: str | None = None, end: str | None = None, symbols: str
             changes["end"] = parse_month(end, "--end")
         if symbols:
             changes["symbols"] = parse_symbols(symbols)
-        if source:
-            changes["source"] = source
         return settings.with_overrides(**changes) if changes else settings
     except SettingsError as exc:
         console.print(f"[red]configuration error:[/red] {exc}")
@@ -51,12 +56,12 @@ def settings_from(start: str | None = None, end: str | None = None, symbols: str
 
 
 @app.command()
-def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None) -> None:
+def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None, records_dir: DirOption = None) -> None:
     """Materialize the whole monthly graph for the configured range (one in-process run) and
     print where the outputs are."""
     from smart_money.runner import run_monthly_graph
 
-    settings = settings_from(start, end, symbols, source)
+    settings = settings_from(start, end, symbols, source, records_dir)
     last = settings.last_month()
     console.print(
         f"smart-money run: source={settings.source} months={settings.start:%Y-%m}..{last:%Y-%m} "
@@ -120,6 +125,128 @@ def print_model_summary(settings: Settings) -> None:
     console.print(f"  report: {registry.folder(entry['version']) / 'report.html'}")
 
 
+def registry_version(registry, name: str) -> str:
+    """'1.0.2' / 'v1.0.2' / 'champion' / 'latest' -> a registered version (RegistryError if none)."""
+    from smart_money.core.registry import RegistryError
+
+    index = registry.index()
+    chosen = {"champion": index["champion"], "latest": index["versions"][-1]["version"] if index["versions"] else None}.get(name, name.lstrip("v"))
+    if not chosen:
+        raise RegistryError(f"no {name} version in {registry.index_path}")
+    return chosen
+
+
+def data_source(settings: Settings):
+    """The configured source, built outside a Dagster run."""
+    from smart_money.resources import source_resource
+
+    try:
+        return source_resource(settings).get()
+    except (SettingsError, FileNotFoundError) as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Option(help="Registered version (e.g. 1.0.0), 'champion' or 'latest'.")],
+    start: Annotated[str, typer.Option(help="First month of sample dates, YYYY-MM.")],
+    end: Annotated[str, typer.Option(help="Last month of sample dates, YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="Where to write the metrics (JSON).")],
+    source: SourceOption = None,
+    records_dir: DirOption = None,
+    symbols: Annotated[str | None, typer.Option(help="Universe size, comma-separated tickers or @file (default SMART_MONEY_SYMBOLS).")] = None,
+    bootstrap: Annotated[int, typer.Option(min=0, help="Date-bootstrap draws for the intervals.")] = 200,
+) -> None:
+    """Score a registered model on any source, universe and period without retraining; writes
+    the keys of metadata.json's metrics.test plus n_samples, n_symbols and baselines scored on
+    the same samples."""
+    import json
+
+    import pandas as pd
+
+    from smart_money.core.features import UniverseRules
+    from smart_money.core.pipeline import dataset_from_source
+    from smart_money.core.registry import Registry, RegistryError, TamperedArtifact
+    from smart_money.core.scoring import score_registered_model
+
+    settings = settings_from(start, end, symbols, source, records_dir)
+    registry = Registry(settings.models_dir)
+    try:
+        flow_model, metadata = registry.load_model(registry_version(registry, model))
+        evaluation = json.loads((registry.folder(metadata["version"]) / "evaluation.json").read_text())
+    except (RegistryError, TamperedArtifact, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    data = dataset_from_source(
+        data_source(settings), settings.symbols, pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()),
+        rules=UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity), hedge_funds=settings.hedge_funds,
+    )
+    try:
+        result = score_registered_model(flow_model, evaluation, data.dataset, bootstrap)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    result = {"model_version": metadata["version"], "model_status": metadata["status"], "model_data": metadata["data"], "source": settings.source, "months": [f"{settings.start:%Y-%m}", f"{settings.last_month():%Y-%m}"], **result, "dataset_counts": data.counts}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str))
+    table = Table(title=f"v{metadata['version']} on {settings.source}: {result['n_samples']:,} samples, {result['n_symbols']} symbols, {result['n_dates']} dates -> {out}")
+    for column in ("scores", "ROC AUC", "per-date AUC", "Brier skill", "top-decile precision", "Rank IC"):
+        table.add_column(column, justify="left" if column == "scores" else "right", no_wrap=column == "scores")
+    fmt = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
+    table.add_row("model", fmt(result["roc_auc"]), fmt(result["per_date_auc"]), fmt(result["brier_skill"]), fmt(result["top_decile_precision"]), fmt(result["rank_ic_mean"]))
+    for name, b in result["baselines"].items():
+        table.add_row(name, fmt(b.get("roc_auc")), fmt(b.get("per_date_auc")), fmt(b.get("brier_skill")), fmt(b.get("top_decile_precision")), fmt(b.get("rank_ic_mean")))
+    console.print(table)
+    console.print(f"base rate {result['base_rate']:.3f} (training {result['reference_base_rate']:.3f}); ECE {result['ece']:.4f}; "
+                  f"per-date AUC on rises {result['direction']['score_per_date_auc_on_rises']:.4f} vs falls {result['direction']['score_per_date_auc_on_falls']:.4f}")
+
+
+@app.command()
+def universe(
+    source: SourceOption = None,
+    records_dir: DirOption = None,
+    skip: Annotated[int, typer.Option(min=0, help="Leave out the first N stocks (e.g. the N a run trained on).")] = 0,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many stocks.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the tickers here, one per line (default: print them).")] = None,
+) -> None:
+    """The source's stocks in universe order (SMART_MONEY_SYMBOLS=N takes the first N), e.g. to
+    write the held-out symbols of a run for `smart-money evaluate --symbols @file`."""
+    settings = settings_from(source=source, records_dir=records_dir)
+    frame = data_source(settings).universe()
+    stocks = frame.loc[frame["asset_type"] == "stock", "symbol"].drop_duplicates().tolist()[skip:]
+    stocks = stocks[:limit] if limit else stocks
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(stocks) + "\n")
+        console.print(f"wrote {len(stocks)} tickers to {out}")
+    else:
+        print("\n".join(stocks))
+
+
+@app.command("records-coverage")
+def records_coverage(
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")],
+    end: Annotated[str, typer.Option(help="Last month, YYYY-MM.")],
+    records_dir: DirOption = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the table here (Markdown).")] = None,
+) -> None:
+    """What a public-records folder holds per table and year (by public date), and how much of it
+    has prices (the rest is out of reach: survivorship)."""
+    import pandas as pd
+
+    from smart_money.core.study_report import markdown_table
+
+    settings = settings_from(start, end, source="public_records", records_dir=records_dir)
+    first, stop = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()) + pd.offsets.MonthBegin(1)
+    frame = data_source(settings).coverage(first, stop)  # type: ignore[attr-defined]
+    text = markdown_table(frame)
+    print(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+
+
 models_app = typer.Typer(help="The model registry (models/smart-money-flow/registry.json).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
@@ -144,6 +271,26 @@ def models_list() -> None:
             f"{entry['metrics']['ece']:.4f}", f"{passed}/{len(entry['gates'])}", "; ".join(entry["reasons"])[:80],
         )
     console.print(table)
+
+
+@models_app.command("export")
+def models_export(
+    version: Annotated[str, typer.Argument(help="Registered version (e.g. 1.0.0), 'champion' or 'latest'.")],
+    out: Annotated[Path, typer.Option(help="Folder for summary.md and the PNG plots.")],
+) -> None:
+    """A registered model's evaluation as Markdown tables and plots (files verified by sha256
+    first): what docs/real-data.md quotes."""
+    from smart_money.core.registry import RegistryError, TamperedArtifact
+    from smart_money.core.study_report import export
+
+    registry = _registry()
+    try:
+        folder = registry.verify(registry_version(registry, version))
+    except (RegistryError, TamperedArtifact) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    for path in export(folder, out):
+        console.print(f"wrote {path}")
 
 
 @models_app.command("promote")
@@ -179,6 +326,63 @@ def docs() -> None:
 
     for path in write_docs():
         console.print(f"wrote {path}")
+
+
+# --- serving -------------------------------------------------------------------------------
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    warm: Annotated[bool, typer.Option(help="Compute the latest close's features and start the event reader at start-up, not on first use.")] = True,
+) -> None:
+    """Start the HTTP service: predictions, registry, feature toggle, stock analysis, smart-money
+    events and the web page (http://HOST:PORT/, OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from smart_money.serve.app import create_app
+
+    settings = settings_from()
+    console.print(f"smart-money serve: source={settings.source}, models in {settings.models_dir}, http://{host}:{port}/ (docs: /docs)")
+    uvicorn.run(create_app(settings, warm=warm), host=host, port=port, log_level="info")
+
+
+@app.command()
+def predict(
+    symbol: Annotated[str | None, typer.Argument(help="Ticker (omit with --jsonl).")] = None,
+    date: Annotated[str | None, typer.Option(help="Session date YYYY-MM-DD (default: the latest close).")] = None,
+    features: Annotated[str | None, typer.Option(help="The 27 smart-money features as a JSON list (null where undefined).")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one JSON request per stdin line, write one JSON answer per line; the model is loaded once.")] = False,
+) -> None:
+    """Predict with the champion model from the command line, or as a long-running JSON-lines
+    worker for programs in other languages (requests and answers have the API's shape)."""
+    import json
+    import sys
+
+    from smart_money.core.registry import Registry
+    from smart_money.serve.features import FeatureProvider
+    from smart_money.serve.jsonlines import answer_line, serve_lines
+    from smart_money.serve.prediction import ChampionModel, PredictionService
+
+    settings = settings_from()
+    provider = FeatureProvider(settings)
+    service = PredictionService(ChampionModel(Registry(settings.models_dir)), provider)
+    try:
+        if jsonl:
+            for answer in serve_lines(service, sys.stdin):
+                sys.stdout.write(answer + "\n")
+                sys.stdout.flush()
+            return
+        if not symbol:
+            console.print("[red]give a SYMBOL, or --jsonl to read requests from stdin[/red]")
+            raise typer.Exit(2)
+        request = {"symbol": symbol, **({"date": date} if date else {}), **({"features": json.loads(features)} if features else {})}
+        result = answer_line(service, json.dumps(request))
+        print(json.dumps(result, indent=2))
+        if "error" in result:
+            raise typer.Exit(1)
+    finally:
+        provider.close()
 
 
 cache_app = typer.Typer(help="The FMP disk cache (FMP_CACHE_DIR, default data/cache/fmp).", no_args_is_help=True)

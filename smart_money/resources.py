@@ -35,15 +35,9 @@ class SimulatedSourceResource(DataSourceResource):
 
     def get(self) -> DataSource:
         if self._source is None:
-            from smart_money.sources.simulated import SimulatedSource, SimulationParams
+            from smart_money.sources.factory import simulated_source
 
-            horizon = cal.add_months(cal.month_start(pd.Timestamp.today()), 3)
-            self._source = SimulatedSource(
-                n_symbols=self.n_symbols,
-                seed=self.seed,
-                params=SimulationParams(strength=self.strength),
-                horizon=horizon,
-            )
+            self._source = simulated_source(self.n_symbols, self.seed, self.strength)
         return self._source
 
 
@@ -121,6 +115,40 @@ def fmp_resource(settings: Settings) -> FmpSourceResource:
     )
 
 
+class PublicRecordsSourceResource(DataSourceResource):
+    """Public records from local files (sources/public_records/): the folder of
+    SMART_MONEY_PUBLIC_RECORDS_DIR, read when a run needs it (never when definitions load)."""
+
+    records_dir: str
+    _source: DataSource | None = PrivateAttr(default=None)
+
+    def _build(self, log: logging.Logger) -> DataSource:
+        from pathlib import Path
+
+        from smart_money.sources.public_records import PublicRecordsSource
+
+        return PublicRecordsSource(Path(self.records_dir), log=log)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._source = self._build(dg.get_dagster_logger("public_records"))
+
+    def get(self) -> DataSource:
+        if self._source is None:  # used outside a run (CLI, benchmarks)
+            self._source = self._build(logging.getLogger("smart_money.public_records"))
+        return self._source
+
+
+def public_records_resource(settings: Settings) -> PublicRecordsSourceResource:
+    from smart_money.core.settings import SettingsError
+
+    folder = settings.public_records_dir
+    if folder is None:
+        raise SettingsError("SMART_MONEY_SOURCE=public_records needs SMART_MONEY_PUBLIC_RECORDS_DIR: the folder of public records (see docs/real-data.md)")
+    if not folder.is_dir():
+        raise SettingsError(f"SMART_MONEY_PUBLIC_RECORDS_DIR={folder}: no such folder")
+    return PublicRecordsSourceResource(records_dir=str(folder))
+
+
 def source_resource(settings: Settings) -> DataSourceResource:
     """The resource for SMART_MONEY_SOURCE (read when Definitions are built)."""
     if settings.source == "simulated":
@@ -130,7 +158,6 @@ def source_resource(settings: Settings) -> DataSourceResource:
         )
     if settings.source == "fmp":
         return fmp_resource(settings)
-    raise NotImplementedError(
-        f"SMART_MONEY_SOURCE={settings.source!r} is not available yet in this version; "
-        "use SMART_MONEY_SOURCE=simulated or fmp"
-    )
+    if settings.source == "public_records":
+        return public_records_resource(settings)
+    raise NotImplementedError(f"SMART_MONEY_SOURCE={settings.source!r} has no resource")

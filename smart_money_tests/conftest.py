@@ -93,3 +93,14 @@ def s3_server():
         service_unavailable(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def served_settings(tmp_path_factory) -> Settings:
+    """Settings whose registry holds a champion trained on a small simulated panel (serving tests
+    copy its models into their own home)."""
+    from smart_money_tests.serve_helpers import register_model, serve_settings
+
+    settings = serve_settings(tmp_path_factory.mktemp("served"))
+    register_model(settings)
+    return settings

@@ -10,7 +10,7 @@ from smart_money.core import calendar as cal
 from smart_money.core.catalogue import BY_NAME, CATALOGUE, DATE_LEVEL_FEATURES, FEATURES, MISSING_INDICATORS, PLAN_FEATURES, PROVENANCE_COLUMNS, render_markdown
 from smart_money.core.dataset import features_schema
 from smart_money.core.features import FeatureInputs, UniverseRules, compute_features
-from smart_money.core.ingest import combine_partitions, pull_raw, pull_universe
+from smart_money.core.pipeline import feature_inputs
 from smart_money.core.quality import describe_failures
 from smart_money_tests.reference_features import reference_features
 
@@ -19,22 +19,7 @@ SAMPLES = [cal.sample_date(m) for m in MONTHS]
 
 
 def load_inputs(source, n_symbols: int | None = None) -> FeatureInputs:
-    universe, _ = pull_universe(source, n_symbols or source.n_symbols)
-    tables = {}
-    for table in ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings", "prices"):
-        symbols = universe["symbol"] if table == "prices" else universe.loc[universe["asset_type"] == "stock", "symbol"]
-        pull = pull_raw(source, table, symbols.tolist(), MONTHS, MONTHS[0])
-        tables[table] = combine_partitions(pd.concat(pull.partitions.values(), ignore_index=True), table)
-    return FeatureInputs(
-        universe=universe,
-        insider_trades=tables["insider_trades"],
-        institutional_holdings=tables["institutional_holdings"],
-        congress_trades=tables["congress_trades"],
-        etf_holdings=tables["etf_holdings"],
-        prices=tables["prices"],
-        hedge_funds=frozenset(source.default_hedge_funds()),
-        market_index=source.market_index(),
-    )
+    return feature_inputs(source, n_symbols or source.n_symbols, MONTHS)
 
 
 @pytest.fixture(scope="module")

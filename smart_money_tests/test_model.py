@@ -140,3 +140,28 @@ def test_registry_refuses_tampered_artifacts_and_keeps_champion_history(trained,
     target.write_text(target.read_text().replace("tree", "tree ", 1))
     with pytest.raises(TamperedArtifact, match="model.txt changed"):
         registry.load_model("1.0.0")
+
+
+def test_parameter_search_logs_every_configuration_and_picks_the_best_by_validation_loss(panel):
+    from smart_money.core.model import search_parameters
+
+    _, _, parts, samples = panel
+    grid = {"num_leaves": [7, 31], "min_child_samples": [20, 400]}
+    result = search_parameters(parts["train"], TrainConfig(), samples, grid=grid, folds=2)
+    assert len(result.table) == 4 and set(result.table.columns) >= {"num_leaves", "min_child_samples", "mean_log_loss", "mean_per_date_auc"}
+    best = result.table.iloc[0]
+    assert best["mean_log_loss"] == result.table["mean_log_loss"].min()
+    assert result.best_params["num_leaves"] == best["num_leaves"] and result.best_params["learning_rate"] == 0.05
+
+
+def test_winsorizing_clips_to_training_quantiles_and_round_trips(panel):
+    from smart_money.core.model import Normalizer
+
+    _, _, parts, _ = panel
+    normalizer = Normalizer.fit(parts["train"], ["volatility_60d", "return_1m"], winsorize=0.01)
+    extreme = parts["test"].assign(volatility_60d=1e6, return_1m=-1e6)
+    z = normalizer.transform(extreme)
+    top = (np.quantile(parts["train"]["volatility_60d"].dropna(), 0.99) - normalizer.mean[0]) / normalizer.std[0]
+    assert z["volatility_60d"].max() == pytest.approx(top, rel=1e-6)
+    again = Normalizer.from_json(json.loads(json.dumps(normalizer.to_json())))
+    pd.testing.assert_frame_equal(again.transform(extreme), z)

@@ -72,3 +72,22 @@ def test_cancels_late_reports_and_excluded_prints_do_not_form_events():
     rec = reconstruct(normalize_prints(pd.DataFrame(rows)))
     assert set(rec.prints["print_id"]) == {"keep"}
     assert rec.dropped == {"cancel_records": 1, "cancelled_prints": 1, "late_reports": 1, "excluded_prints": 2}
+
+
+def test_event_ids_are_pinned_for_word_boundaries_unicode_and_trailing_nuls():
+    # IDs are stored and compared across versions and machines: these values must never change
+    pinned = {
+        ("p1", "p2"): "smfffc110e11cfe6c07892a410b8b2bf34",
+        ("abcdefgh",): "sm53cfd6bc6565814c2203a288900fa764",  # exactly one 8-byte word
+        ("abcdefghi",): "smc807663dd04780021a00313ae293347b",  # one byte into the second word
+        ("0123456789abcdef", "0123456789abcdefX"): "sm2685750f37ffdcf522857869d5c6a69c",
+        ("prise-é-ü-€",): "smba85ae41541274471516b5f5bcc60c1d",  # UTF-8 bytes
+        ("tail\x00\x00",): "sm449c4d08a64ee2815ad58c69c3796359",  # trailing NULs are not significant
+        ("tail",): "sm449c4d08a64ee2815ad58c69c3796359",
+        ("x" * 40,): "smc4649586385510f3e3071704fe2f7c51",
+    }
+    for ids, event_id in pinned.items():
+        assert event_id_for(list(ids)) == event_id
+    rows = [print_row("prise-é-ü-€", 0), print_row("abcdefghi", 10)]
+    rec = reconstruct(normalize_prints(pd.DataFrame(rows)))
+    assert rec.events["event_id"].tolist() == [event_id_for(["abcdefghi", "prise-é-ü-€"])]

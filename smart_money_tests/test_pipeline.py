@@ -147,7 +147,7 @@ def test_the_html_report_shows_every_section_in_a_headless_browser(pipeline_run,
     dom = subprocess.run([chromium(), *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
     for section in ("data", "metrics", "baselines", "oracle", "direction", "calibration", "walk_forward", "features"):
         assert f'id="{section}"' in dom, section
-    assert dom.count("data:image/png;base64,") >= 6
+    assert dom.count("data:image/png;base64,") >= 7
     screenshot = tmp_path / "report.png"
     subprocess.run([chromium(), *flags, "--window-size=1200,3000", f"--screenshot={screenshot}", report.as_uri()], capture_output=True, timeout=120, check=True)
     assert screenshot.stat().st_size > 50_000

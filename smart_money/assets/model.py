@@ -11,7 +11,18 @@ from smart_money.assets.metadata import plain_metadata
 from smart_money.core import storage
 from smart_money.core.evaluation import EvalConfig, evaluate, holdout
 from smart_money.core.ingest import combine_partitions
-from smart_money.core.model import CLASSIFIER_FEATURES, INPUT_FEATURES, MODEL_ID, PLAN_PARAMS, TrainConfig, feature_importance, train_flow_model, volatility_samples
+from smart_money.core.metrics import HEADLINE_KEYS
+from smart_money.core.model import (
+    CLASSIFIER_FEATURES,
+    INPUT_FEATURES,
+    MODEL_ID,
+    PLAN_PARAMS,
+    TrainConfig,
+    feature_importance,
+    search_parameters,
+    train_flow_model,
+    volatility_samples,
+)
 from smart_money.core.registry import REGISTRY_FOLDER, GateConfig, Registry, evaluate_gates, frame_hash
 from smart_money.core.report import make_plots, markdown_summary, plots_markdown, render_html
 from smart_money.core.settings import PROJECT_ROOT, Settings
@@ -34,10 +45,12 @@ class TrainModelConfig(dg.Config):
     num_leaves: int = PLAN_PARAMS["num_leaves"]
     n_estimators: int = PLAN_PARAMS["n_estimators"]
     min_child_samples: int = PLAN_PARAMS["min_child_samples"]
+    search: bool = False  # grid search over the classifier's parameters (walk-forward CV, purged)
+    winsorize: float | None = None  # e.g. 0.01: clip inputs to the training 1st/99th percentiles
 
     def train_config(self) -> TrainConfig:
         params = {**PLAN_PARAMS, "learning_rate": self.learning_rate, "num_leaves": self.num_leaves, "n_estimators": self.n_estimators, "min_child_samples": self.min_child_samples}
-        return TrainConfig(params=params, calibration=self.calibration, class_weight=self.class_weight, use_prior=self.use_prior)
+        return TrainConfig(params=params, calibration=self.calibration, class_weight=self.class_weight, use_prior=self.use_prior, winsorize=self.winsorize)
 
 
 class EvaluationConfig(dg.Config):
@@ -91,6 +104,12 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         train_config = config.train_config()
         prices = combine_partitions(raw_prices, "prices")
         samples = volatility_samples(prices, data_source.get().market_index(), parts[TRAIN]["sample_date"].min(), parts[VAL]["sample_date"].min(), train_config.volatility_step)
+        search_table = None
+        if config.search:
+            result = search_parameters(parts[TRAIN], train_config, samples)
+            train_config = TrainConfig(**{**train_config.__dict__, "params": result.best_params})
+            search_table = result.table
+            context.log.info(f"parameter search: best {result.best_params} of {len(result.table)} configurations")
         trained = train_flow_model(parts[TRAIN], parts[VAL], train_config, samples)
         folder = candidate_dir(settings, context.run.run_id)
         trained.model.save(folder)
@@ -107,6 +126,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "prior": dg.MetadataValue.json(trained.model.prior.__dict__ if trained.model.prior else {}),
                 "top_importance": dg.MetadataValue.json(dict(list(importance.items())[:15])),
                 "artifacts": dg.MetadataValue.path(str(folder)),
+                "parameter_search": dg.MetadataValue.md(search_table.to_markdown(index=False, floatfmt=".4f")) if search_table is not None else "off (TrainModelConfig.search)",
             }
         )
         return {
@@ -230,7 +250,6 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 def registry_metadata(trained_model: dict, evaluation_report: dict, parts: dict[str, pd.DataFrame], dataset: pd.DataFrame, run_id: str) -> dict:
     """metadata.json: the keys the issue lists, and the rest of the evaluation."""
     summary = evaluation_report["summary"]
-    test_keys = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "brier_skill", "log_loss", "ece", "top_decile_precision", "base_rate")
     metadata = {
         "model_id": MODEL_ID,
         "algorithm": "LightGBM",
@@ -245,7 +264,7 @@ def registry_metadata(trained_model: dict, evaluation_report: dict, parts: dict[
             "n_val": int(len(parts[VAL])),
             "n_test": int(len(parts[TEST])),
         },
-        "metrics": {"val": summary["metrics"]["val"], "test": {k: summary["metrics"]["test"][k] for k in test_keys} | {"per_date_auc": summary["metrics"]["test"]["per_date_auc"], "ece_ci": summary["metrics"]["test"].get("ece_ci")}},
+        "metrics": {"val": summary["metrics"]["val"], "test": {k: summary["metrics"]["test"].get(k) for k in HEADLINE_KEYS}},
         "baselines": {name: {"test_roc_auc": b["test_roc_auc"]} for name, b in summary["baselines"].items()},
         "mirror_label": {"test_roc_auc": summary["mirror_label"]["test_roc_auc"]},
         "feature_importance": summary["feature_analysis"]["importance_gain"],

@@ -33,11 +33,13 @@ LEVEL_FEATURES = (
 DATE_LEVEL_FEATURES = ("market_volatility_20d", "market_volatility_60d", "market_return_1m")
 OPEN_MARKET = "open-market lines (Form 4 code P = purchase, S = sale; awards A, exercises M, tax F, gifts G and other codes never count)"
 TRADE = "trade = distinct (insider CIK, transaction date, code)"
+UNDEFINED_WITHOUT_SHARES = "NaN when the stock's shares outstanding at t are unknown (public files carry none)"
 AMENDMENTS = "a 4/A known by c replaces the line it amends"
 LATEST_13F = (
     "per filer, the latest filing (amendments replace originals) for its latest period known by c "
     "(period within 250 days) vs its filing for the quarter before; frac = shares / shares outstanding "
-    "at the period end; only filers with both filings count for changes"
+    "at the period end (share counts instead where shares outstanding are unknown: changes, counts and "
+    "ratios are the same); only filers with both filings count for changes"
 )
 
 _F = FeatureSpec
@@ -52,16 +54,16 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _F("insider_avg_premium", "insider", "adjusted close at t / share-weighted average adjusted purchase price - 1 (how far the stock is above what insiders paid); NaN without purchases", "insider_trades, prices", "event_date (known_at <= c)", "30d", "ratio"),
     _F("c_suite_activity_ratio", "insider", "open-market trades by CEO/CFO/COO/President / all open-market trades; NaN when none", "insider_trades", "event_date (known_at <= c)", "30d", "ratio 0-1"),
     # --- institutions (all 13F filers) ------------------------------------------------------
-    _F("inst_ownership_pct", "institutional", f"sum of frac over filers' latest filings ({LATEST_13F})", "institutional_holdings", "known_at (filing)", "latest quarter", "% of shares"),
-    _F("inst_ownership_change_1q", "institutional", "sum over filers of frac(latest) - frac(previous quarter)", "institutional_holdings", "known_at (filing)", "1 quarter", "pp of shares"),
+    _F("inst_ownership_pct", "institutional", f"sum of frac over filers' latest filings ({LATEST_13F}); {UNDEFINED_WITHOUT_SHARES}", "institutional_holdings", "known_at (filing)", "latest quarter", "% of shares"),
+    _F("inst_ownership_change_1q", "institutional", f"sum over filers of frac(latest) - frac(previous quarter); {UNDEFINED_WITHOUT_SHARES}", "institutional_holdings", "known_at (filing)", "1 quarter", "pp of shares"),
     _F("inst_new_positions_count", "institutional", "filers holding it in their latest filing but not the previous one", "institutional_holdings", "known_at (filing)", "1 quarter", "filers"),
     _F("inst_closed_positions_count", "institutional", "filers that held it in the previous filing and not in the latest", "institutional_holdings", "known_at (filing)", "1 quarter", "filers"),
     _F("inst_avg_position_size_change", "institutional", "mean over filers holding it in both filings of frac(latest) / frac(previous) - 1", "institutional_holdings", "known_at (filing)", "1 quarter", "ratio"),
     _F("inst_concentration_top10", "institutional", "shares of the 10 largest holders / shares of all holders (latest filings)", "institutional_holdings", "known_at (filing)", "latest quarter", "ratio 0-1"),
     _F("inst_momentum_score", "institutional", "(increases + new - decreases - closed) / filers with a position in either filing (increase: frac up > 0.5 %)", "institutional_holdings", "known_at (filing)", "1 quarter", "ratio -1..1"),
     # --- hedge funds: the configured list of 13F filers -------------------------------------
-    _F("hedgefund_top20_exposure", "hedge_fund", "sum of frac held by the configured hedge funds (latest filings)", "institutional_holdings", "known_at (filing)", "latest quarter", "% of shares"),
-    _F("hedgefund_net_change_1q", "hedge_fund", "sum over the hedge funds of frac(latest) - frac(previous)", "institutional_holdings", "known_at (filing)", "1 quarter", "pp of shares"),
+    _F("hedgefund_top20_exposure", "hedge_fund", f"sum of frac held by the configured hedge funds (latest filings); {UNDEFINED_WITHOUT_SHARES}", "institutional_holdings", "known_at (filing)", "latest quarter", "% of shares"),
+    _F("hedgefund_net_change_1q", "hedge_fund", f"sum over the hedge funds of frac(latest) - frac(previous); {UNDEFINED_WITHOUT_SHARES}", "institutional_holdings", "known_at (filing)", "1 quarter", "pp of shares"),
     _F("hedgefund_new_entry_count", "hedge_fund", "hedge funds holding it now but not in their previous filing", "institutional_holdings", "known_at (filing)", "1 quarter", "funds"),
     _F("hedgefund_exit_count", "hedge_fund", "hedge funds that held it and no longer do", "institutional_holdings", "known_at (filing)", "1 quarter", "funds"),
     _F("hedgefund_conviction_score", "hedge_fund", "hedge-fund increases + new entries - decreases - exits", "institutional_holdings", "known_at (filing)", "1 quarter", "funds (net)"),
@@ -71,8 +73,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _F("congress_net_sentiment", "congress", "(buys - sells) / (buys + sells) over the 90d window; NaN when none", "congress_trades", "event_date (known_at <= c)", "90d", "ratio -1..1"),
     _F("congress_recent_activity_7d", "congress", "disclosures of any type that became public in the last 7 days", "congress_trades", "known_at", "7d", "disclosures"),
     # --- ETFs -------------------------------------------------------------------------------
-    _F("etf_ownership_pct", "etf", "sum over ETFs of shares in each ETF's latest snapshot (dated within 14 days) / shares outstanding at the snapshot", "etf_holdings", "event_date (known_at <= c)", "latest snapshot", "% of shares"),
-    _F("etf_flow_30d", "etf", "ETF ownership now - ETF ownership in each ETF's latest snapshot dated 30-44 days earlier (ETFs with both snapshots)", "etf_holdings", "event_date (known_at <= c)", "30d", "pp of shares"),
+    _F("etf_ownership_pct", "etf", f"sum over ETFs of shares in each ETF's latest snapshot (dated within 14 days) / shares outstanding at the snapshot; {UNDEFINED_WITHOUT_SHARES}", "etf_holdings", "event_date (known_at <= c)", "latest snapshot", "% of shares"),
+    _F("etf_flow_30d", "etf", f"ETF ownership now - ETF ownership in each ETF's latest snapshot dated 30-44 days earlier (ETFs with both snapshots); {UNDEFINED_WITHOUT_SHARES}", "etf_holdings", "event_date (known_at <= c)", "30d", "pp of shares"),
     _F("etf_concentration", "etf", "Herfindahl index of the ETFs' shares in the stock (latest snapshots); NaN when held by none", "etf_holdings", "event_date (known_at <= c)", "latest snapshot", "0-1"),
     # --- price context (controls any honest model needs) ------------------------------------
     _F("return_1m", "price", "adj close(t) / adj close(21 sessions earlier) - 1", "prices", "date", "21 sessions", "ratio"),
@@ -91,7 +93,7 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _F("market_volatility_60d", "price", "market index volatility (same for all stocks of a date)", "prices", "date", "60 sessions", "annualised"),
     _F("market_return_1m", "price", "market index return (same for all stocks of a date)", "prices", "date", "21 sessions", "ratio"),
     _F("log_market_cap", "price", "log(close x shares outstanding) at t", "prices", "date", "t", "log USD"),
-    _F("log_dollar_volume_20d", "price", "log of mean(close x volume)", "prices", "date", "20 sessions", "log USD"),
+    _F("log_dollar_volume_20d", "price", "log of mean(close x volume); NaN when the stock did not trade", "prices", "date", "20 sessions", "log USD"),
     _F("volume_ratio_20_60", "price", "mean volume over 20 sessions / mean over 60", "prices", "date", "60 sessions", "ratio"),
     # --- missingness: 1 when a whole source has nothing in its window (NaN features follow) -
     _F("insider_missing", "missingness", "1 if the insider table has no row known in (c - 365d, c] for any symbol", "insider_trades", "known_at", "365d", "0/1"),

@@ -137,7 +137,7 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
     for name in model_features:
         values = features[name].dropna()
         if values.empty:
-            findings.append(Finding(WARNING, "all_missing", f"{name} is missing everywhere (its source has no data in this window; {BY_NAME[name].source_table})"))
+            findings.append(Finding(WARNING, "all_missing", f"{name} is missing everywhere (no input for it in this window: {BY_NAME[name].source_table} has no rows, or a value it needs, such as shares outstanding, is unknown)"))
         elif values.nunique() == 1:
             findings.append(Finding(CRITICAL, "constant_feature", f"{name} is constant ({values.iloc[0]!r}) across the dataset: a placeholder, not data"))
         elif name not in DATE_LEVEL_FEATURES:

@@ -95,7 +95,24 @@ def metric_frame(rows: pd.DataFrame, p: np.ndarray, label: str = "label") -> pd.
     return pd.DataFrame({"y": rows[label].astype(int).to_numpy(), "p": p, "return_14d": rows["return_14d"].to_numpy() * (-1 if label == "label_mirror" else 1), "sample_date": rows["sample_date"].to_numpy()})
 
 
+FOLD_METRICS = ("roc_auc", "per_date_auc", "brier_skill", "top_decile_precision", "rank_ic_mean")
+
+
+def family_gain_shares(model: FlowModel) -> dict[str, float]:
+    """Share of the classifier's total gain per feature family (what the smart-money
+    classifier used on top of the volatility prior); zeros when it made no split."""
+    gains = dict(zip(model.features, model.classifier.feature_importance("gain").tolist()))
+    total = sum(gains.values())
+    shares: dict[str, float] = {}
+    for name, gain in gains.items():
+        family = BY_NAME[name].family if name in BY_NAME else "other"
+        shares[family] = shares.get(family, 0.0) + (gain / total if total > 0 else 0.0)
+    return shares
+
+
 def _walk_forward_fold(fold: int, keyed: pd.DataFrame, config: TrainConfig, vol_samples: pd.DataFrame | None) -> dict | None:
+    """One expanding-window fold: the flow model, the baselines and the mirror-label model
+    refitted on the fold's training dates and scored on its test block."""
     train_all = keyed[keyed["role"] == TRAIN]
     test = keyed[keyed["role"] == TEST]
     dates = np.sort(train_all["sample_date"].unique())
@@ -106,25 +123,36 @@ def _walk_forward_fold(fold: int, keyed: pd.DataFrame, config: TrainConfig, vol_
     train = train_all[(train_all["sample_date"] < val_start) & (train_all["label_end_date"] < val_start)]  # purged
     val = train_all[train_all["sample_date"] >= val_start]
     fold_samples = None if vol_samples is None else vol_samples[vol_samples["sample_date"] < val_start]
-    model = train_flow_model(train, val, config, fold_samples).model
+    trained = train_flow_model(train, val, config, fold_samples)
+    model = trained.model
     p = model.predict_proba(test)
-    vol = fit_plain_classifier(train, val, BASELINES["volatility_size"], config).predict(test[list(BASELINES["volatility_size"])])
-    y = test["label"].astype(int).to_numpy()
-    metrics = evaluate_predictions(metric_frame(test, p), float(train["label"].astype(float).mean()), operating_threshold(model.predict_proba(val)), bootstrap=0)
-    return {
+    base_rate = float(train["label"].astype(float).mean())
+    threshold = operating_threshold(model.predict_proba(val))
+    metrics = evaluate_predictions(metric_frame(test, p), base_rate, threshold, bootstrap=0)
+    row: dict[str, object] = {
         "fold": int(fold),
         "test_first": str(pd.Timestamp(test["sample_date"].min()).date()),
         "test_last": str(pd.Timestamp(test["sample_date"].max()).date()),
         "train_dates": int(train["sample_date"].nunique()),
         "n_test": int(len(test)),
-        "roc_auc": metrics["roc_auc"],
-        "per_date_auc": metrics["per_date_auc"],
-        "brier_skill": metrics["brier_skill"],
-        "top_decile_precision": metrics["top_decile_precision"],
+        **{name: metrics[name] for name in FOLD_METRICS},
         "base_rate": metrics["base_rate"],
-        "rank_ic_mean": metrics["rank_ic_mean"],
-        "volatility_size_auc": safe_auc(y, vol),
+        "classifier_iterations": int(trained.best_iteration),
     }
+    for name in ("volatility_size", "momentum"):
+        score = fit_plain_classifier(train, val, BASELINES[name], config).predict(test[list(BASELINES[name])])
+        baseline = evaluate_predictions(metric_frame(test, score), base_rate, threshold, bootstrap=0)
+        row.update({f"{name}_{metric}": baseline[metric] for metric in FOLD_METRICS})
+    row["volatility_size_auc"] = row["volatility_size_roc_auc"]
+    # the mirror label (falls > 5 %) with the same pipeline: a volatility detector ranks both alike
+    mirror_config = TrainConfig(**{**config.__dict__, "label": "label_mirror"})
+    mirror = train_flow_model(train, val, mirror_config, fold_samples, volatility_fit=trained.volatility_fit).model
+    mirror_rate = float(train["label_mirror"].astype(float).mean())
+    mirror_metrics = evaluate_predictions(metric_frame(test, mirror.predict_proba(test), "label_mirror"), mirror_rate, threshold, bootstrap=0)
+    row.update({f"mirror_{metric}": mirror_metrics[metric] for metric in FOLD_METRICS})
+    row["score_per_date_auc_on_falls"] = evaluate_predictions(metric_frame(test, p, "label_mirror"), mirror_rate, threshold, bootstrap=0)["per_date_auc"]
+    row.update({f"gain_share_{family}": share for family, share in family_gain_shares(model).items()})
+    return row
 
 
 def walk_forward_folds(dataset: pd.DataFrame, splits: pd.DataFrame, config: TrainConfig, vol_samples: pd.DataFrame | None = None, n_jobs: int = 2) -> pd.DataFrame:
@@ -268,7 +296,10 @@ def evaluate(
             "mean_top_decile_precision": float(wf["top_decile_precision"].mean()),
             "mean_rank_ic": float(wf["rank_ic_mean"].mean()),
             "mean_volatility_size_auc": float(wf["volatility_size_auc"].mean()),
+            "mean_momentum_auc": float(wf["momentum_roc_auc"].mean()),
+            "mean_mirror_roc_auc": float(wf["mirror_roc_auc"].mean()),
         }
+        summary["walk_forward_folds"] = wf.to_dict("records")
     analysis, corr = feature_analysis(model, train)
     summary["feature_analysis"] = analysis
     summary["warnings"] = warnings

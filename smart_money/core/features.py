@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -139,11 +141,22 @@ def insider_block(ins: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, px: 
 
 
 # -- 13F --------------------------------------------------------------------------------------------
-def prepare_13f(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
+def position_sizes(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
+    """`frac` = shares / shares outstanding at the row's event date (NaN when unknown) and
+    `size` = frac, or the share count for a symbol whose shares outstanding are unknown at some
+    row (public files carry none): changes, counts and ratios of sizes are the same either way,
+    only ownership levels need the fraction."""
     h = frame.copy()
     shares_out = pd.Series(px.lookup(px.shares, h["event_date"], h["symbol"]), index=h.index)
     fallback = h["symbol"].map(universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
     h["frac"] = h["shares"] / shares_out.fillna(fallback)
+    known = h["frac"].notna().groupby(h["symbol"]).transform("all")
+    h["size"] = h["frac"].where(known, h["shares"])
+    return h
+
+
+def prepare_13f(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
+    h = position_sizes(frame, px, universe)
     h["period_q"] = h["event_date"].dt.to_period("Q")
     return h
 
@@ -169,10 +182,12 @@ def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame,
 
 
 def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """Per (filer, symbol) with a previous filing: frac now and before (0 when absent)."""
-    now = current[current["has_previous"]].groupby(["filer_cik", "symbol"])["frac"].sum()
-    before = previous.groupby(["filer_cik", "symbol"])["frac"].sum()
-    both = pd.concat([now.rename("now"), before.rename("before")], axis=1).fillna(0.0).reset_index()
+    """Per (filer, symbol) with a previous filing: size now and before (0 when absent), and
+    frac now and before (NaN where shares outstanding are unknown)."""
+    now = current[current["has_previous"]].groupby(["filer_cik", "symbol"])[["size", "frac"]].sum()
+    before = previous.groupby(["filer_cik", "symbol"])[["size", "frac"]].sum()
+    both = pd.concat([now.add_prefix("now_"), before.add_prefix("before_")], axis=1).fillna(0.0).reset_index()
+    both = both.rename(columns={"now_size": "now", "before_size": "before"})
     both["increase"] = (both["now"] > both["before"] * 1.005) & (both["before"] > 0)
     both["decrease"] = (both["now"] < both["before"] * 0.995) & (both["now"] > 0)
     both["new"] = (both["now"] > 0) & (both["before"] == 0)
@@ -182,13 +197,14 @@ def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: frozenset[str]) -> pd.DataFrame:
     current, previous = latest_filings(h, cutoff)
-    if current.empty:
-        return pd.DataFrame(index=pd.Index([], name="symbol"))
-    holders = current.groupby(["symbol", "filer_cik"])["frac"].sum()
-    ranked = holders.reset_index().sort_values(["symbol", "frac"], ascending=[True, False])
+    if current.empty:  # filings known, but none for a recent period (e.g. only late filings)
+        columns = [spec.name for spec in CATALOGUE if spec.family in ("institutional", "hedge_fund")]
+        return pd.DataFrame(columns=[*columns, "asof_institutional"], index=pd.Index([], name="symbol"), dtype=float)
+    holders = current.groupby(["symbol", "filer_cik"])["size"].sum()
+    ranked = holders.reset_index().sort_values(["symbol", "size"], ascending=[True, False])
     in_top10 = ranked.groupby("symbol").cumcount() < 10
     total = holders.groupby(level="symbol").sum()
-    top10 = ranked.loc[in_top10].groupby("symbol")["frac"].sum() / total.where(total > 0)
+    top10 = ranked.loc[in_top10].groupby("symbol")["size"].sum() / total.where(total > 0)
     ch = changes(current, previous)
     g = ch.groupby("symbol")
     active = ch[(ch["now"] > 0) | (ch["before"] > 0)].groupby("symbol").size()
@@ -197,15 +213,15 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
     g_hf = hf.groupby("symbol")
     out = pd.DataFrame(
         {
-            "inst_ownership_pct": 100.0 * holders.groupby(level="symbol").sum(),
-            "inst_ownership_change_1q": 100.0 * (g["now"].sum() - g["before"].sum()),
+            "inst_ownership_pct": 100.0 * current.groupby(["symbol", "filer_cik"])["frac"].sum().groupby(level="symbol").sum(),
+            "inst_ownership_change_1q": 100.0 * (g["now_frac"].sum() - g["before_frac"].sum()),
             "inst_new_positions_count": g["new"].sum(),
             "inst_closed_positions_count": g["closed"].sum(),
             "inst_avg_position_size_change": (steady["now"] / steady["before"] - 1.0).groupby(steady["symbol"]).mean(),
             "inst_concentration_top10": top10,
             "inst_momentum_score": (g["increase"].sum() + g["new"].sum() - g["decrease"].sum() - g["closed"].sum()) / active,
             "hedgefund_top20_exposure": 100.0 * current[current["filer_cik"].isin(hedge_funds)].groupby("symbol")["frac"].sum(),
-            "hedgefund_net_change_1q": 100.0 * (g_hf["now"].sum() - g_hf["before"].sum()),
+            "hedgefund_net_change_1q": 100.0 * (g_hf["now_frac"].sum() - g_hf["before_frac"].sum()),
             "hedgefund_new_entry_count": g_hf["new"].sum(),
             "hedgefund_exit_count": g_hf["closed"].sum(),
             "hedgefund_conviction_score": g_hf["increase"].sum() + g_hf["new"].sum() - g_hf["decrease"].sum() - g_hf["closed"].sum(),
@@ -233,14 +249,6 @@ def congress_block(cg: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> p
 
 
 # -- ETFs ---------------------------------------------------------------------------------------------
-def prepare_etf(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
-    e = frame.copy()
-    shares_out = pd.Series(px.lookup(px.shares, e["event_date"], e["symbol"]), index=e.index)
-    fallback = e["symbol"].map(universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
-    e["frac"] = e["shares"] / shares_out.fillna(fallback)
-    return e
-
-
 def _snapshot(known: pd.DataFrame, newest: pd.Timestamp, oldest: pd.Timestamp) -> pd.DataFrame:
     """Each ETF's latest snapshot dated in [oldest, newest]."""
     window = known[(known["event_date"] <= newest) & (known["event_date"] >= oldest)]
@@ -290,6 +298,17 @@ def _window_max_abs(x: np.ndarray, min_count: int) -> np.ndarray:
 
 
 def price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.DataFrame:
+    with warnings.catch_warnings():  # symbols without prices in a window: NaN, said once here
+        warnings.filterwarnings("ignore", "Mean of empty slice|Degrees of freedom", RuntimeWarning)
+        return _price_block(px, t, market_index)
+
+
+def _positive_log(x: np.ndarray) -> np.ndarray:
+    """log of positive values; NaN for zero (a stock that did not trade) or negative."""
+    return np.log(np.where(x > 0, x, np.nan))
+
+
+def _price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.DataFrame:
     r = px.row_on_or_before(t)
     index = pd.Index(px.symbols, name="symbol")
     if r < 0 or px.dates[r] != t:
@@ -338,7 +357,7 @@ def price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.DataF
                 "beta_250d": beta,
                 "idio_volatility_60d": _window_std(resid, 48) * np.sqrt(SESSIONS_PER_YEAR),
                 "log_market_cap": np.log(close_now * px.shares[r]),
-                "log_dollar_volume_20d": np.log(np.nanmean(dollar, axis=0)),
+                "log_dollar_volume_20d": _positive_log(np.nanmean(dollar, axis=0)),
                 "volume_ratio_20_60": np.nanmean(vol20, axis=0) / np.nanmean(vol60, axis=0),
                 "prices_missing": ((np.isnan(adj[r])) | (history < 20)).astype(float),
                 "_close": close_now,
@@ -371,6 +390,12 @@ INSTITUTIONAL_ZERO = (
     "hedgefund_top20_exposure", "hedgefund_new_entry_count", "hedgefund_exit_count",
 )  # fmt: skip
 INSTITUTIONAL_CHANGES = ("inst_ownership_change_1q", "hedgefund_net_change_1q", "hedgefund_conviction_score")
+# Features in % of shares outstanding: undefined (NaN) for a stock whose shares outstanding are
+# unknown at t, whether or not anyone holds it.
+FRACTION_OF_SHARES = (
+    "inst_ownership_pct", "inst_ownership_change_1q", "hedgefund_top20_exposure", "hedgefund_net_change_1q",
+    "etf_ownership_pct", "etf_flow_30d",
+)  # fmt: skip
 HEDGE_FUND_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family == "hedge_fund")
 
 
@@ -414,6 +439,9 @@ def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], 
     if not institutional_missing:
         for column in INSTITUTIONAL_CHANGES:
             frame[column] = frame[column].fillna(0.0)
+    latest_shares = frame.index.to_series().map(inputs.universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
+    shares_known = frame.get("_shares_out", pd.Series(np.nan, index=frame.index)).fillna(latest_shares).notna()
+    frame.loc[~shares_known.to_numpy(), list(FRACTION_OF_SHARES)] = np.nan
     if not inputs.hedge_funds:  # no configured list: hedge-fund features are undefined, not zero
         frame[list(HEDGE_FUND_FEATURES)] = np.nan
     if not insider_missing:
@@ -441,7 +469,7 @@ def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix
         "insider": prepare_insider(inputs.insider_trades, px) if len(inputs.insider_trades) else inputs.insider_trades,
         "institutional": prepare_13f(inputs.institutional_holdings, px, inputs.universe) if len(inputs.institutional_holdings) else inputs.institutional_holdings,
         "congress": inputs.congress_trades,
-        "etf": prepare_etf(inputs.etf_holdings, px, inputs.universe) if len(inputs.etf_holdings) else inputs.etf_holdings,
+        "etf": position_sizes(inputs.etf_holdings, px, inputs.universe) if len(inputs.etf_holdings) else inputs.etf_holdings,
     }
     return prepared, px
 

@@ -15,6 +15,11 @@ from scipy.stats import rankdata, spearmanr
 from sklearn.metrics import average_precision_score, brier_score_loss, confusion_matrix, log_loss
 
 ECE_BINS = 10
+# The test metrics a registered model's metadata.json keeps (and `smart-money evaluate` writes).
+HEADLINE_KEYS = (
+    "roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "brier_skill", "log_loss", "ece",
+    "top_decile_precision", "base_rate", "per_date_auc", "ece_ci",
+)  # fmt: skip
 
 
 def ece_equal_count(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> float:

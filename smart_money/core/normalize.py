@@ -15,10 +15,10 @@ _ROLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("CEO", re.compile(r"\bceo\b|chief executive", re.I)),
     ("CFO", re.compile(r"\bcfo\b|chief financial", re.I)),
     ("COO", re.compile(r"\bcoo\b|chief operating", re.I)),
-    ("PRESIDENT", re.compile(r"\bpres(ident)?\b", re.I)),
+    ("PRESIDENT", re.compile(r"(?<!vice )(?<!vice-)\bpres(ident)?\b", re.I)),  # not a vice president
     ("CHAIR", re.compile(r"\bchair(man|woman|person)?\b", re.I)),
     ("TEN_PERCENT_OWNER", re.compile(r"10\s*%|ten percent|10 percent", re.I)),
-    ("OFFICER", re.compile(r"\bofficer\b|\bvp\b|vice president|\bsvp\b|\bevp\b|general counsel|treasurer|secretary|chief", re.I)),
+    ("OFFICER", re.compile(r"\bofficer\b|\bvp\b|vice[ -]president|\bsvp\b|\bevp\b|general counsel|treasurer|secretary|chief", re.I)),
     ("DIRECTOR", re.compile(r"\bdirector\b|\bdir\b|\bboard\b", re.I)),
 )
 
@@ -124,3 +124,29 @@ def congress_owner(text: object) -> str | None:
         return None
     value = text.strip().lower()
     return _OWNER_SPELLINGS.get(value, value)
+
+
+# Split ratios seen in practice (forward and reverse), used to tell a split from price noise.
+_SPLIT_RATIOS = np.array([1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 50, 100], dtype=float)
+_SPLIT_CANDIDATES = np.concatenate([1.0 / _SPLIT_RATIOS[::-1], [1.0], _SPLIT_RATIOS])
+SAME_BASIS_TOLERANCE = 1.25  # a reported price within this factor of the close is on its basis
+SPLIT_TOLERANCE = 1.08  # a ratio within this factor of a split ratio is that split
+
+
+def basis_factor(reported_over_reference: pd.Series | np.ndarray) -> np.ndarray:
+    """How many reference-basis shares one reported share is, from the ratio of a price as
+    reported (as traded: a Form 4 price, a 13F or ETF value per share) to a price series' close
+    on the same day, when that series was restated for later splits (Yahoo, FMP): 1 when the
+    two agree within 25 % (intraday moves), the split ratio when the ratio is within 8 % of one
+    (4 for a later 4:1 split, 0.1 for a later 1:10 reverse split), else the ratio itself (a
+    spin-off adjustment or an uncommon reverse-split ratio); NaN when the ratio is not a
+    positive number. Multiply share counts by it and divide prices by it."""
+    ratio = np.asarray(reported_over_reference, dtype=float)
+    out = np.full(ratio.shape, np.nan)
+    ok = np.isfinite(ratio) & (ratio > 0)
+    log_ratio = np.log(np.where(ok, ratio, 1.0))
+    nearest = _SPLIT_CANDIDATES[np.abs(log_ratio[..., None] - np.log(_SPLIT_CANDIDATES)).argmin(axis=-1)]
+    is_split = np.abs(log_ratio - np.log(nearest)) <= np.log(SPLIT_TOLERANCE)
+    same = np.abs(log_ratio) <= np.log(SAME_BASIS_TOLERANCE)
+    out[ok] = np.where(same, 1.0, np.where(is_split, nearest, ratio))[ok]
+    return out

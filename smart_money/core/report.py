@@ -18,7 +18,11 @@ from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from smart_money.core.evaluation import Evaluation  # noqa: E402
 
-PLOTS = ("roc", "precision_recall", "reliability", "confusion", "importance", "walk_forward")
+PLOTS = ("roc", "precision_recall", "reliability", "confusion", "importance", "walk_forward", "correlation")
+WF_COLUMNS_SHOWN = [
+    "fold", "test_first", "test_last", "n_test", "roc_auc", "per_date_auc", "brier_skill", "top_decile_precision", "rank_ic_mean",
+    "volatility_size_roc_auc", "momentum_roc_auc", "mirror_roc_auc", "score_per_date_auc_on_falls", "classifier_iterations",
+]  # fmt: skip
 
 
 def _png(fig) -> bytes:
@@ -88,10 +92,22 @@ def make_plots(evaluation: Evaluation) -> dict[str, bytes]:
     if len(wf):
         ax.plot(wf["fold"], wf["roc_auc"], "o-", label="model")
         ax.plot(wf["fold"], wf["volatility_size_auc"], "s--", label="volatility/size baseline")
+        if "momentum_roc_auc" in wf:
+            ax.plot(wf["fold"], wf["momentum_roc_auc"], "^:", label="momentum baseline")
+            ax.plot(wf["fold"], wf["mirror_roc_auc"], "x-.", label="mirror-label model (falls)")
         ax.axhline(0.5, color="k", lw=0.8)
         ax.legend(fontsize=8)
     ax.set(xlabel="walk-forward fold (quarterly test blocks)", ylabel="ROC AUC", title="Walk-forward AUC per fold")
     plots["walk_forward"] = _png(fig)
+
+    corr = evaluation.correlations
+    fig, ax = plt.subplots(figsize=(9, 8))
+    image = ax.imshow(corr.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(corr)), corr.columns, rotation=90, fontsize=6)
+    ax.set_yticks(range(len(corr)), corr.index, fontsize=6)
+    ax.set_title("Spearman correlation of features (training rows)")
+    fig.colorbar(image, ax=ax, shrink=0.7)
+    plots["correlation"] = _png(fig)
     return plots
 
 
@@ -195,7 +211,7 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
     sections.append({
         "id": "walk_forward", "title": "Walk-forward (expanding, purged, quarterly test blocks)",
         "text": _fmt_wf(s.get("walk_forward")),
-        "tables": [_table(list(wf.columns), wf.values.tolist())] if len(wf) else [],
+        "tables": [_table(list(wf[WF_COLUMNS_SHOWN].columns), wf[WF_COLUMNS_SHOWN].values.tolist())] if len(wf) else [],
         "images": [{"name": "walk_forward", "data": images["walk_forward"]}],
     })
     fa = s["feature_analysis"]
@@ -207,7 +223,7 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
             _table(["pair", "Spearman", "recommendation"], [[" / ".join(r["pair"]), r["spearman"], r["recommendation"]] for r in fa["redundant_pairs"]] or [["none", "", ""]]),
             _table(["feature", "role in the model"], [[k, v] for k, v in fa["roles"].items()]),
         ],
-        "images": [{"name": "importance", "data": images["importance"]}],
+        "images": [{"name": "importance", "data": images["importance"]}, {"name": "correlation", "data": images["correlation"]}],
     })
     env = Environment(autoescape=select_autoescape(["html"]))
     return env.from_string(TEMPLATE).render(

@@ -175,10 +175,18 @@ class Settings:
             kwargs["public_records_dir"] = Path(value).expanduser().resolve()
         if value := env.get("SMART_MONEY_HEDGE_FUNDS", "").strip():
             kwargs["hedge_funds"] = parse_ciks(value)
+        # Public files cover a few dozen 13F managers and mostly insider purchases: the plan's
+        # universe rules (>= 5 % institutional ownership, a Form 4 filing in the past year)
+        # cannot be judged on them, so with that source they are off unless set.
+        rules_apply = kwargs.get("source") != "public_records"
         if value := env.get("SMART_MONEY_MIN_INST_OWNERSHIP", "").strip():
             kwargs["min_inst_ownership_pct"] = None if value.lower() in ("off", "none") else _float(value, "SMART_MONEY_MIN_INST_OWNERSHIP")
+        elif not rules_apply:
+            kwargs["min_inst_ownership_pct"] = None
         if value := env.get("SMART_MONEY_REQUIRE_INSIDER_ACTIVITY", "").strip():
             kwargs["require_insider_activity"] = value.lower() not in ("0", "false", "off", "no")
+        elif not rules_apply:
+            kwargs["require_insider_activity"] = False
         if value := env.get("SMART_MONEY_PROFILE", "").strip():
             kwargs["profile"] = value.lower()
         if value := env.get("SMART_MONEY_EXECUTOR", "").strip():
@@ -207,7 +215,9 @@ def _int(value: str, variable: str) -> int:
 
 
 def parse_ciks(text: str) -> tuple[str, ...]:
-    """'1067983, 0001336528' or '@file' (one CIK per line, # comments) -> zero-padded CIKs."""
+    """'1067983, 0001336528' or '@file' (one CIK per line, # comments) -> zero-padded CIKs.
+    Filers that public files name without a CIK are given as 'manager:<name>' (the 13F folder
+    names of the public-records source)."""
     value = text.strip()
     if value.startswith("@"):
         path = Path(value[1:]).expanduser()
@@ -217,17 +227,24 @@ def parse_ciks(text: str) -> tuple[str, ...]:
     else:
         items = [item.strip() for item in value.split(",")]
     ciks = [item for item in items if item]
-    bad = [c for c in ciks if not c.isdigit() or len(c) > 10]
+    named = [c for c in ciks if re.fullmatch(r"manager:[A-Za-z0-9_.\-]+", c)]
+    bad = [c for c in ciks if c not in named and (not c.isdigit() or len(c) > 10)]
     if not ciks or bad:
-        raise SettingsError(f"SMART_MONEY_HEDGE_FUNDS: expected numeric CIKs; invalid: {', '.join(bad) or 'empty list'}")
-    return tuple(dict.fromkeys(c.zfill(10) for c in ciks))
+        raise SettingsError(f"SMART_MONEY_HEDGE_FUNDS: expected numeric CIKs or manager:<name>; invalid: {', '.join(bad) or 'empty list'}")
+    return tuple(dict.fromkeys(c if c in named else c.zfill(10) for c in ciks))
 
 
 def parse_symbols(text: str) -> int | tuple[str, ...]:
-    """'500' -> 500; 'AAPL, msft' -> ('AAPL', 'MSFT')."""
+    """'500' -> 500; 'AAPL, msft' -> ('AAPL', 'MSFT'); '@file' -> the file's tickers (commas or
+    one per line, # comments)."""
     value = text.strip()
     if value.isdigit():
         return int(value)
+    if value.startswith("@"):
+        path = Path(value[1:]).expanduser()
+        if not path.is_file():
+            raise SettingsError(f"SMART_MONEY_SYMBOLS={text!r}: file {path} does not exist")
+        value = ",".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
     tickers = tuple(dict.fromkeys(t.strip().upper() for t in value.split(",") if t.strip()))
     bad = [t for t in tickers if not _SYMBOL_RE.match(t)]
     if not tickers or bad:

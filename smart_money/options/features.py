@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from smart_money.options import conditions as cond
-from smart_money.options.frames import contract_keys, name_codes
+from smart_money.options.frames import contracts, name_codes
 from smart_money.options.pricing import bs_delta, bs_vega, implied_vol
 from smart_money.options.kernels import asof_join
 from smart_money.options.reconstruction import MS, Reconstruction, code_order
@@ -70,10 +70,15 @@ def new_york_day(ts_ns: np.ndarray) -> np.ndarray:
     return local.to_numpy(dtype="datetime64[D]").astype(np.int64)[inverse]
 
 
-def _codes(keys: np.ndarray, universe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each key in `universe` and whether it is there (hash lookup)."""
-    pos = pd.Index(universe).get_indexer(keys)
-    return np.maximum(pos, 0), pos >= 0
+def _contract_codes(prints: pd.DataFrame, quotes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A code per print and per quote row for its option contract (-1: a contract no print
+    trades), mapped once per distinct contract through the dictionary-encoded names."""
+    p_contract = contracts(prints)
+    if not len(quotes):
+        return p_contract.codes.astype(np.int64), np.zeros(0, np.int64)
+    q_contract = contracts(quotes)
+    per_category = np.append(pd.Index(p_contract.categories).get_indexer(q_contract.categories), -1)
+    return p_contract.codes.astype(np.int64), per_category[q_contract.codes]
 
 
 def _seg(values: np.ndarray, offsets: np.ndarray, ufunc=np.add) -> np.ndarray:
@@ -132,15 +137,9 @@ def compute_features(
     und_names = ev["underlying_id"].to_numpy()
     und_index = pd.Index(pd.unique(und_names))
     p_und = name_codes(p["underlying"], und_index)
-    p_keys = contract_keys(p, p_und)
-    universe = np.unique(p_keys)
-    p_code = np.searchsorted(universe, p_keys)
-    if len(quotes):
-        q_code_all, q_found = _codes(contract_keys(quotes, name_codes(quotes["underlying"], und_index)), universe)
-    else:
-        q_code_all, q_found = np.zeros(0, np.int64), np.zeros(0, bool)
+    p_code, q_code = _contract_codes(p, quotes)
     q_ts = quotes["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    qi = asof_join(ts, p_code, q_ts, np.where(q_found, q_code_all, -1))
+    qi = asof_join(ts, p_code, q_ts, q_code)
     has_quote = qi >= 0
     rows = np.maximum(qi, 0)
     bid = np.where(has_quote, quotes["bid"].to_numpy(dtype=float)[rows] if len(quotes) else np.nan, np.nan)

@@ -50,11 +50,14 @@ DICTIONARY_COLUMNS = ("underlying", "venue", "condition", "right")
 
 def _validated(frame: pd.DataFrame, model: type[pa.DataFrameModel]) -> pd.DataFrame:
     """Validate, then dictionary-encode the repetitive name columns (as Parquet/Arrow would):
-    the engine maps names to codes once per distinct name, not once per row."""
+    the engine maps names to codes once per distinct name, not once per row. Option prints and
+    quotes also get their `contract` (see `contract_names`)."""
     out = model.validate(frame, lazy=True).reset_index(drop=True)
     for column in DICTIONARY_COLUMNS:
         if column in out:
             out[column] = out[column].astype("category")
+    if "strike" in out:
+        out["contract"] = contract_names(out)
     return out
 
 
@@ -169,12 +172,13 @@ def empty_underlying() -> pd.DataFrame:
 
 
 _EPOCH_DAY_2000 = 10_957  # 2000-01-01 in days since 1970
+_DAY_NS = 86_400 * 1_000_000_000
 
 
 def contract_keys(frame: pd.DataFrame, und_code: np.ndarray) -> np.ndarray:
     """An exact int64 per (underlying, expiry, strike, right): 20 bits underlying code, 15 bits
     expiry day since 2000, 27 bits strike in thousandths, 1 bit call; -1 for unknown names."""
-    day = frame["expiry"].to_numpy(dtype="datetime64[D]").astype(np.int64) - _EPOCH_DAY_2000
+    day = frame["expiry"].to_numpy(dtype="datetime64[ns]").view(np.int64) // _DAY_NS - _EPOCH_DAY_2000
     strike = np.rint(frame["strike"].to_numpy(dtype=float) * 1000).astype(np.int64)
     if len(day) and (day.min() < 0 or day.max() >= 1 << 15 or strike.max() >= 1 << 27 or und_code.max() >= 1 << 20):
         raise ValueError("expiry, strike or number of underlyings outside the supported range")
@@ -185,6 +189,32 @@ def contract_keys(frame: pd.DataFrame, und_code: np.ndarray) -> np.ndarray:
         call = (right.to_numpy() == "C").astype(np.int64)
     key = (und_code.astype(np.int64) << 43) | (day << 28) | (strike << 1) | call
     return np.where(und_code >= 0, key, -1)
+
+
+def contract_names(frame: pd.DataFrame) -> pd.Categorical:
+    """Each row's option contract as one dictionary-encoded name, `UNDERLYING YYYY-MM-DD C|P
+    STRIKE` (like the OSI symbol a feed carries on every quote): equal names are exactly equal
+    (underlying, expiry, right, strike in thousandths). Built once per distinct contract."""
+    underlying = frame["underlying"].astype("category")
+    keys = contract_keys(frame, underlying.cat.codes.to_numpy())
+    codes, uniques = pd.factorize(keys)
+    names = np.asarray(underlying.cat.categories, dtype=object)[uniques >> 43]
+    days = ((uniques >> 28) & 0x7FFF) + _EPOCH_DAY_2000
+    strikes = (uniques >> 1) & ((1 << 27) - 1)
+    text = [
+        f"{name} {day} {'C' if call else 'P'} {strike // 1000}" + (f".{strike % 1000:03d}".rstrip("0") if strike % 1000 else "")
+        for name, day, call, strike in zip(names, np.asarray(days, dtype="datetime64[D]").astype(str), (uniques & 1).tolist(), strikes.tolist())
+    ]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(text, dtype=object))
+
+
+def contracts(frame: pd.DataFrame) -> pd.Categorical:
+    """The frame's dictionary-encoded `contract` column, built if missing (frames that did not
+    come through `normalize_prints` / `normalize_quotes`, or lost their encoding)."""
+    column = frame["contract"] if "contract" in frame else None
+    if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array
+    return contract_names(frame)
 
 
 def name_codes(values: pd.Series, index: pd.Index) -> np.ndarray:

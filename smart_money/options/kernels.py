@@ -1,4 +1,5 @@
-"""Compiled inner loops (numba) where numpy has no linear-time equivalent.
+"""Compiled inner loops (numba) where numpy has no linear-time equivalent or would build
+many temporaries.
 
 The as-of join walks prints and quotes once in time order, remembering the latest quote of
 every instrument: O(prints + quotes), no sort by instrument. This is what a live consumer of
@@ -56,3 +57,75 @@ def asof_join(left_ts: np.ndarray, left_code: np.ndarray, right_ts: np.ndarray, 
     out = np.empty_like(idx)
     out[left_order] = idx
     return out
+
+
+_MIX_1, _MIX_2, _GOLDEN = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, nogil=True)
+def _splitmix64(z):  # pragma: no cover - compiled
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX_1
+    z = (z ^ (z >> np.uint64(27))) * _MIX_2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def fold_words(data, offsets, seed_high, seed_low, multiplier):  # pragma: no cover - compiled
+    """Two hashes per string of an Arrow-style (bytes, offsets) array: each string's bytes,
+    trailing NULs dropped, read as little-endian 64-bit words (the last one zero-padded) and
+    folded with splitmix64."""
+    n = len(offsets) - 1
+    high = np.empty(n, dtype=np.uint64)
+    low = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        start, end = offsets[i], offsets[i + 1]
+        while end > start and data[end - 1] == 0:
+            end -= 1
+        h, lo = seed_high, seed_low
+        for word_start in range(start, end, 8):
+            word = np.uint64(0)
+            for b in range(min(8, end - word_start)):
+                word |= np.uint64(data[word_start + b]) << np.uint64(8 * b)
+            h = _splitmix64(h ^ word)
+            lo = _splitmix64(lo + word * multiplier)
+        high[i] = h
+        low[i] = lo
+    return high, low
+
+
+@njit(cache=True, nogil=True)
+def leg_anchors(und, start, contract, size, window, min_ratio, max_ratio):  # pragma: no cover - compiled
+    """The anchor packet of each packet, for packets sorted by (underlying, start, contract):
+    within a chain of packets of one underlying less than `window` apart, the earliest
+    unassigned packet anchors; later ones join it if they start within `window` of it, trade
+    a contract not yet in it and have a size ratio to it within [min_ratio, max_ratio]."""
+    n = len(start)
+    anchor_of = np.arange(n)
+    remaining = np.empty(n, dtype=np.int64)
+    rest = np.empty(n, dtype=np.int64)
+    lo = 0
+    while lo < n:
+        hi = lo + 1
+        while hi < n and und[hi] == und[hi - 1] and start[hi] - start[hi - 1] < window:
+            hi += 1
+        m = hi - lo
+        for k in range(m):
+            remaining[k] = lo + k
+        while m > 1:
+            anchor = remaining[0]
+            seen = {contract[anchor]}
+            r = 0
+            for k in range(1, m):
+                j = remaining[k]
+                ratio = size[j] / size[anchor]
+                if start[j] - start[anchor] < window and min_ratio <= ratio <= max_ratio and contract[j] not in seen:
+                    anchor_of[j] = anchor
+                    seen.add(contract[j])
+                else:
+                    rest[r] = j
+                    r += 1
+            remaining[:r] = rest[:r]
+            m = r
+        lo = hi
+    return anchor_of

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from smart_money.options import conditions as cond
 from smart_money.options.frames import contract_keys
+from smart_money.options.kernels import fold_words, leg_anchors
 
 MS = 1_000_000  # nanoseconds per millisecond
 _HASH_SEEDS = (np.uint64(0x736D2D6576656E74), np.uint64(0x6F7074696F6E7321))
+_LOW_MULTIPLIER = np.uint64(0xFF51AFD7ED558CCD)
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 EVENT_ID_PREFIX = "sm"
 
@@ -52,13 +55,6 @@ class Reconstruction:
     dropped: dict[str, int]
 
 
-def splitmix64(values: np.ndarray) -> np.ndarray:
-    z = values.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
 def print_hashes(print_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two independent 64-bit hashes of each print ID (stable across processes, machines and
     versions: the ID's UTF-8 bytes, read as little-endian words, folded with splitmix64;
@@ -67,22 +63,15 @@ def print_hashes(print_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(ids) == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64)
     try:
-        raw = ids.astype("S")  # ASCII IDs: encoded in one vectorized step
-    except UnicodeEncodeError:
-        raw = np.array([str(i).encode("utf-8") for i in ids], dtype="S")
-    width = raw.dtype.itemsize
-    padded = np.zeros((len(raw), -(-width // 8) * 8), dtype=np.uint8)
-    padded[:, :width] = raw.view(np.uint8).reshape(len(raw), width)
-    words = padded.view("<u8")
-    # each ID folds only its own words, so its hash does not depend on the longest ID around
-    own_words = -(-np.char.str_len(raw) // 8)
-    high = np.full(len(raw), _HASH_SEEDS[0], dtype=np.uint64)
-    low = np.full(len(raw), _HASH_SEEDS[1], dtype=np.uint64)
-    for j in range(words.shape[1]):
-        mine = j < own_words
-        high = np.where(mine, splitmix64(high ^ words[:, j]), high)
-        low = np.where(mine, splitmix64(low + words[:, j] * np.uint64(0xFF51AFD7ED558CCD)), low)
-    return high, low
+        utf8 = pa.array(ids, type=pa.large_string())  # one pass from Python strings to UTF-8 bytes
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all str (e.g. integers): their text
+        utf8 = pa.array([None if i is None else str(i) for i in ids], type=pa.large_string())
+    if utf8.null_count:
+        raise ValueError("print IDs must not be missing")
+    _, offset_buffer, data_buffer = utf8.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64)[utf8.offset : utf8.offset + len(utf8) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, dtype=np.uint8)
+    return fold_words(data, offsets, _HASH_SEEDS[0], _HASH_SEEDS[1], _LOW_MULTIPLIER)
 
 
 def hex_ids(high: np.ndarray, low: np.ndarray, prefix: str = EVENT_ID_PREFIX) -> np.ndarray:
@@ -128,7 +117,7 @@ def drop_unscorable(prints: pd.DataFrame, print_hash: np.ndarray) -> tuple[np.nd
     groups = cond.group_codes(prints["condition"])
     is_cancel = groups == cond.group_index("cancel")
     refs = prints.loc[is_cancel, "ref_print_id"].dropna().astype(str).to_numpy()
-    was_cancelled = np.isin(print_hash, print_hashes(refs)[0]) if len(refs) else np.zeros(len(prints), dtype=bool)
+    was_cancelled = pd.Series(print_hash).isin(print_hashes(refs)[0]).to_numpy() if len(refs) else np.zeros(len(prints), dtype=bool)
     late = groups == cond.group_index("late")
     excluded = groups == cond.group_index("excluded")
     keep = ~(is_cancel | was_cancelled | late | excluded)
@@ -169,34 +158,11 @@ def _group_legs(und: np.ndarray, start: np.ndarray, contract: np.ndarray, size: 
 
     The earliest unassigned packet of an underlying anchors an event; later packets join it
     when they start within the leg window of the anchor, trade another contract and have a
-    size within the leg ratio. Packets farther apart than one window never interact, so only
-    chains of close packets go through the (short) loop.
+    size within the leg ratio (kernels.leg_anchors). Packets farther apart than one window
+    never interact.
     """
     n = len(start)
-    window = cfg.leg_window_ms * MS
-    new = np.ones(n, dtype=bool)
-    new[1:] = (und[1:] != und[:-1]) | (start[1:] - start[:-1] >= window)
-    group_starts = np.flatnonzero(new)
-    group_ends = np.append(group_starts[1:], n)
-    multi = group_ends - group_starts > 1
-    anchor_of = np.arange(n)
-    for lo, hi in zip(group_starts[multi].tolist(), group_ends[multi].tolist()):
-        remaining = list(range(lo, hi))
-        while remaining:
-            anchor = remaining[0]
-            seen, rest = {contract[anchor]}, []
-            for j in remaining[1:]:
-                ratio = size[j] / size[anchor]
-                if (
-                    start[j] - start[anchor] < window
-                    and 1.0 / cfg.max_leg_ratio <= ratio <= cfg.max_leg_ratio
-                    and contract[j] not in seen
-                ):
-                    anchor_of[j] = anchor
-                    seen.add(contract[j])
-                else:
-                    rest.append(j)
-            remaining = rest
+    anchor_of = leg_anchors(und, start, contract, size.astype(float), cfg.leg_window_ms * MS, 1.0 / cfg.max_leg_ratio, float(cfg.max_leg_ratio))
     is_anchor = anchor_of == np.arange(n)
     return (np.cumsum(is_anchor) - 1)[anchor_of].astype(np.int64)
 
@@ -205,14 +171,13 @@ def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = Reconstruction
     """Group normalized prints (frames.normalize_prints) into packets and parent events."""
     all_hi, all_lo = print_hashes(prints["print_id"].to_numpy())
     keep, dropped = drop_unscorable(prints, all_hi)
-    if keep.all():
-        kept, h_hi, h_lo = prints.reset_index(drop=True), all_hi, all_lo
-    else:
-        kept, h_hi, h_lo = prints.loc[keep].reset_index(drop=True), all_hi[keep], all_lo[keep]
-    n = len(kept)
-    ts = kept["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    und_code = pd.factorize(kept["underlying"], sort=True)[0]
-    contract_code = pd.factorize(contract_keys(kept, und_code), sort=True)[0]
+    rows = np.flatnonzero(keep)  # the kept prints' positions; the frame is copied once, at the end
+    h_hi, h_lo = all_hi[rows], all_lo[rows]
+    n = len(rows)
+    ts = prints["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)[rows]
+    all_und = pd.factorize(prints["underlying"], sort=True)[0]  # codes in name order
+    und_code = all_und[rows]
+    contract_code = pd.factorize(contract_keys(prints, all_und)[rows], sort=True)[0]
 
     # Prints sharing a timestamp may come in any order: nothing below depends on their
     # relative order (windows, IDs and features treat equal times alike).
@@ -226,7 +191,7 @@ def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = Reconstruction
     packet_start = ts_c[packet_first]
     packet_contract = contract_c[packet_first]
     packet_und = und_code[order][packet_first]
-    packet_size = np.bincount(packet_sorted, weights=kept["size"].to_numpy()[order], minlength=n_packets)
+    packet_size = np.bincount(packet_sorted, weights=prints["size"].to_numpy()[rows[order]], minlength=n_packets)
 
     p_order = np.lexsort((packet_contract, packet_start, packet_und))
     event_sorted = _group_legs(packet_und[p_order], packet_start[p_order], packet_contract[p_order], packet_size[p_order], cfg) if n_packets else np.zeros(0, np.int64)
@@ -253,7 +218,7 @@ def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = Reconstruction
     event_of_packet = renumber[event_of_packet]
 
     final = by_time[code_order(event_of_print[by_time])]
-    ordered = kept.iloc[final].reset_index(drop=True)
+    ordered = prints.take(rows[final]).reset_index(drop=True)
     event_of_print = event_of_print[final]
     # packets renumbered by (event, start, contract)
     pk_order = np.lexsort((packet_contract, packet_start, event_of_packet))

@@ -76,12 +76,15 @@ def describe_url(url: str) -> str:
     return url
 
 
+LOCK_WAIT_S = 10.0  # how long to wait for another process's embedded engine to close
+
+
 class EventStore:
-    def __init__(self, url: str):
+    def __init__(self, url: str, lock_wait_s: float = LOCK_WAIT_S):
         self.url = url
         if url.startswith("chdb://"):
             Path(url.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
-        self.client = clickhouse_connect.get_client(dsn=url)
+        self.client = _connect(url, lock_wait_s)
         self.client.command(DDL)
 
     def __enter__(self) -> EventStore:
@@ -121,13 +124,33 @@ class EventStore:
         start: datetime | str | None = None,
         end: datetime | str | None = None,
         limit: int = 1000,
+        offset: int = 0,
+        include_abstained: bool = True,
     ) -> pd.DataFrame:
-        """Stored events, newest first, filtered by underlying, primary profile and time."""
+        """Stored events, newest first, filtered by underlying, primary profile and time
+        (`offset` rows skipped, for paging; abstentions left out on request)."""
         where, params = self._filters(underlying, profile, start, end)
-        params["limit"] = limit
+        if not include_abstained:
+            where = (where + " AND" if where else "WHERE") + " NOT abstained"
+        params["limit"], params["offset"] = limit, offset
         return self.client.query_df(
-            f"SELECT * FROM {TABLE} FINAL {where} ORDER BY source_ts DESC, event_id LIMIT {{limit:UInt32}}",
+            f"SELECT * FROM {TABLE} FINAL {where} ORDER BY source_ts DESC, event_id "
+            "LIMIT {limit:UInt32} OFFSET {offset:UInt64}",
             parameters=params,
+        )
+
+    def latest_ingest(self) -> datetime | None:
+        """When the most recently stored event was written (None for an empty table)."""
+        rows = self.client.query(f"SELECT count(), max(ingest_ts) FROM {TABLE}").result_rows
+        return rows[0][1] if rows and rows[0][0] else None
+
+    def ingested_after(self, since: datetime | str, limit: int = 1000) -> pd.DataFrame:
+        """Events written after `since` (ingest time), oldest write first: what a live
+        consumer has not seen yet."""
+        return self.client.query_df(
+            f"SELECT * FROM {TABLE} FINAL WHERE ingest_ts > {{since:DateTime64(6, 'UTC')}} "
+            "ORDER BY ingest_ts, source_ts, seq, event_id LIMIT {limit:UInt32}",
+            parameters={"since": _utc(since), "limit": limit},
         )
 
     def replay(self, start: datetime | str | None = None, end: datetime | str | None = None, underlying: str | None = None) -> pd.DataFrame:
@@ -152,6 +175,25 @@ class EventStore:
             clauses.append("source_ts < {end:DateTime64(6, 'UTC')}")
             params["end"] = _utc(end)
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _connect(url: str, lock_wait_s: float):
+    """A client; for embedded chDB, waits (with backoff) while another process holds the
+    folder's lock, so short-lived readers and writers can take turns."""
+    import time
+
+    deadline = time.monotonic() + lock_wait_s
+    pause = 0.02
+    while True:
+        try:
+            return clickhouse_connect.get_client(dsn=url)
+        except Exception as exc:
+            if not url.startswith("chdb://") or time.monotonic() >= deadline:
+                raise
+            if "Unable to open the chdb engine" not in str(exc):
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
 
 def _utc(value: datetime | str) -> datetime:

@@ -1,0 +1,82 @@
+"""Persisted feature toggles with an audit log (who, when, why).
+
+One JSON file (default `data/serve/feature-toggles.json`), rewritten atomically on each change;
+every change appends an audit entry. A feature that was never set is disabled.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from smart_money.core import storage
+
+SMART_MONEY_FLOW = "smart-money-flow"
+KNOWN_FEATURES = (SMART_MONEY_FLOW,)
+AUDIT_SHOWN = 50
+
+
+class UnknownFeature(KeyError):
+    pass
+
+
+def token_matches(presented: str, expected: str | None) -> bool:
+    """Constant-time comparison; no configured token matches nothing."""
+    return bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())  # type: ignore[union-attr]
+
+
+class FeatureToggles:
+    def __init__(self, path: Path, now=lambda: datetime.now(timezone.utc)):
+        self.path = Path(path)
+        self.now = now
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict:
+        if not self.path.exists():
+            return {}
+        return json.loads(self.path.read_text())
+
+    def state(self, feature: str) -> dict:
+        """{feature, enabled, updated_at, updated_by, reason, audit (newest first)}."""
+        if feature not in KNOWN_FEATURES:
+            raise UnknownFeature(feature)
+        with self._lock:
+            entry = self._load().get(feature, {})
+        audit = entry.get("audit", [])
+        last = audit[-1] if audit else {}
+        return {
+            "feature": feature,
+            "enabled": bool(entry.get("enabled", False)),
+            "updated_at": last.get("at"),
+            "updated_by": last.get("actor"),
+            "reason": last.get("reason"),
+            "audit": list(reversed(audit[-AUDIT_SHOWN:])),
+        }
+
+    def enabled(self, feature: str) -> bool:
+        return self.state(feature)["enabled"]
+
+    def set(self, feature: str, enabled: bool, actor: str, reason: str, client: str | None = None) -> dict:
+        """Switch a feature and record who did it, when and why."""
+        if feature not in KNOWN_FEATURES:
+            raise UnknownFeature(feature)
+        with self._lock:
+            data = self._load()
+            entry = data.setdefault(feature, {"enabled": False, "audit": []})
+            entry["audit"].append(
+                {
+                    "at": self.now().isoformat(timespec="seconds"),
+                    "actor": actor,
+                    "client": client,
+                    "enabled": enabled,
+                    "previous": bool(entry.get("enabled", False)),
+                    "reason": reason,
+                }
+            )
+            entry["enabled"] = enabled
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            storage.write_json(self.path, data)
+        return self.state(feature)

@@ -1,0 +1,7 @@
+"""Public records from local files (Stock Watcher exports, OpenInsider, SEC Form 4 JSON, 13F
+filings, ETF holdings, Yahoo-style prices, or the normalized layout) behind the source
+interface."""
+
+from smart_money.sources.public_records.source import PublicRecordsSource, RecordFiles, RecordsFolderError
+
+__all__ = ["PublicRecordsSource", "RecordFiles", "RecordsFolderError"]

@@ -1,0 +1,134 @@
+"""SEC Form 4 transactions as JSON (the sec-form4-api layout: `data/json/<TICKER>/quarterly/
+<YYYY>-Q<n>.json`, each `{"ticker", "year", "quarter", "transactions": [...]}`; read straight
+from a .tar.xz or from a folder) -> `insider_trades`.
+
+Transaction fields: id, issuer_name, reporting_owner, reporting_owner_cik,
+reporting_owner_position, transaction_date, transaction_shares, transaction_price,
+transaction_type (the SEC code), shares_after_transaction.
+
+The files have NO filing date. A Form 4 is due two SEC business days after the transaction
+(federal holidays off), so known_at = that deadline (end of day): the earliest moment the line
+was surely public for a filer on time. A late filer was public later than this, so these rows
+can be a few days early: the assumption is counted (`known_at_from_deadline`) and stated in the
+docs. The same transaction appears under several ids and files: rows are deduplicated on
+(ticker, owner CIK, date, shares, price, code, shares after). Codes that can go either way
+(gifts G, wills W, discretionary I, voluntary V, expirations E, other J, swaps K, trusts Z) are
+quarantined with the reason rather than guessed: the file does not say acquired or disposed.
+Only the quarter files that can hold the requested window are parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tarfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from smart_money.core.normalize import form4_code, insider_role
+from smart_money.sources.public_records.common import Parsed, deadline, normalize_tickers, numbers, parse_dates, rejected_rows, stable_ids
+
+FILING_DEADLINE_BUSINESS_DAYS = 2
+QUARTER_FILE = re.compile(r"(?:^|/)json/(?P<ticker>[^/]+)/quarterly/(?P<year>\d{4})(?:\.0)?-Q(?P<quarter>\d)(?:\.0)?\.json$")
+# Acquired (A) or disposed (D) by the SEC's definition of each code (Form 4, General
+# Instructions 8). Codes that can go either way are absent: the file does not say which.
+DIRECTION = {
+    "P": "A", "A": "A", "M": "A", "C": "A", "X": "A", "O": "A", "L": "A",
+    "S": "D", "D": "D", "F": "D", "U": "D", "H": "D",
+}  # fmt: skip
+KEY = ["symbol", "reporting_cik", "event_date", "shares", "price", "transaction_code", "shares_owned_after"]
+COLUMNS = [
+    "symbol", "event_date", "known_at", "record_id", "reporting_cik", "reporting_name", "type_of_owner", "role",
+    "transaction_code", "acquisition_or_disposition", "shares", "price", "shares_owned_after", "form_type", "amends_record_id",
+]  # fmt: skip
+
+
+def _quarter_index(day: pd.Timestamp) -> int:
+    return day.year * 4 + (day.month - 1) // 3
+
+
+def _members(path: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """(name, read) for every JSON file of a folder or a tar; `read` is called only for the
+    files wanted (the tar is streamed once)."""
+    if path.is_dir():
+        for file in sorted(path.rglob("*.json")):
+            yield str(file.relative_to(path)), file.read_bytes
+        return
+    with tarfile.open(path) as archive:
+        for member in archive:
+            if member.isfile():
+                yield member.name, lambda m=member: archive.extractfile(m).read()  # type: ignore[union-attr]
+
+
+def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Every transaction of the quarter files that can hold [first, last] (all when None; a file
+    may hold a few transactions dated a quarter off its name), with its folder's ticker, as
+    strings."""
+    lo = -1 if first is None else _quarter_index(first) - 1
+    hi = 1 << 30 if last is None else _quarter_index(last) + 1
+    rows: list[dict] = []
+    for name, read_bytes in _members(Path(path)):
+        match = QUARTER_FILE.search(name)
+        if not match or not lo <= int(match["year"]) * 4 + int(match["quarter"]) - 1 <= hi:
+            continue
+        for row in json.loads(read_bytes()).get("transactions", []):
+            rows.append({**row, "ticker": match["ticker"], "file": name})
+    return pd.DataFrame.from_records(rows).astype("string") if rows else pd.DataFrame(columns=["ticker", "transaction_date"])
+
+
+def transform(raw: pd.DataFrame) -> Parsed:
+    parsed = Parsed(pd.DataFrame(columns=COLUMNS))
+    if raw.empty:
+        return parsed
+    symbols = normalize_tickers(raw["ticker"])
+    lines = pd.DataFrame(
+        {
+            "symbol": symbols,
+            "event_date": parse_dates(raw["transaction_date"]),
+            "reporting_cik": raw["reporting_owner_cik"].astype("string").str.strip(),
+            "reporting_name": raw["reporting_owner"],
+            "type_of_owner": raw["reporting_owner_position"],
+            "transaction_code": raw["transaction_type"].map(form4_code),
+            "shares": numbers(raw["transaction_shares"]),
+            "price": numbers(raw["transaction_price"]),
+            "shares_owned_after": numbers(raw["shares_after_transaction"]),
+        }
+    )
+    no_ticker = symbols.isna() | (raw["ticker"].str.strip() == "-")
+    parsed.counts["rows_without_ticker"] += int(no_ticker.sum())
+    lines, raw = lines[~no_ticker], raw[~no_ticker]
+    before = len(lines)
+    keep = ~lines.duplicated(KEY)
+    lines, raw = lines[keep], raw[keep]
+    parsed.counts["duplicate_rows_dropped"] += before - len(lines)
+
+    direction = lines["transaction_code"].map(DIRECTION)
+    problems = [
+        (lines["event_date"].isna(), "insider_trades: transaction date missing, unparseable or implausible"),
+        (direction.isna() & lines["event_date"].notna(), "insider_trades: the code does not fix acquired/disposed and the file does not state it"),
+    ]
+    rejected = []
+    bad = pd.Series(False, index=lines.index)
+    for mask, reason in problems:
+        mask = mask & ~bad
+        if mask.any():
+            rejected.append(rejected_rows(raw, mask, reason, lines["symbol"]))
+        bad |= mask
+    if rejected:
+        parsed.rejected = pd.concat(rejected, ignore_index=True)
+    lines = lines[~bad].copy()
+    lines["acquisition_or_disposition"] = direction[~bad]
+    lines["known_at"] = deadline(lines["event_date"], business_days=FILING_DEADLINE_BUSINESS_DAYS)
+    parsed.counts["known_at_from_deadline"] += int(len(lines))
+    lines["role"] = lines["type_of_owner"].map(insider_role)
+    lines["form_type"] = "4"
+    lines["amends_record_id"] = None
+    lines["record_id"] = stable_ids(lines, KEY, "f4-")
+    parsed.frame = lines[COLUMNS].reset_index(drop=True)
+    return parsed
+
+
+def read(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> Parsed:
+    return transform(extract(path, first, last))
