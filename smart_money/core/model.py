@@ -32,7 +32,6 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
@@ -43,6 +42,7 @@ from scipy.stats import t as student_t
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
+from upath import UPath
 
 from smart_money.core import storage
 from smart_money.core.catalogue import (
@@ -276,8 +276,9 @@ class FlowModel:
     # -- artifacts -----------------------------------------------------------------------
     ARTIFACTS = ("model.txt", "volatility_model.txt", "normalizer.json", "calibrator.json", "prior.json")
 
-    def save(self, folder: str | os.PathLike[str]) -> list[str]:
-        """Write the artifacts (text and JSON) into `folder`, a local path or an fsspec URL."""
+    def save(self, folder: str | os.PathLike[str]) -> list[UPath]:
+        """Write the artifacts (text and JSON) into `folder`, a local path or an fsspec URL;
+        returns the paths written."""
         texts = {
             "model.txt": self.classifier.model_to_string(),
             "normalizer.json": json.dumps(self.normalizer.to_json(), indent=2),
@@ -286,10 +287,9 @@ class FlowModel:
         }
         if self.volatility is not None:
             texts["volatility_model.txt"] = self.volatility.model_to_string()
-        written = []
-        for name, text in texts.items():
-            written.append(storage.join(folder, name))
-            storage.write_text(written[-1], text)
+        written = [storage.as_path(folder) / name for name in texts]
+        for path, text in zip(written, texts.values(), strict=True):
+            storage.write_text(path, text)
         return written
 
     @classmethod
