@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test ui bench validate clean realdata
+.PHONY: run test ui bench bench-scaling validate clean realdata
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,15 @@ ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 validate: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
-## bench: benchmarks; results in bench/results.json, scaling tables and plots in docs/
+## bench: every benchmark plus the two smallest scaling points, into bench/results.json;
+## docs/benchmarks.md and docs/scaling.md regenerated from it (duration: docs/benchmarks.md)
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run default
+	$(BIN)/python -m bench.scaling_report
+
+## bench-scaling: the whole scaling grid (100..5,000 symbols, 12..60 months), then the docs
+bench-scaling: $(BIN)/.installed
+	$(BIN)/python -m bench.run scaling
 	$(BIN)/python -m bench.scaling_report
 
 clean:

@@ -55,10 +55,16 @@ def settings_from(start: str | None = None, end: str | None = None, symbols: str
         raise typer.Exit(2) from exc
 
 
+ChunkOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="Run the monthly assets this many months at a time (bounds memory by history length; same results)."),
+]
+
+
 @app.command()
-def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None, records_dir: DirOption = None) -> None:
-    """Materialize the whole monthly graph for the configured range (one in-process run) and
-    print where the outputs are."""
+def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None, records_dir: DirOption = None, chunk_months: ChunkOption = None) -> None:
+    """Materialize the whole monthly graph for the configured range (one in-process run, or
+    --chunk-months at a time, then the model) and print where the outputs are."""
     from smart_money.runner import run_monthly_graph
 
     settings = settings_from(start, end, symbols, source, records_dir)
@@ -67,7 +73,7 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
         f"smart-money run: source={settings.source} months={settings.start:%Y-%m}..{last:%Y-%m} "
         f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
     )
-    summary = run_monthly_graph(settings)
+    summary = run_monthly_graph(settings, chunk_months=chunk_months)
 
     table = Table(title=f"run {summary.run_id} ({summary.first_partition} .. {summary.last_partition})")
     table.add_column("asset")

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from smart_money.core.registry import Registry
@@ -90,6 +91,39 @@ def test_postgres_profile_backfill_with_a_process_per_step_registers_the_same_mo
     entry, metadata = registered(settings)
     assert entry["metrics"] == local_entry["metrics"] and entry["sha256"]["model.txt"] == local_entry["sha256"]["model.txt"]
     assert comparable(metadata) == comparable(local_metadata)
+
+
+def test_a_backfill_in_chunks_of_months_stores_the_same_partitions_and_registers_the_same_model(pipeline_run, tmp_path):
+    """chunk_months bounds memory by history length; nothing a user sees may change."""
+    from smart_money.core import storage
+
+    local_settings, local_summary = pipeline_run
+    settings = replace(local_settings, home=tmp_path / "home")
+    instance = dg.DagsterInstance.ephemeral()
+
+    summary = run_monthly_graph(settings, instance=instance, op_config=FAST_EVALUATION, chunk_months=5)
+
+    assert summary.success, summary.error
+    # 12 months in chunks of 5: three runs of the monthly assets, then one of the model assets
+    runs = summary.run_id.split(",")
+    assert len(runs) == 4
+    ranges = [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in map(instance.get_run_by_id, runs)]
+    assert ranges == [("2022-10-01", "2023-02-01"), ("2023-03-01", "2023-07-01"), ("2023-08-01", "2023-09-01"), ("2022-10-01", "2023-09-01")]
+    rows, local_rows = {a.asset: a.rows for a in summary.assets}, {a.asset: a.rows for a in local_summary.assets}
+    # price partitions reach 7 days into the next month: the chunks' sums count those days twice
+    assert rows.pop("raw_prices") > local_rows.pop("raw_prices") and rows == local_rows
+    for asset in ("raw_insider_trades", "raw_institutional_holdings", "raw_prices", "features", "labels"):
+        for month in sorted(p.name for p in (local_settings.data_dir / "assets" / asset).iterdir()):
+            pd.testing.assert_frame_equal(
+                storage.read_parquet(settings.data_dir / "assets" / asset / month),
+                storage.read_parquet(local_settings.data_dir / "assets" / asset / month),
+            )
+    local_entry, local_metadata = registered(local_settings)
+    entry, metadata = registered(settings)
+    assert entry["sha256"]["model.txt"] == local_entry["sha256"]["model.txt"]
+    assert comparable(metadata) == comparable(local_metadata)
+    with pytest.raises(ValueError, match="chunk_months"):
+        run_monthly_graph(settings, instance=instance, chunk_months=0)
 
 
 def test_a_run_on_object_storage_writes_and_reads_every_asset_there(s3_server, tmp_path, monkeypatch):
