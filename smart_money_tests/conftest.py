@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -67,32 +68,38 @@ def service_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
-    """A private PostgreSQL cluster on loopback for the session (the project's LocalPostgres)."""
-    from smart_money.local_services import PostgresServer, ServiceUnavailable
+@contextmanager
+def running(server):
+    """A local service (smart_money/local_services.py) started for the block and stopped after;
+    skipped locally, failed on CI, when its binaries are missing."""
+    from smart_money.local_services import ServiceUnavailable
 
-    server = PostgresServer()
     try:
         server.start()
     except ServiceUnavailable as exc:
         service_unavailable(str(exc))
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL cluster on loopback for the session."""
+    from smart_money.local_services import PostgresServer
+
+    with running(PostgresServer()) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 server in its own process on loopback for the session."""
-    from smart_money.local_services import S3Server, ServiceUnavailable
+    from smart_money.local_services import S3Server
 
-    server = S3Server()
-    try:
-        server.start()
-    except ServiceUnavailable as exc:
-        service_unavailable(str(exc))
-    yield server
-    server.stop()
+    with running(S3Server()) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
