@@ -14,7 +14,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as ticker  # noqa: E402
 import numpy as np  # noqa: E402
+
+from bench.run import GROUPS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
@@ -50,10 +53,15 @@ def peak_mb(row: dict) -> float:
 
 
 # Growth laws: cost = a fixed part + parts proportional to the data. Symbol-months (symbols ×
-# months) is what the pipeline's own tables grow with; the evaluation's independent universes
-# have a fixed size, so their cost grows with months alone; the simulated world is drawn from
-# 2010 on for every symbol, so its memory grows with symbols alone.
-TIME_TERMS = (("s", lambda r: 1.0), ("s per month", lambda r: r["months"]), ("s per 1,000 symbol-months", lambda r: r["symbols"] * r["months"] / 1000))
+# months) is what the pipeline's own tables grow with; the evaluation's walk-forward refits the
+# model on an expanding window every 3 months, so its work grows with symbols × months²; the
+# evaluation's independent universes have a fixed size, so their cost grows with months alone;
+# the simulated world is drawn from 2010 on for every symbol, so its memory grows with symbols.
+TIME_TERMS = (
+    ("s per month", lambda r: r["months"]),
+    ("s per 1,000 symbol-months", lambda r: r["symbols"] * r["months"] / 1000),
+    ("s per 1,000 symbol-months²", lambda r: r["symbols"] * r["months"] ** 2 / 1000),
+)
 MEMORY_TERMS = (("MB", lambda r: 1.0), ("MB per 1,000 symbols", lambda r: r["symbols"] / 1000), ("MB per 1,000 symbol-months", lambda r: r["symbols"] * r["months"] / 1000))
 
 
@@ -68,12 +76,32 @@ def fit_linear(rows: list[dict], value, terms) -> tuple[np.ndarray, float] | Non
     return coef, float(1 - residual @ residual / ((y - y.mean()) @ (y - y.mean())))
 
 
+def number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def crossover_text(rows: list[dict]) -> str:
+    fit = fit_linear(rows, lambda r: r["run_cpu_s"], TIME_TERMS)
+    if fit is None:
+        return ""
+    (_, linear, quadratic), _ = fit
+    if quadratic <= 0:
+        return "CPU time grows linearly in symbol-months over the grid."
+    return (
+        "At a fixed history CPU time grows linearly with symbols; with history it grows faster than "
+        "linearly: the symbol-months² term, the walk-forward evaluation refitting the model on an "
+        f"expanding window every 3 months, overtakes the symbol-months term past about {linear / quadratic:,.0f} "
+        "months of history. Memory grows linearly in symbols and in symbol-months, with a large "
+        "part per symbol."
+    )
+
+
 def law_text(label: str, rows: list[dict], value, terms) -> str:
     fit = fit_linear(rows, value, terms)
     if fit is None:
         return f"- {label}: not enough grid points to fit."
     coef, r2 = fit
-    parts = " + ".join(f"{c:,.3g} {unit}" for (unit, _), c in zip(terms, coef))
+    parts = " + ".join(f"{number(c)} {unit}" for (unit, _), c in zip(terms, coef))
     return f"- {label} ≈ {parts} (least squares over {len(rows)} points, R² {r2:.3f})"
 
 
@@ -113,25 +141,34 @@ def step_table(row: dict, top: int = 8) -> str:
     return "\n".join(lines)
 
 
-def plot(rows: list[dict]) -> list[str]:
+def plot(rows: list[dict], chunked: list[dict]) -> list[str]:
     DOCS.mkdir(exist_ok=True)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     panels = ((lambda r: r["run_cpu_s"], "CPU time (s)"), (lambda r: r["run_wall_s"], "wall time (s)"), (lambda r: peak_mb(r) / 1024, "peak memory (GiB)"))
-    for (value, label), ax in zip(panels, axes):
-        for m in sorted({r["months"] for r in rows}):
-            sel = [r for r in rows if r["months"] == m]
-            ax.plot([r["symbols"] for r in sel], [value(r) for r in sel], "o-", label=f"{m} months")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("symbols")
-        ax.set_ylabel(label)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
-    axes[2].axhline(MACHINE_GIB, color="crimson", linestyle="--", linewidth=1)
-    axes[2].text(axes[2].get_xlim()[0], MACHINE_GIB * 0.8, f" {MACHINE_GIB:.0f} GiB machine", color="crimson", fontsize=8)
-    fig.suptitle("Full flow-model backfill (universe to registered model), one in-process run")
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8))
+    for row, (axis, other, unit) in enumerate((("symbols", "months", "months"), ("months", "symbols", "symbols"))):
+        for (value, label), ax in zip(panels, axes[row]):
+            for f in sorted({r[other] for r in rows}):
+                sel = sorted((r for r in rows if r[other] == f), key=lambda r: r[axis])
+                if len(sel) > 1 or row == 0:
+                    ax.plot([r[axis] for r in sel], [value(r) for r in sel], "o-", label=f"{f:,} {unit}")
+            for r in chunked:
+                ax.plot([r[axis]], [value(r)], "s", color="black", fillstyle="none", markersize=9, label=f"{r['symbols']:,}×{r['months']}, chunks of {r['chunk_months']} months")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xticks(sorted({r[axis] for r in rows}))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+            ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.3g}"))
+            ax.yaxis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.3g}"))
+            ax.set_xlabel(axis)
+            ax.set_ylabel(label)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+        axes[row][2].axhline(MACHINE_GIB, color="crimson", linestyle="--", linewidth=1)
+        axes[row][2].text(axes[row][2].get_xlim()[0], MACHINE_GIB * 0.8, f" {MACHINE_GIB:.0f} GiB machine", color="crimson", fontsize=8)
+    fig.suptitle("Full flow-model backfill (universe to registered model): over universe size (top) and history length (bottom)")
     fig.tight_layout()
-    fig.savefig(DOCS / "scaling_curves.png", dpi=100)
+    fig.savefig(DOCS / "scaling_curves.png", dpi=90)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -167,8 +204,12 @@ def memory_limit_text(rows: list[dict]) -> str:
     )
 
 
-def minutes(rows: list[dict]) -> float:
-    return sum(r.get("process_wall_s", r["run_wall_s"]) for r in rows) / 60
+def group_minutes(results: dict, group: str) -> str:
+    """How long `python -m bench.run <group>` took here: its benchmarks' process wall times."""
+    names = GROUPS[group]
+    done = [results[n]["process_wall_s"] for n in names if "process_wall_s" in results.get(n, {})]
+    missing = len(names) - len(done)
+    return f"{sum(done) / 60:.0f} minutes" + (f" for the {len(done)} of its {len(names)} benchmarks with a result" if missing else "")
 
 
 # -- every benchmark -------------------------------------------------------------------------
@@ -193,14 +234,18 @@ def benchmarks_page(results: dict) -> str:
         "times carry noise: CPU time and the ratios a benchmark measures side by side are the",
         "steadier figures.",
         "",
-        "| benchmark | wall (s) | CPU (s) | peak RSS (MB) | headline |",
+        f"`make bench` took {group_minutes(results, 'default')} here; `make bench-scaling`, "
+        f"{group_minutes(results, 'scaling')}.",
+        "",
+        "| benchmark | wall (s) | CPU (s) | largest process's peak RSS (MB) | headline |",
         "|---|---:|---:|---:|---|",
     ]
     for name, r in sorted(results.items()):
         if "error" in r:
             lines.append(f"| {name} | | | | failed: {r['error'].strip().splitlines()[-1][:150] if r['error'].strip() else ''} |")
             continue
-        lines.append(f"| {name} | {r.get('process_wall_s', '')} | {r.get('process_cpu_s', '')} | {r.get('process_peak_rss_mb', '')} | {headline(name, r)} |")
+        numbers = [f"{r[k]:,.0f}" if k in r else "" for k in ("process_wall_s", "process_cpu_s", "process_peak_rss_mb")]
+        lines.append(f"| {name} | {' | '.join(numbers)} | {headline(name, r)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -224,23 +269,24 @@ def scaling_page(results: dict) -> str:
         "manager, *orchestration* is the rest (planning, events, step bookkeeping). The simulated",
         "world's generation (the source's cost, not ours) is timed separately before the run.",
         "",
-        "Reproduce: `make bench-scaling` (the whole grid, one point after another; "
-        f"{minutes(rows):.0f} minutes here) or `python -m bench.run scaling_2000x36` for one point; "
+        "Reproduce: `make bench-scaling` (the whole grid and the chunked run, one after another; "
+        f"{group_minutes(results, 'scaling')} here) or `python -m bench.run scaling_2000x36` for one point; "
         "`make bench` runs the two smallest points with the other benchmarks.",
         "",
     ]
     if not rows:
         return "\n".join(parts + ["No scaling results in bench/results.json yet."]) + "\n"
-    plot(rows)
+    plot(rows, scaling_rows(results, chunked=True))
     parts += [grid_table(rows), ""]
     if failed:
         parts += [f"Grid points that did not complete (see bench/results.json): {', '.join(failed)}.", ""]
-    parts += ["![CPU, wall time and peak memory against symbols](scaling_curves.png)", "", "![core, IO and orchestration shares](scaling_shares.png)", ""]
+    parts += ["![CPU, wall time and peak memory against symbols and months](scaling_curves.png)", "", "![core, IO and orchestration shares](scaling_shares.png)", ""]
 
     parts += ["## Growth law", ""]
     parts.append(law_text("CPU time", rows, lambda r: r["run_cpu_s"], TIME_TERMS))
     parts.append(law_text("wall time", rows, lambda r: r["run_wall_s"], TIME_TERMS))
     parts.append(law_text("peak memory", rows, peak_mb, MEMORY_TERMS))
+    parts += ["", crossover_text(rows)]
     parts += ["", "Growth exponents between neighbouring grid points (1 = linear; below 1 while fixed costs still weigh):", ""]
     for label, value in (("CPU", lambda r: r["run_cpu_s"]), ("peak memory", peak_mb)):
         steps = local_exponents(rows, value, "symbols", "months") + local_exponents(rows, value, "months", "symbols")
@@ -256,27 +302,43 @@ def scaling_page(results: dict) -> str:
         "",
         WHERE_IT_GOES,
         "",
+        peak_steps_text(rows),
+        "",
     ]
     parts += fix_section(biggest, scaling_rows(results, chunked=True))
     return "\n".join(parts)
 
 
 WHERE_IT_GOES = """\
-Orchestration is a rounding error at every size: one run has a few dozen steps, and Dagster's
-per-step cost (milliseconds in process) does not grow with the data. IO (parquet through the
-IO manager) stays a few percent. The core work is what grows:
+Orchestration is a rounding error at every size: a run has a few dozen steps, and Dagster's
+in-process cost per step (milliseconds) does not grow with the data. IO (parquet through the IO
+manager) stays under a tenth. The core work is what grows, in three parts:
 
-- a **fixed part**: the evaluation scores the model on 4 independent simulated universes of a
-  fixed 250 symbols each, regenerated over the same window; it dominates small runs and is why
-  the growth exponents start well below 1;
-- a part in **symbol-months**: raw pulls, the features (every raw table of the window plus its
-  look-back, loaded at once), labels, training and the walk-forward folds.
+- **per month** of history: the evaluation scores the model on 4 independent simulated
+  universes of a fixed 250 symbols over the same window; it dominates small runs and is why the
+  growth exponents start well below 1;
+- **per symbol-month**: raw pulls, the features (every raw table of the window plus its
+  look-back, loaded at once), labels, training;
+- **per symbol-month²**: the evaluation's walk-forward, which refits the model (and its
+  baselines and mirror-label model) on every date before each 3-month test block, so both the
+  number of folds and each fold's data grow with history. `evaluation_report` is the slowest
+  step everywhere; past about 80 months this term is the larger part of a run.
 
 Memory has a part **per symbol** that history length does not change, mostly the simulated
-world (daily returns and prices of every symbol since 2010, and the insider and 13F books of
-the whole horizon: the source's cost, absent with real data), plus the raw tables' 13-month
+world (daily returns and prices of every symbol since 2010, and the insider and 13F books of the
+whole horizon: the source's cost, absent with real data) and the raw tables' 13-month
 look-back; and a part **per symbol-month**: the raw tables of the window, which the raw pulls
-and `features` hold whole, with the copies `combine_partitions` and the feature code make."""
+and `features` hold whole, with the copies the feature code makes. In `evaluation_report` two
+workers rebuild independent universes while the run's own process still holds what earlier
+steps left in its heap."""
+
+
+def peak_steps_text(rows: list[dict]) -> str:
+    with_steps = [r for r in rows if r.get("steps_peak_rss_mb")]
+    if not with_steps:
+        return ""
+    found = [f"{r['symbols']:,}×{r['months']}: `{max(r['steps_peak_rss_mb'], key=r['steps_peak_rss_mb'].get)}`" for r in with_steps]
+    return "The step during which the process tree's memory peaked: " + "; ".join(found) + "."
 
 
 def fix_section(whole: dict, chunked_rows: list[dict]) -> list[str]:
