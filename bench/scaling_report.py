@@ -285,9 +285,8 @@ def scaling_page(results: dict) -> str:
 
     parts += ["## Growth law", ""]
     parts.append(law_text("CPU time", rows, lambda r: r["run_cpu_s"], TIME_TERMS))
-    parts.append(law_text("wall time", rows, lambda r: r["run_wall_s"], TIME_TERMS))
     parts.append(law_text("peak memory", rows, peak_mb, MEMORY_TERMS))
-    parts += ["", crossover_text(rows)]
+    parts += ["", crossover_text(rows) + " (Wall time follows CPU time but carries the shared machine's load, so it is not fitted.)"]
     parts += ["", "Growth exponents between neighbouring grid points (1 = linear; below 1 while fixed costs still weigh):", ""]
     for label, value in (("CPU", lambda r: r["run_cpu_s"]), ("peak memory", peak_mb)):
         steps = local_exponents(rows, value, "symbols", "months") + local_exponents(rows, value, "months", "symbols")
@@ -376,6 +375,16 @@ def fix_section(grid: list[dict], chunked_rows: list[dict]) -> list[str]:
         label = f"{r['symbols']:,} × {r['months']}, " + (f"chunks of {r['chunk_months']} months" if r.get("chunk_months") else "one run")
         gib = [f"{v / 1024:.1f}" if v else "–" for v in (peaks.get("features"), raw, peaks.get("trained_model"))]
         lines.append(f"| {label} | {r['run_wall_s']:,.0f} | {r['run_cpu_s']:,.0f} | {peak_mb(r) / 1024:.1f} | {r['steps_s'].get('features', 0):,.0f} | {' | '.join(gib)} |")
+    lines.append("")
+    for chunked in chunked_rows:
+        one = next((r for r in grid if (r["symbols"], r["months"]) == (chunked["symbols"], chunked["months"])), None)
+        if one is None:
+            continue
+        saved = (peak_mb(one) - peak_mb(chunked)) / 1024
+        lines.append(
+            f"At {one['symbols']:,} × {one['months']} months, chunks of {chunked['chunk_months']} months changed the peak by "
+            f"{-saved:+.1f} GiB ({-saved * 1024 / peak_mb(one):+.0%}) and the CPU time by {chunked['run_cpu_s'] / one['run_cpu_s'] - 1:+.0%}."
+        )
     return lines + [""]
 
 
