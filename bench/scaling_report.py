@@ -269,8 +269,10 @@ def scaling_page(results: dict) -> str:
         "asset and check bodies, *IO* is loading inputs and storing outputs through the parquet IO",
         "manager, *orchestration* is the rest (planning, events, step bookkeeping). The simulated",
         "world's generation (the source's cost, not ours) is timed separately before the run.",
+        "Peak RSS is the whole process tree's (the run and the evaluation's workers), sampled every",
+        "0.5 s.",
         "",
-        "Reproduce: `make bench-scaling` (the whole grid and the chunked run, one after another; "
+        "Reproduce: `make bench-scaling` (the whole grid and the chunked runs, one after another; "
         f"{group_minutes(results, 'scaling')} here) or `python -m bench.run scaling_2000x36` for one point; "
         "`make bench` runs the two smallest points with the other benchmarks.",
         "",
