@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test ui bench validate clean realdata
+.PHONY: run test ui bench bench-scaling validate clean realdata
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: deploy/local/dagster.yaml
+# deployment profile: local (SQLite, in-process), postgres or kubernetes (deploy/<profile>/)
+export SMART_MONEY_PROFILE ?= local
+
+$(DAGSTER_HOME)/dagster.yaml: deploy/$(SMART_MONEY_PROFILE)/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
-	cp deploy/local/dagster.yaml $@
+	cp deploy/$(SMART_MONEY_PROFILE)/dagster.yaml $@
 
 ## run: materialize the whole monthly graph on the configured source (default: simulated);
 ## RUN_ARGS passes options, e.g. RUN_ARGS='--config deploy/realdata/run_config.yaml'
@@ -51,9 +54,16 @@ ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 validate: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
-## bench: benchmarks; results in bench/out/
+## bench: every benchmark plus the two smallest scaling points, into bench/results.json;
+## docs/benchmarks.md and docs/scaling.md regenerated from it (duration: docs/benchmarks.md)
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run default
+	$(BIN)/python -m bench.scaling_report
+
+## bench-scaling: the whole scaling grid (100..5,000 symbols, 12..60 months), then the docs
+bench-scaling: $(BIN)/.installed
+	$(BIN)/python -m bench.run scaling
+	$(BIN)/python -m bench.scaling_report
 
 clean:
 	rm -rf data/assets data/quarantine $(DAGSTER_HOME)

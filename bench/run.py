@@ -1,24 +1,33 @@
 """Run the benchmarks, each in a fresh process, and collect their numbers.
 
-Usage: python -m bench.run [name ...]   (default: all)
-Writes bench/results.json and prints a markdown table. Every benchmark reports its own timings
-(and, where it makes sense, ratios measured side by side in the same process); this runner
-adds the process's wall time and peak resident memory.
+Usage: python -m bench.run [name | group ...]   (default: the `default` group)
+Groups: `default` (every benchmark the issues add plus the small scaling points, what `make
+bench` runs), `scaling` (the whole scaling grid, `make bench-scaling`), `all`.
+Merges into bench/results.json (other entries are kept) and prints each result. Every benchmark
+reports its own timings (and, where it makes sense, ratios measured side by side in the same
+process); this runner adds the process's wall time, CPU time and peak resident memory, read from
+the benchmark process's own resource usage (os.wait4), descendants it waited for included.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
+
+SCALING_GRID = [(100, 36), (500, 12), (500, 36), (500, 60), (2000, 12), (2000, 36), (2000, 60), (5000, 36)]
+SCALING_CHUNKED = [(2000, 60), (5000, 36)]
+TIMEOUT_S = 5400  # a benchmark still running after this is killed and recorded as an error
+SCALING_IN_DEFAULT = [(100, 36), (500, 12)]  # a few minutes; the rest runs with `make bench-scaling`
 
 BENCHMARKS: dict[str, list[str]] = {
     "raw_layer_36m_500": ["-m", "bench.raw_layer", "--months", "36", "--symbols", "500"],
@@ -29,32 +38,78 @@ BENCHMARKS: dict[str, list[str]] = {
     "model_design": ["-m", "bench.model_design"],
     "public_records_700": ["-m", "bench.public_records", "--symbols", "700"],
     "serve": ["-m", "bench.serve"],
+    # Scaling study (docs/scaling.md): the full flow-model backfill over universe size at 36
+    # months and over history length at 500 and 2,000 symbols.
+    **{
+        f"scaling_{symbols}x{months}": ["-m", "bench.scaling", "--symbols", str(symbols), "--months", str(months)]
+        for symbols, months in SCALING_GRID
+    },
+    # the fix for long histories: the monthly assets 12 months at a time (docs/scaling.md)
+    **{
+        f"scaling_{symbols}x{months}_chunk12": ["-m", "bench.scaling", "--symbols", str(symbols), "--months", str(months), "--chunk-months", "12"]
+        for symbols, months in SCALING_CHUNKED
+    },
+    "profiles_200x12": ["-m", "bench.profiles", "--symbols", "200", "--months", "12"],
+}
+
+GROUPS: dict[str, list[str]] = {
+    "default": [n for n in BENCHMARKS if not n.startswith("scaling_")] + [f"scaling_{s}x{m}" for s, m in SCALING_IN_DEFAULT],
+    "scaling": [f"scaling_{s}x{m}" for s, m in SCALING_GRID] + [f"scaling_{s}x{m}_chunk12" for s, m in SCALING_CHUNKED],
+    "all": list(BENCHMARKS),
 }
 
 
 def run_one(name: str, argv: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as home:
         env = {**os.environ, "SMART_MONEY_HOME": home, "DAGSTER_HOME": str(Path(home) / ".dagster_home")}
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out, err = Path(home) / "stdout", Path(home) / "stderr"
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True)
+        with out.open("w") as stdout, err.open("w") as stderr:
+            proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
+            timer = threading.Timer(TIMEOUT_S, proc.kill)
+            timer.start()
+            _, status, usage = os.wait4(proc.pid, 0)
+            timer.cancel()
         wall = time.perf_counter() - start
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if proc.returncode != 0:
-        return {"name": name, "error": proc.stderr[-2000:]}
-    payload = json.loads(proc.stdout.strip().splitlines()[-1])
-    # ru_maxrss of children is the max over all children so far; benchmarks run in order of size
-    return {"name": name, "process_wall_s": round(wall, 3), "process_peak_rss_mb": round(max(peak_kb, before) / 1024, 1), **payload}
+        returncode, output, errors = os.waitstatus_to_exitcode(status), out.read_text(), err.read_text()
+    if returncode != 0:
+        timed_out = wall >= TIMEOUT_S
+        return {"name": name, "error": f"killed after {TIMEOUT_S} s" if timed_out else errors[-2000:] or f"exit status {returncode}"}
+    payload = json.loads(output.strip().splitlines()[-1])
+    return {
+        "name": name,
+        "process_wall_s": round(wall, 3),
+        "process_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "process_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        **payload,
+    }
 
 
-def main(names: list[str]) -> None:
-    chosen = names or list(BENCHMARKS)
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for name in chosen:
+def chosen(args: list[str]) -> list[str]:
+    names: list[str] = []
+    for arg in args or ["default"]:
+        if arg not in GROUPS and arg not in BENCHMARKS:
+            raise SystemExit(f"unknown benchmark or group {arg!r}; groups: {', '.join(GROUPS)}; benchmarks: {', '.join(BENCHMARKS)}")
+        names += [n for n in GROUPS.get(arg, [arg]) if n not in names]
+    return names
+
+
+def record(name: str, result: dict) -> None:
+    """Merge one result into bench/results.json under a lock, so runners in parallel keep each
+    other's results."""
+    with (ROOT / "bench" / ".results.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        existing[name] = result
+        RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+
+
+def main(args: list[str]) -> None:
+    for name in chosen(args):
         print(f"running {name} ...", flush=True)
-        existing[name] = run_one(name, BENCHMARKS[name])
-        print(json.dumps(existing[name], indent=2), flush=True)
-    RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+        result = run_one(name, BENCHMARKS[name])
+        record(name, result)
+        print(json.dumps(result, indent=2), flush=True)
     print(f"\nwrote {RESULTS}")
 
 

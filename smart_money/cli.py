@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from smart_money.core import storage
 from smart_money.core.settings import Settings, SettingsError, parse_month, parse_symbols
 
 warnings.filterwarnings("ignore", module=r"dagster\..*")
@@ -70,10 +71,16 @@ def asset_configs(path: Path) -> dict[str, dict]:
     return loaded
 
 
+ChunkOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="Run the monthly assets this many months at a time (bounds memory by history length; same results)."),
+]
+
+
 @app.command()
-def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None, records_dir: DirOption = None, config: RunConfigOption = None) -> None:
-    """Materialize the whole monthly graph for the configured range (one in-process run) and
-    print where the outputs are."""
+def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None, records_dir: DirOption = None, config: RunConfigOption = None, chunk_months: ChunkOption = None) -> None:
+    """Materialize the whole monthly graph for the configured range (one in-process run, or
+    --chunk-months at a time, then the model) and print where the outputs are."""
     import dagster as dg
 
     from smart_money.runner import run_monthly_graph
@@ -86,7 +93,7 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
         f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
     )
     try:
-        summary = run_monthly_graph(settings, op_config=op_config)
+        summary = run_monthly_graph(settings, op_config=op_config, chunk_months=chunk_months)
     except dg.DagsterInvalidConfigError as exc:
         console.print(f"[red]configuration error in {config}:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -103,8 +110,8 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
     console.print(f"checks: {passed}/{len(summary.checks)} passed")
     for asset, check, _, severity in summary.failed_checks:
         console.print(f"  [yellow]{severity}[/yellow] {asset}:{check}")
-    console.print(f"data:       {settings.data_dir / 'assets'}")
-    console.print(f"quarantine: {settings.data_dir / 'quarantine'}")
+    console.print(f"data:       {storage.join(settings.data_location, 'assets')}")
+    console.print(f"quarantine: {storage.join(settings.data_location, 'quarantine')}")
     console.print(f"runs:       {os.environ.get('DAGSTER_HOME')} (open them with `make ui`)")
     if not summary.success:
         console.print(f"[red]run failed:[/red] {summary.error}")
@@ -118,7 +125,7 @@ def print_model_summary(settings: Settings) -> None:
 
     from smart_money.core.registry import Registry
 
-    registry = Registry(settings.models_dir)
+    registry = Registry(settings.models_location)
     versions = registry.index()["versions"]
     if not versions:
         return
@@ -285,7 +292,7 @@ app.add_typer(models_app, name="models")
 def _registry():
     from smart_money.core.registry import Registry
 
-    return Registry(settings_from().models_dir)
+    return Registry(settings_from().models_location)
 
 
 @models_app.command("list")

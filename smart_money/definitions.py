@@ -10,7 +10,9 @@ from smart_money.assets.dataset import build_dataset
 from smart_money.assets.ingest import build_ingest
 from smart_money.assets.model import build_model_assets
 from smart_money.assets.options_flow import OptionsEventStoreResource, build_options_flow
+from smart_money.core import storage
 from smart_money.core.settings import Settings
+from smart_money.deployment import executor_for
 from smart_money.io_manager import PartitionedParquetIOManager
 from smart_money.jobs import monthly_refresh_job, monthly_refresh_schedule, options_flow_job
 from smart_money.options.source import OptionsSource
@@ -34,10 +36,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[monthly_refresh_schedule(job)],
         resources={
             "data_source": source_resource(settings),
-            "io_manager": PartitionedParquetIOManager(base_path=str(settings.data_dir / "assets")),
+            "io_manager": PartitionedParquetIOManager(base_path=storage.join(settings.data_location, "assets")),
             "options_store": options_store_resource(settings),
         },
-        executor=dg.in_process_executor,
+        executor=executor_for(settings),
     )
 
 

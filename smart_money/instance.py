@@ -1,4 +1,6 @@
-"""Where Dagster keeps its run history: DAGSTER_HOME, by default `.dagster_home/` in the project."""
+"""Where Dagster keeps its run history: DAGSTER_HOME, by default `.dagster_home/` in the project,
+configured from deploy/<profile>/dagster.yaml (SQLite for `local`, PostgreSQL for `postgres` and
+`kubernetes`)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,20 @@ from pathlib import Path
 
 from smart_money.core.settings import PROJECT_ROOT, Settings
 
-LOCAL_INSTANCE_CONFIG = PROJECT_ROOT / "deploy" / "local" / "dagster.yaml"
+DEPLOY_DIR = PROJECT_ROOT / "deploy"
+
+
+def instance_config(profile: str) -> Path:
+    """deploy/<profile>/dagster.yaml."""
+    return DEPLOY_DIR / profile / "dagster.yaml"
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
-    """Set DAGSTER_HOME (unless the user did) and give it the local instance config."""
+    """Set DAGSTER_HOME (unless the user did) and give it the profile's instance config."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() and LOCAL_INSTANCE_CONFIG.exists():
-        shutil.copyfile(LOCAL_INSTANCE_CONFIG, config)
+    source = instance_config(settings.profile)
+    if not config.exists() and source.exists():
+        shutil.copyfile(source, config)
     return home

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import warnings
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -56,6 +58,48 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (shared data lives outside the repository)")
     return path
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip locally when a server's binaries are missing; fail on CI, which must run these tests
+    (.ci/run installs PostgreSQL)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must provide it: see .ci/run)")
+    pytest.skip(reason)
+
+
+@contextmanager
+def running(server):
+    """A local service (smart_money/local_services.py) started for the block and stopped after;
+    skipped locally, failed on CI, when its binaries are missing."""
+    from smart_money.local_services import ServiceUnavailable
+
+    try:
+        server.start()
+    except ServiceUnavailable as exc:
+        service_unavailable(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL cluster on loopback for the session."""
+    from smart_money.local_services import PostgresServer
+
+    with running(PostgresServer()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server in its own process on loopback for the session."""
+    from smart_money.local_services import S3Server
+
+    with running(S3Server()) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

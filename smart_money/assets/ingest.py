@@ -6,8 +6,6 @@ quarantine beside the data and returns one frame per partition.
 """
 
 
-from pathlib import Path
-
 import dagster as dg
 import pandas as pd
 from dagster_pandera import pandera_schema_to_dagster_type
@@ -48,7 +46,7 @@ def symbols_for(table: str, universe: pd.DataFrame) -> list[str]:
 
 
 def quarantine_path(settings: Settings, table: str, partition_key: str) -> str:
-    return str(Path(settings.data_dir) / "quarantine" / table / f"{partition_key}.parquet")
+    return storage.join(settings.data_location, "quarantine", table, f"{partition_key}.parquet")
 
 
 def build_universe_asset(settings: Settings) -> dg.AssetsDefinition:

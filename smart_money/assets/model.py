@@ -2,10 +2,10 @@
 
 import json
 import subprocess
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+from upath import UPath
 
 from smart_money.assets.metadata import plain_metadata
 from smart_money.core import storage
@@ -23,7 +23,7 @@ from smart_money.core.model import (
     train_flow_model,
     volatility_samples,
 )
-from smart_money.core.registry import GateConfig, Registry, evaluate_gates, frame_hash
+from smart_money.core.registry import REGISTRY_FOLDER, GateConfig, Registry, evaluate_gates, frame_hash
 from smart_money.core.report import make_plots, markdown_summary, plots_markdown, render_html
 from smart_money.core.settings import PROJECT_ROOT, Settings
 from smart_money.core.splits import TEST, TRAIN, VAL
@@ -75,8 +75,8 @@ def code_version() -> str:
         return "unknown"
 
 
-def candidate_dir(settings: Settings, run_id: str) -> Path:
-    return settings.models_dir / "smart-money-flow" / "candidates" / run_id
+def candidate_dir(settings: Settings, run_id: str) -> UPath:
+    return storage.as_path(settings.models_location) / REGISTRY_FOLDER / "candidates" / run_id
 
 
 def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
@@ -162,7 +162,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     ) -> dict:
         from smart_money.core.model import FlowModel
 
-        folder = Path(trained_model["candidate_dir"])
+        folder = storage.as_path(trained_model["candidate_dir"])
         model = FlowModel.load(folder)
         samples = storage.read_parquet(folder / "volatility_samples.parquet")
         source = data_source.get()
@@ -184,8 +184,8 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         plots = make_plots(result)
         window = f"{training_dataset['sample_date'].min():%Y-%m} .. {training_dataset['sample_date'].max():%Y-%m}"
         html = render_html(result, plots, {"version": "candidate " + trained_model["run_id"][:8], "source": source.name, "window": window})
-        (folder / "report.html").write_text(html)
-        (folder / "evaluation.json").write_text(json.dumps(result.summary, indent=2, default=str))
+        storage.write_text(folder / "report.html", html)
+        storage.write_text(folder / "evaluation.json", json.dumps(result.summary, indent=2, default=str))
         test_rows = holdout(training_dataset, dataset_splits)[TEST]
         predictions = result.predictions.merge(test_rows[["symbol", "sample_date", *INPUT_FEATURES]], on=["symbol", "sample_date"])
         storage.write_parquet(folder / "test_predictions.parquet", predictions)
@@ -225,10 +225,10 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     ) -> dict:
         summary = evaluation_report["summary"]
         gates = evaluate_gates(summary, GateConfig(**config.model_dump()))
-        folder = Path(trained_model["candidate_dir"])
+        folder = storage.as_path(trained_model["candidate_dir"])
         parts = holdout(training_dataset, dataset_splits)
         metadata = registry_metadata(trained_model, evaluation_report, parts, training_dataset, context.run.run_id)
-        registry = Registry(settings.models_dir)
+        registry = Registry(settings.models_location)
         extra = {name: folder / name for name in ("report.html", "test_predictions.parquet", "evaluation.json")}
         entry = registry.register(folder, metadata, gates, parts[TEST], extra)
         context.add_output_metadata(

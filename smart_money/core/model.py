@@ -29,9 +29,9 @@ raw features. Every part serialises to text/JSON; nothing is pickled.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
@@ -42,7 +42,9 @@ from scipy.stats import t as student_t
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
+from upath import UPath
 
+from smart_money.core import storage
 from smart_money.core.catalogue import (
     DATE_LEVEL_FEATURES,
     DIRECTIONAL_FEATURES,
@@ -274,30 +276,33 @@ class FlowModel:
     # -- artifacts -----------------------------------------------------------------------
     ARTIFACTS = ("model.txt", "volatility_model.txt", "normalizer.json", "calibrator.json", "prior.json")
 
-    def save(self, folder: Path) -> list[Path]:
-        folder.mkdir(parents=True, exist_ok=True)
-        written = [folder / "model.txt", folder / "normalizer.json", folder / "calibrator.json"]
-        self.classifier.save_model(str(folder / "model.txt"))
-        (folder / "normalizer.json").write_text(json.dumps(self.normalizer.to_json(), indent=2))
-        (folder / "calibrator.json").write_text(json.dumps(self.calibrator.to_json(), indent=2))
-        prior = {"features": self.features, "volatility_features": list(VOLATILITY_FEATURES), "prior": asdict(self.prior) if self.prior else None}
-        (folder / "prior.json").write_text(json.dumps(prior, indent=2))
-        written.append(folder / "prior.json")
+    def save(self, folder: str | os.PathLike[str]) -> list[UPath]:
+        """Write the artifacts (text and JSON) into `folder`, a local path or an fsspec URL;
+        returns the paths written."""
+        texts = {
+            "model.txt": self.classifier.model_to_string(),
+            "normalizer.json": json.dumps(self.normalizer.to_json(), indent=2),
+            "calibrator.json": json.dumps(self.calibrator.to_json(), indent=2),
+            "prior.json": json.dumps({"features": self.features, "volatility_features": list(VOLATILITY_FEATURES), "prior": asdict(self.prior) if self.prior else None}, indent=2),
+        }
         if self.volatility is not None:
-            self.volatility.save_model(str(folder / "volatility_model.txt"))
-            written.append(folder / "volatility_model.txt")
+            texts["volatility_model.txt"] = self.volatility.model_to_string()
+        written = [storage.as_path(folder) / name for name in texts]
+        for path, text in zip(written, texts.values(), strict=True):
+            storage.write_text(path, text)
         return written
 
     @classmethod
-    def load(cls, folder: Path) -> FlowModel:
-        spec = json.loads((folder / "prior.json").read_text())
-        volatility_path = folder / "volatility_model.txt"
+    def load(cls, folder: str | os.PathLike[str]) -> FlowModel:
+        root = storage.as_path(folder)
+        spec = json.loads((root / "prior.json").read_text())
+        volatility_path = root / "volatility_model.txt"
         return cls(
-            normalizer=Normalizer.from_json(json.loads((folder / "normalizer.json").read_text())),
-            classifier=lgb.Booster(model_file=str(folder / "model.txt")),
-            volatility=lgb.Booster(model_file=str(volatility_path)) if volatility_path.exists() else None,
+            normalizer=Normalizer.from_json(json.loads((root / "normalizer.json").read_text())),
+            classifier=lgb.Booster(model_str=(root / "model.txt").read_text()),
+            volatility=lgb.Booster(model_str=volatility_path.read_text()) if volatility_path.exists() else None,
             prior=Prior(**spec["prior"]) if spec["prior"] else None,
-            calibrator=Calibrator.from_json(json.loads((folder / "calibrator.json").read_text())),
+            calibrator=Calibrator.from_json(json.loads((root / "calibrator.json").read_text())),
             features=spec["features"],
         )
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pandas as pd
+from upath import UPath
 
+from smart_money.core import storage
 from smart_money.core.metrics import safe_auc
 from smart_money.core.model import MODEL_ID, FlowModel
 
@@ -68,7 +67,7 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
     return gates
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: UPath) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -80,10 +79,8 @@ def frame_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()
 
 
-def _write_json_atomic(path: Path, payload: object) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str))
-    os.replace(tmp, path)
+def _write_json_atomic(path: UPath, payload: object) -> None:
+    storage.write_text(path, json.dumps(payload, indent=2, sort_keys=False, default=str))
 
 
 def bump(version: str | None, label: str, features: list[str], previous: dict | None) -> str:
@@ -99,8 +96,10 @@ def bump(version: str | None, label: str, features: list[str], previous: dict | 
 
 
 class Registry:
-    def __init__(self, models_dir: Path):
-        self.root = Path(models_dir) / REGISTRY_FOLDER
+    """The registry under `models_dir`: a local folder or an fsspec URL (s3://bucket/models)."""
+
+    def __init__(self, models_dir: str | os.PathLike[str]):
+        self.root = storage.as_path(models_dir) / REGISTRY_FOLDER
         self.index_path = self.root / INDEX
 
     # -- index ---------------------------------------------------------------------------------
@@ -124,10 +123,10 @@ class Registry:
         return self.entry(index["champion"]) if index["champion"] else None
 
     # -- artifacts ------------------------------------------------------------------------------
-    def folder(self, version: str) -> Path:
+    def folder(self, version: str) -> UPath:
         return self.root / f"v{version}"
 
-    def verify(self, version: str) -> Path:
+    def verify(self, version: str) -> UPath:
         """The version's folder, after checking every registered file's sha256."""
         entry = self.entry(version)
         folder = self.folder(version)
@@ -150,7 +149,7 @@ class Registry:
         return FlowModel.load(folder), json.loads((folder / "metadata.json").read_text())
 
     # -- registration -----------------------------------------------------------------------------
-    def register(self, candidate_dir: Path, metadata: dict, gates: dict, test_rows: pd.DataFrame, extra_files: dict[str, Path]) -> dict:
+    def register(self, candidate_dir: str | os.PathLike[str], metadata: dict, gates: dict, test_rows: pd.DataFrame, extra_files: dict[str, str | os.PathLike[str]]) -> dict:
         """Copy a candidate into a new version folder, record hashes, decide its status."""
         index = self.index()
         previous = index["versions"][-1] if index["versions"] else None
@@ -159,12 +158,13 @@ class Registry:
         folder = self.folder(version)
         if folder.exists():
             raise RegistryError(f"{folder} already exists")
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        candidate = storage.as_path(candidate_dir)
         for name in FlowModel.ARTIFACTS:
-            if (candidate_dir / name).exists():
-                shutil.copyfile(candidate_dir / name, folder / name)
+            if (candidate / name).exists():
+                storage.copy(candidate / name, folder / name)
         for name, path in extra_files.items():
-            shutil.copyfile(path, folder / name)
+            storage.copy(path, folder / name)
 
         failed = [name for name, gate in gates.items() if not gate["passed"]]
         status, reasons = (REJECTED, [f"gate {n}: {gates[n]['detail']}" for n in failed]) if failed else (CANDIDATE, [])
@@ -200,7 +200,7 @@ class Registry:
         self._save(index)
         return entry
 
-    def _compare_with_champion(self, champion_version: str, folder: Path, test_rows: pd.DataFrame) -> dict:
+    def _compare_with_champion(self, champion_version: str, folder: UPath, test_rows: pd.DataFrame) -> dict:
         candidate = FlowModel.load(folder)
         champion, _ = self.load_model(champion_version)
         y = test_rows["label"].astype(int).to_numpy()

@@ -12,6 +12,10 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 SOURCES = ("simulated", "fmp", "public_records")
+PROFILES = ("local", "postgres", "kubernetes")
+EXECUTORS = ("in_process", "multiprocess", "k8s")
+# The executor each deployment profile runs steps with unless SMART_MONEY_EXECUTOR says otherwise.
+PROFILE_EXECUTORS = {"local": "in_process", "postgres": "multiprocess", "kubernetes": "k8s"}
 DEFAULT_START = "2022-01"
 DEFAULT_UNIVERSE_SIZE = 500
 DEFAULT_SEED = 7
@@ -61,12 +65,23 @@ class Settings:
     hedge_funds: tuple[str, ...] | None = None  # 13F filer CIKs; None: the source's default list
     min_inst_ownership_pct: float | None = 5.0  # universe rule; None disables
     require_insider_activity: bool = True  # universe rule: a Form 4 filing in the past year
+    profile: str = "local"  # deployment profile: which deploy/<profile>/dagster.yaml and executor
+    executor: str | None = None  # None: the profile's (PROFILE_EXECUTORS)
+    max_concurrent_steps: int | None = None  # multiprocess/k8s: steps at once (None: CPU count)
+    data_url: str | None = None  # fsspec URL (s3://bucket/prefix ...) replacing data_dir for assets
+    models_url: str | None = None  # fsspec URL replacing models_dir for candidates and the registry
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
             raise SettingsError(
                 f"SMART_MONEY_SOURCE={self.source!r}: choose one of {', '.join(SOURCES)}"
             )
+        if self.profile not in PROFILES:
+            raise SettingsError(f"SMART_MONEY_PROFILE={self.profile!r}: choose one of {', '.join(PROFILES)}")
+        if self.executor is not None and self.executor not in EXECUTORS:
+            raise SettingsError(f"SMART_MONEY_EXECUTOR={self.executor!r}: choose one of {', '.join(EXECUTORS)}")
+        if self.max_concurrent_steps is not None and self.max_concurrent_steps < 1:
+            raise SettingsError("SMART_MONEY_MAX_CONCURRENT must be a positive number of steps")
         if self.start > self.last_month():
             raise SettingsError(
                 f"SMART_MONEY_START ({self.start:%Y-%m}) is after the last month "
@@ -93,6 +108,46 @@ class Settings:
     def dagster_home(self) -> Path:
         return self.home / ".dagster_home"
 
+    @property
+    def data_location(self) -> str:
+        """Where materialized assets and quarantine live: SMART_MONEY_DATA_URL or data_dir."""
+        return self.data_url or str(self.data_dir)
+
+    @property
+    def models_location(self) -> str:
+        """Where model candidates and the registry live: SMART_MONEY_MODELS_URL or models_dir."""
+        return self.models_url or str(self.models_dir)
+
+    @property
+    def step_executor(self) -> str:
+        """in_process | multiprocess | k8s: SMART_MONEY_EXECUTOR, else the profile's."""
+        return self.executor or PROFILE_EXECUTORS[self.profile]
+
+    def to_env(self) -> dict[str, str]:
+        """The SMART_MONEY_* variables that rebuild these settings with from_env: what a run
+        hands to the step processes of a multiprocess executor, which rebuild the definitions."""
+        env = {
+            "SMART_MONEY_SOURCE": self.source,
+            "SMART_MONEY_START": f"{self.start:%Y-%m}",
+            "SMART_MONEY_SYMBOLS": str(self.symbols) if isinstance(self.symbols, int) else ",".join(self.symbols),
+            "SMART_MONEY_SEED": str(self.seed),
+            "SMART_MONEY_HOME": str(self.home),
+            "SMART_MONEY_SIM_STRENGTH": repr(self.simulation_strength),
+            "SMART_MONEY_MIN_INST_OWNERSHIP": "off" if self.min_inst_ownership_pct is None else repr(self.min_inst_ownership_pct),
+            "SMART_MONEY_REQUIRE_INSIDER_ACTIVITY": "1" if self.require_insider_activity else "0",
+            "SMART_MONEY_PROFILE": self.profile,
+            "SMART_MONEY_EXECUTOR": self.step_executor,
+        }
+        optional = {
+            "SMART_MONEY_END": None if self.end is None else f"{self.end:%Y-%m}",
+            "SMART_MONEY_PUBLIC_RECORDS_DIR": None if self.public_records_dir is None else str(self.public_records_dir),
+            "SMART_MONEY_HEDGE_FUNDS": None if self.hedge_funds is None else ",".join(self.hedge_funds),
+            "SMART_MONEY_MAX_CONCURRENT": None if self.max_concurrent_steps is None else str(self.max_concurrent_steps),
+            "SMART_MONEY_DATA_URL": self.data_url,
+            "SMART_MONEY_MODELS_URL": self.models_url,
+        }
+        return env | {k: v for k, v in optional.items() if v is not None}
+
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
@@ -108,10 +163,7 @@ class Settings:
         if value := env.get("SMART_MONEY_SYMBOLS", "").strip():
             kwargs["symbols"] = parse_symbols(value)
         if value := env.get("SMART_MONEY_SEED", "").strip():
-            try:
-                kwargs["seed"] = int(value)
-            except ValueError as exc:
-                raise SettingsError(f"SMART_MONEY_SEED={value!r}: expected an integer") from exc
+            kwargs["seed"] = _int(value, "SMART_MONEY_SEED")
         if value := env.get("SMART_MONEY_HOME", "").strip():
             kwargs["home"] = Path(value).expanduser().resolve()
         if value := env.get("SMART_MONEY_SIM_STRENGTH", "").strip():
@@ -135,6 +187,16 @@ class Settings:
             kwargs["require_insider_activity"] = value.lower() not in ("0", "false", "off", "no")
         elif not rules_apply:
             kwargs["require_insider_activity"] = False
+        if value := env.get("SMART_MONEY_PROFILE", "").strip():
+            kwargs["profile"] = value.lower()
+        if value := env.get("SMART_MONEY_EXECUTOR", "").strip():
+            kwargs["executor"] = value.lower().replace("-", "_")
+        if value := env.get("SMART_MONEY_MAX_CONCURRENT", "").strip():
+            kwargs["max_concurrent_steps"] = _int(value, "SMART_MONEY_MAX_CONCURRENT")
+        if value := env.get("SMART_MONEY_DATA_URL", "").strip():
+            kwargs["data_url"] = value.rstrip("/")
+        if value := env.get("SMART_MONEY_MODELS_URL", "").strip():
+            kwargs["models_url"] = value.rstrip("/")
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
@@ -143,6 +205,13 @@ def _float(value: str, variable: str) -> float:
         return float(value)
     except ValueError as exc:
         raise SettingsError(f"{variable}={value!r}: expected a number or 'off'") from exc
+
+
+def _int(value: str, variable: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise SettingsError(f"{variable}={value!r}: expected an integer") from exc
 
 
 def parse_ciks(text: str) -> tuple[str, ...]:

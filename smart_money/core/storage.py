@@ -21,6 +21,20 @@ def as_path(location: str | os.PathLike[str]) -> UPath:
     return UPath(location)
 
 
+def join(location: str | os.PathLike[str], *parts: str) -> str:
+    """`location`/part/... as a string, for local folders and URLs alike."""
+    return str(as_path(location).joinpath(*parts))
+
+
+def copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Copy one file between any two locations (local, s3://, ...)."""
+    _write_bytes(as_path(target), as_path(source).read_bytes())
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    _write_bytes(as_path(path), text.encode())
+
+
 def _is_local(path: UPath) -> bool:
     return path.protocol in ("", "file", "local")
 

@@ -1,0 +1,98 @@
+"""The same backfill under the `local` profile (SQLite instance, in-process executor) and the
+`postgres` profile (PostgreSQL instance on a private loopback cluster, multiprocess executor),
+side by side in one process: wall time of each, and whether the registered models agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+warnings.filterwarnings("ignore")
+
+LAST_MONTH = date(2026, 9, 1)
+COMPARED = ("metrics", "baselines", "oracle", "independent_universe", "gates", "data")
+
+
+def registered(settings) -> dict:
+    from smart_money.core.registry import Registry
+
+    registry = Registry(settings.models_location)
+    entry = registry.index()["versions"][-1]
+    metadata = json.loads((registry.folder(entry["version"]) / "metadata.json").read_text())
+    return {k: metadata.get(k) for k in COMPARED} | {"model_sha256": entry["sha256"]["model.txt"]}
+
+
+def timed_run(settings, instance: dg.DagsterInstance) -> float:
+    from smart_money.runner import run_monthly_graph
+
+    start = time.perf_counter()
+    summary = run_monthly_graph(settings, instance=instance)
+    if not summary.success:
+        raise SystemExit(f"{settings.profile} run failed: {summary.error}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--symbols", type=int, default=200)
+    parser.add_argument("--months", type=int, default=12)
+    args = parser.parse_args()
+
+    from smart_money.core import calendar as cal
+    from smart_money.core.settings import Settings
+    from smart_money.instance import instance_config
+    from smart_money.local_services import PostgresServer
+
+    root = Path(tempfile.mkdtemp(prefix="bench-profiles-"))
+    start = cal.add_months(pd.Timestamp(LAST_MONTH), -(args.months - 1)).date()
+    base = Settings.from_env().with_overrides(start=start, end=LAST_MONTH, symbols=args.symbols)
+    local = replace(base, home=root / "local", profile="local")
+    postgres = replace(base, home=root / "postgres", profile="postgres")
+
+    sqlite_home = root / "local_dagster_home"
+    sqlite_home.mkdir()
+    shutil.copyfile(instance_config("local"), sqlite_home / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(sqlite_home)) as instance:
+        local_s = timed_run(local, instance)
+
+    with PostgresServer() as server:
+        pg_home = root / "postgres_dagster_home"
+        pg_home.mkdir()
+        shutil.copyfile(instance_config("postgres"), pg_home / "dagster.yaml")
+        os.environ["DAGSTER_POSTGRES_URL"] = server.url
+        with dg.DagsterInstance.from_config(str(pg_home)) as instance:
+            postgres_s = timed_run(postgres, instance)
+            steps = len(instance.all_logs(instance.get_runs(limit=1)[0].run_id, of_type=dg.DagsterEventType.STEP_START))
+
+    equal = registered(local) == registered(postgres)
+    shutil.rmtree(root, ignore_errors=True)
+    print(
+        json.dumps(
+            {
+                "symbols": args.symbols,
+                "months": args.months,
+                "local_in_process_s": round(local_s, 2),
+                "postgres_multiprocess_s": round(postgres_s, 2),
+                "postgres_over_local": round(postgres_s / local_s, 2),
+                "steps": steps,
+                "postgres_extra_s_per_step": round((postgres_s - local_s) / steps, 2),
+                "metrics_equal": equal,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
