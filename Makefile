@@ -1,4 +1,5 @@
-# Every target sets itself up: a virtualenv in .venv with the project installed from pyproject.
+# Every target sets itself up: a virtualenv in .venv with the project installed from pyproject,
+# at the tested versions of constraints.txt.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,10 +7,10 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 .PHONY: run test ui bench bench-scaling validate clean realdata
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' -c constraints.txt
 	@touch $@
 
 # deployment profile: local (SQLite, in-process), postgres or kubernetes (deploy/<profile>/)
