@@ -35,10 +35,11 @@ from smart_money.sources.fmp.errors import (
 DEFAULT_BASE_URL = "https://financialmodelingprep.com"
 APIS = ("stable", "legacy")
 PLAN_RATE_LIMIT_PER_MIN = 300  # Starter plan (notes/data-sources.md §1.1)
-# The limiter counts its window this much longer than the plan's (2 %, at least 0.1 s): a request
-# can reach FMP a little after it took its permit, and FMP must never count one too many.
+# The limiter counts its window this much longer than the plan's (2 %, at least 0.25 s): a request
+# can reach FMP a little after it took its permit (a busy machine delays the sending thread), and
+# FMP must never count one too many. The floor matters only for time-compressed limits (tests).
 RATE_WINDOW_MARGIN = 0.02
-RATE_WINDOW_MARGIN_MIN_S = 0.1
+RATE_WINDOW_MARGIN_MIN_S = 0.25
 
 logger = logging.getLogger("smart_money.fmp")
 
