@@ -52,7 +52,8 @@ def main() -> None:
     core_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral())
+    raw_layer = ["universe", *(f"raw_{table}" for table in TABLES)]
+    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), assets=raw_layer)
     dagster_s = time.perf_counter() - t0
     assert summary.success, summary.error
 
