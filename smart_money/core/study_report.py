@@ -230,30 +230,31 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _fold_lines(folds: pd.DataFrame, lines: list[tuple[str, str, str]], ylabel: str, title: str, path: Path) -> Path:
+    """One line per (column, style, label) over the walk-forward folds, chance level marked."""
+    x = folds["fold"]
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for i, (column, style, label) in enumerate(lines):
+        ax.plot(x, folds[column], style, lw=2 if i == 0 else 1.5, label=label)
+    ax.axhline(0.5, color="k", lw=0.8)
+    ax.set_xticks(x, [d[:7] for d in folds["test_first"]], rotation=30)
+    ax.set(ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def plots(metadata: dict, evaluation: dict, predictions: pd.DataFrame, out: Path) -> list[Path]:
     written = []
     folds = folds_frame(evaluation)
     if len(folds):
         x = folds["fold"]
-        fig, ax = plt.subplots(figsize=(7, 3.8))
-        ax.plot(x, folds["roc_auc"], "o-", lw=2, label="flow model")
-        ax.plot(x, folds["volatility_size_roc_auc"], "s--", label="volatility/size baseline")
-        ax.plot(x, folds["momentum_roc_auc"], "^:", label="momentum baseline")
-        ax.axhline(0.5, color="k", lw=0.8)
-        ax.set_xticks(x, [d[:7] for d in folds["test_first"]], rotation=30)
-        ax.set(ylabel="ROC AUC (rises > 5 %)", title="Walk-forward AUC per quarterly fold")
-        ax.legend(fontsize=8)
-        written.append(_save(fig, out / "walk_forward_auc.png"))
-
-        fig, ax = plt.subplots(figsize=(7, 3.8))
-        ax.plot(x, folds["per_date_auc"], "o-", lw=2, label="model score on rises > 5 %")
-        ax.plot(x, folds["score_per_date_auc_on_falls"], "v--", label="same score on falls > 5 %")
-        ax.plot(x, folds["mirror_per_date_auc"], "x:", label="mirror-label model on falls")
-        ax.axhline(0.5, color="k", lw=0.8)
-        ax.set_xticks(x, [d[:7] for d in folds["test_first"]], rotation=30)
-        ax.set(ylabel="per-date AUC", title="Direction: rises vs falls per fold")
-        ax.legend(fontsize=8)
-        written.append(_save(fig, out / "walk_forward_direction.png"))
+        auc_lines = [("roc_auc", "o-", "flow model"), ("volatility_size_roc_auc", "s--", "volatility/size baseline"), ("momentum_roc_auc", "^:", "momentum baseline")]
+        written.append(_fold_lines(folds, auc_lines, "ROC AUC (rises > 5 %)", "Walk-forward AUC per quarterly fold", out / "walk_forward_auc.png"))
+        direction_lines = [
+            ("per_date_auc", "o-", "model score on rises > 5 %"), ("score_per_date_auc_on_falls", "v--", "same score on falls > 5 %"),
+            ("mirror_per_date_auc", "x:", "mirror-label model on falls"),
+        ]  # fmt: skip
+        written.append(_fold_lines(folds, direction_lines, "per-date AUC", "Direction: rises vs falls per fold", out / "walk_forward_direction.png"))
 
         fig, ax = plt.subplots(figsize=(7, 3.8))
         width = 0.27

@@ -13,6 +13,7 @@ import logging
 import random
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -140,6 +141,7 @@ class FmpClient:
         self.stats = CallStats()
         window_s = config.rate_period_s + max(config.rate_period_s * RATE_WINDOW_MARGIN, RATE_WINDOW_MARGIN_MIN_S)
         self.limiter = Limiter(Rate(config.rate_limit, int(Duration.SECOND * window_s)))
+        self._permit_poll_s = min(0.05, config.rate_period_s / config.rate_limit / 2)
         self._http = httpx.Client(
             base_url=config.base_url.rstrip("/"),
             headers={"apikey": config.api_key, "Accept": "application/json", "User-Agent": "smart-money/fmp"},
@@ -195,9 +197,17 @@ class FmpClient:
         self.stats.add("retries")
         logger.warning("FMP %s (attempt %d), retrying in %.1fs", redact(str(error), self.config.api_key), state.attempt_number, wait)
 
+    def _take_permit(self) -> None:
+        """Wait for a slot in the rate window. Non-blocking tries, so each permit is stamped with
+        the clock at the moment it is granted: pyrate-limiter's blocking mode stamps a permit with
+        its first try's time plus the computed waits, which falls behind the clock when sleeping
+        threads wake late, and a busy machine then let one request too many reach FMP's window."""
+        while not self.limiter.try_acquire("fmp", blocking=False):
+            time.sleep(self._permit_poll_s)
+
     def _attempt(self, path: str, params: dict[str, object], symbol: str | None) -> list | dict:
         where = f"{path}?{'&'.join(f'{k}={v}' for k, v in params.items())}"
-        self.limiter.try_acquire("fmp", blocking=True)
+        self._take_permit()
         self.stats.add("http_requests")
         try:
             response = self._http.get(path, params=params)
