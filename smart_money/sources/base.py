@@ -70,6 +70,25 @@ class DataSource(ABC):
         return []
 
 
+class ListedUniverseSource(DataSource):
+    """A source whose universe is one table of membership intervals, built once on first use
+    (from a vendor's listings or from local files), then cut at `as_of`."""
+
+    _universe: pd.DataFrame | None = None
+
+    @abstractmethod
+    def _build_universe(self) -> pd.DataFrame:
+        """Every member with `member_from` (and `member_to`), as UniverseSchema rows."""
+
+    def universe(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+        if self._universe is None:
+            self._universe = self._build_universe()
+        frame = self._universe
+        if as_of is not None:
+            frame = frame[frame["member_from"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+        return frame
+
+
 class OracleSource(ABC):
     """A source that knows the truth behind its data (only the simulated market)."""
 

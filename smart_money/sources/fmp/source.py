@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from smart_money.core.schemas import TABLES, UNIVERSE, empty_frame
-from smart_money.sources.base import DataSource, FetchResult, Gap
+from smart_money.sources.base import FetchResult, Gap, ListedUniverseSource
 from smart_money.sources.fmp import fetchers as fx
 from smart_money.sources.fmp.cache import LATEST, DiskCache, cache_key
 from smart_money.sources.fmp.client import FmpClient
@@ -91,7 +91,7 @@ class Progress:
                 )
 
 
-class FmpSource(DataSource):
+class FmpSource(ListedUniverseSource):
     """Financial Modeling Prep behind the source interface (see the module docstring)."""
 
     name = "fmp"
@@ -364,20 +364,12 @@ class FmpSource(DataSource):
         return FetchResult("etf_holdings_snapshot", parsed.frame, gaps, {"units": count, **parsed.counts}, _rejected_frame(parsed.rejected))
 
     # -- universe --------------------------------------------------------------------------------
-    def universe(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    def _build_universe(self) -> pd.DataFrame:
         """S&P 500 membership intervals (current constituents walked back through FMP's change
         history, so removed members are there too), restricted to the configured selection
         (explicit tickers, or the first N members by ticker among those in the index at any time
         since `history_start`), plus the index ETFs; names, sectors and shares outstanding from
         the company profiles. `as_of` keeps only intervals that had started by then."""
-        if self._universe is None:
-            self._universe = self._build_universe()
-        frame = self._universe
-        if as_of is not None:
-            frame = frame[frame["member_from"] <= pd.Timestamp(as_of)].reset_index(drop=True)
-        return frame
-
-    def _build_universe(self) -> pd.DataFrame:
         listing = [
             Unit(SP500_KEY, fx.CONSTITUENTS, LATEST, LATEST, lambda: (fx.request(self.client, fx.CONSTITUENTS, {})[0], 1)),
             Unit(SP500_KEY, fx.CONSTITUENT_CHANGES, LATEST, LATEST, lambda: (fx.request(self.client, fx.CONSTITUENT_CHANGES, {})[0], 1)),

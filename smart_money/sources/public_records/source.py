@@ -39,7 +39,7 @@ import pandas as pd
 from smart_money.core.normalize import basis_factor
 from smart_money.core.quality import QUARANTINE_REASON
 from smart_money.core.schemas import TABLES, UNIVERSE, empty_frame
-from smart_money.sources.base import DataSource, FetchResult, Gap
+from smart_money.sources.base import FetchResult, Gap, ListedUniverseSource
 from smart_money.sources.public_records import congress, etf, form4, normalized, openinsider, prices, thirteenf, tickers
 from smart_money.sources.public_records.common import Parsed, normalize_tickers
 
@@ -106,7 +106,7 @@ class PriceFile:
     is_index: bool
 
 
-class PublicRecordsSource(DataSource):
+class PublicRecordsSource(ListedUniverseSource):
     """Public records from local files (see the module docstring for the folder layout)."""
 
     name = "public_records"
@@ -200,16 +200,6 @@ class PublicRecordsSource(DataSource):
         return out
 
     # -- universe --------------------------------------------------------------------------------
-    def universe(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-        """Every ticker with prices (after renames), with its listing span as membership; the
-        index ETFs as `etf`. Names and sectors from stocks_us.csv where it lists them."""
-        if self._universe is None:
-            self._universe = self._build_universe()
-        frame = self._universe
-        if as_of is not None:
-            frame = frame[frame["member_from"] <= pd.Timestamp(as_of)].reset_index(drop=True)
-        return frame
-
     def _scan_spans(self, files: dict[str, PriceFile]) -> None:
         todo = [(symbol, file) for symbol, file in files.items() if symbol not in self._spans]
         with ThreadPoolExecutor(max_workers=PRICE_READERS) as pool:
@@ -219,6 +209,8 @@ class PublicRecordsSource(DataSource):
                 self._spans[symbol] = span
 
     def _build_universe(self) -> pd.DataFrame:
+        """Every ticker with prices (after renames), with its listing span as membership; the
+        index ETFs as `etf`. Names and sectors from stocks_us.csv where it lists them."""
         files = self._canonical_files()
         self._scan_spans(files)
         rows = [
