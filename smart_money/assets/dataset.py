@@ -203,18 +203,22 @@ def build_training_dataset_checks(asset: dg.AssetsDefinition) -> list[dg.AssetCh
     return [critical, warnings]
 
 
-class SplitConfig(dg.Config):
-    """How to split; the defaults are the leak-free ones."""
+DEFAULT_SPLIT = SplitSpec()
 
-    method: str = "chronological"
-    train_fraction: float = 0.70
-    val_fraction: float = 0.15
-    purge: bool = True
-    embargo_days: int = 0
-    walk_forward_min_train_dates: int = 12
-    walk_forward_step_dates: int = 3
-    walk_forward_through_test: bool = False  # True: folds over the whole window (real-data study)
-    seed: int = 42
+
+class SplitConfig(dg.Config):
+    """How to split (the launchpad's view of core.splits.SplitSpec, whose defaults, the
+    leak-free ones, it takes)."""
+
+    method: str = DEFAULT_SPLIT.method  # or "stratified_random" (flagged LEAKY)
+    train_fraction: float = DEFAULT_SPLIT.train_fraction
+    val_fraction: float = DEFAULT_SPLIT.val_fraction
+    purge: bool = DEFAULT_SPLIT.purge
+    embargo_days: int = DEFAULT_SPLIT.embargo_days
+    walk_forward_min_train_dates: int = DEFAULT_SPLIT.walk_forward_min_train_dates
+    walk_forward_step_dates: int = DEFAULT_SPLIT.walk_forward_step_dates
+    walk_forward_through_test: bool = DEFAULT_SPLIT.walk_forward_through_test  # True: folds over the whole window (real-data study)
+    seed: int = DEFAULT_SPLIT.seed
 
 
 def build_splits_asset() -> dg.AssetsDefinition:

@@ -53,11 +53,16 @@ class TrainModelConfig(dg.Config):
         return TrainConfig(params=params, calibration=self.calibration, class_weight=self.class_weight, use_prior=self.use_prior, winsorize=self.winsorize)
 
 
+DEFAULT_EVALUATION = EvalConfig()
+
+
 class EvaluationConfig(dg.Config):
-    bootstrap: int = 100
-    walk_forward: bool = True
-    independent_worlds: int = 4
-    independent_symbols: int = 250
+    """The launchpad's view of core.evaluation.EvalConfig (its defaults)."""
+
+    bootstrap: int = DEFAULT_EVALUATION.bootstrap
+    walk_forward: bool = DEFAULT_EVALUATION.walk_forward
+    independent_worlds: int = DEFAULT_EVALUATION.independent_worlds  # simulated source only
+    independent_symbols: int = DEFAULT_EVALUATION.independent_symbols
 
 
 class RegistryConfig(dg.Config):
