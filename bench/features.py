@@ -26,8 +26,8 @@ warnings.filterwarnings("ignore")
 
 
 def settings_for(months: int, symbols: int):
-    from smart_money.core import calendar as cal
-    from smart_money.core.settings import Settings
+    from smart_money.data import calendar as cal
+    from smart_money.settings import Settings
 
     start = date(2022, 1, 1)
     end = cal.add_months(pd.Timestamp(start), months - 1).date()
@@ -36,8 +36,8 @@ def settings_for(months: int, symbols: int):
 
 def run_assets(settings, assets: list[str]) -> float:
     from smart_money.definitions import build_definitions
-    from smart_money.partitions import monthly_partitions
-    from smart_money.runner import RANGE_END_TAG, RANGE_START_TAG
+    from smart_money.orchestration.partitions import monthly_partitions
+    from smart_money.orchestration.runner import RANGE_END_TAG, RANGE_START_TAG
 
     keys = monthly_partitions(settings).get_partition_keys()
     job = build_definitions(settings).resolve_job_def("monthly_refresh_job")
@@ -60,12 +60,12 @@ def stage_dataset(months: int, symbols: int) -> None:
 
 
 def speed_ratio(settings, n_reference: int) -> dict:
-    from smart_money.core import calendar as cal
-    from smart_money.core.features import FeatureInputs, UniverseRules, compute_features
-    from smart_money.core.ingest import combine_partitions
-    from smart_money.core.storage import read_parquet
-    from smart_money.resources import source_resource
-    from smart_money_tests.reference_features import Reference
+    from smart_money.data import calendar as cal
+    from smart_money.dataset.features import FeatureInputs, UniverseRules, compute_features
+    from smart_money.data.raw_pull import combine_partitions
+    from smart_money.data.storage import read_parquet
+    from smart_money.orchestration.resources import source_resource
+    from smart_money_tests.support.reference_features import Reference
 
     root = settings.data_dir / "assets"
 

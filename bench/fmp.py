@@ -28,7 +28,7 @@ def serve(queue, n_symbols: int, horizon: str, since: str, limit: int, period: f
     import pandas as pd
 
     from smart_money.sources.simulated import SimulatedSource
-    from smart_money_tests.fake_fmp import FakeFmpServer
+    from smart_money_tests.support.fake_fmp import FakeFmpServer
 
     market = SimulatedSource(n_symbols=n_symbols, seed=7, horizon=pd.Timestamp(horizon))
     with FakeFmpServer(market, api_key=KEY, rate_limit=limit, rate_period_s=period, since=since) as fake:
@@ -84,10 +84,10 @@ def main() -> None:
     import dagster as dg
     import pandas as pd
 
-    from smart_money.core import calendar as cal
-    from smart_money.core.ingest import LOOKBACK_MONTHS
-    from smart_money.core.settings import Settings
-    from smart_money.runner import run_monthly_graph
+    from smart_money.data import calendar as cal
+    from smart_money.data.raw_pull import LOOKBACK_MONTHS
+    from smart_money.settings import Settings
+    from smart_money.orchestration.runner import run_monthly_graph
 
     start = date(2022, 1, 1)
     end = cal.add_months(pd.Timestamp(start), args.months - 1).date()

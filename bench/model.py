@@ -31,9 +31,9 @@ def main() -> None:
     parser.add_argument("--end", default="2026-10")
     args = parser.parse_args()
 
-    from smart_money.core.registry import Registry
-    from smart_money.core.settings import Settings, parse_month
-    from smart_money.runner import run_monthly_graph
+    from smart_money.model.registry import Registry
+    from smart_money.settings import Settings, parse_month
+    from smart_money.orchestration.runner import run_monthly_graph
 
     settings = Settings.from_env().with_overrides(start=parse_month(args.start, "--start"), end=parse_month(args.end, "--end"), symbols=args.symbols)
     instance = dg.DagsterInstance.ephemeral()

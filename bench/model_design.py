@@ -31,12 +31,12 @@ def main() -> None:
     parser.add_argument("--strength", type=float, default=1.0)
     args = parser.parse_args()
 
-    from smart_money.core.catalogue import DATE_LEVEL_FEATURES, FEATURES, MISSING_INDICATORS
-    from smart_money.core.evaluation import holdout
-    from smart_money.core.metrics import ece_against, ece_equal_count, per_date, safe_auc
-    from smart_money.core.model import TrainConfig, train_flow_model, volatility_samples
-    from smart_money.core.pipeline import dataset_from_source
-    from smart_money.core.splits import SplitSpec, build_splits
+    from smart_money.dataset.catalogue import DATE_LEVEL_FEATURES, FEATURES, MISSING_INDICATORS
+    from smart_money.evaluation.flow_evaluation import holdout
+    from smart_money.evaluation.metrics import ece_against, ece_equal_count, per_date, safe_auc
+    from smart_money.model.flow_model import TrainConfig, train_flow_model, volatility_samples
+    from smart_money.dataset.pipeline import dataset_from_source
+    from smart_money.dataset.splits import SplitSpec, build_splits
     from smart_money.sources.simulated import SimulatedSource, SimulationParams
 
     t0 = time.perf_counter()

@@ -84,9 +84,9 @@ def main() -> None:
     parser.add_argument("--baseline", help="git revision to time side by side with the current code")
     args = parser.parse_args()
 
-    from smart_money.options.engine import storage_rows
+    from smart_money.options.engine.batch import storage_rows
     from smart_money.options.store import EventStore
-    from smart_money.options.synthetic import generate_market, replicate
+    from smart_money.options.market.synthetic import generate_market, replicate
 
     current = engine_modules()
     rules = current.load_rules()

@@ -26,7 +26,7 @@ COMPARED = ("metrics", "baselines", "oracle", "independent_universe", "gates", "
 
 
 def registered(settings) -> dict:
-    from smart_money.core.registry import Registry
+    from smart_money.model.registry import Registry
 
     registry = Registry(settings.models_location)
     entry = registry.index()["versions"][-1]
@@ -35,7 +35,7 @@ def registered(settings) -> dict:
 
 
 def timed_run(settings, instance: dg.DagsterInstance) -> float:
-    from smart_money.runner import run_monthly_graph
+    from smart_money.orchestration.runner import run_monthly_graph
 
     start = time.perf_counter()
     summary = run_monthly_graph(settings, instance=instance)
@@ -50,10 +50,10 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     args = parser.parse_args()
 
-    from smart_money.core import calendar as cal
-    from smart_money.core.settings import Settings
-    from smart_money.instance import instance_config
-    from smart_money.local_services import PostgresServer
+    from smart_money.data import calendar as cal
+    from smart_money.settings import Settings
+    from smart_money.orchestration.instance import instance_config
+    from smart_money_tests.support.local_services import PostgresServer
 
     root = Path(tempfile.mkdtemp(prefix="bench-profiles-"))
     start = cal.add_months(pd.Timestamp(LAST_MONTH), -(args.months - 1)).date()

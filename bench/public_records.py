@@ -33,10 +33,10 @@ def timed(fn):
 
 
 def main(symbols: int) -> dict:
-    from smart_money.core import calendar as cal
-    from smart_money.core.features import UniverseRules
-    from smart_money.core.ingest import LOOKBACK_MONTHS
-    from smart_money.core.pipeline import dataset_from_source
+    from smart_money.data import calendar as cal
+    from smart_money.dataset.features import UniverseRules
+    from smart_money.data.raw_pull import LOOKBACK_MONTHS
+    from smart_money.dataset.pipeline import dataset_from_source
     from smart_money.sources.public_records import PublicRecordsSource, form4, prices
 
     folder = Path(os.environ.get("SMART_MONEY_PUBLIC_RECORDS_DIR") or ROOT.parent / "shared" / "realdata")

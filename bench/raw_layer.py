@@ -25,12 +25,12 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=500)
     args = parser.parse_args()
 
-    from smart_money.core import calendar as cal
-    from smart_money.core.ingest import pull_raw, pull_universe
-    from smart_money.core.schemas import TABLES
-    from smart_money.core.settings import Settings
-    from smart_money.resources import source_resource
-    from smart_money.runner import run_monthly_graph
+    from smart_money.data import calendar as cal
+    from smart_money.data.raw_pull import pull_raw, pull_universe
+    from smart_money.data.schemas import TABLES
+    from smart_money.settings import Settings
+    from smart_money.orchestration.resources import source_resource
+    from smart_money.orchestration.runner import run_monthly_graph
 
     start = date(2022, 1, 1)
     end = cal.add_months(pd.Timestamp(start), args.months - 1).date()

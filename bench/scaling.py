@@ -108,10 +108,10 @@ def main() -> None:
     parser.add_argument("--chunk-months", type=int, default=None, help="run the monthly assets this many months at a time")
     args = parser.parse_args()
 
-    from smart_money.core import calendar as cal
-    from smart_money.core.settings import Settings
-    from smart_money.resources import source_resource
-    from smart_money.runner import run_monthly_graph
+    from smart_money.data import calendar as cal
+    from smart_money.settings import Settings
+    from smart_money.orchestration.resources import source_resource
+    from smart_money.orchestration.runner import run_monthly_graph
 
     start = cal.add_months(pd.Timestamp(LAST_MONTH), -(args.months - 1)).date()
     settings = Settings.from_env().with_overrides(start=start, end=LAST_MONTH, symbols=args.symbols)

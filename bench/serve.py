@@ -33,7 +33,7 @@ PHASE_MAX_S = 90.0
 
 
 def settings_for(home: Path, symbols: int):
-    from smart_money_tests.serve_helpers import serve_settings
+    from smart_money_tests.support.serving import serve_settings
 
     return serve_settings(home, symbols)
 
@@ -185,8 +185,8 @@ def main() -> None:
     import httpx
     import pandas as pd
 
-    from smart_money.serve.features import compute_day
-    from smart_money_tests.serve_helpers import free_port, register_model
+    from smart_money.serve.feature_provider import compute_day
+    from smart_money_tests.support.serving import free_port, register_model
 
     home = Path(os.environ.get("SMART_MONEY_HOME") or "bench/out/serve-home").resolve()
     t0 = time.perf_counter()

@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from smart_money.core import storage
-from smart_money.core.settings import Settings, SettingsError, parse_month, parse_symbols
+from smart_money.data import storage
+from smart_money.settings import Settings, SettingsError, parse_month, parse_symbols
 
 warnings.filterwarnings("ignore", module=r"dagster\..*")
 warnings.filterwarnings("ignore", message=r".*(beta|preview|superseded).*")
@@ -83,7 +83,7 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
     --chunk-months at a time, then the model) and print where the outputs are."""
     import dagster as dg
 
-    from smart_money.runner import run_monthly_graph
+    from smart_money.orchestration.runner import run_monthly_graph
 
     settings = settings_from(start, end, symbols, source, records_dir)
     op_config = asset_configs(config) if config else None
@@ -123,7 +123,7 @@ def print_model_summary(settings: Settings) -> None:
     """The latest registry entry in a few lines (what a run ends with)."""
     import json
 
-    from smart_money.core.registry import Registry
+    from smart_money.model.registry import Registry
 
     registry = Registry(settings.models_location)
     versions = registry.index()["versions"]
@@ -156,7 +156,7 @@ def print_model_summary(settings: Settings) -> None:
 
 def registry_version(registry, name: str) -> str:
     """'1.0.2' / 'v1.0.2' / 'champion' / 'latest' -> a registered version (RegistryError if none)."""
-    from smart_money.core.registry import RegistryError
+    from smart_money.model.registry import RegistryError
 
     index = registry.index()
     chosen = {"champion": index["champion"], "latest": index["versions"][-1]["version"] if index["versions"] else None}.get(name, name.lstrip("v"))
@@ -167,7 +167,7 @@ def registry_version(registry, name: str) -> str:
 
 def data_source(settings: Settings):
     """The configured source, built outside a Dagster run."""
-    from smart_money.resources import source_resource
+    from smart_money.orchestration.resources import source_resource
 
     try:
         return source_resource(settings).get()
@@ -194,10 +194,10 @@ def evaluate(
 
     import pandas as pd
 
-    from smart_money.core.features import UniverseRules
-    from smart_money.core.pipeline import dataset_from_source
-    from smart_money.core.registry import Registry, RegistryError, TamperedArtifact
-    from smart_money.core.scoring import score_registered_model
+    from smart_money.dataset.features import UniverseRules
+    from smart_money.dataset.pipeline import dataset_from_source
+    from smart_money.model.registry import Registry, RegistryError, TamperedArtifact
+    from smart_money.evaluation.score_registered import score_registered_model
 
     settings = settings_from(start, end, symbols, source, records_dir)
     registry = Registry(settings.models_dir)
@@ -265,7 +265,7 @@ def records_coverage(
     collections, delisted and renamed names, the first SMART_MONEY_SYMBOLS of a run)."""
     import pandas as pd
 
-    from smart_money.core.study_report import markdown_table
+    from smart_money.reporting.study_report import markdown_table
 
     settings = settings_from(start, end, source="public_records", records_dir=records_dir)
     first, stop = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()) + pd.offsets.MonthBegin(1)
@@ -290,7 +290,7 @@ app.add_typer(models_app, name="models")
 
 
 def _registry():
-    from smart_money.core.registry import Registry
+    from smart_money.model.registry import Registry
 
     return Registry(settings_from().models_location)
 
@@ -319,8 +319,8 @@ def models_export(
 ) -> None:
     """A registered model's evaluation as Markdown tables and plots (files verified by sha256
     first): what docs/real-data.md quotes."""
-    from smart_money.core.registry import RegistryError, TamperedArtifact
-    from smart_money.core.study_report import export
+    from smart_money.model.registry import RegistryError, TamperedArtifact
+    from smart_money.reporting.study_report import export
 
     registry = _registry()
     try:
@@ -340,7 +340,7 @@ def models_export(
 @models_app.command("promote")
 def models_promote(version: Annotated[str, typer.Argument(help="Version to make champion, e.g. 1.0.2")]) -> None:
     """Make a registered (not rejected) version the champion."""
-    from smart_money.core.registry import RegistryError, TamperedArtifact
+    from smart_money.model.registry import RegistryError, TamperedArtifact
 
     try:
         entry = _registry().promote(version.lstrip("v"))
@@ -353,7 +353,7 @@ def models_promote(version: Annotated[str, typer.Argument(help="Version to make 
 @models_app.command("rollback")
 def models_rollback() -> None:
     """Restore the previous champion."""
-    from smart_money.core.registry import RegistryError, TamperedArtifact
+    from smart_money.model.registry import RegistryError, TamperedArtifact
 
     try:
         entry = _registry().rollback()
@@ -366,7 +366,7 @@ def models_rollback() -> None:
 @app.command()
 def docs() -> None:
     """Regenerate the generated documentation (docs/features.md from the feature catalogue)."""
-    from smart_money.docs import write_docs
+    from smart_money.reporting.generated_docs import write_docs
 
     for path in write_docs():
         console.print(f"wrote {path}")
@@ -403,8 +403,8 @@ def predict(
     import json
     import sys
 
-    from smart_money.core.registry import Registry
-    from smart_money.serve.features import FeatureProvider
+    from smart_money.model.registry import Registry
+    from smart_money.serve.feature_provider import FeatureProvider
     from smart_money.serve.jsonlines import answer_line, serve_lines
     from smart_money.serve.prediction import ChampionModel, PredictionService
 
@@ -522,7 +522,7 @@ def options_calibrate(
 ) -> None:
     """Refit the per-profile calibrators and store them next to the rules config."""
     from smart_money.options.evaluation import refit_calibration
-    from smart_money.options.scoring import load_rules
+    from smart_money.options.engine.scoring import load_rules
 
     path = refit_calibration(load_rules(), scenarios, seed)
     console.print(f"wrote {path}")

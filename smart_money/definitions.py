@@ -6,19 +6,19 @@ import os
 
 import dagster as dg
 
-from smart_money.assets.dataset import build_dataset
-from smart_money.assets.ingest import build_ingest
-from smart_money.assets.model import build_model_assets
-from smart_money.assets.options_flow import OptionsEventStoreResource, build_options_flow
-from smart_money.core import storage
-from smart_money.core.settings import Settings
-from smart_money.deployment import executor_for
-from smart_money.io_manager import PartitionedParquetIOManager
-from smart_money.jobs import monthly_refresh_job, monthly_refresh_schedule, options_flow_job
-from smart_money.options.source import OptionsSource
+from smart_money.defs.dataset.assets import build_dataset
+from smart_money.defs.ingest.assets import build_ingest
+from smart_money.defs.model.assets import build_model_assets
+from smart_money.defs.options_flow.assets import OptionsEventStoreResource, build_options_flow
+from smart_money.data import storage
+from smart_money.settings import Settings
+from smart_money.orchestration.executors import executor_for
+from smart_money.orchestration.io_manager import PartitionedParquetIOManager
+from smart_money.defs.jobs import monthly_refresh_job, monthly_refresh_schedule, options_flow_job
+from smart_money.options.market.tape_source import OptionsSource
 from smart_money.options.store import URL_VARIABLE, store_url
-from smart_money.partitions import daily_partitions, monthly_partitions
-from smart_money.resources import source_resource
+from smart_money.orchestration.partitions import daily_partitions, monthly_partitions
+from smart_money.orchestration.resources import source_resource
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

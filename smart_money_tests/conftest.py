@@ -1,34 +1,29 @@
-"""Shared fixtures: a small simulated market and settings rooted in a temporary folder."""
+"""Shared fixtures: a small simulated market, settings rooted in a temporary folder, a whole-graph
+run, and the local PostgreSQL/S3 servers (constants and builders live in `support/`)."""
 
 from __future__ import annotations
 
 import os
 import warnings
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
-import pandas as pd
+import dagster as dg
 import pytest
 
-from smart_money.core.settings import Settings
+from smart_money.orchestration.runner import run_monthly_graph
+from smart_money.settings import Settings
 from smart_money.sources.simulated import SimulatedSource
+from smart_money_tests.support.local_services import PostgresServer, S3Server, ServiceUnavailable
+from smart_money_tests.support.serving import register_model, serve_settings
+from smart_money_tests.support.settings import FAST_EVALUATION, SMALL_HORIZON, SMALL_UNIVERSE, small_settings_at
 
 warnings.filterwarnings("ignore", message=r".*(beta|preview|superseded).*")
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SMALL_UNIVERSE = 60
-SMALL_HORIZON = pd.Timestamp("2024-09-01")
 
 
 @pytest.fixture(scope="session")
 def small_source() -> SimulatedSource:
     return SimulatedSource(n_symbols=SMALL_UNIVERSE, seed=3, horizon=SMALL_HORIZON)
-
-
-def small_settings_at(home: Path) -> Settings:
-    """A year of months (enough for a 70/15/15 split by date) over 30 simulated symbols."""
-    return Settings(source="simulated", start=date(2022, 10, 1), end=date(2023, 9, 1), symbols=30, seed=3, home=home)
 
 
 @pytest.fixture
@@ -39,25 +34,9 @@ def small_settings(tmp_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory):
     """One in-process run of the whole monthly graph over the small settings (shared, read-only)."""
-    import dagster as dg
-
-    from smart_money.runner import run_monthly_graph
-
     settings = small_settings_at(tmp_path_factory.mktemp("pipeline"))
     summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
     return settings, summary
-
-
-# A small evaluation for tests: one extra simulated world, few bootstrap draws.
-FAST_EVALUATION = {"evaluation_report": {"bootstrap": 20, "independent_worlds": 1, "independent_symbols": 40}}
-
-
-def shared_path(*parts: str) -> Path:
-    """A path inside ../shared, or a clean skip when the folder is not there (a user's clone)."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is not available (shared data lives outside the repository)")
-    return path
 
 
 def service_unavailable(reason: str) -> None:
@@ -70,10 +49,8 @@ def service_unavailable(reason: str) -> None:
 
 @contextmanager
 def running(server):
-    """A local service (smart_money/local_services.py) started for the block and stopped after;
+    """A local service (support/local_services.py) started for the block and stopped after;
     skipped locally, failed on CI, when its binaries are missing."""
-    from smart_money.local_services import ServiceUnavailable
-
     try:
         server.start()
     except ServiceUnavailable as exc:
@@ -87,8 +64,6 @@ def running(server):
 @pytest.fixture(scope="session")
 def postgres_server():
     """A private PostgreSQL cluster on loopback for the session."""
-    from smart_money.local_services import PostgresServer
-
     with running(PostgresServer()) as server:
         yield server
 
@@ -96,8 +71,6 @@ def postgres_server():
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 server in its own process on loopback for the session."""
-    from smart_money.local_services import S3Server
-
     with running(S3Server()) as server:
         yield server
 
@@ -106,8 +79,6 @@ def s3_server():
 def served_settings(tmp_path_factory) -> Settings:
     """Settings whose registry holds a champion trained on a small simulated panel (serving tests
     copy its models into their own home)."""
-    from smart_money_tests.serve_helpers import register_model, serve_settings
-
     settings = serve_settings(tmp_path_factory.mktemp("served"))
     register_model(settings)
     return settings

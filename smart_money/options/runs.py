@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from smart_money.core.settings import Settings
-from smart_money.options.calibration import CALIBRATION_SEED, load_calibration
-from smart_money.options.engine import score_frames, smart_money_events, storage_rows, to_json_lines
+from smart_money.settings import Settings
+from smart_money.options.engine.calibration import CALIBRATION_SEED, load_calibration
+from smart_money.options.engine.batch import score_frames, smart_money_events, storage_rows, to_json_lines
 from smart_money.options.evaluation import evaluate_synthetic
-from smart_money.options.frames import NormalizedTape
-from smart_money.options.scoring import load_rules
+from smart_money.options.engine.frames import NormalizedTape
+from smart_money.options.engine.scoring import load_rules
 from smart_money.options.store import EventStore, describe_url, store_url
 
 

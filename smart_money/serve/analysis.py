@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from smart_money.serve.features import DayFeatures
+from smart_money.serve.feature_provider import DayFeatures
 from smart_money.serve.prediction import PredictionError, PredictionService, Query, Unavailable
 
 SECTIONS = {

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from smart_money.core.catalogue import PLAN_FEATURES
-from smart_money.options.contracts import PROFILES, AlertEvent, SmartMoneyEvent
+from smart_money.dataset.catalogue import PLAN_FEATURES
+from smart_money.options.engine.contracts import PROFILES, AlertEvent, SmartMoneyEvent
 
 Symbol = Annotated[
     str,

@@ -24,13 +24,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import AfterValidator
 
-from smart_money.core.registry import Registry
-from smart_money.core.settings import Settings
+from smart_money.model.registry import Registry
+from smart_money.settings import Settings
 from smart_money.options.store import store_url
 from smart_money.serve import api_models as m
 from smart_money.serve.analysis import stock_analysis
-from smart_money.serve.events import MAX_PAGE, MAX_REPLAY, EventReader, EventsUnavailable, LiveFeed
-from smart_money.serve.features import FeatureProvider
+from smart_money.serve.event_reader import MAX_PAGE, MAX_REPLAY, EventReader, EventsUnavailable, LiveFeed
+from smart_money.serve.feature_provider import FeatureProvider
 from smart_money.serve.prediction import ChampionModel, PredictionError, PredictionService
 from smart_money.serve.prediction import Query as PredictionQuery
 from smart_money.serve.toggles import SMART_MONEY_FLOW, FeatureToggles, token_matches

@@ -12,7 +12,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from smart_money.core import storage
+from smart_money.data import storage
 
 SMART_MONEY_FLOW = "smart-money-flow"
 KNOWN_FEATURES = (SMART_MONEY_FLOW,)

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from smart_money.core import calendar as cal
-from smart_money.core.settings import Settings, SettingsError
-from smart_money.sources.base import DataSource
+from smart_money.data import calendar as cal
+from smart_money.settings import Settings, SettingsError
+from smart_money.data.source import DataSource
 
 SIMULATED_HORIZON_MONTHS = 3  # the simulated world reaches a little past today
 
@@ -31,7 +31,7 @@ def simulated_source(n_symbols: int, seed: int, strength: float) -> DataSource:
 
 def fmp_source(settings: Settings, environ: Mapping[str, str] | None = None) -> DataSource:
     """Financial Modeling Prep with the FMP_* settings and the key from FMP_API_KEY."""
-    from smart_money.core.ingest import LOOKBACK_MONTHS
+    from smart_money.data.raw_pull import LOOKBACK_MONTHS
     from smart_money.sources.fmp import DiskCache, FmpClient, FmpConfig, FmpSettings, FmpSource
     from smart_money.sources.fmp.config import API_KEY_VARIABLE
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from smart_money.core.settings import SettingsError
+from smart_money.settings import SettingsError
 from smart_money.sources.fmp.cache import DEFAULT_FINALIZED_TTL_DAYS, DEFAULT_TTL_DAYS, DiskCache
 from smart_money.sources.fmp.client import APIS, DEFAULT_BASE_URL, PLAN_RATE_LIMIT_PER_MIN
 

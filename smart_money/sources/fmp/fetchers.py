@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from smart_money.core.normalize import (
+from smart_money.data.normalize import (
     amount_band,
     congress_owner,
     congress_transaction,

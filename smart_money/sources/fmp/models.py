@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
-from smart_money.core.normalize import MISSING_SPELLINGS, string_bool
+from smart_money.data.normalize import MISSING_SPELLINGS, string_bool
 
 
 def _blank_to_none(value: Any) -> Any:

@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from smart_money.core.schemas import TABLES, UNIVERSE, empty_frame
-from smart_money.sources.base import FetchResult, Gap, ListedUniverseSource
+from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
+from smart_money.data.source import FetchResult, Gap, ListedUniverseSource
 from smart_money.sources.fmp import fetchers as fx
 from smart_money.sources.fmp.cache import LATEST, DiskCache, cache_key
 from smart_money.sources.fmp.client import FmpClient

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from smart_money.core.normalize import MISSING_SPELLINGS, end_of_day
-from smart_money.core.quality import QUARANTINE_REASON
-from smart_money.core.schemas import SYMBOL_PATTERN
+from smart_money.data.normalize import MISSING_SPELLINGS, end_of_day
+from smart_money.data.quality import QUARANTINE_REASON
+from smart_money.data.schemas import SYMBOL_PATTERN
 
 # Dates outside this range are typos in the records (years 0009, 20222, 1935, 2202 ...).
 EARLIEST_PLAUSIBLE = pd.Timestamp("1990-01-01")

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smart_money.core.normalize import amount_band, congress_owner, congress_transaction
+from smart_money.data.normalize import amount_band, congress_owner, congress_transaction
 from smart_money.sources.public_records.common import (
     Parsed,
     deadline,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smart_money.core.normalize import form4_code, insider_role
+from smart_money.data.normalize import form4_code, insider_role
 from smart_money.sources.public_records.common import Parsed, json_members, deadline, normalize_tickers, numbers, parse_dates, rejected_rows, stable_ids
 
 FILING_DEADLINE_BUSINESS_DAYS = 2

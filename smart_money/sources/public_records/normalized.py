@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smart_money.core.normalize import end_of_day
+from smart_money.data.normalize import end_of_day
 from smart_money.sources.public_records.common import normalize_tickers, public_date
 
 SUFFIXES = (".csv", ".csv.gz", ".csv.xz", ".parquet")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smart_money.core.normalize import form4_code, insider_role
+from smart_money.data.normalize import form4_code, insider_role
 from smart_money.sources.public_records.common import (
     Parsed,
     drop_columns_matching,

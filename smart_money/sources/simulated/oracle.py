@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.special import logsumexp, ndtr
 from scipy.stats import binom
 
-from smart_money.core import calendar as cal
+from smart_money.data import calendar as cal
 from smart_money.sources.simulated.events import (
     BUY,
     CONGRESS_BUY,

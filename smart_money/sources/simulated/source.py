@@ -9,9 +9,9 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-from smart_money.core import calendar as cal
-from smart_money.core.schemas import TABLES, UNIVERSE, empty_frame
-from smart_money.sources.base import DataSource, FetchResult, Gap, OracleSource
+from smart_money.data import calendar as cal
+from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
+from smart_money.data.source import DataSource, FetchResult, Gap, OracleSource
 from smart_money.sources.simulated.etfs import EtfBook
 from smart_money.sources.simulated.events import CongressBook, InsiderBook
 from smart_money.sources.simulated.institutions import ThirteenFBook, filer_cik
@@ -278,7 +278,7 @@ class SimulatedSource(DataSource, OracleSource):
 def independent_world_dataset(seed: int, n_symbols: int, params: SimulationParams, first_month: pd.Timestamp, last_month: pd.Timestamp) -> pd.DataFrame:
     """The full dataset pipeline on another world of the same market model (another seed):
     every row with its oracle probabilities for the label and the mirror label."""
-    from smart_money.core.pipeline import dataset_from_source
+    from smart_money.dataset.pipeline import dataset_from_source
 
     source = SimulatedSource(n_symbols, seed, params, horizon=cal.add_months(last_month, 3))
     dataset = dataset_from_source(source, n_symbols, first_month, last_month).dataset

@@ -23,7 +23,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from smart_money.core import calendar as cal
+from smart_money.data import calendar as cal
 from smart_money.sources.simulated.params import SimulationParams, stationary
 
 ORIGIN_MONTH = pd.Timestamp("2010-01-01")

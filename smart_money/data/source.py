@@ -1,0 +1,103 @@
+"""The one interface every data source implements.
+
+A source answers two questions, for any symbol batch and time window, with normalized tables
+(`smart_money.data.schemas`) and no pagination leaking out:
+
+- `universe(as_of)`: which symbols exist, with membership intervals;
+- `fetch(table, symbols, start, end)`: the rows of `table` whose partition date (`known_at` for
+  event tables, `date` for prices) lies in [start, end).
+
+Fetches report what they could not get (`gaps`, e.g. a plan that does not cover an endpoint for
+a symbol) and how they got it (`stats`, e.g. HTTP calls and cache hits) so the assets can show
+it. Sources never drop rows silently: cleaning belongs to `core.quality`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something the source could not provide (and why)."""
+
+    symbol: str
+    table: str
+    reason: str
+
+
+@dataclass
+class FetchResult:
+    table: str
+    frame: pd.DataFrame
+    gaps: list[Gap] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+    # Rows the source could not even read into the table's columns (as received, with a
+    # `quarantine_reason`); quarantined and counted with the schema failures.
+    rejected: pd.DataFrame | None = None
+
+
+class DataSource(ABC):
+    """Base class of the simulated, FMP and public-records sources."""
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def universe(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Universe rows (UniverseSchema) with membership intervals; `as_of` limits to what was
+        known by then where the source can tell."""
+
+    @abstractmethod
+    def fetch(
+        self, table: str, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
+    ) -> FetchResult:
+        """Rows of `table` for `symbols` whose partition date is in [start, end)."""
+
+    def describe(self) -> dict[str, str]:
+        """What to show in asset metadata about this source."""
+        return {"source": self.name}
+
+    def market_index(self) -> str:
+        """Symbol (in the prices table) whose returns stand for the market."""
+        return "SPY"
+
+    def default_hedge_funds(self) -> list[str]:
+        """13F filer CIKs treated as hedge funds when SMART_MONEY_HEDGE_FUNDS is not set."""
+        return []
+
+
+class ListedUniverseSource(DataSource):
+    """A source whose universe is one table of membership intervals, built once on first use
+    (from a vendor's listings or from local files), then cut at `as_of`."""
+
+    _universe: pd.DataFrame | None = None
+
+    @abstractmethod
+    def _build_universe(self) -> pd.DataFrame:
+        """Every member with `member_from` (and `member_to`), as UniverseSchema rows."""
+
+    def universe(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+        if self._universe is None:
+            self._universe = self._build_universe()
+        frame = self._universe
+        if as_of is not None:
+            frame = frame[frame["member_from"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+        return frame
+
+
+class OracleSource(ABC):
+    """A source that knows the truth behind its data (only the simulated market)."""
+
+    @abstractmethod
+    def oracle(self, samples: pd.DataFrame, mirror: bool = False) -> pd.DataFrame:
+        """For rows (symbol, sample_date): `oracle_truth` = P(label | latent state) and
+        `oracle_public` = P(label | everything public at the sample date's close)."""
+
+    @abstractmethod
+    def independent_worlds(self, count: int, n_symbols: int, first_month: pd.Timestamp, last_month: pd.Timestamp, n_jobs: int = 2) -> pd.DataFrame:
+        """Datasets (with oracle columns and a `world` column) from independent universes of the
+        same generative model."""

@@ -1,0 +1,500 @@
+"""Point-in-time features, vectorised per sample date (definitions in core/catalogue.py).
+
+For each sample date t only rows with `known_at` <= t 16:00 (the cutoff) are used, and each
+family records the newest input it used in an `asof_<family>` column so the training dataset
+can prove temporal integrity. Missing sources give NaN plus an indicator; "no filings in the
+window" is a real zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from smart_money.data import calendar as cal
+from smart_money.dataset.catalogue import CATALOGUE, FEATURES, PROVENANCE_COLUMNS
+from smart_money.data.schemas import C_SUITE_ROLES
+
+SESSIONS_PER_YEAR = 252.0
+CONGRESS_SALES = ("sale", "sale_partial", "sale_full")
+
+
+@dataclass(frozen=True)
+class UniverseRules:
+    """Point-in-time eligibility (the plan's rules); None disables a rule."""
+
+    min_inst_ownership_pct: float | None = 5.0
+    require_insider_activity: bool = True  # at least one Form 4 filing known in the past 365 days
+
+
+@dataclass
+class FeatureInputs:
+    universe: pd.DataFrame
+    insider_trades: pd.DataFrame
+    institutional_holdings: pd.DataFrame
+    congress_trades: pd.DataFrame
+    etf_holdings: pd.DataFrame
+    prices: pd.DataFrame
+    hedge_funds: frozenset[str] = field(default_factory=frozenset)
+    market_index: str = "SPY"
+
+
+class PriceMatrix:
+    """Wide (session x symbol) arrays of the price table for fast point-in-time lookups."""
+
+    def __init__(self, prices: pd.DataFrame):
+        prices = prices.drop_duplicates(["symbol", "date"], keep="last")
+        wide = prices.pivot(index="date", columns="symbol")
+        self.dates = pd.DatetimeIndex(wide.index)
+        self.symbols = pd.Index(wide.columns.get_level_values(1).unique())
+        self.column = {s: i for i, s in enumerate(self.symbols)}
+
+        def matrix(name: str) -> np.ndarray:
+            return wide[name].reindex(columns=self.symbols).to_numpy(dtype=float)
+
+        self.adj = matrix("adj_close")
+        self.close = matrix("close")
+        self.volume = matrix("volume")
+        self.shares = matrix("shares_outstanding")
+        self.log_returns = np.vstack([np.full((1, len(self.symbols)), np.nan), np.diff(np.log(self.adj), axis=0)])
+
+    def row_on_or_before(self, day: pd.Timestamp) -> int:
+        return int(self.dates.searchsorted(pd.Timestamp(day), side="right")) - 1
+
+    def lookup(self, matrix: np.ndarray, dates: pd.Series, symbols: pd.Series, on_or_before: bool = True) -> np.ndarray:
+        """matrix value at (last session <= date, symbol) for each pair; NaN when unknown."""
+        rows = self.dates.searchsorted(pd.DatetimeIndex(dates), side="right") - 1
+        cols = symbols.map(self.column).to_numpy(dtype=float)
+        ok = (rows >= 0) & ~np.isnan(cols)
+        out = np.full(len(rows), np.nan)
+        out[ok] = matrix[rows[ok], cols[ok].astype(int)]
+        return out
+
+
+def members_at(universe: pd.DataFrame, sample: pd.Timestamp) -> pd.Index:
+    stocks = universe[universe["asset_type"] == "stock"]
+    ok = (stocks["member_from"] <= sample) & (stocks["member_to"].isna() | (stocks["member_to"] >= sample))
+    return pd.Index(stocks.loc[ok, "symbol"].drop_duplicates(), name="symbol")
+
+
+# -- insiders ------------------------------------------------------------------------------------
+def prepare_insider(frame: pd.DataFrame, px: PriceMatrix) -> pd.DataFrame:
+    """Add value (USD), adjusted purchase price and signed shares once per run."""
+    ins = frame.copy()
+    close_e = px.lookup(px.close, ins["event_date"], ins["symbol"])
+    adj_e = px.lookup(px.adj, ins["event_date"], ins["symbol"])
+    price = ins["price"].where(ins["price"] > 0)
+    price = price.fillna(pd.Series(close_e, index=ins.index))
+    ins["value"] = ins["shares"] * price
+    ins["adj_price"] = price * adj_e / close_e
+    ins["signed_shares"] = np.where(ins["acquisition_or_disposition"] == "A", ins["shares"], -ins["shares"])
+    ins["c_suite"] = ins["role"].isin(C_SUITE_ROLES)
+    return ins
+
+
+def known_insider_lines(ins: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Lines known at the cutoff, with 4/A amendments known by then replacing what they amend
+    (the latest amendment of a line wins)."""
+    known = ins[ins["known_at"] <= cutoff]
+    amendments = known[known["amends_record_id"].notna()]
+    latest = amendments.sort_values("known_at", kind="stable").drop_duplicates("amends_record_id", keep="last").index
+    superseded = known["record_id"].isin(amendments["amends_record_id"]) | (
+        known["amends_record_id"].notna() & ~known.index.isin(latest)
+    )
+    return known[~superseded]
+
+
+def insider_block(ins: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, px: PriceMatrix) -> pd.DataFrame:
+    known = known_insider_lines(ins, cutoff)
+    w30 = known[(known["event_date"] > t - pd.Timedelta(days=30)) & (known["event_date"] <= t)]
+    w90 = known[(known["event_date"] > t - pd.Timedelta(days=90)) & (known["event_date"] <= t)]
+    om = w30[w30["transaction_code"].isin(["P", "S"])]
+    trades = om.drop_duplicates(["symbol", "reporting_cik", "event_date", "transaction_code"])
+    g_trades = trades.groupby("symbol")
+    n_buy = (trades["transaction_code"] == "P").groupby(trades["symbol"]).sum()
+    n_all = g_trades.size()
+    n_csuite = g_trades["c_suite"].sum()
+    buys = om[om["transaction_code"] == "P"]
+    sells = om[om["transaction_code"] == "S"]
+    g_buys = buys.groupby("symbol")
+    out = pd.DataFrame(
+        {
+            "insider_buy_ratio_30d": n_buy / n_all,
+            "insider_buy_volume_30d": g_buys["value"].sum(),
+            "insider_sell_volume_30d": sells.groupby("symbol")["value"].sum(),
+            "insider_cluster_score": g_buys["reporting_cik"].nunique(),
+            "c_suite_activity_ratio": n_csuite / n_all,
+            "_adj_cost": (buys["adj_price"] * buys["shares"]).groupby(buys["symbol"]).sum(),
+            "_bought": buys.loc[buys["adj_price"].notna(), "shares"].groupby(buys["symbol"]).sum(),
+            "_net_shares_90d": w90.groupby("symbol")["signed_shares"].sum(),
+            "insider_filings_365d": known[known["known_at"] > cutoff - pd.Timedelta(days=365)].groupby("symbol").size(),
+            "asof_insider": pd.concat([w90, w30]).groupby("symbol")["known_at"].max(),
+        }
+    )
+    out.index.name = "symbol"
+    return out
+
+
+# -- 13F --------------------------------------------------------------------------------------------
+def position_sizes(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
+    """`frac` = shares / shares outstanding at the row's event date (NaN when unknown) and
+    `size` = frac, or the share count for a symbol whose shares outstanding are unknown at some
+    row (public files carry none): changes, counts and ratios of sizes are the same either way,
+    only ownership levels need the fraction."""
+    h = frame.copy()
+    shares_out = pd.Series(px.lookup(px.shares, h["event_date"], h["symbol"]), index=h.index)
+    fallback = h["symbol"].map(universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
+    h["frac"] = h["shares"] / shares_out.fillna(fallback)
+    known = h["frac"].notna().groupby(h["symbol"]).transform("all")
+    h["size"] = h["frac"].where(known, h["shares"])
+    return h
+
+
+def prepare_13f(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
+    h = position_sizes(frame, px, universe)
+    h["period_q"] = h["event_date"].dt.to_period("Q")
+    return h
+
+
+def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(current, previous): each filer's latest known filing and its filing for the quarter
+    before (both as of the cutoff; an amendment replaces the original it restates)."""
+    known = h[(h["known_at"] <= cutoff) & (h["event_date"] > cutoff - pd.Timedelta(days=250 + 92))]
+    if known.empty:
+        return known, known
+    filings = known.drop_duplicates(["filer_cik", "event_date", "accession"])[["filer_cik", "event_date", "accession", "known_at", "period_q"]]
+    chosen = filings.sort_values("known_at", kind="stable").drop_duplicates(["filer_cik", "event_date"], keep="last")
+    rows = known[known["accession"].isin(chosen["accession"])]
+    latest_period = chosen.groupby("filer_cik")["period_q"].max()
+    recent = latest_period[latest_period.map(lambda p: p.end_time) > cutoff - pd.Timedelta(days=250)]
+    current = rows[rows["filer_cik"].map(recent) == rows["period_q"]]
+    previous_period = recent - 1
+    has_previous = chosen.set_index(["filer_cik", "period_q"]).index.isin(list(zip(previous_period.index, previous_period.values)))
+    filers_with_previous = set(chosen.loc[has_previous, "filer_cik"])
+    previous = rows[(rows["filer_cik"].map(previous_period) == rows["period_q"]) & rows["filer_cik"].isin(filers_with_previous)]
+    current = current.assign(has_previous=current["filer_cik"].isin(filers_with_previous))
+    return current, previous.assign(has_previous=True)
+
+
+def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """Per (filer, symbol) with a previous filing: size now and before (0 when absent), and
+    frac now and before (NaN where shares outstanding are unknown)."""
+    now = current[current["has_previous"]].groupby(["filer_cik", "symbol"])[["size", "frac"]].sum()
+    before = previous.groupby(["filer_cik", "symbol"])[["size", "frac"]].sum()
+    both = pd.concat([now.add_prefix("now_"), before.add_prefix("before_")], axis=1).fillna(0.0).reset_index()
+    both = both.rename(columns={"now_size": "now", "before_size": "before"})
+    both["increase"] = (both["now"] > both["before"] * 1.005) & (both["before"] > 0)
+    both["decrease"] = (both["now"] < both["before"] * 0.995) & (both["now"] > 0)
+    both["new"] = (both["now"] > 0) & (both["before"] == 0)
+    both["closed"] = (both["now"] == 0) & (both["before"] > 0)
+    return both
+
+
+def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: frozenset[str]) -> pd.DataFrame:
+    current, previous = latest_filings(h, cutoff)
+    if current.empty:  # filings known, but none for a recent period (e.g. only late filings)
+        columns = [spec.name for spec in CATALOGUE if spec.family in ("institutional", "hedge_fund")]
+        return pd.DataFrame(columns=[*columns, "asof_institutional"], index=pd.Index([], name="symbol"), dtype=float)
+    holders = current.groupby(["symbol", "filer_cik"])["size"].sum()
+    ranked = holders.reset_index().sort_values(["symbol", "size"], ascending=[True, False])
+    in_top10 = ranked.groupby("symbol").cumcount() < 10
+    total = holders.groupby(level="symbol").sum()
+    top10 = ranked.loc[in_top10].groupby("symbol")["size"].sum() / total.where(total > 0)
+    ch = changes(current, previous)
+    g = ch.groupby("symbol")
+    active = ch[(ch["now"] > 0) | (ch["before"] > 0)].groupby("symbol").size()
+    steady = ch[(ch["now"] > 0) & (ch["before"] > 0)]
+    hf = ch[ch["filer_cik"].isin(hedge_funds)]
+    g_hf = hf.groupby("symbol")
+    out = pd.DataFrame(
+        {
+            "inst_ownership_pct": 100.0 * current.groupby(["symbol", "filer_cik"])["frac"].sum().groupby(level="symbol").sum(),
+            "inst_ownership_change_1q": 100.0 * (g["now_frac"].sum() - g["before_frac"].sum()),
+            "inst_new_positions_count": g["new"].sum(),
+            "inst_closed_positions_count": g["closed"].sum(),
+            "inst_avg_position_size_change": (steady["now"] / steady["before"] - 1.0).groupby(steady["symbol"]).mean(),
+            "inst_concentration_top10": top10,
+            "inst_momentum_score": (g["increase"].sum() + g["new"].sum() - g["decrease"].sum() - g["closed"].sum()) / active,
+            "hedgefund_top20_exposure": 100.0 * current[current["filer_cik"].isin(hedge_funds)].groupby("symbol")["frac"].sum(),
+            "hedgefund_net_change_1q": 100.0 * (g_hf["now_frac"].sum() - g_hf["before_frac"].sum()),
+            "hedgefund_new_entry_count": g_hf["new"].sum(),
+            "hedgefund_exit_count": g_hf["closed"].sum(),
+            "hedgefund_conviction_score": g_hf["increase"].sum() + g_hf["new"].sum() - g_hf["decrease"].sum() - g_hf["closed"].sum(),
+            "asof_institutional": pd.concat([current, previous]).groupby("symbol")["known_at"].max(),
+        }
+    )
+    out.index.name = "symbol"
+    return out
+
+
+# -- Congress -----------------------------------------------------------------------------------------
+def congress_block(cg: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> pd.DataFrame:
+    known = cg[cg["known_at"] <= cutoff]
+    w90 = known[(known["event_date"] > t - pd.Timedelta(days=90)) & (known["event_date"] <= t)]
+    buys = w90[w90["transaction_type"] == "purchase"].groupby("symbol").size()
+    sells = w90[w90["transaction_type"].isin(CONGRESS_SALES)].groupby("symbol").size()
+    recent = known[known["known_at"] > cutoff - pd.Timedelta(days=7)]
+    out = pd.DataFrame({"congress_buy_count_90d": buys, "congress_sell_count_90d": sells}).fillna(0.0)
+    total = out["congress_buy_count_90d"] + out["congress_sell_count_90d"]
+    out["congress_net_sentiment"] = (out["congress_buy_count_90d"] - out["congress_sell_count_90d"]) / total.where(total > 0)
+    out = out.join(recent.groupby("symbol").size().rename("congress_recent_activity_7d"), how="outer")
+    out["asof_congress"] = pd.concat([w90, recent]).groupby("symbol")["known_at"].max()
+    out.index.name = "symbol"
+    return out
+
+
+# -- ETFs ---------------------------------------------------------------------------------------------
+def _snapshot(known: pd.DataFrame, newest: pd.Timestamp, oldest: pd.Timestamp) -> pd.DataFrame:
+    """Each ETF's latest snapshot dated in [oldest, newest]."""
+    window = known[(known["event_date"] <= newest) & (known["event_date"] >= oldest)]
+    last = window.groupby("etf_symbol")["event_date"].transform("max")
+    return window[window["event_date"] == last]
+
+
+def etf_block(e: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """ETF features; `etf_flow_30d` is a real zero for unheld symbols when some ETF has both
+    snapshots (filled by the caller), and undefined (NaN) when none has."""
+    known = e[e["known_at"] <= cutoff]
+    now = _snapshot(known, t, t - pd.Timedelta(days=14))
+    if now.empty:
+        return pd.DataFrame(index=pd.Index([], name="symbol"))
+    then = _snapshot(known, t - pd.Timedelta(days=30), t - pd.Timedelta(days=44))
+    both_etfs = set(now["etf_symbol"]) & set(then["etf_symbol"])
+    per_etf = now.groupby(["symbol", "etf_symbol"])["shares"].sum()
+    share = per_etf / per_etf.groupby(level="symbol").transform("sum")
+    now_both = now[now["etf_symbol"].isin(both_etfs)].groupby("symbol")["frac"].sum()
+    then_both = then[then["etf_symbol"].isin(both_etfs)].groupby("symbol")["frac"].sum()
+    flow = now_both.sub(then_both, fill_value=0.0)
+    out = pd.DataFrame(
+        {
+            "etf_ownership_pct": 100.0 * now.groupby("symbol")["frac"].sum(),
+            "etf_flow_30d": 100.0 * flow,
+            "etf_concentration": (share**2).groupby(level="symbol").sum(),
+            "asof_etf": pd.concat([now, then]).groupby("symbol")["known_at"].max(),
+        }
+    )
+    out.index.name = "symbol"
+    out.attrs["flow_defined"] = bool(both_etfs)
+    return out
+
+
+# -- prices -------------------------------------------------------------------------------------------
+def _window_std(x: np.ndarray, min_count: int) -> np.ndarray:
+    count = np.sum(~np.isnan(x), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        std = np.nanstd(x, axis=0, ddof=1)
+    return np.where(count >= min_count, std, np.nan)
+
+
+def _window_max_abs(x: np.ndarray, min_count: int) -> np.ndarray:
+    count = np.sum(~np.isnan(x), axis=0)
+    peak = np.fmax.reduce(np.abs(x), axis=0) if len(x) else np.full(x.shape[1], np.nan)  # fmax skips NaN
+    return np.where(count >= min_count, peak, np.nan)
+
+
+def price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.DataFrame:
+    with warnings.catch_warnings():  # symbols without prices in a window: NaN, said once here
+        warnings.filterwarnings("ignore", "Mean of empty slice|Degrees of freedom", RuntimeWarning)
+        return _price_block(px, t, market_index)
+
+
+def _positive_log(x: np.ndarray) -> np.ndarray:
+    """log of positive values; NaN for zero (a stock that did not trade) or negative."""
+    return np.log(np.where(x > 0, x, np.nan))
+
+
+def _price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.DataFrame:
+    r = px.row_on_or_before(t)
+    index = pd.Index(px.symbols, name="symbol")
+    if r < 0 or px.dates[r] != t:
+        return pd.DataFrame({"prices_missing": 1.0}, index=index)
+    adj, lr = px.adj, px.log_returns
+
+    def back(n: int) -> np.ndarray:
+        return adj[r - n] if r - n >= 0 else np.full(adj.shape[1], np.nan)
+
+    def window(n: int) -> np.ndarray:
+        return lr[max(r - n + 1, 0) : r + 1]
+
+    def vol(n: int) -> np.ndarray:
+        return _window_std(window(n), int(0.8 * n)) * np.sqrt(SESSIONS_PER_YEAR)
+
+    m_col = px.column.get(market_index)
+    market = lr[:, m_col] if m_col is not None else np.full(len(px.dates), np.nan)
+    m250, s250 = market[max(r - 249, 0) : r + 1], window(250)
+    ok = ~np.isnan(s250) & ~np.isnan(m250)[:, None]
+    count = ok.sum(axis=0)
+    m_c = np.where(ok, m250[:, None], np.nan)
+    s_c = np.where(ok, s250, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = np.nansum((m_c - np.nanmean(m_c, axis=0)) * (s_c - np.nanmean(s_c, axis=0)), axis=0)
+        var = np.nansum((m_c - np.nanmean(m_c, axis=0)) ** 2, axis=0)
+        beta = np.where(count >= 120, cov / var, np.nan)
+    resid = window(60) - beta[None, :] * market[max(r - 59, 0) : r + 1][:, None]
+    close_now = px.close[r]
+    vol20 = px.volume[max(r - 19, 0) : r + 1]
+    vol60 = px.volume[max(r - 59, 0) : r + 1]
+    dollar = px.close[max(r - 19, 0) : r + 1] * vol20
+    history = np.sum(~np.isnan(adj[max(r - 19, 0) : r + 1]), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame(
+            {
+                "return_1m": adj[r] / back(21) - 1.0,
+                "return_3m": adj[r] / back(63) - 1.0,
+                "return_6m": adj[r] / back(126) - 1.0,
+                "return_12_1m": back(21) / back(252) - 1.0,
+                "volatility_10d": vol(10),
+                "volatility_20d": vol(20),
+                "volatility_60d": vol(60),
+                "volatility_120d": vol(120),
+                "volatility_250d": vol(250),
+                "max_abs_return_60d": _window_max_abs(window(60), 48),
+                "beta_250d": beta,
+                "idio_volatility_60d": _window_std(resid, 48) * np.sqrt(SESSIONS_PER_YEAR),
+                "log_market_cap": np.log(close_now * px.shares[r]),
+                "log_dollar_volume_20d": _positive_log(np.nanmean(dollar, axis=0)),
+                "volume_ratio_20_60": np.nanmean(vol20, axis=0) / np.nanmean(vol60, axis=0),
+                "prices_missing": ((np.isnan(adj[r])) | (history < 20)).astype(float),
+                "_close": close_now,
+                "_adj_close": adj[r],
+                "_shares_out": px.shares[r],
+            },
+            index=index,
+        )
+    if m_col is not None:
+        m = market[max(r - 19, 0) : r + 1]
+        out["market_volatility_20d"] = np.nanstd(m, ddof=1) * np.sqrt(SESSIONS_PER_YEAR) if np.sum(~np.isnan(m)) >= 16 else np.nan
+        m60 = market[max(r - 59, 0) : r + 1]
+        out["market_volatility_60d"] = np.nanstd(m60, ddof=1) * np.sqrt(SESSIONS_PER_YEAR) if np.sum(~np.isnan(m60)) >= 48 else np.nan
+        out["market_return_1m"] = adj[r, m_col] / back(21)[m_col] - 1.0
+    else:
+        out["market_volatility_20d"] = np.nan
+        out["market_volatility_60d"] = np.nan
+        out["market_return_1m"] = np.nan
+    out["asof_prices"] = px.dates[r]
+    return out
+
+
+# -- assembly ---------------------------------------------------------------------------------------
+ZERO_WHEN_ABSENT = (
+    "insider_buy_volume_30d", "insider_sell_volume_30d", "insider_cluster_score", "insider_filings_365d",
+    "congress_buy_count_90d", "congress_sell_count_90d", "congress_recent_activity_7d",
+)  # fmt: skip
+INSTITUTIONAL_ZERO = (
+    "inst_ownership_pct", "inst_new_positions_count", "inst_closed_positions_count",
+    "hedgefund_top20_exposure", "hedgefund_new_entry_count", "hedgefund_exit_count",
+)  # fmt: skip
+INSTITUTIONAL_CHANGES = ("inst_ownership_change_1q", "hedgefund_net_change_1q", "hedgefund_conviction_score")
+# Features in % of shares outstanding: undefined (NaN) for a stock whose shares outstanding are
+# unknown at t, whether or not anyone holds it.
+FRACTION_OF_SHARES = (
+    "inst_ownership_pct", "inst_ownership_change_1q", "hedgefund_top20_exposure", "hedgefund_net_change_1q",
+    "etf_ownership_pct", "etf_flow_30d",
+)  # fmt: skip
+HEDGE_FUND_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family == "hedge_fund")
+
+
+def source_missing(frame: pd.DataFrame, cutoff: pd.Timestamp, days: int, column: str = "known_at") -> bool:
+    if frame.empty:
+        return True
+    stamps = frame[column]
+    return not bool(((stamps <= cutoff) & (stamps > cutoff - pd.Timedelta(days=days))).any())
+
+
+def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], px: PriceMatrix, t: pd.Timestamp) -> pd.DataFrame:
+    cutoff = cal.sample_cutoff(t)
+    symbols = members_at(inputs.universe, t)
+    frame = pd.DataFrame(index=symbols)
+    ins, h, cg, e = prepared["insider"], prepared["institutional"], prepared["congress"], prepared["etf"]
+
+    insider_missing = source_missing(ins, cutoff, 365)
+    institutional_missing = source_missing(h, cutoff, 250)
+    congress_missing = source_missing(cg, cutoff, 365)
+    known_etf = e[(e["known_at"] <= cutoff)] if len(e) else e
+    etf_missing = known_etf.empty or not bool((known_etf["event_date"] >= t - pd.Timedelta(days=14)).any())
+
+    prices = price_block(px, t, inputs.market_index)
+    frame = frame.join(prices, how="left")
+    frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
+
+    etf = None if etf_missing else etf_block(e, t, cutoff)
+    etf_zero = ("etf_ownership_pct", "etf_flow_30d") if etf is not None and etf.attrs.get("flow_defined") else ("etf_ownership_pct",)
+    blocks = [
+        (insider_missing, insider_block(ins, t, cutoff, px) if not insider_missing else None, ZERO_WHEN_ABSENT[:4]),
+        (institutional_missing, institutional_block(h, cutoff, inputs.hedge_funds) if not institutional_missing else None, INSTITUTIONAL_ZERO),
+        (congress_missing, congress_block(cg, t, cutoff) if not congress_missing else None, ZERO_WHEN_ABSENT[4:]),
+        (etf_missing, etf, etf_zero),
+    ]
+    for missing, block, zero_columns in blocks:
+        if block is None or missing:
+            continue
+        frame = frame.join(block, how="left")
+        for column in zero_columns:
+            frame[column] = frame[column].fillna(0.0)
+    if not institutional_missing:
+        for column in INSTITUTIONAL_CHANGES:
+            frame[column] = frame[column].fillna(0.0)
+    latest_shares = frame.index.to_series().map(inputs.universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
+    shares_known = frame.get("_shares_out", pd.Series(np.nan, index=frame.index)).fillna(latest_shares).notna()
+    frame.loc[~shares_known.to_numpy(), list(FRACTION_OF_SHARES)] = np.nan
+    if not inputs.hedge_funds:  # no configured list: hedge-fund features are undefined, not zero
+        frame[list(HEDGE_FUND_FEATURES)] = np.nan
+    if not insider_missing:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            market_cap = frame["_close"] * frame["_shares_out"]
+            frame["insider_net_flow_30d"] = 1e4 * (frame["insider_buy_volume_30d"] - frame["insider_sell_volume_30d"]) / market_cap
+            frame["insider_avg_premium"] = frame["_adj_close"] / (frame["_adj_cost"] / frame["_bought"]) - 1.0
+            frame["insider_ownership_change_90d"] = 100.0 * frame["_net_shares_90d"].fillna(0.0) / frame["_shares_out"]
+    frame["insider_missing"] = float(insider_missing)
+    frame["institutional_missing"] = float(institutional_missing)
+    frame["congress_missing"] = float(congress_missing)
+    frame["etf_missing"] = float(etf_missing)
+
+    frame = frame.reindex(columns=[*FEATURES, *PROVENANCE_COLUMNS, "insider_filings_365d"])
+    for column in PROVENANCE_COLUMNS:  # all-missing families still get a datetime column
+        frame[column] = pd.to_datetime(frame[column])
+    frame.insert(0, "cutoff", cutoff)
+    frame.insert(0, "sample_date", t)
+    return frame.reset_index()
+
+
+def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix]:
+    px = PriceMatrix(inputs.prices)
+    prepared = {
+        "insider": prepare_insider(inputs.insider_trades, px) if len(inputs.insider_trades) else inputs.insider_trades,
+        "institutional": prepare_13f(inputs.institutional_holdings, px, inputs.universe) if len(inputs.institutional_holdings) else inputs.institutional_holdings,
+        "congress": inputs.congress_trades,
+        "etf": position_sizes(inputs.etf_holdings, px, inputs.universe) if len(inputs.etf_holdings) else inputs.etf_holdings,
+    }
+    return prepared, px
+
+
+def compute_features(inputs: FeatureInputs, sample_dates: Iterable[pd.Timestamp], rules: UniverseRules | None = None) -> pd.DataFrame:
+    """One row per (member symbol, sample date) with every catalogue feature, provenance
+    columns and, when `rules` are given, `excluded_reason` ('' when eligible)."""
+    prepared, px = prepare(inputs)
+    frames = [features_for_date(inputs, prepared, px, pd.Timestamp(t)) for t in sample_dates]
+    features = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["symbol", "sample_date", *FEATURES])
+    features["excluded_reason"] = exclusion_reasons(features, rules or UniverseRules(None, False))
+    return features
+
+
+def exclusion_reasons(features: pd.DataFrame, rules: UniverseRules) -> pd.Series:
+    """Why a sample is outside the point-in-time universe ('' when it is in)."""
+    reasons = pd.Series("", index=features.index, dtype=object)
+    if rules.min_inst_ownership_pct is not None:
+        low = features["inst_ownership_pct"] < rules.min_inst_ownership_pct  # NaN (no 13F data) never excludes
+        reasons[low] = reasons[low] + f"inst_ownership<{rules.min_inst_ownership_pct:g}%;"
+    if rules.require_insider_activity:
+        quiet = (features["insider_filings_365d"] == 0) & (features["insider_missing"] == 0)
+        reasons[quiet] = reasons[quiet] + "no_insider_filing_365d;"
+    return reasons.str.rstrip(";")
+
+
+def sample_dates_for(months: Sequence[pd.Timestamp]) -> list[pd.Timestamp]:
+    return [cal.sample_date(m) for m in months]

@@ -1,0 +1,192 @@
+"""Raw layer: the universe and one monthly asset per source table, with their schema checks.
+
+Each raw asset reads the universe, asks the configured source for its table over the run's
+months (one call for the whole range), validates and quarantines rows (core.ingest), writes the
+quarantine beside the data and returns one frame per partition.
+"""
+
+
+import dagster as dg
+import pandas as pd
+from dagster_pandera import pandera_schema_to_dagster_type
+
+from smart_money.orchestration.metadata import frame_preview, plain_metadata
+from smart_money.data import storage
+from smart_money.data.raw_pull import partition_window, pull_raw, pull_universe
+from smart_money.data.quality import describe_failures, window_schema
+from smart_money.data.schemas import TABLES, UNIVERSE
+from smart_money.settings import Settings
+from smart_money.orchestration.resources import DataSourceResource
+
+OWNERS = ["team:smart-money"]
+INGEST_GROUP = "ingest"
+SOURCE_POOL = "smart_money_source"
+QUARANTINE_WARN_RATE = 0.02
+
+RAW_DESCRIPTIONS = {
+    "insider_trades": "SEC Form 4 lines (open-market purchases P, sales S, awards, exercises, "
+    "gifts ...), by filing time `known_at`.",
+    "institutional_holdings": "13F-HR positions per filer and quarter end, by filing time.",
+    "congress_trades": "STOCK Act periodic transaction reports of members of Congress, by "
+    "disclosure date.",
+    "etf_holdings": "ETF holdings snapshots, by publication time.",
+    "prices": "Daily bars (close as traded, adj_close for returns), by session date; each month "
+    "also carries the first days of the next so its 14-day labels resolve.",
+}
+
+
+def column_schema(model) -> dg.TableSchema:
+    return pandera_schema_to_dagster_type(model).metadata["schema"].schema
+
+
+def symbols_for(table: str, universe: pd.DataFrame) -> list[str]:
+    """Stocks for event tables; stocks and ETFs for prices (ETFs give the market index)."""
+    rows = universe if table == "prices" else universe[universe["asset_type"] == "stock"]
+    return rows["symbol"].drop_duplicates().tolist()
+
+
+def quarantine_path(settings: Settings, table: str, partition_key: str) -> str:
+    return storage.join(settings.data_location, "quarantine", table, f"{partition_key}.parquet")
+
+
+def build_universe_asset(settings: Settings) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="universe",
+        group_name=INGEST_GROUP,
+        owners=OWNERS,
+        kinds={"python", "parquet"},
+        tags={"layer": "raw"},
+        description="Symbols the pipeline covers (configured subset of the source's universe, "
+        "with membership intervals), plus the ETFs whose prices serve as market indexes.",
+        metadata={"dagster/column_schema": column_schema(UNIVERSE.schema)},
+        pool=SOURCE_POOL,
+    )
+    def universe(context: dg.AssetExecutionContext, data_source: DataSourceResource) -> pd.DataFrame:
+        frame, outcome = pull_universe(data_source.get(), settings.symbols)
+        stocks = frame[frame["asset_type"] == "stock"]
+        context.add_output_metadata(
+            {
+                "dagster/row_count": len(frame),
+                "stocks": len(stocks),
+                "etfs": int((frame["asset_type"] == "etf").sum()),
+                "sectors": dg.MetadataValue.json(stocks["sector"].value_counts().to_dict()),
+                "rows_quarantined": outcome.n_quarantined,
+                "preview": frame_preview(frame),
+                **{k: v for k, v in data_source.get().describe().items()},
+            }
+        )
+        return frame
+
+    return universe
+
+
+def build_raw_asset(table: str, settings: Settings, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    spec = TABLES[table]
+    first_month = pd.Timestamp(settings.start)
+
+    @dg.asset(
+        name=f"raw_{table}",
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=INGEST_GROUP,
+        owners=OWNERS,
+        kinds={"python", "parquet"},
+        tags={"layer": "raw", "table": table},
+        description=RAW_DESCRIPTIONS[table],
+        metadata={
+            "dagster/column_schema": column_schema(spec.schema),
+            "partition_column": spec.partition_column,
+        },
+        pool=SOURCE_POOL,
+    )
+    def raw_asset(
+        context: dg.AssetExecutionContext, data_source: DataSourceResource, universe: pd.DataFrame
+    ) -> dict[str, pd.DataFrame]:
+        months = [pd.Timestamp(k) for k in context.partition_keys]
+        pull = pull_raw(data_source.get(), table, symbols_for(table, universe), months, first_month)
+        written = []
+        for key, rows in pull.quarantine_by_partition().items():
+            path = quarantine_path(settings, table, key)
+            storage.write_parquet(path, rows)
+            written.append(path)
+        context.add_output_metadata(
+            {
+                "dagster/row_count": len(pull.outcome.valid),
+                **plain_metadata(pull.metadata()),
+                "gap_examples": dg.MetadataValue.json([g.__dict__ for g in pull.gaps[:20]]),
+                "quarantine_files": dg.MetadataValue.json(written),
+                "preview": frame_preview(pull.outcome.valid),
+                **{f"source_{k}": v for k, v in data_source.get().describe().items() if k != "source"},
+                "source": data_source.get().name,
+            }
+        )
+        return pull.partitions
+
+    return raw_asset
+
+
+def build_raw_checks(asset: dg.AssetsDefinition, table: str, settings: Settings, partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    spec = TABLES[table]
+    first_month = pd.Timestamp(settings.start)
+
+    @dg.asset_check(
+        asset=asset,
+        name="schema",
+        blocking=True,
+        partitions_def=partitions,
+        description=f"Every stored row satisfies the {spec.schema.__name__} pandera schema (types, "
+        "ranges, allowed codes, unique natural key, known_at >= event_date) and lies inside "
+        "its partition's window (no future-dated rows).",
+    )
+    def schema_check(context: dg.AssetCheckExecutionContext, frame: pd.DataFrame) -> dg.AssetCheckResult:
+        keys = context.partition_keys
+        first = partition_window(table, pd.Timestamp(keys[0]), first_month)
+        last = partition_window(table, pd.Timestamp(keys[-1]), first_month)
+        stored = frame.drop_duplicates(list(spec.key), keep="last") if table == "prices" else frame
+        failing, table_md = describe_failures(stored, window_schema(spec, first.lower, last.upper))
+        return dg.AssetCheckResult(
+            passed=failing == 0,
+            metadata={"failing_rows": failing, "rows_checked": len(stored), "failures": dg.MetadataValue.md(table_md or "none")},
+            description=None if failing == 0 else f"{failing} rows violate the schema; see `failures`",
+        )
+
+    @dg.asset_check(
+        asset=asset,
+        name="quarantine_rate",
+        partitions_def=partitions,
+        description=f"Warns when more than {QUARANTINE_WARN_RATE:.0%} of the rows received were quarantined.",
+    )
+    def quarantine_check(context: dg.AssetCheckExecutionContext, frame: pd.DataFrame) -> dg.AssetCheckResult:
+        quarantined = 0
+        for key in context.partition_keys:
+            path = quarantine_path(settings, table, key)
+            if storage.exists(path):
+                quarantined += len(storage.read_parquet(path))
+        total = quarantined + len(frame)
+        rate = quarantined / total if total else 0.0
+        return dg.AssetCheckResult(
+            passed=rate <= QUARANTINE_WARN_RATE,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows_quarantined": quarantined, "rows_stored": len(frame), "rate": rate},
+        )
+
+    return [schema_check, quarantine_check]
+
+
+def build_universe_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset, name="schema", blocking=True, description="Universe rows satisfy UniverseSchema.")
+    def universe_schema(frame: pd.DataFrame) -> dg.AssetCheckResult:
+        failing, table_md = describe_failures(frame, UNIVERSE.schema.to_schema())
+        return dg.AssetCheckResult(passed=failing == 0, metadata={"failing_rows": failing, "failures": dg.MetadataValue.md(table_md or "none")})
+
+    return universe_schema
+
+
+def build_ingest(settings: Settings, partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    universe = build_universe_asset(settings)
+    assets, checks = [universe], [build_universe_check(universe)]
+    for table in TABLES:
+        asset = build_raw_asset(table, settings, partitions)
+        assets.append(asset)
+        checks.extend(build_raw_checks(asset, table, settings, partitions))
+    return assets, checks

@@ -1,0 +1,249 @@
+"""The model registry: versioned folders under models/smart-money-flow/ and one JSON index.
+
+Each version folder holds the model (LightGBM text), its JSON normalizer, calibrator and prior,
+metadata.json, report.html and the stored test predictions; the index records a sha256 per
+file and loading refuses any file whose hash changed. A candidate becomes champion only if its
+gates pass and, when a champion exists, it beats the champion on the same test rows. Nothing is
+pickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pandas as pd
+from upath import UPath
+
+from smart_money.data import storage
+from smart_money.evaluation.metrics import safe_auc
+from smart_money.model.flow_model import MODEL_ID, FlowModel
+
+REGISTRY_FOLDER = "smart-money-flow"
+INDEX = "registry.json"
+CHAMPION, CANDIDATE, REJECTED, ARCHIVED = "champion", "candidate", "rejected", "archived"
+
+
+class TamperedArtifact(RuntimeError):
+    """A registered file no longer matches the sha256 recorded when it was registered."""
+
+
+class RegistryError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    min_auc_margin: float = 0.005  # test AUC above every baseline's by at least this
+    max_ece_vs_oracle: float = 0.02  # simulated source: binned calibration error vs the exact posterior
+    max_ece_lower_bound: float = 0.05  # otherwise: the test ECE's 95 % lower bound (date bootstrap)
+    max_val_minus_test_auc: float = 0.02  # the plan's no-overfit rule (one-sided: test may beat val)
+    leakage_auc: float = 0.70  # any AUC above this blocks publication until audited
+
+
+def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, object]]:
+    """Gate name -> {passed, value, threshold, detail}."""
+    test = summary["metrics"]["test"]
+    val = summary["metrics"]["val"]
+    gates: dict[str, dict[str, object]] = {}
+    best_name, best = max(((n, b["test_roc_auc"]) for n, b in summary["baselines"].items()), key=lambda nb: nb[1])
+    margin = test["roc_auc"] - best
+    gates["beats_baselines"] = {"passed": bool(margin >= config.min_auc_margin), "value": margin, "threshold": config.min_auc_margin, "detail": f"test AUC {test['roc_auc']:.4f} vs best baseline {best_name} {best:.4f}"}
+    independent = summary.get("independent_universe")
+    if independent and "ece_vs_oracle_public" in independent:
+        value = float(independent["ece_vs_oracle_public"])
+        gates["calibration"] = {"passed": bool(value <= config.max_ece_vs_oracle), "value": value, "threshold": config.max_ece_vs_oracle, "detail": f"binned ECE against the exact posterior on {independent['worlds']} independent universes (realised ECE {independent['model']['ece']:.4f}, oracle's own {independent['oracle_public']['ece']:.4f})"}
+    else:
+        lower = float(test.get("ece_ci", [test["ece"], test["ece"]])[0])
+        gates["calibration"] = {"passed": bool(lower <= config.max_ece_lower_bound), "value": lower, "threshold": config.max_ece_lower_bound, "detail": f"test ECE {test['ece']:.4f}, 95 % lower bound over dates {lower:.4f}"}
+    gap = val["roc_auc"] - test["roc_auc"]
+    gates["no_overfit"] = {"passed": bool(gap <= config.max_val_minus_test_auc), "value": gap, "threshold": config.max_val_minus_test_auc, "detail": f"validation AUC {val['roc_auc']:.4f}, test {test['roc_auc']:.4f}"}
+    leak = max(test["roc_auc"], val["roc_auc"])
+    passed = leak <= config.leakage_auc and not summary.get("warnings")
+    gates["no_leakage"] = {"passed": bool(passed), "value": leak, "threshold": config.leakage_auc, "detail": "; ".join(summary.get("warnings", [])) or "no leakage warning"}
+    return gates
+
+
+def sha256_of(path: UPath) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()
+
+
+def _write_json_atomic(path: UPath, payload: object) -> None:
+    storage.write_text(path, json.dumps(payload, indent=2, sort_keys=False, default=str))
+
+
+def bump(version: str | None, label: str, features: list[str], previous: dict | None) -> str:
+    """MAJOR when the label changes, MINOR when the feature list changes, PATCH otherwise."""
+    if version is None or previous is None:
+        return "1.0.0"
+    major, minor, patch = (int(x) for x in version.split("."))
+    if previous.get("label") != label:
+        return f"{major + 1}.0.0"
+    if previous.get("features") != features:
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+class Registry:
+    """The registry under `models_dir`: a local folder or an fsspec URL (s3://bucket/models)."""
+
+    def __init__(self, models_dir: str | os.PathLike[str]):
+        self.root = storage.as_path(models_dir) / REGISTRY_FOLDER
+        self.index_path = self.root / INDEX
+
+    # -- index ---------------------------------------------------------------------------------
+    def index(self) -> dict:
+        if self.index_path.exists():
+            return json.loads(self.index_path.read_text())
+        return {"model_id": MODEL_ID, "champion": None, "versions": [], "champion_history": []}
+
+    def _save(self, index: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_json_atomic(self.index_path, index)
+
+    def entry(self, version: str) -> dict:
+        for item in self.index()["versions"]:
+            if item["version"] == version:
+                return item
+        raise RegistryError(f"no version {version} in {self.index_path}")
+
+    def champion(self) -> dict | None:
+        index = self.index()
+        return self.entry(index["champion"]) if index["champion"] else None
+
+    # -- artifacts ------------------------------------------------------------------------------
+    def folder(self, version: str) -> UPath:
+        return self.root / f"v{version}"
+
+    def verify(self, version: str) -> UPath:
+        """The version's folder, after checking every registered file's sha256."""
+        entry = self.entry(version)
+        folder = self.folder(version)
+        for name, expected in entry["sha256"].items():
+            path = folder / name
+            if not path.exists():
+                raise TamperedArtifact(f"v{version}: {name} is missing")
+            actual = sha256_of(path)
+            if actual != expected:
+                raise TamperedArtifact(f"v{version}: {name} changed since registration (sha256 {actual[:12]}... != {expected[:12]}...)")
+        return folder
+
+    def load_model(self, version: str | None = None) -> tuple[FlowModel, dict]:
+        """The champion (or a given version), verified; returns (model, metadata)."""
+        index = self.index()
+        version = version or index["champion"]
+        if not version:
+            raise RegistryError("no champion model is registered yet; run `smart-money run`")
+        folder = self.verify(version)
+        return FlowModel.load(folder), json.loads((folder / "metadata.json").read_text())
+
+    # -- registration -----------------------------------------------------------------------------
+    def register(self, candidate_dir: str | os.PathLike[str], metadata: dict, gates: dict, test_rows: pd.DataFrame, extra_files: dict[str, str | os.PathLike[str]]) -> dict:
+        """Copy a candidate into a new version folder, record hashes, decide its status."""
+        index = self.index()
+        previous = index["versions"][-1] if index["versions"] else None
+        label = metadata.get("label", "label")
+        version = bump(previous["version"] if previous else None, label, metadata["features"], previous)
+        folder = self.folder(version)
+        if folder.exists():
+            raise RegistryError(f"{folder} already exists")
+        folder.mkdir(parents=True, exist_ok=True)
+        candidate = storage.as_path(candidate_dir)
+        for name in FlowModel.ARTIFACTS:
+            if (candidate / name).exists():
+                storage.copy(candidate / name, folder / name)
+        for name, path in extra_files.items():
+            storage.copy(path, folder / name)
+
+        failed = [name for name, gate in gates.items() if not gate["passed"]]
+        status, reasons = (REJECTED, [f"gate {n}: {gates[n]['detail']}" for n in failed]) if failed else (CANDIDATE, [])
+        comparison = None
+        if not failed:
+            champion = self.champion()
+            if champion is None:
+                status = CHAMPION
+            else:
+                comparison = self._compare_with_champion(champion["version"], folder, test_rows)
+                if comparison["candidate_auc"] > comparison["champion_auc"]:
+                    status = CHAMPION
+                else:
+                    reasons.append(f"not better than champion v{champion['version']} on the same test rows ({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})")
+
+        metadata = {**metadata, "version": version, "status": status, "gates": gates, "status_reasons": reasons, "champion_comparison": comparison}
+        _write_json_atomic(folder / "metadata.json", metadata)
+        entry = {
+            "version": version,
+            "status": status,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "label": label,
+            "features": metadata["features"],
+            "metrics": {k: metadata["metrics"]["test"].get(k) for k in ("roc_auc", "per_date_auc", "ece", "brier_skill", "top_decile_precision")},
+            "gates": {k: v["passed"] for k, v in gates.items()},
+            "reasons": reasons,
+            "lineage": metadata.get("lineage", {}),
+            "sha256": {p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.is_file()},
+        }
+        index["versions"].append(entry)
+        if status == CHAMPION:
+            self._crown(index, version)
+        self._save(index)
+        return entry
+
+    def _compare_with_champion(self, champion_version: str, folder: UPath, test_rows: pd.DataFrame) -> dict:
+        candidate = FlowModel.load(folder)
+        champion, _ = self.load_model(champion_version)
+        y = test_rows["label"].astype(int).to_numpy()
+        try:
+            champion_auc = safe_auc(y, champion.predict_proba(test_rows))
+        except KeyError as exc:  # the champion needs inputs the new dataset lacks
+            champion_auc = float("-inf")
+            return {"champion_version": champion_version, "champion_auc": champion_auc, "candidate_auc": safe_auc(y, candidate.predict_proba(test_rows)), "note": str(exc)}
+        return {"champion_version": champion_version, "champion_auc": champion_auc, "candidate_auc": safe_auc(y, candidate.predict_proba(test_rows))}
+
+    def _crown(self, index: dict, version: str, push: bool = True) -> None:
+        """Make `version` champion; `champion_history` is a stack (rollback pops it)."""
+        for item in index["versions"]:
+            if item["status"] == CHAMPION and item["version"] != version:
+                item["status"] = ARCHIVED
+            if item["version"] == version:
+                item["status"] = CHAMPION
+        index["champion"] = version
+        if push:
+            index["champion_history"].append({"version": version, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+
+    def promote(self, version: str) -> dict:
+        """Make a registered version champion (its files verified); rejected ones stay rejected."""
+        index = self.index()
+        entry = next((v for v in index["versions"] if v["version"] == version), None)
+        if entry is None:
+            raise RegistryError(f"no version {version}")
+        if entry["status"] == REJECTED:
+            raise RegistryError(f"v{version} was rejected by its gates: {'; '.join(entry['reasons'])}")
+        self.verify(version)
+        self._crown(index, version)
+        self._save(index)
+        return entry
+
+    def rollback(self) -> dict:
+        """Restore the previous champion in one step (repeatable down the history)."""
+        index = self.index()
+        history = index["champion_history"]
+        if len(history) < 2:
+            raise RegistryError("there is no previous champion to roll back to")
+        previous = history[-2]["version"]
+        self.verify(previous)
+        history.pop()
+        self._crown(index, previous, push=False)
+        self._save(index)
+        return self.entry(previous)

@@ -1,0 +1,369 @@
+"""Typed contracts of the options engine.
+
+Two views of the same data: pydantic models for single records (what the CLI writes as JSON
+lines and an API would serve) and pandera models for the columnar frames the vectorized engine
+works on (what the Dagster checks validate). Timestamps are UTC; expiries are New York dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import pandas as pd
+import pandera.pandas as pa
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from smart_money.options.engine.conditions import CONDITIONS
+
+PROFILES = (
+    "institutional_directional",
+    "retail_whale",
+    "event_driven",
+    "vol_seller",
+    "arbitrage",
+    "hedge_reactive",
+)
+ProfileId = Literal[
+    "institutional_directional", "retail_whale", "event_driven", "vol_seller", "arbitrage", "hedge_reactive"
+]
+Direction = Literal["bullish", "bearish", "neutral", "mixed", "unknown"]
+ConfidenceBand = Literal["high", "medium", "low"]
+EventKind = Literal["single_leg_event", "multi_leg_event"]
+Right = Literal["C", "P"]
+RunMode = Literal["live", "replay", "synthetic"]
+Structure = Literal["single", "straddle", "strangle", "synthetic", "collar", "vertical", "ladder", "roll", "box", "multi_leg"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OptionPrint(_Record):
+    """One OPRA last sale. No identity, aggressor or open/close flag exists on the tape."""
+
+    print_id: str = Field(min_length=1)
+    ts: datetime
+    underlying: str = Field(min_length=1)
+    expiry: date
+    strike: float = Field(gt=0)
+    right: Right
+    price: float = Field(ge=0)
+    size: int = Field(gt=0)
+    venue: str = Field(min_length=1)
+    condition: str = "I"
+    multiplier: int = Field(default=100, gt=0, description="100, or the OCC deliverable")
+    ref_print_id: str | None = Field(default=None, description="The print a cancel (A/C/E/G) refers to")
+
+    @field_validator("condition")
+    @classmethod
+    def _known_letter(cls, value: str) -> str:
+        value = value.strip() or "I"
+        if value not in CONDITIONS:
+            raise ValueError(f"unknown OPRA condition {value!r}")
+        return value
+
+
+class NbboQuote(_Record):
+    """National best bid and offer of one option contract."""
+
+    ts: datetime
+    underlying: str
+    expiry: date
+    strike: float = Field(gt=0)
+    right: Right
+    bid: float = Field(ge=0)
+    ask: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _not_crossed(self) -> NbboQuote:
+        if self.ask < self.bid:
+            raise ValueError("ask below bid")
+        return self
+
+
+class UnderlyingQuote(_Record):
+    ts: datetime
+    underlying: str
+    bid: float = Field(gt=0)
+    ask: float = Field(gt=0)
+
+
+class CalendarEntry(_Record):
+    """A scheduled corporate event. Usable at time t only when announced_ts <= t <= event_ts."""
+
+    underlying: str
+    event_type: str = Field(min_length=1, description="earnings, mna, fda, dividend, other")
+    announced_ts: datetime
+    event_ts: datetime
+
+    @model_validator(mode="after")
+    def _announced_first(self) -> CalendarEntry:
+        if self.announced_ts > self.event_ts:
+            raise ValueError("announced_ts after event_ts")
+        return self
+
+
+class EventFeatures(_Record):
+    """Everything the rules read, computed from prints, quotes, spot and calendar (null = the
+    data did not allow it; nothing is filled with a default)."""
+
+    n_prints: int
+    n_legs: int
+    total_size: int
+    total_premium: float
+    notional: float | None
+    median_clip: float
+    max_print_size: int
+    event_window_ms: float
+    mean_gap_ms: float | None
+    max_gap_ms: float | None
+    venue_count: int
+    sweep: bool
+    iso_share: float
+    coverage: float
+    stale_share: float
+    buy_share: float | None
+    sell_share: float | None
+    inside_share: float | None
+    net_bias: float | None
+    directional_bias: float | None
+    aggressor_confidence: float
+    aa_count: int
+    a_count: int
+    mid_count: int
+    b_count: int
+    bb_count: int
+    quote_age_ms: float | None
+    spread_bps: float | None
+    spread_abs: float | None
+    spread_widening: float | None
+    underlying_spread_bps: float | None
+    dte_days: float
+    dte_calendar: int
+    dte_max_days: float
+    spot: float | None
+    moneyness: float | None
+    atm_proximity: float | None
+    otm_pct: float | None
+    iv: float | None
+    iv_shock: float | None
+    delta: float | None
+    net_delta: float | None
+    vega_sold_share: float | None
+    call_share: float
+    strike_count: int
+    strike_concentration: float
+    expiry_count: int
+    structure: Structure
+    leg_symmetry: float | None
+    call_leg_side: float
+    put_leg_side: float
+    special_share: float
+    multi_leg_share: float
+    stock_tied_share: float
+    auction_share: float
+    cross_share: float
+    underlying_move_bps: float | None
+    calendar_available: bool
+    days_to_event: float | None
+    event_type: str | None
+    expiry_after_event: bool | None
+    pre_event_concentration: float | None
+    conditions: str
+
+
+class ProfileScore(_Record):
+    profile_id: ProfileId
+    probability: float = Field(ge=0, le=1)
+    confidence_band: ConfidenceBand
+    direction: Direction
+    reasons: list[str]
+    raw_score: float
+    fit: float
+    evidence: float
+    penalties: list[str]
+    margin: float
+    scoring_version: str
+    calibration_version: str
+
+
+class EventMeta(_Record):
+    source_ts: datetime
+    ingest_ts: datetime
+    seq: int = Field(ge=0)
+    trace_id: str
+
+
+class SmartMoneyEvent(_Record):
+    meta: EventMeta
+    event_id: str
+    packet_ids: list[str]
+    member_print_ids: list[str]
+    underlying_id: str
+    event_kind: EventKind
+    event_window_ms: float
+    features: EventFeatures
+    profile_scores: list[ProfileScore]
+    primary_profile_id: ProfileId | None
+    primary_direction: Direction
+    abstained: bool
+    suppressed_reasons: list[str]
+    run_mode: RunMode
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SmartMoneyEvent:
+        if self.abstained != (self.primary_profile_id is None):
+            raise ValueError("primary_profile_id must be null exactly when the event abstained")
+        probabilities = [s.probability for s in self.profile_scores]
+        if probabilities != sorted(probabilities, reverse=True):
+            raise ValueError("profile_scores must be sorted by probability, descending")
+        return self
+
+
+# --- compatibility views (the reference's alert pipeline) -------------------------------------
+
+
+class ClassifierHit(_Record):
+    classifier_id: str
+    confidence: float
+    direction: Direction
+    explanations: list[str]
+
+
+class AlertEvent(_Record):
+    """The reference's alert, unchanged, plus the optional fields new consumers read."""
+
+    event_id: str
+    source_ts: datetime
+    underlying_id: str
+    score: float
+    severity: Literal["high", "medium", "low"]
+    hits: list[ClassifierHit]
+    evidence_refs: list[str]
+    primary_profile_id: ProfileId | None = None
+    profile_scores: list[ProfileScore] | None = None
+
+
+MAX_HITS = 3
+HIT_THRESHOLD = 0.5
+
+
+def classifier_hits(event: SmartMoneyEvent) -> list[ClassifierHit]:
+    """None when abstained; else the primary profile plus any other at >= 0.5 (max 3)."""
+    if event.abstained:
+        return []
+    chosen = [s for s in event.profile_scores if s.profile_id == event.primary_profile_id]
+    chosen += [s for s in event.profile_scores if s.profile_id != event.primary_profile_id and s.probability >= HIT_THRESHOLD]
+    hits = []
+    for score in chosen[:MAX_HITS]:
+        explanations = [f"probability {score.probability:.2f}", *score.reasons]
+        explanations += [f"Suppression guard: {p}" for p in score.penalties]
+        hits.append(
+            ClassifierHit(
+                classifier_id=f"smart_money_{score.profile_id}",
+                confidence=score.probability,
+                direction=score.direction,
+                explanations=explanations,
+            )
+        )
+    return hits
+
+
+def alert_event(event: SmartMoneyEvent) -> AlertEvent | None:
+    """The alert for an emitted event (None when the engine abstained: no alert)."""
+    hits = classifier_hits(event)
+    if not hits:
+        return None
+    top = hits[0].confidence
+    severity = "high" if top >= 0.72 else "medium" if top >= 0.52 else "low"
+    return AlertEvent(
+        event_id=event.event_id,
+        source_ts=event.meta.source_ts,
+        underlying_id=event.underlying_id,
+        score=top,
+        severity=severity,
+        hits=hits,
+        evidence_refs=[event.event_id, *event.packet_ids, *event.member_print_ids],
+        primary_profile_id=event.primary_profile_id,
+        profile_scores=event.profile_scores,
+    )
+
+
+# --- columnar frames --------------------------------------------------------------------------
+
+class _Frame(pa.DataFrameModel):
+    class Config:
+        coerce = True
+        strict = "filter"
+
+
+class PrintsFrame(_Frame):
+    """Option prints as the engine reads them (CLI `--prints`, asset `option_prints`)."""
+
+    print_id: str = pa.Field(unique=True, str_length={"min_value": 1})
+    ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
+    underlying: str = pa.Field(str_length={"min_value": 1})
+    expiry: pd.Timestamp = pa.Field(description="Expiration date (New York)")
+    strike: float = pa.Field(gt=0)
+    right: str = pa.Field(isin=("C", "P"))
+    price: float = pa.Field(ge=0)
+    size: int = pa.Field(gt=0)
+    venue: str = pa.Field(str_length={"min_value": 1})
+    condition: str = pa.Field(isin=sorted(CONDITIONS))
+    multiplier: int = pa.Field(gt=0)
+    ref_print_id: str = pa.Field(nullable=True)
+
+
+class QuotesFrame(_Frame):
+    ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
+    underlying: str
+    expiry: pd.Timestamp
+    strike: float = pa.Field(gt=0)
+    right: str = pa.Field(isin=("C", "P"))
+    bid: float = pa.Field(ge=0)
+    ask: float = pa.Field(ge=0)
+
+    @pa.dataframe_check(error="ask below bid (crossed quote)")
+    def not_crossed(cls, df: pd.DataFrame) -> pd.Series:
+        return df["ask"] >= df["bid"]
+
+
+class UnderlyingFrame(_Frame):
+    ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
+    underlying: str
+    bid: float = pa.Field(gt=0)
+    ask: float = pa.Field(gt=0)
+
+
+class CalendarFrame(_Frame):
+    underlying: str
+    event_type: str
+    announced_ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
+    event_ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
+
+    @pa.dataframe_check(error="announced_ts after event_ts")
+    def announced_first(cls, df: pd.DataFrame) -> pd.Series:
+        return df["announced_ts"] <= df["event_ts"]
+
+
+class ScoredEventsFrame(_Frame):
+    """One row per parent event after scoring (asset `smart_money_events`)."""
+
+    event_id: str = pa.Field(unique=True, str_length={"min_value": 1})
+    underlying_id: str
+    event_kind: str = pa.Field(isin=("single_leg_event", "multi_leg_event"))
+    first_ts_ns: int = pa.Field(gt=0, description="Event time of the first print (epoch ns, UTC)")
+    n_prints: int = pa.Field(gt=0)
+    total_premium: float = pa.Field(ge=0)
+    dte_days: float = pa.Field(ge=0)
+    coverage: float = pa.Field(ge=0, le=1)
+    stale_share: float = pa.Field(ge=0, le=1)
+    primary_profile_id: str = pa.Field(nullable=True, isin=list(PROFILES))
+    primary_probability: float = pa.Field(nullable=True, ge=0, le=1)
+    primary_direction: str = pa.Field(isin=("bullish", "bearish", "neutral", "mixed", "unknown"))
+    abstained: bool
+
+    @pa.dataframe_check(error="abstained must be exactly the rows without a primary profile")
+    def abstention_consistent(cls, df: pd.DataFrame) -> pd.Series:
+        return df["abstained"] == df["primary_profile_id"].isna()

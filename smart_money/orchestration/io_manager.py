@@ -1,0 +1,88 @@
+"""Parquet IO manager that stores one file per monthly partition and handles partition ranges.
+
+Dagster's UPath-based managers refuse to persist an output covering several partitions
+(dagster#14332), which rules out single-run backfills. This one accepts, for a range run, a
+`{partition_key: DataFrame}` dict (or a DataFrame when the run has one partition), writes each
+partition's file atomically, and on load concatenates whatever partitions the input asks for,
+so an unpartitioned downstream asset reads all months as one DataFrame. JSON-serialisable dicts
+of unpartitioned assets are stored as JSON. Paths may be local or any fsspec URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from smart_money.data import storage
+
+ALLOW_MISSING = "allow_missing_partitions"
+
+
+class PartitionedParquetIOManager(dg.ConfigurableIOManager):
+    base_path: str
+
+    def _path(self, asset_key: dg.AssetKey, partition_key: str | None, suffix: str) -> str:
+        root = storage.as_path(self.base_path).joinpath(*asset_key.path)
+        return str(root / f"{partition_key}.{suffix}") if partition_key else str(root.with_suffix(f".{suffix}"))
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        if obj is None:
+            return
+        if context.has_asset_partitions:
+            keys = context.asset_partition_keys
+            parts = obj if isinstance(obj, dict) else None
+            if parts is None:
+                if len(keys) != 1:
+                    raise TypeError(
+                        f"{context.asset_key.to_user_string()}: a run over {len(keys)} partitions must "
+                        "return {partition_key: DataFrame}"
+                    )
+                parts = {keys[0]: obj}
+            extra = set(parts) - set(keys)
+            if extra:
+                raise ValueError(f"{context.asset_key.to_user_string()}: output for partitions outside the run: {sorted(extra)}")
+            for key in keys:
+                frame = parts.get(key)
+                if not isinstance(frame, pd.DataFrame):
+                    raise TypeError(f"{context.asset_key.to_user_string()}[{key}]: expected a DataFrame, got {type(frame).__name__}")
+                storage.write_parquet(self._path(context.asset_key, key, "parquet"), frame)
+            context.add_output_metadata({"partitions_written": len(keys)})
+        elif isinstance(obj, pd.DataFrame):
+            storage.write_parquet(self._path(context.asset_key, None, "parquet"), obj)
+        elif isinstance(obj, dict):
+            storage.write_json(self._path(context.asset_key, None, "json"), obj)
+        else:
+            raise TypeError(f"{context.asset_key.to_user_string()}: cannot store {type(obj).__name__}")
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        asset_key = context.asset_key
+        if context.has_asset_partitions:
+            keys = context.asset_partition_keys
+            allow_missing = bool((context.definition_metadata or {}).get(ALLOW_MISSING))
+            frames, missing = [], []
+            for key in keys:
+                path = self._path(asset_key, key, "parquet")
+                if storage.exists(path):
+                    frames.append(storage.read_parquet(path))
+                else:
+                    missing.append(key)
+            if missing and not allow_missing:
+                raise FileNotFoundError(
+                    f"{asset_key.to_user_string()} is not materialized for partitions "
+                    f"{', '.join(missing)}; materialize (backfill) them first"
+                )
+            if missing:
+                context.log.warning(f"{asset_key.to_user_string()}: skipping missing partitions {missing}")
+            non_empty = [f for f in frames if len(f)]
+            if not non_empty:
+                return frames[0] if frames else pd.DataFrame()
+            return pd.concat(non_empty, ignore_index=True)
+        parquet = self._path(asset_key, None, "parquet")
+        if storage.exists(parquet):
+            return storage.read_parquet(parquet)
+        json_path = self._path(asset_key, None, "json")
+        if storage.exists(json_path):
+            return storage.read_json(json_path)
+        raise FileNotFoundError(f"{asset_key.to_user_string()} has not been materialized yet")

@@ -1,0 +1,237 @@
+"""Smart-money events for the API: read from `smart_money_events` (options/store.py), turned
+back into SmartMoneyEvent records and their legacy ClassifierHit / AlertEvent views, and pushed
+live to subscribers as new rows are stored.
+
+Embedded chDB allows one engine per folder across processes, and the engine maps a few hundred
+MB of code; so the server never opens it itself. Queries run in one long-lived reader process
+that opens the store for each query and closes it at once, which lets the pipeline's writers
+(the options-flow assets, `options-score --store`) take their turn in between (the store waits
+for the folder's lock). A ClickHouse server URL goes through the same reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import json
+import logging
+import multiprocessing
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from smart_money.options.engine.contracts import (
+    AlertEvent,
+    ClassifierHit,
+    EventFeatures,
+    EventMeta,
+    ProfileScore,
+    SmartMoneyEvent,
+    alert_event,
+    classifier_hits,
+)
+
+log = logging.getLogger("smart_money.serve")
+
+MAX_PAGE = 1000
+MAX_REPLAY = 10_000
+POLL_INTERVAL_S = 1.0
+SUBSCRIBER_QUEUE = 1000
+# Each poll also looks this far behind the newest write it has seen: a writer stamps its rows
+# before inserting them, so a slower concurrent writer can land rows stamped a little earlier.
+LATE_WRITE_S = 5.0
+
+
+class EventsUnavailable(RuntimeError):
+    """The event store could not be read; the message is safe to show."""
+
+
+# -- rows -> records (run in the reader process) ---------------------------------------------------
+def _stamp(value) -> datetime:
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")).to_pydatetime()
+
+
+def event_from_row(row: dict) -> SmartMoneyEvent:
+    """A stored `smart_money_events` row as the SmartMoneyEvent it was written from."""
+    return SmartMoneyEvent(
+        meta=EventMeta(source_ts=_stamp(row["source_ts"]), ingest_ts=_stamp(row["ingest_ts"]), seq=int(row["seq"]), trace_id=row["trace_id"]),
+        event_id=row["event_id"],
+        packet_ids=list(row["packet_ids"]),
+        member_print_ids=list(row["member_print_ids"]),
+        underlying_id=row["underlying_id"],
+        event_kind=row["event_kind"],
+        event_window_ms=float(row["event_window_ms"]),
+        features=EventFeatures(**json.loads(row["features_json"])),
+        profile_scores=[ProfileScore(**s) for s in json.loads(row["profile_scores_json"])],
+        primary_profile_id=row["primary_profile_id"] or None,
+        primary_direction=row["primary_direction"],
+        abstained=bool(row["abstained"]),
+        suppressed_reasons=json.loads(row["suppressed_reasons_json"]),
+        run_mode=row["run_mode"],
+    )
+
+
+def _records(frame: pd.DataFrame) -> list[SmartMoneyEvent]:
+    return [event_from_row(row) for row in frame.to_dict("records")]
+
+
+def _hit_rows(events: list[SmartMoneyEvent]) -> list[dict]:
+    rows = []
+    for event in events:
+        for hit in classifier_hits(event):
+            rows.append({"event_id": event.event_id, "source_ts": event.meta.source_ts, "underlying_id": event.underlying_id, **hit.model_dump()})
+    return rows
+
+
+class ClassifierHitRow(ClassifierHit):
+    """A legacy classifier hit with the event it came from."""
+
+    event_id: str
+    source_ts: datetime
+    underlying_id: str
+
+
+def read_events(url: str, what: str, params: dict) -> object:
+    """One query against the store (opened and closed here), as JSON-ready values."""
+    from smart_money.options.store import EventStore
+
+    with EventStore(url) as store:
+        if what == "latest_ingest":
+            stamp = store.latest_ingest()
+            return None if stamp is None else _stamp(stamp).isoformat()
+        if what == "after":
+            frame = store.ingested_after(params["since"], params.get("limit", MAX_PAGE))
+            events = _records(frame)
+            watermark = _stamp(frame["ingest_ts"].max()).isoformat() if len(frame) else params["since"]
+            return {"events": [e.model_dump(mode="json") for e in events], "watermark": watermark}
+        if what == "replay":
+            frame = store.replay(params.get("start"), params.get("end"), params.get("underlying"))
+            truncated = len(frame) > params["limit"]
+            return {"events": [e.model_dump(mode="json") for e in _records(frame.head(params["limit"]))], "truncated": truncated}
+        emitted_only = what in ("hits", "alerts") or not params.get("include_abstained", True)
+        frame = store.history(
+            params.get("underlying"), params.get("profile"), params.get("start"), params.get("end"),
+            params["limit"], params.get("offset", 0), include_abstained=not emitted_only,
+        )
+        if what == "history":
+            return [e.model_dump(mode="json") for e in _records(frame)]
+        events = _records(frame)
+        if what == "hits":
+            return [ClassifierHitRow(**row).model_dump(mode="json") for row in _hit_rows(events)]
+        if what == "alerts":
+            return [a.model_dump(mode="json") for a in (alert_event(e) for e in events) if a is not None]
+    raise ValueError(f"unknown query {what!r}")
+
+
+# -- the reader process -----------------------------------------------------------------------------
+class EventReader:
+    def __init__(self, url: str, timeout_s: float = 30.0):
+        self.url = url
+        self.timeout_s = timeout_s
+        self._executor: cf.ProcessPoolExecutor | None = None
+
+    def _pool(self) -> cf.ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._executor
+
+    def start(self) -> None:
+        """Start the reader process now (its imports take a second or two)."""
+        self._pool().submit(int, 0).result(timeout=self.timeout_s)
+
+    async def query(self, what: str, **params) -> object:
+        try:
+            future = self._pool().submit(read_events, self.url, what, params)
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
+        except cf.process.BrokenProcessPool as exc:
+            self._executor = None
+            log.error("event reader process died: %r", exc)
+            raise EventsUnavailable("the event store reader stopped; retry") from exc
+        except Exception as exc:
+            log.exception("event store query %s failed", what)
+            raise EventsUnavailable(f"the smart-money event store could not be read ({type(exc).__name__}); retry shortly") from exc
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+# -- live push ---------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Subscriber:
+    underlying: str | None = None
+    profile: str | None = None
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=SUBSCRIBER_QUEUE))
+    overflowed: bool = False
+
+    def wants(self, event: dict) -> bool:
+        return (self.underlying is None or event["underlying_id"] == self.underlying) and (
+            self.profile is None or event["primary_profile_id"] == self.profile
+        )
+
+
+class LiveFeed:
+    """Polls the store for events written since the first subscriber arrived and hands each
+    new one to every subscriber (only while someone listens)."""
+
+    def __init__(self, reader: EventReader, poll_interval_s: float = POLL_INTERVAL_S):
+        self.reader = reader
+        self.poll_interval_s = poll_interval_s
+        self.subscribers: set[Subscriber] = set()
+        self.watermark: str | None = None
+        self._task: asyncio.Task | None = None
+        self.pushed = 0
+
+    async def subscribe(self, underlying: str | None = None, profile: str | None = None) -> Subscriber:
+        if self._task is None or self._task.done():
+            latest = await self.reader.query("latest_ingest")
+            self.watermark = latest if isinstance(latest, str) else "1970-01-01T00:00:00+00:00"
+            self._task = asyncio.create_task(self._run())
+        subscriber = Subscriber(underlying, profile)
+        self.subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    async def _run(self) -> None:
+        floor = pd.Timestamp(self.watermark)  # written before the first subscriber: not live news
+        newest = floor
+        seen: dict[str, pd.Timestamp] = {}  # event_id -> ingest time, within the look-behind window
+        while self.subscribers:
+            await asyncio.sleep(self.poll_interval_s)
+            since = max(floor, newest - pd.Timedelta(seconds=LATE_WRITE_S))
+            try:
+                batch = await self.reader.query("after", since=since.isoformat(), limit=MAX_PAGE)
+            except EventsUnavailable:
+                continue
+            assert isinstance(batch, dict)
+            fresh = [e for e in batch["events"] if e["event_id"] not in seen]
+            newest = max(newest, pd.Timestamp(batch["watermark"]))
+            self.watermark = newest.isoformat()
+            seen = {k: v for k, v in seen.items() if v > since}
+            seen.update((e["event_id"], pd.Timestamp(e["meta"]["ingest_ts"])) for e in fresh)
+            for event in fresh:
+                for subscriber in list(self.subscribers):
+                    if not subscriber.wants(event):
+                        continue
+                    try:
+                        subscriber.queue.put_nowait(event)
+                        self.pushed += 1
+                    except asyncio.QueueFull:
+                        subscriber.overflowed = True
+
+    async def close(self) -> None:
+        self.subscribers.clear()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+__all__ = ["AlertEvent", "ClassifierHitRow", "EventReader", "EventsUnavailable", "LiveFeed", "SmartMoneyEvent", "event_from_row", "read_events"]

@@ -1,0 +1,124 @@
+"""Evaluation metrics and the two CLI commands, on small synthetic markets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from smart_money.cli import app
+from smart_money.options.engine.calibration import load_calibration
+from smart_money.options.engine.contracts import SmartMoneyEvent
+from smart_money.options.evaluation import equal_count_calibration, evaluate_synthetic, metrics
+from smart_money.options.engine.scoring import load_rules
+from smart_money.options.market.synthetic import catalogue
+
+
+def test_ece_uses_equal_count_bins():
+    prob = np.array([0.1] * 100 + [0.9] * 100)
+    outcome = np.array([0] * 90 + [1] * 10 + [1] * 90 + [0] * 10, dtype=float)
+    table = equal_count_calibration(prob, outcome)
+    assert [b["n"] for b in table["bins"]] == [100, 100]
+    assert table["ece"] == pytest.approx(0.0)
+    shifted = equal_count_calibration(np.clip(prob + 0.05, 0, 1), outcome)
+    assert shifted["ece"] == pytest.approx(0.05)
+
+
+def _labelled(primary, truth, family="x"):
+    rows = []
+    for p, t in zip(primary, truth):
+        row = {"primary_profile_id": p, "true_profile": t, "ambiguous": False, "family": family, "scenario_id": f"s{len(rows)}", "contaminated": False,
+               "primary_probability": np.nan if p is None else 0.9, "primary_direction": "unknown", "intended_direction": "unknown", "forward_return_1d": 0.0}  # fmt: skip
+        for q in ("institutional_directional", "retail_whale", "event_driven", "vol_seller", "arbitrage", "hedge_reactive"):
+            row[f"{q}__probability"] = 0.9 if q == p else 0.05
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_abstentions_are_not_wrong_predictions_but_do_cost_recall():
+    frame = _labelled(["arbitrage", None, None, "arbitrage"], ["arbitrage", "arbitrage", "arbitrage", "arbitrage"])
+    result = metrics(frame)["per_profile"]["arbitrage"]
+    assert result["precision"] == 1.0 and result["recall"] == 0.5
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> dict:
+    rules = load_rules()
+    return evaluate_synthetic(120, 5, rules, load_calibration(rules))
+
+
+def test_a_small_evaluation_reports_everything_with_exact_live_replay_agreement(evaluation):
+    assert evaluation["events"] >= 110 and evaluation["contaminated_events"] == 0
+    assert evaluation["live_vs_replay"]["id_agreement"] == 1.0
+    assert evaluation["live_vs_replay"]["signature_agreement"] == 1.0
+    assert evaluation["calibration_version"] != "uncalibrated"
+    for profile, values in evaluation["per_profile"].items():
+        assert values["support"] > 0, profile
+        assert values["precision"] >= 0.9 and values["recall"] >= 0.8, (profile, values)
+    assert evaluation["abstention_rate_noise"] >= 0.9
+    assert set(evaluation["risk_coverage"]) >= {"curve", "aurc", "precision_at_5pct_coverage"}
+    assert evaluation["throughput"]["prints_per_second"] > 0
+    assert not evaluation["gates"]["events_ge_2000"]  # 120 scenarios cannot pass the size gate
+
+
+@pytest.fixture
+def files(tmp_path):
+    tape, _ = catalogue(per_variant=1)
+    tape.prints.to_csv(tmp_path / "prints.csv", index=False)
+    tape.quotes.to_parquet(tmp_path / "quotes.parquet")
+    tape.underlying.to_parquet(tmp_path / "underlying.parquet")
+    tape.calendar.assign(announced_ts=tape.calendar["announced_ts"].astype(str), event_ts=tape.calendar["event_ts"].astype(str)).to_json(tmp_path / "calendar.jsonl", orient="records", lines=True)
+    return tmp_path, tape
+
+
+def test_options_score_writes_typed_events_for_the_files(files, monkeypatch):
+    folder, tape = files
+    monkeypatch.setenv("SMART_MONEY_HOME", str(folder))
+    out = folder / "events.jsonl"
+    result = CliRunner().invoke(
+        app,
+        ["options-score", "--prints", str(folder / "prints.csv"), "--quotes", str(folder / "quotes.parquet"),
+         "--underlying", str(folder / "underlying.parquet"), "--calendar", str(folder / "calendar.jsonl"), "--out", str(out), "--store"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    events = [SmartMoneyEvent.model_validate_json(line) for line in out.read_text().splitlines()]
+    assert len(events) >= 20
+    members = {pid for e in events for pid in e.member_print_ids}
+    assert members <= set(tape.prints["print_id"])
+    assert any(e.primary_profile_id == "arbitrage" for e in events) and any(e.abstained for e in events)
+    assert "stored" in result.output and (folder / "data" / "clickhouse").exists()
+
+
+def test_options_eval_writes_the_metrics_file(tmp_path):
+    out = tmp_path / "metrics.json"
+    result = CliRunner().invoke(app, ["options-eval", "--scenarios", "60", "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(out.read_text())
+    assert {"per_profile", "calibration", "abstention_rate", "abstention_rate_noise", "risk_coverage", "direction", "live_vs_replay", "throughput", "gates"} <= set(payload)
+    assert payload["seed"] == 3 and payload["events"] >= 55
+    assert all("ece" in v and "brier" in v for v in payload["calibration"].values())
+
+
+def test_calibration_is_fitted_per_profile_stored_as_json_and_needs_300_positives(tmp_path):
+    from smart_money.options.engine.calibration import fit_calibration, write_calibration
+    from smart_money.options.engine.contracts import PROFILES
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    truth = pd.Series(np.where(rng.random(n) < 0.2, "arbitrage", np.where(rng.random(n) < 0.05, "vol_seller", None)))
+    scored = pd.DataFrame({f"{p}__raw": rng.random(n) * 0.3 for p in PROFILES})
+    is_arb = (truth == "arbitrage").to_numpy()
+    scored.loc[is_arb, "arbitrage__raw"] = 0.5 + 0.5 * rng.random(is_arb.sum())
+    rules = load_rules()
+    payload = fit_calibration(scored, truth, rules, {"seed": 0, "source": "test"})
+    path = write_calibration(payload, rules, tmp_path / "calibration.json")
+    calibration = load_calibration(rules, path)
+    assert path.read_text().lstrip().startswith("{")  # JSON, never a pickle
+    assert set(calibration.points) == {"arbitrage"}  # vol_seller has < 300 positives: left uncalibrated
+    raw = np.linspace(0, 1, 11)
+    mapped = calibration.apply("arbitrage", raw)
+    assert np.all(np.diff(mapped) >= 0) and mapped[0] == pytest.approx(0.0) and mapped[-1] == pytest.approx(1.0)
+    assert np.array_equal(calibration.apply("vol_seller", raw), raw)

@@ -1,0 +1,103 @@
+"""The FMP disk cache: keys, atomic writes, TTLs, stats, resuming a failed backfill, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from smart_money.sources.fmp import DiskCache, FmpTransientError, cache_key
+from smart_money_tests.support.fake_fmp import FakeFmpServer, Faults, fmp_source_for
+
+KEY = "fmp-cache-test-key-42"
+START, END = pd.Timestamp("2023-01-01"), pd.Timestamp("2023-03-01")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 10, 12, 0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_keys_name_symbol_window_and_data_type():
+    assert cache_key("AAPL", date(2023, 1, 1), date(2023, 3, 1), "insider-trades") == "AAPL_2023-01-01_2023-03-01_insider-trades"
+    with pytest.raises(ValueError):
+        cache_key("BRK_B", "latest", "latest", "profile")
+
+
+def test_entries_expire_after_the_ttl_unless_finalized(tmp_path):
+    clock = Clock()
+    cache = DiskCache(tmp_path, ttl_days=7, finalized_ttl_days=365, clock=clock)
+    cache.put("AAA_2023-01-01_2023-02-01_insider-trades", [{"a": 1}], calls=3)
+    cache.put("AAA_2020-01-01_2020-02-01_insider-trades", [{"a": 2}], calls=2, finalized=True)
+    clock.now += timedelta(days=6)
+    assert cache.get("AAA_2023-01-01_2023-02-01_insider-trades").rows == [{"a": 1}]
+    clock.now += timedelta(days=2)
+    assert cache.get("AAA_2023-01-01_2023-02-01_insider-trades") is None
+    assert cache.get("AAA_2020-01-01_2020-02-01_insider-trades").calls == 2
+    assert cache.stats.as_dict() | {} == {
+        "cache_hits": 2, "cache_misses": 1, "cache_hit_rate": round(2 / 3, 4), "cache_calls_saved": 5, "cache_expired": 1, "cache_writes": 2,
+    }  # fmt: skip
+    assert cache.summary()["expired"] == 1 and cache.summary()["fresh"] == 1
+
+
+def test_an_entry_fetched_before_its_window_closed_expires_when_it_closes(tmp_path):
+    clock = Clock()  # 2026-01-10 12:00
+    cache = DiskCache(tmp_path, ttl_days=7, clock=clock)
+    cache.put("AAA_2025-12-01_2026-01-12_eod-full", [{"d": 1}], calls=1)  # prices reaching past today
+    cache.put("AAA_2026-01-10_2026-01-11_etf-exposure", [{"e": 1}], calls=1, finalized=True)  # today's snapshot
+    clock.now += timedelta(hours=30)
+    assert cache.get("AAA_2025-12-01_2026-01-12_eod-full") is not None
+    clock.now += timedelta(hours=12)  # 2026-01-12 06:00: the window has closed, the entry missed its end
+    assert cache.get("AAA_2025-12-01_2026-01-12_eod-full") is None
+    assert cache.get("AAA_2026-01-10_2026-01-11_etf-exposure") is not None  # what FMP served that day
+
+
+def test_a_killed_write_leaves_no_entry_and_a_damaged_file_is_a_miss(tmp_path):
+    cache = DiskCache(tmp_path)
+    (tmp_path / ".AAA_2023-01-01_2023-02-01_insider-trades.json.1234.tmp").write_text('{"key": "AAA_2023-01-01_2023-02-01_ins')
+    assert cache.get("AAA_2023-01-01_2023-02-01_insider-trades") is None and cache.entries() == []
+    (tmp_path / "BBB_2023-01-01_2023-02-01_insider-trades.json").write_text('{"key": "BBB_2023')
+    assert cache.get("BBB_2023-01-01_2023-02-01_insider-trades") is None and cache.stats.corrupt == 1
+    assert cache.clear() == 0 and not list(tmp_path.iterdir())  # damaged entry dropped, temporary file swept
+
+
+def test_a_failed_backfill_resumes_with_only_the_missing_units(small_source, tmp_path):
+    with FakeFmpServer(small_source, api_key=KEY) as probe:
+        names = fmp_source_for(probe, tmp_path / "u").universe().query("asset_type == 'stock'")["symbol"].head(6).tolist()
+    broken = names[-1]
+    with FakeFmpServer(small_source, api_key=KEY, faults=Faults(broken_symbols=frozenset({broken}))) as fake:
+        source = fmp_source_for(fake, tmp_path / "cache", max_retries=2)
+        with pytest.raises(FmpTransientError, match=broken):
+            source.fetch("insider_trades", names, START, END)
+    stored = {p.name.split("_")[0] for p in DiskCache(tmp_path / "cache").entries()}
+    assert broken not in stored and stored  # finished units were kept
+    with FakeFmpServer(small_source, api_key=KEY) as fake:
+        result = fmp_source_for(fake, tmp_path / "cache").fetch("insider_trades", names, START, END)
+        asked = {line.split("symbol=")[1].split("&")[0] for line in fake.stats.request_lines}
+    assert asked == set(names) - stored
+    assert result.stats["cache_hits"] == len(stored) and result.stats["http_calls"] == len(asked)
+    assert broken in asked and set(result.frame["symbol"]) <= set(names)
+
+
+def test_cache_commands_show_and_clear_entries(tmp_path, monkeypatch):
+    from smart_money.cli import app
+
+    monkeypatch.setenv("SMART_MONEY_HOME", str(tmp_path))
+    cache = DiskCache(tmp_path / "data" / "cache" / "fmp")
+    for symbol in ("AAA", "BBB"):
+        cache.put(f"{symbol}_2023-01-01_2023-02-01_insider-trades", [], calls=2)
+        cache.put(f"{symbol}_latest_latest_profile", [], calls=1)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["cache", "stats"])
+    assert shown.exit_code == 0 and "insider-trades" in shown.output and "4" in shown.output
+    cleared = runner.invoke(app, ["cache", "clear", "--symbol", "aaa"])
+    assert cleared.exit_code == 0 and "removed 2 cache entries for AAA" in cleared.output
+    assert sorted(p.name for p in cache.entries()) == ["BBB_2023-01-01_2023-02-01_insider-trades.json", "BBB_latest_latest_profile.json"]
+    assert runner.invoke(app, ["cache", "clear"]).exit_code == 0 and cache.entries() == []
+    assert json.loads(json.dumps(cache.summary()))["entries"] == 0
