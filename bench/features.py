@@ -61,10 +61,10 @@ def stage_dataset(months: int, symbols: int) -> None:
 
 def speed_ratio(settings, n_reference: int) -> dict:
     from smart_money.data import calendar as cal
-    from smart_money.dataset.features import FeatureInputs, UniverseRules, compute_features
     from smart_money.data.raw_pull import combine_partitions
     from smart_money.data.storage import read_parquet
-    from smart_money.orchestration.resources import source_resource
+    from smart_money.dataset.features import FeatureInputs, UniverseRules, compute_features
+    from smart_money.sources import open_source
     from smart_money_tests.support.reference_features import Reference
 
     root = settings.data_dir / "assets"
@@ -73,7 +73,7 @@ def speed_ratio(settings, n_reference: int) -> dict:
         frames = [read_parquet(p) for p in sorted((root / asset).glob("*.parquet"))]
         return combine_partitions(pd.concat(frames, ignore_index=True), table)
 
-    source = source_resource(settings).get()
+    source = open_source(settings)
     inputs = FeatureInputs(
         universe=read_parquet(root / "universe.parquet"),
         insider_trades=load("raw_insider_trades", "insider_trades"),

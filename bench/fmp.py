@@ -86,8 +86,9 @@ def main() -> None:
 
     from smart_money.data import calendar as cal
     from smart_money.data.raw_pull import LOOKBACK_MONTHS
-    from smart_money.settings import Settings
+    from smart_money.definitions import CODE_LOCATION
     from smart_money.orchestration.runner import run_monthly_graph
+    from smart_money.settings import Settings
 
     start = date(2022, 1, 1)
     end = cal.add_months(pd.Timestamp(start), args.months - 1).date()
@@ -109,13 +110,13 @@ def main() -> None:
         source_seconds = timed_source_calls()
 
         t0 = time.perf_counter()
-        cold = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral())
+        cold = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral())
         cold_s = time.perf_counter() - t0
         assert cold.success, cold.error
         cold_source_s, source_seconds[0] = source_seconds[0], 0.0
         after_cold = server_stats(url)
         t0 = time.perf_counter()
-        warm = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral())
+        warm = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral())
         warm_s = time.perf_counter() - t0
         assert warm.success, warm.error
         warm_source_s = source_seconds[0]

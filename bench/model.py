@@ -31,19 +31,20 @@ def main() -> None:
     parser.add_argument("--end", default="2026-10")
     args = parser.parse_args()
 
+    from smart_money.definitions import CODE_LOCATION
     from smart_money.model.registry import Registry
-    from smart_money.settings import Settings, parse_month
     from smart_money.orchestration.runner import run_monthly_graph
+    from smart_money.settings import Settings, parse_month
 
     settings = Settings.from_env().with_overrides(start=parse_month(args.start, "--start"), end=parse_month(args.end, "--end"), symbols=args.symbols)
     instance = dg.DagsterInstance.ephemeral()
     start = time.perf_counter()
-    assert run_monthly_graph(settings, instance, assets=UPSTREAM).success
+    assert run_monthly_graph(CODE_LOCATION, settings, instance, assets=UPSTREAM).success
     upstream_s = time.perf_counter() - start
     timings = {}
     for asset in ("trained_model", "evaluation_report", "registered_model"):
         start = time.perf_counter()
-        summary = run_monthly_graph(settings, instance, assets=[asset])
+        summary = run_monthly_graph(CODE_LOCATION, settings, instance, assets=[asset])
         assert summary.success, summary.error
         timings[f"{asset}_s"] = round(time.perf_counter() - start, 2)
     entry = Registry(settings.models_dir).index()["versions"][-1]

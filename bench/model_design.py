@@ -32,11 +32,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from smart_money.dataset.catalogue import DATE_LEVEL_FEATURES, FEATURES, MISSING_INDICATORS
-    from smart_money.evaluation.flow_evaluation import holdout
-    from smart_money.evaluation.metrics import ece_against, ece_equal_count, per_date, safe_auc
-    from smart_money.model.flow_model import TrainConfig, train_flow_model, volatility_samples
     from smart_money.dataset.pipeline import dataset_from_source
     from smart_money.dataset.splits import SplitSpec, build_splits
+    from smart_money.evaluation.flow_evaluation import holdout
+    from smart_money.evaluation.independent_universes import independent_universes
+    from smart_money.evaluation.metrics import ece_against, ece_equal_count, per_date, safe_auc
+    from smart_money.model.flow_model import TrainConfig, train_flow_model, volatility_samples
     from smart_money.sources.simulated import SimulatedSource, SimulationParams
 
     t0 = time.perf_counter()
@@ -48,7 +49,7 @@ def main() -> None:
     dataset["oracle_public"] = oracle["oracle_public"].to_numpy()
     parts = holdout(dataset, build_splits(dataset, SplitSpec()))
     samples = volatility_samples(built.inputs.prices, source.market_index(), dataset["sample_date"].min(), parts["val"]["sample_date"].min())
-    worlds = source.independent_worlds(args.worlds, args.world_symbols, first, last)
+    worlds = independent_universes(source, args.worlds, args.world_symbols, first, last)
     worlds["sample_date_key"] = worlds["world"].astype(str) + "|" + worlds["sample_date"].astype(str)
     setup_s = time.perf_counter() - t0
 

@@ -85,8 +85,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from smart_money.options.engine.batch import storage_rows
-    from smart_money.options.store import EventStore
     from smart_money.options.market.synthetic import generate_market, replicate
+    from smart_money.options.store import EventStore
 
     current = engine_modules()
     rules = current.load_rules()

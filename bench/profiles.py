@@ -35,10 +35,11 @@ def registered(settings) -> dict:
 
 
 def timed_run(settings, instance: dg.DagsterInstance) -> float:
+    from smart_money.definitions import CODE_LOCATION
     from smart_money.orchestration.runner import run_monthly_graph
 
     start = time.perf_counter()
-    summary = run_monthly_graph(settings, instance=instance)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=instance)
     if not summary.success:
         raise SystemExit(f"{settings.profile} run failed: {summary.error}")
     return time.perf_counter() - start
@@ -51,8 +52,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from smart_money.data import calendar as cal
-    from smart_money.settings import Settings
     from smart_money.orchestration.instance import instance_config
+    from smart_money.settings import Settings
     from smart_money_tests.support.local_services import PostgresServer
 
     root = Path(tempfile.mkdtemp(prefix="bench-profiles-"))

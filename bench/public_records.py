@@ -34,8 +34,8 @@ def timed(fn):
 
 def main(symbols: int) -> dict:
     from smart_money.data import calendar as cal
-    from smart_money.dataset.features import UniverseRules
     from smart_money.data.raw_pull import LOOKBACK_MONTHS
+    from smart_money.dataset.features import UniverseRules
     from smart_money.dataset.pipeline import dataset_from_source
     from smart_money.sources.public_records import PublicRecordsSource, form4, prices
 

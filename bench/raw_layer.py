@@ -28,16 +28,17 @@ def main() -> None:
     from smart_money.data import calendar as cal
     from smart_money.data.raw_pull import pull_raw, pull_universe
     from smart_money.data.schemas import TABLES
-    from smart_money.settings import Settings
-    from smart_money.orchestration.resources import source_resource
+    from smart_money.definitions import CODE_LOCATION
+    from smart_money.sources import open_source
     from smart_money.orchestration.runner import run_monthly_graph
+    from smart_money.settings import Settings
 
     start = date(2022, 1, 1)
     end = cal.add_months(pd.Timestamp(start), args.months - 1).date()
     settings = Settings.from_env().with_overrides(start=start, end=end, symbols=args.symbols)
 
     t0 = time.perf_counter()
-    source = source_resource(settings).get()
+    source = open_source(settings)
     bundle = source.bundle
     bundle.insiders, bundle.congress, bundle.thirteen_f, bundle.etfs, bundle.etf_prices  # noqa: B018
     generate_s = time.perf_counter() - t0
@@ -53,7 +54,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     raw_layer = ["universe", *(f"raw_{table}" for table in TABLES)]
-    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), assets=raw_layer)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), assets=raw_layer)
     dagster_s = time.perf_counter() - t0
     assert summary.success, summary.error
 

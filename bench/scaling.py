@@ -109,15 +109,16 @@ def main() -> None:
     args = parser.parse_args()
 
     from smart_money.data import calendar as cal
-    from smart_money.settings import Settings
-    from smart_money.orchestration.resources import source_resource
+    from smart_money.definitions import CODE_LOCATION
+    from smart_money.sources import open_source
     from smart_money.orchestration.runner import run_monthly_graph
+    from smart_money.settings import Settings
 
     start = cal.add_months(pd.Timestamp(LAST_MONTH), -(args.months - 1)).date()
     settings = Settings.from_env().with_overrides(start=start, end=LAST_MONTH, symbols=args.symbols)
 
     t0 = time.perf_counter()
-    bundle = source_resource(settings).get().bundle  # cached per process: the run reuses it
+    bundle = open_source(settings).bundle  # cached per process: the run reuses it
     bundle.insiders, bundle.congress, bundle.thirteen_f, bundle.etfs, bundle.etf_prices  # noqa: B018
     world_s = time.perf_counter() - t0
     world_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -127,7 +128,7 @@ def main() -> None:
     memory.start()
     cpu0 = cpu_seconds()
     t0 = time.perf_counter()
-    summary = run_monthly_graph(settings, instance=instance, chunk_months=args.chunk_months)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=instance, chunk_months=args.chunk_months)
     wall = time.perf_counter() - t0
     memory.stop()
     reap_workers()

@@ -347,7 +347,7 @@ def fix_section(grid: list[dict], chunked_rows: list[dict]) -> list[str]:
     lines = [
         "## The fix: the monthly assets in chunks of months",
         "",
-        "`run_monthly_graph(settings, chunk_months=N)` (`smart-money run --chunk-months N`) runs",
+        "`run_monthly_graph(..., chunk_months=N)` (`smart-money run --chunk-months N`) runs",
         "the monthly assets (universe, raw pulls, features, labels) N months at a time, each run",
         "loading only its months and their look-back partitions, and then one run of the",
         "unpartitioned dataset and model assets over the whole range. A partition depends only on",

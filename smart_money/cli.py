@@ -83,6 +83,7 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
     --chunk-months at a time, then the model) and print where the outputs are."""
     import dagster as dg
 
+    from smart_money.definitions import CODE_LOCATION
     from smart_money.orchestration.runner import run_monthly_graph
 
     settings = settings_from(start, end, symbols, source, records_dir)
@@ -93,7 +94,7 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
         f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
     )
     try:
-        summary = run_monthly_graph(settings, op_config=op_config, chunk_months=chunk_months)
+        summary = run_monthly_graph(CODE_LOCATION, settings, op_config=op_config, chunk_months=chunk_months)
     except dg.DagsterInvalidConfigError as exc:
         console.print(f"[red]configuration error in {config}:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -167,10 +168,10 @@ def registry_version(registry, name: str) -> str:
 
 def data_source(settings: Settings):
     """The configured source, built outside a Dagster run."""
-    from smart_money.orchestration.resources import source_resource
+    from smart_money.sources import open_source
 
     try:
-        return source_resource(settings).get()
+        return open_source(settings)
     except (SettingsError, FileNotFoundError) as exc:
         console.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -196,8 +197,8 @@ def evaluate(
 
     from smart_money.dataset.features import UniverseRules
     from smart_money.dataset.pipeline import dataset_from_source
-    from smart_money.model.registry import Registry, RegistryError, TamperedArtifact
     from smart_money.evaluation.score_registered import score_registered_model
+    from smart_money.model.registry import Registry, RegistryError, TamperedArtifact
 
     settings = settings_from(start, end, symbols, source, records_dir)
     registry = Registry(settings.models_dir)
@@ -434,10 +435,12 @@ app.add_typer(cache_app, name="cache")
 
 
 def _fmp_cache():
-    from smart_money.sources.fmp.config import FmpSettings
+    from smart_money.settings.fmp import FmpSettings
+    from smart_money.sources.fmp import DiskCache
 
     try:
-        return FmpSettings.from_env().disk_cache(settings_from().data_dir)
+        fmp = FmpSettings.from_env()
+        return DiskCache(fmp.cache_root(settings_from().data_dir), fmp.cache_ttl_days, fmp.finalized_ttl_days)
     except SettingsError as exc:
         console.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -521,8 +524,8 @@ def options_calibrate(
     seed: Annotated[int | None, typer.Option(help="Seed of the calibration history (default: the fixed calibration seed).")] = None,
 ) -> None:
     """Refit the per-profile calibrators and store them next to the rules config."""
+    from smart_money.options.engine.rules import load_rules
     from smart_money.options.evaluation import refit_calibration
-    from smart_money.options.engine.scoring import load_rules
 
     path = refit_calibration(load_rules(), scenarios, seed)
     console.print(f"wrote {path}")

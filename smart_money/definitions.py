@@ -1,54 +1,57 @@
-"""The one place Definitions are built. The environment is read when Dagster loads them."""
+"""The code location: merges the groups' definitions and applies shared policy once. The
+environment is read when Dagster loads them (never at import) and the network is never called."""
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from smart_money.defs.dataset.assets import build_dataset
-from smart_money.defs.ingest.assets import build_ingest
-from smart_money.defs.model.assets import build_model_assets
-from smart_money.defs.options_flow.assets import OptionsEventStoreResource, build_options_flow
 from smart_money.data import storage
-from smart_money.settings import Settings
+from smart_money.defs.dataset import dataset_definitions
+from smart_money.defs.ingest import ingest_definitions
+from smart_money.defs.jobs import jobs_definitions
+from smart_money.defs.model import model_definitions
+from smart_money.defs.options_flow import options_flow_definitions
+from smart_money.options.market.tape_source import OptionsSource
 from smart_money.orchestration.executors import executor_for
 from smart_money.orchestration.io_manager import PartitionedParquetIOManager
-from smart_money.defs.jobs import monthly_refresh_job, monthly_refresh_schedule, options_flow_job
-from smart_money.options.market.tape_source import OptionsSource
-from smart_money.options.store import URL_VARIABLE, store_url
+from smart_money.orchestration.names import MONTHLY_JOB, OWNERS
 from smart_money.orchestration.partitions import daily_partitions, monthly_partitions
-from smart_money.orchestration.resources import source_resource
+from smart_money.orchestration.resources import data_source_resource, options_store_resource
+from smart_money.orchestration.runner import CodeLocation
+from smart_money.settings import Settings
+from smart_money.settings.options import OptionsSettings
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
-    partitions = monthly_partitions(settings)
-    ingest_assets, ingest_checks = build_ingest(settings, partitions)
-    dataset_assets, dataset_checks = build_dataset(settings, partitions)
-    assets = [*ingest_assets, *dataset_assets, *build_model_assets(settings)]
-    checks = [*ingest_checks, *dataset_checks]
-    job = monthly_refresh_job()
-    options_assets, options_checks = build_options_flow(OptionsSource.from_env(settings), daily_partitions(settings))
-    return dg.Definitions(
-        assets=[*assets, *options_assets],
-        asset_checks=[*checks, *options_checks],
-        jobs=[job, options_flow_job()],
-        schedules=[monthly_refresh_schedule(job)],
-        resources={
-            "data_source": source_resource(settings),
-            "io_manager": PartitionedParquetIOManager(base_path=storage.join(settings.data_location, "assets")),
-            "options_store": options_store_resource(settings),
-        },
-        executor=executor_for(settings),
+def build_definitions(settings: Settings, options: OptionsSettings | None = None) -> dg.Definitions:
+    """Every group of the project for these settings, owned by the team, with its resources and
+    the profile's executor."""
+    options = options or OptionsSettings.from_env()
+    months = monthly_partitions(settings)
+    groups = dg.Definitions.merge(
+        ingest_definitions(settings, months),
+        dataset_definitions(settings, months),
+        model_definitions(settings),
+        options_flow_definitions(OptionsSource.configured(settings, options), daily_partitions(settings)),
+        jobs_definitions(),
+        dg.Definitions(
+            resources={
+                "data_source": data_source_resource(settings),
+                "io_manager": PartitionedParquetIOManager(base_path=storage.join(settings.data_location, "assets")),
+                "options_store": options_store_resource(settings, options),
+            },
+            executor=executor_for(settings),
+        ),
     )
+    return groups.map_asset_specs(func=lambda spec: spec.replace_attributes(owners=OWNERS))
 
 
-def options_store_resource(settings: Settings) -> OptionsEventStoreResource:
-    """chDB under data/clickhouse, or the server in SMART_MONEY_CLICKHOUSE_URL (kept as an
-    EnvVar so credentials never land in the run config)."""
-    if os.environ.get(URL_VARIABLE, "").strip():
-        return OptionsEventStoreResource(url=dg.EnvVar(URL_VARIABLE))
-    return OptionsEventStoreResource(url=store_url(settings.data_dir, {}))
+def monthly_job_from_env() -> dg.JobDefinition:
+    """The monthly job built from the SMART_MONEY_* environment: what each step process of a
+    multiprocess (or Kubernetes) run rebuilds."""
+    return build_definitions(Settings.from_env()).resolve_job_def(MONTHLY_JOB)
+
+
+CODE_LOCATION = CodeLocation(build_definitions, monthly_job_from_env)
 
 
 @dg.definitions

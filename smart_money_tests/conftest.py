@@ -11,12 +11,18 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from smart_money.definitions import CODE_LOCATION
 from smart_money.orchestration.runner import run_monthly_graph
 from smart_money.settings import Settings
 from smart_money.sources.simulated import SimulatedSource
 from smart_money_tests.support.local_services import PostgresServer, S3Server, ServiceUnavailable
 from smart_money_tests.support.serving import register_model, serve_settings
-from smart_money_tests.support.settings import FAST_EVALUATION, SMALL_HORIZON, SMALL_UNIVERSE, small_settings_at
+from smart_money_tests.support.settings import (
+    FAST_EVALUATION,
+    SMALL_HORIZON,
+    SMALL_UNIVERSE,
+    small_settings_at,
+)
 
 warnings.filterwarnings("ignore", message=r".*(beta|preview|superseded).*")
 
@@ -35,7 +41,7 @@ def small_settings(tmp_path: Path) -> Settings:
 def pipeline_run(tmp_path_factory):
     """One in-process run of the whole monthly graph over the small settings (shared, read-only)."""
     settings = small_settings_at(tmp_path_factory.mktemp("pipeline"))
-    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
     return settings, summary
 
 

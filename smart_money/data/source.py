@@ -69,6 +69,9 @@ class DataSource(ABC):
         """13F filer CIKs treated as hedge funds when SMART_MONEY_HEDGE_FUNDS is not set."""
         return []
 
+    def close(self) -> None:
+        """Release connections and generated state (a no-op unless the source holds some)."""
+
 
 class ListedUniverseSource(DataSource):
     """A source whose universe is one table of membership intervals, built once on first use
@@ -89,7 +92,7 @@ class ListedUniverseSource(DataSource):
         return frame
 
 
-class OracleSource(ABC):
+class OracleSource(DataSource):
     """A source that knows the truth behind its data (only the simulated market)."""
 
     @abstractmethod
@@ -98,6 +101,10 @@ class OracleSource(ABC):
         `oracle_public` = P(label | everything public at the sample date's close)."""
 
     @abstractmethod
-    def independent_worlds(self, count: int, n_symbols: int, first_month: pd.Timestamp, last_month: pd.Timestamp, n_jobs: int = 2) -> pd.DataFrame:
-        """Datasets (with oracle columns and a `world` column) from independent universes of the
-        same generative model."""
+    def independent_twin(self, index: int, n_symbols: int, horizon: pd.Timestamp) -> OracleSource:
+        """Another universe of the same generative model (its own seed and market paths), the
+        `index`-th of a fixed sequence: a fresh sample on which a model trained here is scored."""
+
+    @abstractmethod
+    def seed_label(self) -> int:
+        """The number that names this universe in result tables (`world` column)."""

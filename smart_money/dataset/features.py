@@ -1,4 +1,4 @@
-"""Point-in-time features, vectorised per sample date (definitions in core/catalogue.py).
+"""Point-in-time features, vectorised per sample date (definitions in dataset/catalogue.py).
 
 For each sample date t only rows with `known_at` <= t 16:00 (the cutoff) are used, and each
 family records the newest input it used in an `asof_<family>` column so the training dataset
@@ -8,17 +8,18 @@ window" is a real zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from smart_money.data import calendar as cal
+from smart_money.data.raw_pull import combine_partitions
+from smart_money.data.schemas import C_SUITE_ROLES, EVENT_TABLES
+from smart_money.data.source import DataSource
 from smart_money.dataset.catalogue import CATALOGUE, FEATURES, PROVENANCE_COLUMNS
-from smart_money.data.schemas import C_SUITE_ROLES
 
 SESSIONS_PER_YEAR = 252.0
 CONGRESS_SALES = ("sale", "sale_partial", "sale_full")
@@ -42,6 +43,24 @@ class FeatureInputs:
     prices: pd.DataFrame
     hedge_funds: frozenset[str] = field(default_factory=frozenset)
     market_index: str = "SPY"
+
+
+def build_feature_inputs(
+    universe: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    source: DataSource,
+    hedge_funds: Sequence[str] | None = None,
+) -> FeatureInputs:
+    """The one way to assemble FeatureInputs: every raw table (EVENT_TABLES and prices) with the
+    overlaps of its partitions removed, the configured hedge funds (else the source's default
+    list) and the source's market index."""
+    combined = {table: combine_partitions(tables[table], table) for table in (*EVENT_TABLES, "prices")}
+    return FeatureInputs(
+        universe=universe,
+        hedge_funds=frozenset(hedge_funds if hedge_funds is not None else source.default_hedge_funds()),
+        market_index=source.market_index(),
+        **combined,
+    )
 
 
 class PriceMatrix:

@@ -9,12 +9,18 @@ from dataclasses import dataclass
 import pandas as pd
 
 from smart_money.data import calendar as cal
-from smart_money.dataset.training_set import build_training_dataset
-from smart_money.dataset.features import FeatureInputs, UniverseRules, compute_features, sample_dates_for
-from smart_money.data.raw_pull import combine_partitions, pull_raw, pull_universe
-from smart_money.dataset.labels import compute_labels
+from smart_money.data.raw_pull import pull_raw, pull_universe
 from smart_money.data.schemas import TABLES
 from smart_money.data.source import DataSource
+from smart_money.dataset.features import (
+    FeatureInputs,
+    build_feature_inputs,
+    UniverseRules,
+    compute_features,
+    sample_dates_for,
+)
+from smart_money.dataset.labels import compute_labels
+from smart_money.dataset.training_set import build_training_dataset
 
 
 @dataclass
@@ -34,17 +40,8 @@ def feature_inputs(source: DataSource, symbols: int | tuple[str, ...], months: S
     for table in TABLES:
         wanted = universe["symbol"].tolist() if table == "prices" else stocks
         pull = pull_raw(source, table, wanted, list(months), months[0])
-        tables[table] = combine_partitions(pd.concat(pull.partitions.values(), ignore_index=True), table)
-    return FeatureInputs(
-        universe=universe,
-        insider_trades=tables["insider_trades"],
-        institutional_holdings=tables["institutional_holdings"],
-        congress_trades=tables["congress_trades"],
-        etf_holdings=tables["etf_holdings"],
-        prices=tables["prices"],
-        hedge_funds=frozenset(hedge_funds if hedge_funds is not None else source.default_hedge_funds()),
-        market_index=source.market_index(),
-    )
+        tables[table] = pd.concat(pull.partitions.values(), ignore_index=True)
+    return build_feature_inputs(universe, tables, source, hedge_funds)
 
 
 def dataset_from_source(

@@ -12,7 +12,13 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 import pandera.pandas as pa
 
-from smart_money.dataset.catalogue import BY_NAME, DATE_LEVEL_FEATURES, FEATURES, MISSING_INDICATORS, PROVENANCE_COLUMNS
+from smart_money.dataset.catalogue import (
+    BY_NAME,
+    DATE_LEVEL_FEATURES,
+    FEATURES,
+    MISSING_INDICATORS,
+    PROVENANCE_COLUMNS,
+)
 
 CRITICAL, WARNING, INFO = "CRITICAL", "WARNING", "INFO"
 KEY = ["symbol", "sample_date"]

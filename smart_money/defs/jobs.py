@@ -1,12 +1,16 @@
-"""Jobs and schedules."""
+"""Jobs and schedules: the monthly refresh of the flow model and the daily options flow."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-MONTHLY_JOB = "monthly_refresh_job"
-MONTHLY_SCHEDULE = "monthly_refresh_schedule"
-FLOW_MODEL_GROUPS = ("ingest", "dataset", "model")
+from smart_money.orchestration.names import (
+    FLOW_MODEL_GROUPS,
+    MONTHLY_JOB,
+    MONTHLY_SCHEDULE,
+    OPTIONS_FLOW_JOB,
+    OPTIONS_GROUP,
+)
 
 
 def monthly_refresh_job() -> dg.UnresolvedAssetJobDefinition:
@@ -31,15 +35,16 @@ def monthly_refresh_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.Unresol
     )
 
 
-OPTIONS_FLOW_JOB = "options_flow_job"
-OPTIONS_FLOW_GROUPS = ("options_flow",)
-
-
 def options_flow_job() -> dg.UnresolvedAssetJobDefinition:
     """One trading day of the options-flow engine: market -> parent events -> scored events
     (ClickHouse) -> evaluation; partitioned by day."""
     return dg.define_asset_job(
         OPTIONS_FLOW_JOB,
-        selection=dg.AssetSelection.groups(*OPTIONS_FLOW_GROUPS),
+        selection=dg.AssetSelection.groups(OPTIONS_GROUP),
         description="Options prints to stored smart-money events and their evaluation, for one day.",
     )
+
+
+def jobs_definitions() -> dg.Definitions:
+    monthly = monthly_refresh_job()
+    return dg.Definitions(jobs=[monthly, options_flow_job()], schedules=[monthly_refresh_schedule(monthly)])

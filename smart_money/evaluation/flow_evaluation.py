@@ -13,9 +13,22 @@ import numpy as np
 import pandas as pd
 
 from smart_money.dataset.catalogue import BY_NAME, FEATURES, MISSING_INDICATORS, PLAN_FEATURES
-from smart_money.evaluation.metrics import ece_against, evaluate_predictions, paired_auc_difference, reliability_table, safe_auc
-from smart_money.model.flow_model import FlowModel, TrainConfig, feature_importance, feature_roles, lgb_params, train_flow_model
 from smart_money.dataset.splits import HOLDOUT, TEST, TRAIN, VAL, WALK_FORWARD
+from smart_money.evaluation.metrics import (
+    ece_against,
+    evaluate_predictions,
+    paired_auc_difference,
+    reliability_table,
+    safe_auc,
+)
+from smart_money.model.flow_model import (
+    FlowModel,
+    TrainConfig,
+    feature_importance,
+    feature_roles,
+    lgb_params,
+    train_flow_model,
+)
 
 LEAKAGE_AUC = 0.70
 BASELINES = {

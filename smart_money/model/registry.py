@@ -12,14 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pandas as pd
 from upath import UPath
 
 from smart_money.data import storage
-from smart_money.evaluation.metrics import safe_auc
 from smart_money.model.flow_model import MODEL_ID, FlowModel
 
 REGISTRY_FOLDER = "smart-money-flow"
@@ -33,38 +31,6 @@ class TamperedArtifact(RuntimeError):
 
 class RegistryError(RuntimeError):
     pass
-
-
-@dataclass(frozen=True)
-class GateConfig:
-    min_auc_margin: float = 0.005  # test AUC above every baseline's by at least this
-    max_ece_vs_oracle: float = 0.02  # simulated source: binned calibration error vs the exact posterior
-    max_ece_lower_bound: float = 0.05  # otherwise: the test ECE's 95 % lower bound (date bootstrap)
-    max_val_minus_test_auc: float = 0.02  # the plan's no-overfit rule (one-sided: test may beat val)
-    leakage_auc: float = 0.70  # any AUC above this blocks publication until audited
-
-
-def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, object]]:
-    """Gate name -> {passed, value, threshold, detail}."""
-    test = summary["metrics"]["test"]
-    val = summary["metrics"]["val"]
-    gates: dict[str, dict[str, object]] = {}
-    best_name, best = max(((n, b["test_roc_auc"]) for n, b in summary["baselines"].items()), key=lambda nb: nb[1])
-    margin = test["roc_auc"] - best
-    gates["beats_baselines"] = {"passed": bool(margin >= config.min_auc_margin), "value": margin, "threshold": config.min_auc_margin, "detail": f"test AUC {test['roc_auc']:.4f} vs best baseline {best_name} {best:.4f}"}
-    independent = summary.get("independent_universe")
-    if independent and "ece_vs_oracle_public" in independent:
-        value = float(independent["ece_vs_oracle_public"])
-        gates["calibration"] = {"passed": bool(value <= config.max_ece_vs_oracle), "value": value, "threshold": config.max_ece_vs_oracle, "detail": f"binned ECE against the exact posterior on {independent['worlds']} independent universes (realised ECE {independent['model']['ece']:.4f}, oracle's own {independent['oracle_public']['ece']:.4f})"}
-    else:
-        lower = float(test.get("ece_ci", [test["ece"], test["ece"]])[0])
-        gates["calibration"] = {"passed": bool(lower <= config.max_ece_lower_bound), "value": lower, "threshold": config.max_ece_lower_bound, "detail": f"test ECE {test['ece']:.4f}, 95 % lower bound over dates {lower:.4f}"}
-    gap = val["roc_auc"] - test["roc_auc"]
-    gates["no_overfit"] = {"passed": bool(gap <= config.max_val_minus_test_auc), "value": gap, "threshold": config.max_val_minus_test_auc, "detail": f"validation AUC {val['roc_auc']:.4f}, test {test['roc_auc']:.4f}"}
-    leak = max(test["roc_auc"], val["roc_auc"])
-    passed = leak <= config.leakage_auc and not summary.get("warnings")
-    gates["no_leakage"] = {"passed": bool(passed), "value": leak, "threshold": config.leakage_auc, "detail": "; ".join(summary.get("warnings", [])) or "no leakage warning"}
-    return gates
 
 
 def sha256_of(path: UPath) -> str:
@@ -149,8 +115,18 @@ class Registry:
         return FlowModel.load(folder), json.loads((folder / "metadata.json").read_text())
 
     # -- registration -----------------------------------------------------------------------------
-    def register(self, candidate_dir: str | os.PathLike[str], metadata: dict, gates: dict, test_rows: pd.DataFrame, extra_files: dict[str, str | os.PathLike[str]]) -> dict:
-        """Copy a candidate into a new version folder, record hashes, decide its status."""
+    def register(
+        self,
+        candidate_dir: str | os.PathLike[str],
+        metadata: dict,
+        gates: dict,
+        extra_files: dict[str, str | os.PathLike[str]],
+        champion_comparison: dict | None = None,
+    ) -> dict:
+        """Copy a candidate into a new version folder, record hashes, decide its status: rejected
+        when a gate failed; champion when there is none yet or `champion_comparison` (the
+        candidate's and the champion's AUC on the same rows, see evaluation.registration) says
+        it is better; a candidate otherwise."""
         index = self.index()
         previous = index["versions"][-1] if index["versions"] else None
         label = metadata.get("label", "label")
@@ -168,17 +144,17 @@ class Registry:
 
         failed = [name for name, gate in gates.items() if not gate["passed"]]
         status, reasons = (REJECTED, [f"gate {n}: {gates[n]['detail']}" for n in failed]) if failed else (CANDIDATE, [])
-        comparison = None
+        comparison = champion_comparison
         if not failed:
             champion = self.champion()
             if champion is None:
                 status = CHAMPION
+            elif comparison is None:
+                raise RegistryError(f"a candidate that passed its gates needs a comparison with champion v{champion['version']}")
+            elif comparison["candidate_auc"] > comparison["champion_auc"]:
+                status = CHAMPION
             else:
-                comparison = self._compare_with_champion(champion["version"], folder, test_rows)
-                if comparison["candidate_auc"] > comparison["champion_auc"]:
-                    status = CHAMPION
-                else:
-                    reasons.append(f"not better than champion v{champion['version']} on the same test rows ({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})")
+                reasons.append(f"not better than champion v{champion['version']} on the same test rows ({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})")
 
         metadata = {**metadata, "version": version, "status": status, "gates": gates, "status_reasons": reasons, "champion_comparison": comparison}
         _write_json_atomic(folder / "metadata.json", metadata)
@@ -199,17 +175,6 @@ class Registry:
             self._crown(index, version)
         self._save(index)
         return entry
-
-    def _compare_with_champion(self, champion_version: str, folder: UPath, test_rows: pd.DataFrame) -> dict:
-        candidate = FlowModel.load(folder)
-        champion, _ = self.load_model(champion_version)
-        y = test_rows["label"].astype(int).to_numpy()
-        try:
-            champion_auc = safe_auc(y, champion.predict_proba(test_rows))
-        except KeyError as exc:  # the champion needs inputs the new dataset lacks
-            champion_auc = float("-inf")
-            return {"champion_version": champion_version, "champion_auc": champion_auc, "candidate_auc": safe_auc(y, candidate.predict_proba(test_rows)), "note": str(exc)}
-        return {"champion_version": champion_version, "champion_auc": champion_auc, "candidate_auc": safe_auc(y, candidate.predict_proba(test_rows))}
 
     def _crown(self, index: dict, version: str, push: bool = True) -> None:
         """Make `version` champion; `champion_history` is a stack (rollback pops it)."""

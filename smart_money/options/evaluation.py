@@ -13,11 +13,12 @@ import time
 import numpy as np
 import pandas as pd
 
-from smart_money.options.engine.contracts import PROFILES
 from smart_money.options.engine.batch import ScoredBatch, event_signature, score_frames
+from smart_money.options.engine.calibration import Calibration
+from smart_money.options.engine.contracts import PROFILES
 from smart_money.options.engine.frames import NormalizedTape
 from smart_money.options.engine.live import LiveEngine
-from smart_money.options.engine.scoring import Calibration, RulesConfig
+from smart_money.options.engine.rules import RulesConfig
 from smart_money.options.market.synthetic import MarketTape, generate_market, stream_market
 
 MIN_EVENTS_PER_BIN = 100
@@ -227,8 +228,13 @@ def refit_calibration(rules: RulesConfig, scenarios: int | None = None, seed: in
     """Fit the per-profile calibrators on a labelled synthetic history and store them next to
     the rules config. Raw scores do not depend on calibration, so the history is scored
     uncalibrated."""
-    from smart_money.options.engine.calibration import CALIBRATION_SCENARIOS, CALIBRATION_SEED, fit_calibration, write_calibration
-    from smart_money.options.engine.scoring import UNCALIBRATED
+    from smart_money.options.engine.calibration import (
+        CALIBRATION_SCENARIOS,
+        CALIBRATION_SEED,
+        UNCALIBRATED,
+        fit_calibration,
+        write_calibration,
+    )
 
     scenarios = scenarios or CALIBRATION_SCENARIOS
     seed = CALIBRATION_SEED if seed is None else seed

@@ -9,13 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from smart_money.settings import Settings
+from smart_money.options.engine.batch import (
+    score_frames,
+    smart_money_events,
+    storage_rows,
+    to_json_lines,
+)
 from smart_money.options.engine.calibration import CALIBRATION_SEED, load_calibration
-from smart_money.options.engine.batch import score_frames, smart_money_events, storage_rows, to_json_lines
-from smart_money.options.evaluation import evaluate_synthetic
 from smart_money.options.engine.frames import NormalizedTape
-from smart_money.options.engine.scoring import load_rules
-from smart_money.options.store import EventStore, describe_url, store_url
+from smart_money.options.engine.rules import load_rules
+from smart_money.options.evaluation import evaluate_synthetic
+from smart_money.options.store import EventStore, describe_url
+from smart_money.settings import Settings
+from smart_money.settings.options import OptionsSettings
 
 
 def score_files(
@@ -36,7 +42,7 @@ def score_files(
         "dropped": batch.reconstruction.dropped,
     }
     if settings is not None:
-        url = store_url(settings.data_dir)
+        url = OptionsSettings.from_env().store_url(settings.data_dir)
         with EventStore(url) as store:
             summary["stored"] = store.insert(storage_rows(events, rules, run_mode="replay"))
         summary["store"] = describe_url(url)

@@ -12,8 +12,6 @@ manager).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +19,6 @@ import clickhouse_connect
 import pandas as pd
 
 TABLE = "smart_money_events"
-URL_VARIABLE = "SMART_MONEY_CLICKHOUSE_URL"
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS {TABLE}
@@ -59,13 +56,6 @@ COLUMNS = (
     "primary_probability", "primary_direction", "abstained", "suppressed_reasons_json", "dte_days",
     "total_premium", "scoring_version", "calibration_version", "run_mode",
 )  # fmt: skip
-
-
-def store_url(data_dir: Path, environ: Mapping[str, str] | None = None) -> str:
-    """SMART_MONEY_CLICKHOUSE_URL (e.g. http://user:password@host:8123/db) or embedded chDB
-    under `data_dir/clickhouse`."""
-    env = os.environ if environ is None else environ
-    return env.get(URL_VARIABLE, "").strip() or f"chdb://{(Path(data_dir) / 'clickhouse').resolve()}"
 
 
 def describe_url(url: str) -> str:

@@ -12,6 +12,8 @@ The instance side of each profile (storage, run queue, run launcher) is deploy/<
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import dagster as dg
 
 from smart_money.settings import Settings
@@ -20,8 +22,6 @@ from smart_money.settings import Settings
 def forkserver_preload() -> list[str]:
     """Modules the forkserver imports once, so each step process forks with them loaded: the
     definitions (pandas, LightGBM, Dagster ...) and the instance's storage driver."""
-    from importlib.util import find_spec
-
     return ["smart_money.definitions", *(["dagster_postgres"] if find_spec("dagster_postgres") else [])]
 
 
@@ -34,7 +34,7 @@ def executor_for(settings: Settings) -> dg.ExecutorDefinition:
         start = {"forkserver": {"preload_modules": forkserver_preload()}}
         return dg.multiprocess_executor.configured({**concurrency, "start_method": start}, name="multiprocess")
     if kind == "k8s":
-        try:
+        try:  # optional extra (smart-money[kubernetes]); imported only for this profile
             from dagster_k8s import k8s_job_executor
         except ImportError as exc:
             raise ImportError("SMART_MONEY_EXECUTOR=k8s needs dagster-k8s: pip install 'smart-money[kubernetes]'") from exc

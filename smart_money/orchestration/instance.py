@@ -12,7 +12,6 @@ from smart_money.settings import Settings
 from smart_money.settings.paths import project_root
 
 
-
 def deploy_dir() -> Path:
     """deploy/ of the project (the checkout, or the working directory of an installed image)."""
     return project_root() / "deploy"

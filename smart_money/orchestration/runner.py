@@ -5,20 +5,29 @@ Kubernetes) through a reconstructable job that each step rebuilds from the envir
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dagster as dg
 
-from smart_money.settings import Settings
-from smart_money.definitions import build_definitions
 from smart_money.orchestration.instance import ensure_dagster_home
-from smart_money.defs.jobs import MONTHLY_JOB
+from smart_money.orchestration.names import MONTHLY_JOB
 from smart_money.orchestration.partitions import monthly_partitions
+from smart_money.settings import Settings
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+@dataclass(frozen=True)
+class CodeLocation:
+    """What the runner needs of the code location (`smart_money.definitions.CODE_LOCATION`):
+    its Definitions for given settings, and the module-level function each step process of a
+    multiprocess or Kubernetes run calls to rebuild the monthly job from the environment."""
+
+    build: Callable[[Settings], dg.Definitions]
+    job_from_env: Callable[[], dg.JobDefinition]
 
 
 @dataclass
@@ -44,6 +53,7 @@ class RunSummary:
 
 
 def run_monthly_graph(
+    location: CodeLocation,
     settings: Settings,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
@@ -63,7 +73,7 @@ def run_monthly_graph(
     if instance is None:
         ensure_dagster_home(settings)
         instance = dg.DagsterInstance.get()
-    defs = build_definitions(settings)
+    defs = location.build(settings)
     keys = monthly_partitions(settings).get_partition_keys()
     if not keys:
         raise ValueError("the configured range has no complete month yet")
@@ -71,18 +81,18 @@ def run_monthly_graph(
         raise ValueError(f"chunk_months must be a positive number of months, not {chunk_months}")
     job = defs.resolve_job_def(MONTHLY_JOB)
     if chunk_months is None or chunk_months >= len(keys):
-        return _run(settings, instance, job, log_level, op_config, keys, assets)
+        return _run(location, settings, instance, job, log_level, op_config, keys, assets)
     selected = assets or [key.to_user_string() for key in job.asset_layer.executable_asset_keys]
     monthly, whole_range = _split_by_partitioning(defs, selected)
     partitioned = _partitioned(defs, monthly)
     runs: list[RunSummary] = []
     for i in range(0, len(keys), chunk_months):
         chunk_assets = monthly if i == 0 else [a for a in monthly if a in partitioned]  # the universe once
-        runs.append(_run(settings, instance, job, log_level, op_config, keys[i : i + chunk_months], chunk_assets))
+        runs.append(_run(location, settings, instance, job, log_level, op_config, keys[i : i + chunk_months], chunk_assets))
         if not runs[-1].success:
             break
     if runs[-1].success and whole_range:
-        runs.append(_run(settings, instance, job, log_level, op_config, keys, whole_range))
+        runs.append(_run(location, settings, instance, job, log_level, op_config, keys, whole_range))
     return _combine(runs, keys)
 
 
@@ -122,6 +132,7 @@ def _combine(runs: list[RunSummary], keys: list[str]) -> RunSummary:
 
 
 def _run(
+    location: CodeLocation,
     settings: Settings,
     instance: dg.DagsterInstance,
     job: dg.JobDefinition,
@@ -144,7 +155,7 @@ def _run(
         result = job.execute_in_process(**run)
     else:
         with environment(settings.to_env()):
-            result = dg.execute_job(dg.reconstructable(monthly_job_from_env), **run)
+            result = dg.execute_job(dg.reconstructable(location.job_from_env), **run)
     assets: dict[str, AssetOutcome] = {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
@@ -165,12 +176,6 @@ def _run(
         failures = [e for e in result.all_events if e.is_failure]
         error = failures[0].message if failures else "run failed"
     return RunSummary(result.run_id, result.success, keys[0], keys[-1], list(assets.values()), checks, error)
-
-
-def monthly_job_from_env() -> dg.JobDefinition:
-    """The monthly job built from the SMART_MONEY_* environment: what each step process of a
-    multiprocess (or Kubernetes) run rebuilds."""
-    return build_definitions(Settings.from_env()).resolve_job_def(MONTHLY_JOB)
 
 
 @contextmanager

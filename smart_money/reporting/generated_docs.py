@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smart_money.dataset.catalogue import render_markdown
 from smart_money.data.schemas import TABLES, UNIVERSE
+from smart_money.dataset.catalogue import render_markdown
 from smart_money.settings.paths import project_root
 
 FEATURES_DOC = Path("docs") / "features.md"  # relative to the project root

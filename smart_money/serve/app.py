@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -25,19 +24,25 @@ from fastapi_offline import FastAPIOffline
 from pydantic import AfterValidator
 
 from smart_money.model.registry import Registry
-from smart_money.settings import Settings
-from smart_money.options.store import store_url
 from smart_money.serve import api_models as m
 from smart_money.serve.analysis import stock_analysis
-from smart_money.serve.event_reader import MAX_PAGE, MAX_REPLAY, EventReader, EventsUnavailable, LiveFeed
+from smart_money.serve.event_reader import (
+    MAX_PAGE,
+    MAX_REPLAY,
+    EventReader,
+    EventsUnavailable,
+    LiveFeed,
+)
 from smart_money.serve.feature_provider import FeatureProvider
 from smart_money.serve.prediction import ChampionModel, PredictionError, PredictionService
 from smart_money.serve.prediction import Query as PredictionQuery
 from smart_money.serve.toggles import SMART_MONEY_FLOW, FeatureToggles, token_matches
+from smart_money.settings import Settings
+from smart_money.settings.options import OptionsSettings
+from smart_money.settings.serve import ServeSettings
 
 log = logging.getLogger("smart_money.serve")
 
-ADMIN_TOKEN_VARIABLE = "SMART_MONEY_ADMIN_TOKEN"
 PREDICTION_MAX_AGE_S = 300  # Cache-Control of predictions (= the server-side prediction cache TTL)
 REGISTRY_MAX_AGE_S = 60
 STATIC = Path(__file__).parent / "static"
@@ -83,11 +88,11 @@ def create_app(
     The admin token defaults to SMART_MONEY_ADMIN_TOKEN (unset: the toggle cannot be changed).
     `warm` starts the event reader and the latest close's features at start-up instead of on
     first use."""
-    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_VARIABLE, "").strip() or None
+    token = admin_token if admin_token is not None else ServeSettings.from_env().admin_token
     own_features = features is None
     service = PredictionService(ChampionModel(Registry(settings.models_dir)), features or FeatureProvider(settings))
     toggles = FeatureToggles(settings.data_dir / "serve" / "feature-toggles.json")
-    reader = EventReader(event_store or store_url(settings.data_dir))
+    reader = EventReader(event_store or OptionsSettings.from_env().store_url(settings.data_dir))
     feed = LiveFeed(reader, poll_interval_s)
 
     @asynccontextmanager

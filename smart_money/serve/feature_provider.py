@@ -34,12 +34,19 @@ import pandas as pd
 from cachetools import TTLCache
 
 from smart_money.data import calendar as cal
-from smart_money.dataset.catalogue import FEATURES
-from smart_money.dataset.features import FeatureInputs, PriceMatrix, UniverseRules, compute_features, members_at, price_block
 from smart_money.data.raw_pull import pull_raw, pull_universe
-from smart_money.settings import Settings
 from smart_money.data.source import DataSource
-from smart_money.sources.factory import open_source
+from smart_money.dataset.catalogue import FEATURES
+from smart_money.dataset.features import (
+    PriceMatrix,
+    UniverseRules,
+    build_feature_inputs,
+    compute_features,
+    members_at,
+    price_block,
+)
+from smart_money.settings import Settings
+from smart_money.sources import open_source
 
 log = logging.getLogger("smart_money.serve")
 
@@ -133,13 +140,7 @@ def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None
         frame = frame.reindex(columns=list(FEATURES)).assign(excluded_reason="")
         reason = f"the {source.name} source failed on the smart-money tables ({type(exc).__name__})"
         return DayFeatures(day, frame, source.name, reason)
-    inputs = FeatureInputs(
-        universe=universe,
-        prices=prices,
-        hedge_funds=frozenset(settings.hedge_funds or source.default_hedge_funds()),
-        market_index=market,
-        **tables,
-    )
+    inputs = build_feature_inputs(universe, {**tables, "prices": prices}, source, settings.hedge_funds)
     rules = UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity)
     frame = compute_features(inputs, [day], rules).set_index("symbol")
     return DayFeatures(day, frame.drop(columns=["sample_date", "cutoff"]), source.name)

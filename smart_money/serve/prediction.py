@@ -33,7 +33,13 @@ from smart_money.dataset.catalogue import BY_NAME, PLAN_FEATURES
 from smart_money.model.flow_model import FlowModel
 from smart_money.model.registry import Registry, RegistryError, TamperedArtifact
 from smart_money.serve import rules
-from smart_money.serve.feature_provider import DayFeatures, FeatureProvider, FeaturesUnavailable, InvalidDate, resolve_day
+from smart_money.serve.feature_provider import (
+    DayFeatures,
+    FeatureProvider,
+    FeaturesUnavailable,
+    InvalidDate,
+    resolve_day,
+)
 
 CACHE_TTL_S = 300  # = the Cache-Control max-age of prediction responses
 CACHE_SIZE = 50_000

@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 
 from smart_money.data import calendar as cal
-from smart_money.data.quality import SchemaViolation, describe_failures, validate_and_quarantine, window_schema
+from smart_money.data.quality import (
+    SchemaViolation,
+    describe_failures,
+    validate_and_quarantine,
+    window_schema,
+)
 from smart_money.data.schemas import TABLES
 
 MONTH = pd.Timestamp("2023-03-01")

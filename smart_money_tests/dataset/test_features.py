@@ -7,11 +7,20 @@ import pandas as pd
 import pytest
 
 from smart_money.data import calendar as cal
-from smart_money.dataset.catalogue import BY_NAME, CATALOGUE, DATE_LEVEL_FEATURES, FEATURES, MISSING_INDICATORS, PLAN_FEATURES, PROVENANCE_COLUMNS, render_markdown
-from smart_money.dataset.training_set import features_schema
+from smart_money.data.quality import describe_failures
+from smart_money.dataset.catalogue import (
+    BY_NAME,
+    CATALOGUE,
+    DATE_LEVEL_FEATURES,
+    FEATURES,
+    MISSING_INDICATORS,
+    PLAN_FEATURES,
+    PROVENANCE_COLUMNS,
+    render_markdown,
+)
 from smart_money.dataset.features import FeatureInputs, UniverseRules, compute_features
 from smart_money.dataset.pipeline import feature_inputs
-from smart_money.data.quality import describe_failures
+from smart_money.dataset.training_set import features_schema
 from smart_money_tests.support.reference_features import reference_features
 
 MONTHS = cal.months_between(pd.Timestamp("2023-01-01"), pd.Timestamp("2023-04-01"))
@@ -157,8 +166,8 @@ def test_missing_sources_give_nan_and_an_indicator_never_a_dropped_sample(inputs
 
 
 def test_the_committed_feature_docs_match_the_catalogue():
-    from smart_money.settings.paths import project_root
     from smart_money.reporting.generated_docs import FEATURES_DOC, features_doc
+    from smart_money.settings.paths import project_root
 
     assert (project_root() / FEATURES_DOC).read_text() == features_doc(), "run `smart-money docs` and commit docs/features.md"
 

@@ -8,7 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smart_money.dataset.splits import EMBARGOED, HOLDOUT, PURGED, TEST, TRAIN, VAL, WALK_FORWARD, SplitSpec, build_splits, holdout_split, walk_forward
+from smart_money.dataset.splits import (
+    EMBARGOED,
+    HOLDOUT,
+    PURGED,
+    TEST,
+    TRAIN,
+    VAL,
+    WALK_FORWARD,
+    SplitSpec,
+    build_splits,
+    holdout_split,
+)
 
 
 def panel(dates: pd.DatetimeIndex, symbols: int = 20, horizon_days: int = 14, seed: int = 0) -> pd.DataFrame:

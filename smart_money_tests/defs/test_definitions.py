@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import os
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
-from smart_money.settings import Settings
 from smart_money.definitions import build_definitions
-from smart_money.defs.jobs import MONTHLY_JOB, MONTHLY_SCHEDULE
+from smart_money.orchestration.names import MONTHLY_JOB, MONTHLY_SCHEDULE
+from smart_money.settings import Settings
 from smart_money_tests.support.paths import SNAPSHOTS
 
 SNAPSHOT = SNAPSHOTS / "graph.json"

@@ -7,11 +7,12 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from smart_money.settings import Settings
 from smart_money.definitions import build_definitions
-from smart_money.defs.jobs import MONTHLY_JOB, OPTIONS_FLOW_JOB
-from smart_money.options.store import EventStore, store_url
 from smart_money.options.market.synthetic import catalogue
+from smart_money.options.store import EventStore
+from smart_money.orchestration.names import MONTHLY_JOB, OPTIONS_FLOW_JOB
+from smart_money.settings import Settings
+from smart_money.settings.options import OptionsSettings
 
 OPTIONS_ASSETS = {"option_prints", "option_quotes", "underlying_quotes", "event_calendar", "parent_events", "smart_money_events", "options_evaluation"}
 
@@ -46,7 +47,7 @@ def test_a_trading_day_runs_through_every_asset_into_clickhouse(settings):
     events = meta["smart_money_events"]
     assert events["dagster/row_count"] >= 55 and events["inserted_into_clickhouse"] == events["dagster/row_count"]
     assert meta["options_evaluation"]["labelled"] is True
-    with EventStore(store_url(settings.data_dir, {})) as store:
+    with EventStore(OptionsSettings().store_url(settings.data_dir)) as store:
         assert store.count() == events["dagster/row_count"]
     # re-running the day is idempotent: same events, nothing new in ClickHouse
     again = materialized(run_day(settings, "2024-06-12"))

@@ -8,12 +8,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smart_money.evaluation.flow_evaluation import EvalConfig, evaluate, holdout, shuffle_within_dates
-from smart_money.evaluation.metrics import safe_auc
-from smart_money.model.flow_model import Calibrator, FlowModel, TrainConfig, train_flow_model, volatility_samples
 from smart_money.dataset.pipeline import dataset_from_source
-from smart_money.model.registry import GateConfig, Registry, RegistryError, TamperedArtifact, evaluate_gates
 from smart_money.dataset.splits import SplitSpec, build_splits
+from smart_money.evaluation.flow_evaluation import (
+    EvalConfig,
+    evaluate,
+    holdout,
+    shuffle_within_dates,
+)
+from smart_money.evaluation.gates import GateConfig, evaluate_gates
+from smart_money.evaluation.registration import register_candidate
+from smart_money.model.flow_model import (
+    Calibrator,
+    FlowModel,
+    TrainConfig,
+    train_flow_model,
+    volatility_samples,
+)
+from smart_money.model.registry import Registry, RegistryError, TamperedArtifact
 
 FAST = EvalConfig(bootstrap=20, walk_forward=False)
 
@@ -109,7 +121,7 @@ def _register(registry: Registry, trained_model, parts, passed: bool = True, auc
     (folder / "report.html").write_text("<html>report</html>")
     metadata = {"model_id": "smart_money_flow", "features": trained_model.normalizer.features, "label": "label", "metrics": {"test": {"roc_auc": auc, "per_date_auc": auc, "ece": 0.01, "brier_skill": 0.01, "top_decile_precision": 0.3}}}
     gates = {"beats_baselines": {"passed": passed, "value": 0.01, "threshold": 0.005, "detail": "test"}}
-    return registry.register(folder, metadata, gates, parts["test"], {"report.html": folder / "report.html"})
+    return register_candidate(registry, folder, metadata, gates, parts["test"], {"report.html": folder / "report.html"})
 
 
 def test_registry_refuses_tampered_artifacts_and_keeps_champion_history(trained, panel, tmp_path):
@@ -143,7 +155,7 @@ def test_registry_refuses_tampered_artifacts_and_keeps_champion_history(trained,
 
 
 def test_parameter_search_logs_every_configuration_and_picks_the_best_by_validation_loss(panel):
-    from smart_money.model.flow_model import search_parameters
+    from smart_money.evaluation.parameter_search import search_parameters
 
     _, _, parts, samples = panel
     grid = {"num_leaves": [7, 31], "min_child_samples": [20, 400]}

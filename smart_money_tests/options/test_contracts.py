@@ -7,10 +7,18 @@ from datetime import date, datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from smart_money.options.engine.contracts import AlertEvent, CalendarEntry, ClassifierHit, NbboQuote, OptionPrint, alert_event, classifier_hits
 from smart_money.options.engine.batch import score_frames, smart_money_events
+from smart_money.options.engine.contracts import (
+    AlertEvent,
+    CalendarEntry,
+    ClassifierHit,
+    NbboQuote,
+    OptionPrint,
+    alert_event,
+    classifier_hits,
+)
 from smart_money.options.engine.frames import NormalizedTape
-from smart_money.options.engine.scoring import load_rules
+from smart_money.options.engine.rules import load_rules
 from smart_money.options.market.synthetic import catalogue
 
 NOW = datetime(2024, 6, 12, 15, tzinfo=timezone.utc)

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from smart_money.cli import app
 from smart_money.options.engine.calibration import load_calibration
 from smart_money.options.engine.contracts import SmartMoneyEvent
+from smart_money.options.engine.rules import load_rules
 from smart_money.options.evaluation import equal_count_calibration, evaluate_synthetic, metrics
-from smart_money.options.engine.scoring import load_rules
 from smart_money.options.market.synthetic import catalogue
 
 

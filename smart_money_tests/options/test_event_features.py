@@ -8,8 +8,18 @@ import pandas as pd
 import pytest
 
 from smart_money.options.engine.batch import score_frames
-from smart_money.options.engine.event_features import BATCH_ONLY_FIELDS, compute_features, expiry_close_ns
-from smart_money.options.engine.frames import NormalizedTape, normalize_calendar, normalize_prints, normalize_quotes, normalize_underlying
+from smart_money.options.engine.event_features import (
+    BATCH_ONLY_FIELDS,
+    compute_features,
+    expiry_close_ns,
+)
+from smart_money.options.engine.frames import (
+    NormalizedTape,
+    normalize_calendar,
+    normalize_prints,
+    normalize_quotes,
+    normalize_underlying,
+)
 from smart_money.options.engine.reconstruction import reconstruct
 from smart_money.options.market.synthetic import catalogue
 from smart_money_tests.support.option_tape import T0, print_row, quote_rows, spot_rows

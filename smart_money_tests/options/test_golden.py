@@ -14,16 +14,15 @@ run `UPDATE_GOLDEN=1 pytest smart_money_tests/test_options_golden.py` and commit
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from smart_money.options.engine.calibration import load_calibration
 from smart_money.options.engine.batch import score_frames
+from smart_money.options.engine.calibration import load_calibration
 from smart_money.options.engine.frames import NormalizedTape
-from smart_money.options.engine.scoring import load_rules
+from smart_money.options.engine.rules import load_rules
 from smart_money.options.market.synthetic import catalogue, generate_market, replicate
 from smart_money_tests.support.paths import FIXTURES
 

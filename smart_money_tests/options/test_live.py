@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from smart_money.options.engine.calibration import load_calibration
 from smart_money.options.engine.batch import ScoredBatch, event_signature, score_frames
+from smart_money.options.engine.calibration import load_calibration
 from smart_money.options.engine.frames import NormalizedTape
 from smart_money.options.engine.live import LiveEngine
-from smart_money.options.engine.scoring import load_rules
+from smart_money.options.engine.rules import load_rules
 from smart_money.options.market.synthetic import MarketTape, catalogue, stream_market
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smart_money.options.engine.contracts import PROFILES
 from smart_money.options.engine.batch import score_frames
-from smart_money.options.evaluation import label_events
+from smart_money.options.engine.contracts import PROFILES
 from smart_money.options.engine.frames import NormalizedTape
+from smart_money.options.evaluation import label_events
 from smart_money.options.market.synthetic import EXPECT_ABSTAIN, PROFILE_FAMILIES, catalogue
 
 OPTIONS_PACKAGE = Path(__file__).resolve().parents[2] / "smart_money" / "options"
@@ -46,7 +46,8 @@ def test_noise_and_hard_negative_families_abstain(scored, family):
 
 
 def test_stale_quote_chop_abstains_because_of_stale_quotes(scored):
-    from smart_money.options.engine.scoring import SUPPRESSIONS, decode
+    from smart_money.options.engine.rules import SUPPRESSIONS
+    from smart_money.options.engine.scoring import decode
 
     chop = scored[scored["family"] == "stale_quote_chop"]
     assert all("stale_quotes" in decode(int(m), SUPPRESSIONS) for m in chop["suppressed_mask"])

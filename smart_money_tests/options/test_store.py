@@ -9,9 +9,10 @@ import pytest
 
 from smart_money.options.engine.batch import score_frames, storage_rows
 from smart_money.options.engine.frames import NormalizedTape
-from smart_money.options.engine.scoring import load_rules
-from smart_money.options.store import EventStore, describe_url, store_url
+from smart_money.options.engine.rules import load_rules
 from smart_money.options.market.synthetic import catalogue
+from smart_money.options.store import EventStore, describe_url
+from smart_money.settings.options import OptionsSettings
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def rows() -> pd.DataFrame:
 
 
 def test_round_trip_dedupes_and_answers_history_and_replay(tmp_path: Path, rows: pd.DataFrame):
-    url = store_url(tmp_path / "data", {})
+    url = OptionsSettings().store_url(tmp_path / "data")
     assert url == f"chdb://{(tmp_path / 'data' / 'clickhouse').resolve()}"
     with EventStore(url) as store:
         assert store.insert(rows) == len(rows)
@@ -58,6 +59,6 @@ def test_round_trip_dedupes_and_answers_history_and_replay(tmp_path: Path, rows:
 
 
 def test_a_server_url_comes_from_the_environment_and_is_never_shown_with_credentials(tmp_path: Path):
-    url = store_url(tmp_path, {"SMART_MONEY_CLICKHOUSE_URL": "http://writer:s3cret@127.0.0.1:8123/flow"})
+    url = OptionsSettings.from_env({"SMART_MONEY_CLICKHOUSE_URL": "http://writer:s3cret@127.0.0.1:8123/flow"}).store_url(tmp_path)
     assert url == "http://writer:s3cret@127.0.0.1:8123/flow"
     assert describe_url(url) == "http://***@127.0.0.1:8123/flow"

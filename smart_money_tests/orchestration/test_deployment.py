@@ -13,12 +13,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from smart_money.definitions import CODE_LOCATION, build_definitions
 from smart_money.model.registry import Registry
-from smart_money.settings import Settings, SettingsError
-from smart_money.definitions import build_definitions
 from smart_money.orchestration.instance import instance_config
-from smart_money.defs.jobs import MONTHLY_JOB
+from smart_money.orchestration.names import MONTHLY_JOB
 from smart_money.orchestration.runner import environment, run_monthly_graph
+from smart_money.settings import Settings, SettingsError
 from smart_money_tests.support.settings import FAST_EVALUATION, small_settings_at
 
 
@@ -76,7 +76,7 @@ def test_postgres_profile_backfill_with_a_process_per_step_registers_the_same_mo
     local_settings, local_summary = pipeline_run
     settings = replace(local_settings, home=tmp_path / "home", profile="postgres", max_concurrent_steps=2)
 
-    summary = run_monthly_graph(settings, instance=postgres_instance, op_config=FAST_EVALUATION)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=postgres_instance, op_config=FAST_EVALUATION)
 
     assert summary.success, summary.error
     assert (summary.first_partition, summary.last_partition) == ("2022-10-01", "2023-09-01")
@@ -101,7 +101,7 @@ def test_a_backfill_in_chunks_of_months_stores_the_same_partitions_and_registers
     settings = replace(local_settings, home=tmp_path / "home")
     instance = dg.DagsterInstance.ephemeral()
 
-    summary = run_monthly_graph(settings, instance=instance, op_config=FAST_EVALUATION, chunk_months=5)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=instance, op_config=FAST_EVALUATION, chunk_months=5)
 
     assert summary.success, summary.error
     # 12 months in chunks of 5: three runs of the monthly assets, then one of the model assets
@@ -123,7 +123,7 @@ def test_a_backfill_in_chunks_of_months_stores_the_same_partitions_and_registers
     assert entry["sha256"]["model.txt"] == local_entry["sha256"]["model.txt"]
     assert comparable(metadata) == comparable(local_metadata)
     with pytest.raises(ValueError, match="chunk_months"):
-        run_monthly_graph(settings, instance=instance, chunk_months=0)
+        run_monthly_graph(CODE_LOCATION, settings, instance=instance, chunk_months=0)
 
 
 def test_a_run_on_object_storage_writes_and_reads_every_asset_there(s3_server, tmp_path, monkeypatch):
@@ -134,7 +134,7 @@ def test_a_run_on_object_storage_writes_and_reads_every_asset_there(s3_server, t
         monkeypatch.setenv(name, value)
     settings = replace(small_settings_at(tmp_path / "home"), data_url=f"{bucket}/data", models_url=f"{bucket}/models")
 
-    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
 
     assert summary.success, summary.error
     s3 = s3fs.S3FileSystem(endpoint_url=s3_server.endpoint)

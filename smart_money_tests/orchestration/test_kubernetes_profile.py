@@ -12,7 +12,7 @@ import yaml
 
 from smart_money.definitions import build_definitions
 from smart_money.orchestration.instance import deploy_dir, instance_config
-from smart_money.defs.jobs import MONTHLY_JOB
+from smart_money.orchestration.names import MONTHLY_JOB
 from smart_money_tests.support.settings import small_settings_at
 
 KUBECONFIG = """

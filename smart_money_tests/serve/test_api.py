@@ -12,10 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from smart_money.dataset.catalogue import PLAN_FEATURES
+from smart_money.evaluation.registration import register_candidate
 from smart_money.model.registry import Registry
 from smart_money.serve.app import create_app
 from smart_money.serve.feature_provider import FeatureProvider
-from smart_money_tests.support.serving import ADMIN_TOKEN, SERVE_DAY, compute_with_failing_filings, copy_models, event_rows, store_events
+from smart_money_tests.support.serving import (
+    ADMIN_TOKEN,
+    SERVE_DAY,
+    compute_with_failing_filings,
+    copy_models,
+    event_rows,
+    store_events,
+)
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -71,7 +79,7 @@ def test_a_prediction_has_the_plans_shape_and_caching_headers(client, symbols):
 def test_the_source_path_matches_the_features_computed_by_the_dataset_pipeline(served_settings, provider, symbols):
     """The service's features for a sample date are the ones the pipeline computes for it."""
     from smart_money.dataset.pipeline import dataset_from_source
-    from smart_money.sources.factory import open_source
+    from smart_money.sources import open_source
 
     day = pd.Timestamp(SERVE_DAY)  # the June 2024 sample date (the 15th is a Saturday)
     built = dataset_from_source(open_source(served_settings), served_settings.symbols, pd.Timestamp("2024-06-01"), pd.Timestamp("2024-06-01"))
@@ -178,7 +186,7 @@ def test_a_new_champion_is_served_without_a_restart(client, settings, provider, 
     rows = provider.get(pd.Timestamp(SERVE_DAY)).frame.loc[symbols].reset_index()
     rows["label"] = np.arange(len(rows)) % 2  # the same model scores the same: it stays a candidate
     gates = {"test_fixture": {"passed": True, "value": 1.0, "threshold": 1.0, "detail": "second registration"}}
-    entry = registry.register(folder, {k: metadata[k] for k in ("model_id", "features", "label", "metrics")}, gates, rows, {})
+    entry = register_candidate(registry, folder, {k: metadata[k] for k in ("model_id", "features", "label", "metrics")}, gates, rows, {})
     assert entry["version"] == "1.0.1" and entry["status"] == "candidate"
     assert predict(client, symbol=symbols[3]).json()["model"]["version"] == "1.0.0"
     registry.promote("1.0.1")

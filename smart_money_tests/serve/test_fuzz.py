@@ -13,7 +13,13 @@ from schemathesis.checks import not_a_server_error
 
 from smart_money.serve.app import create_app
 from smart_money.serve.feature_provider import EARLIEST_DATE, FeatureProvider, latest_close
-from smart_money_tests.support.serving import ADMIN_TOKEN, SERVE_DAY, copy_models, event_rows, store_events
+from smart_money_tests.support.serving import (
+    ADMIN_TOKEN,
+    SERVE_DAY,
+    copy_models,
+    event_rows,
+    store_events,
+)
 
 
 @pytest.fixture(scope="module")

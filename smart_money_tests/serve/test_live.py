@@ -13,7 +13,14 @@ import pytest
 
 from smart_money.serve.app import create_app
 from smart_money.serve.feature_provider import FeatureProvider
-from smart_money_tests.support.serving import ADMIN_TOKEN, SERVE_DAY, LoopbackServer, copy_models, event_rows, store_events
+from smart_money_tests.support.serving import (
+    ADMIN_TOKEN,
+    SERVE_DAY,
+    LoopbackServer,
+    copy_models,
+    event_rows,
+    store_events,
+)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 
+from smart_money.settings.fmp import FmpSettings
+from smart_money.sources.fmp import DiskCache, FmpClient, FmpSource
 from smart_money.sources.simulated import SimulatedSource
 from smart_money.sources.simulated.params import MARKET_ETF
 
@@ -500,9 +502,8 @@ class FakeFmpServer:
 
 def fmp_source_for(fake: FakeFmpServer, cache_dir, api_key: str | None = None, selection: int | tuple[str, ...] = 20, **config: object):
     """An FmpSource on `fake` with test-friendly timings (short timeout and backoff); `config`
-    overrides FmpConfig fields (rate_limit, rate_period_s, api, ...)."""
-    from smart_money.sources.fmp import DiskCache, FmpClient, FmpConfig, FmpSource
+    overrides FmpSettings fields (rate_limit, rate_period_s, api, ...)."""
 
     settings = {"rate_limit": 1000, "rate_period_s": 1.0, "timeout_s": 1.0, "backoff_initial_s": 0.01, "backoff_max_s": 0.2, "max_retries": 6, **config}
-    client = FmpClient(FmpConfig(api_key=api_key or fake.api_key, base_url=fake.url, **settings))  # type: ignore[arg-type]
+    client = FmpClient(FmpSettings(base_url=fake.url, **settings), api_key or fake.api_key)  # type: ignore[arg-type]
     return FmpSource(client, DiskCache(cache_dir), selection=selection, history_start=date(2022, 1, 1))

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from smart_money.evaluation.registration import register_candidate
 from smart_money.settings import Settings
 
 SERVE_DAY = "2024-06-14"  # a Friday session inside the test model's data window
@@ -30,13 +31,13 @@ def register_model(settings: Settings) -> dict:
     test fixture; the metrics are real."""
     from sklearn.metrics import accuracy_score
 
+    from smart_money.dataset.pipeline import dataset_from_source
+    from smart_money.dataset.splits import SplitSpec, build_splits
     from smart_money.evaluation.flow_evaluation import holdout
     from smart_money.evaluation.metrics import safe_auc
     from smart_money.model.flow_model import TrainConfig, train_flow_model, volatility_samples
-    from smart_money.dataset.pipeline import dataset_from_source
     from smart_money.model.registry import Registry
-    from smart_money.dataset.splits import SplitSpec, build_splits
-    from smart_money.sources.factory import open_source
+    from smart_money.sources import open_source
 
     source = open_source(settings)
     built = dataset_from_source(source, settings.symbols, pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()))
@@ -52,7 +53,7 @@ def register_model(settings: Settings) -> dict:
     test = {"roc_auc": safe_auc(y, p), "accuracy": float(accuracy_score(y, p >= 0.5)), "base_rate": float(y.mean()), "top_decile_precision": float(np.mean(y[p >= np.quantile(p, 0.9)]))}
     metadata = {"model_id": "smart_money_flow", "features": trained.model.normalizer.features, "label": "label", "metrics": {"test": test}}
     gates = {"test_fixture": {"passed": True, "value": 1.0, "threshold": 1.0, "detail": "small simulated panel for serving tests; not an evaluation"}}
-    entry = Registry(settings.models_dir).register(folder, metadata, gates, parts["test"], {})
+    entry = register_candidate(Registry(settings.models_dir), folder, metadata, gates, parts["test"], {})
     shutil.rmtree(folder)
     return entry
 
@@ -76,7 +77,7 @@ class FailingFilings:
 def compute_with_failing_filings(settings: Settings, day: pd.Timestamp):
     """FeatureProvider compute function (module level, so the worker process can import it)."""
     from smart_money.serve.feature_provider import compute_day
-    from smart_money.sources.factory import open_source
+    from smart_money.sources import open_source
 
     return compute_day(settings, day, FailingFilings(open_source(settings)))
 
@@ -92,7 +93,7 @@ def event_rows() -> pd.DataFrame:
     """Scored smart-money events of the synthetic scenario catalogue, as storage rows."""
     from smart_money.options.engine.batch import score_frames, storage_rows
     from smart_money.options.engine.frames import NormalizedTape
-    from smart_money.options.engine.scoring import load_rules
+    from smart_money.options.engine.rules import load_rules
     from smart_money.options.market.synthetic import catalogue
 
     tape, _ = catalogue(per_variant=1)

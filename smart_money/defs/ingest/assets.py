@@ -1,27 +1,22 @@
-"""Raw layer: the universe and one monthly asset per source table, with their schema checks.
+"""Raw layer: the universe and one monthly asset per source table.
 
 Each raw asset reads the universe, asks the configured source for its table over the run's
-months (one call for the whole range), validates and quarantines rows (core.ingest), writes the
-quarantine beside the data and returns one frame per partition.
+months (one call for the whole range), validates and quarantines rows (data.raw_pull), writes
+the quarantine beside the data and returns one frame per partition.
 """
 
-
+# no `from __future__ import annotations`: Dagster reads the context parameter's annotation at runtime
 import dagster as dg
 import pandas as pd
-from dagster_pandera import pandera_schema_to_dagster_type
 
-from smart_money.orchestration.metadata import frame_preview, plain_metadata
 from smart_money.data import storage
-from smart_money.data.raw_pull import partition_window, pull_raw, pull_universe
-from smart_money.data.quality import describe_failures, window_schema
+from smart_money.data.raw_pull import pull_raw, pull_universe
 from smart_money.data.schemas import TABLES, UNIVERSE
-from smart_money.settings import Settings
+from smart_money.orchestration.checks import column_schema
+from smart_money.orchestration.metadata import frame_preview, plain_metadata
+from smart_money.orchestration.names import INGEST_GROUP, SOURCE_POOL
 from smart_money.orchestration.resources import DataSourceResource
-
-OWNERS = ["team:smart-money"]
-INGEST_GROUP = "ingest"
-SOURCE_POOL = "smart_money_source"
-QUARANTINE_WARN_RATE = 0.02
+from smart_money.settings import Settings
 
 RAW_DESCRIPTIONS = {
     "insider_trades": "SEC Form 4 lines (open-market purchases P, sales S, awards, exercises, "
@@ -33,10 +28,6 @@ RAW_DESCRIPTIONS = {
     "prices": "Daily bars (close as traded, adj_close for returns), by session date; each month "
     "also carries the first days of the next so its 14-day labels resolve.",
 }
-
-
-def column_schema(model) -> dg.TableSchema:
-    return pandera_schema_to_dagster_type(model).metadata["schema"].schema
 
 
 def symbols_for(table: str, universe: pd.DataFrame) -> list[str]:
@@ -53,7 +44,6 @@ def build_universe_asset(settings: Settings) -> dg.AssetsDefinition:
     @dg.asset(
         name="universe",
         group_name=INGEST_GROUP,
-        owners=OWNERS,
         kinds={"python", "parquet"},
         tags={"layer": "raw"},
         description="Symbols the pipeline covers (configured subset of the source's universe, "
@@ -89,7 +79,6 @@ def build_raw_asset(table: str, settings: Settings, partitions: dg.PartitionsDef
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=INGEST_GROUP,
-        owners=OWNERS,
         kinds={"python", "parquet"},
         tags={"layer": "raw", "table": table},
         description=RAW_DESCRIPTIONS[table],
@@ -123,70 +112,3 @@ def build_raw_asset(table: str, settings: Settings, partitions: dg.PartitionsDef
         return pull.partitions
 
     return raw_asset
-
-
-def build_raw_checks(asset: dg.AssetsDefinition, table: str, settings: Settings, partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
-    spec = TABLES[table]
-    first_month = pd.Timestamp(settings.start)
-
-    @dg.asset_check(
-        asset=asset,
-        name="schema",
-        blocking=True,
-        partitions_def=partitions,
-        description=f"Every stored row satisfies the {spec.schema.__name__} pandera schema (types, "
-        "ranges, allowed codes, unique natural key, known_at >= event_date) and lies inside "
-        "its partition's window (no future-dated rows).",
-    )
-    def schema_check(context: dg.AssetCheckExecutionContext, frame: pd.DataFrame) -> dg.AssetCheckResult:
-        keys = context.partition_keys
-        first = partition_window(table, pd.Timestamp(keys[0]), first_month)
-        last = partition_window(table, pd.Timestamp(keys[-1]), first_month)
-        stored = frame.drop_duplicates(list(spec.key), keep="last") if table == "prices" else frame
-        failing, table_md = describe_failures(stored, window_schema(spec, first.lower, last.upper))
-        return dg.AssetCheckResult(
-            passed=failing == 0,
-            metadata={"failing_rows": failing, "rows_checked": len(stored), "failures": dg.MetadataValue.md(table_md or "none")},
-            description=None if failing == 0 else f"{failing} rows violate the schema; see `failures`",
-        )
-
-    @dg.asset_check(
-        asset=asset,
-        name="quarantine_rate",
-        partitions_def=partitions,
-        description=f"Warns when more than {QUARANTINE_WARN_RATE:.0%} of the rows received were quarantined.",
-    )
-    def quarantine_check(context: dg.AssetCheckExecutionContext, frame: pd.DataFrame) -> dg.AssetCheckResult:
-        quarantined = 0
-        for key in context.partition_keys:
-            path = quarantine_path(settings, table, key)
-            if storage.exists(path):
-                quarantined += len(storage.read_parquet(path))
-        total = quarantined + len(frame)
-        rate = quarantined / total if total else 0.0
-        return dg.AssetCheckResult(
-            passed=rate <= QUARANTINE_WARN_RATE,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"rows_quarantined": quarantined, "rows_stored": len(frame), "rate": rate},
-        )
-
-    return [schema_check, quarantine_check]
-
-
-def build_universe_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset, name="schema", blocking=True, description="Universe rows satisfy UniverseSchema.")
-    def universe_schema(frame: pd.DataFrame) -> dg.AssetCheckResult:
-        failing, table_md = describe_failures(frame, UNIVERSE.schema.to_schema())
-        return dg.AssetCheckResult(passed=failing == 0, metadata={"failing_rows": failing, "failures": dg.MetadataValue.md(table_md or "none")})
-
-    return universe_schema
-
-
-def build_ingest(settings: Settings, partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
-    universe = build_universe_asset(settings)
-    assets, checks = [universe], [build_universe_check(universe)]
-    for table in TABLES:
-        asset = build_raw_asset(table, settings, partitions)
-        assets.append(asset)
-        checks.extend(build_raw_checks(asset, table, settings, partitions))
-    return assets, checks

@@ -1,84 +1,46 @@
 """Model layer: the trained flow model, its evaluation report and the gated registry entry."""
 
+# no `from __future__ import annotations`: Dagster reads the context parameter's annotation at runtime
 import json
-import subprocess
+from functools import partial
 
 import dagster as dg
 import pandas as pd
 from upath import UPath
 
-from smart_money.orchestration.metadata import plain_metadata
 from smart_money.data import storage
-from smart_money.evaluation.flow_evaluation import EvalConfig, evaluate, holdout
 from smart_money.data.raw_pull import combine_partitions
-from smart_money.evaluation.metrics import HEADLINE_KEYS
+from smart_money.data.source import OracleSource
+from smart_money.dataset.splits import TEST, TRAIN, VAL
+from smart_money.defs.model.config import EvaluationConfig, RegistryConfig, TrainModelConfig
+from smart_money.evaluation.flow_evaluation import EvalConfig, evaluate, holdout
+from smart_money.evaluation.gates import GateConfig, evaluate_gates
+from smart_money.evaluation.independent_universes import independent_universes
+from smart_money.evaluation.parameter_search import search_parameters
+from smart_money.evaluation.registration import register_candidate, registry_metadata
 from smart_money.model.flow_model import (
     CLASSIFIER_FEATURES,
     INPUT_FEATURES,
-    MODEL_ID,
-    PLAN_PARAMS,
+    FlowModel,
     TrainConfig,
     feature_importance,
-    search_parameters,
     train_flow_model,
     volatility_samples,
 )
-from smart_money.model.registry import REGISTRY_FOLDER, GateConfig, Registry, evaluate_gates, frame_hash
-from smart_money.reporting.html_report import make_plots, markdown_summary, plots_markdown, render_html
-from smart_money.settings import Settings
-from smart_money.settings.paths import project_root
-from smart_money.dataset.splits import TEST, TRAIN, VAL
+from smart_money.model.registry import REGISTRY_FOLDER, Registry
 from smart_money.orchestration.io_manager import ALLOW_MISSING
+from smart_money.orchestration.metadata import plain_metadata
+from smart_money.orchestration.names import MODEL_GROUP
 from smart_money.orchestration.resources import DataSourceResource
-from smart_money.data.source import OracleSource
+from smart_money.reporting.html_report import (
+    make_plots,
+    markdown_summary,
+    plots_markdown,
+    render_html,
+)
+from smart_money.settings import Settings
 
-OWNERS = ["team:smart-money"]
-MODEL_GROUP = "model"
-
-
-class TrainModelConfig(dg.Config):
-    """Training options (defaults: the plan's LightGBM parameters, unweighted, calibrated)."""
-
-    calibration: str = "anchored_platt"
-    class_weight: str | None = None
-    use_prior: bool = True
-    learning_rate: float = PLAN_PARAMS["learning_rate"]
-    num_leaves: int = PLAN_PARAMS["num_leaves"]
-    n_estimators: int = PLAN_PARAMS["n_estimators"]
-    min_child_samples: int = PLAN_PARAMS["min_child_samples"]
-    search: bool = False  # grid search over the classifier's parameters (walk-forward CV, purged)
-    winsorize: float | None = None  # e.g. 0.01: clip inputs to the training 1st/99th percentiles
-
-    def train_config(self) -> TrainConfig:
-        params = {**PLAN_PARAMS, "learning_rate": self.learning_rate, "num_leaves": self.num_leaves, "n_estimators": self.n_estimators, "min_child_samples": self.min_child_samples}
-        return TrainConfig(params=params, calibration=self.calibration, class_weight=self.class_weight, use_prior=self.use_prior, winsorize=self.winsorize)
-
-
-DEFAULT_EVALUATION = EvalConfig()
-
-
-class EvaluationConfig(dg.Config):
-    """The launchpad's view of core.evaluation.EvalConfig (its defaults)."""
-
-    bootstrap: int = DEFAULT_EVALUATION.bootstrap
-    walk_forward: bool = DEFAULT_EVALUATION.walk_forward
-    independent_worlds: int = DEFAULT_EVALUATION.independent_worlds  # simulated source only
-    independent_symbols: int = DEFAULT_EVALUATION.independent_symbols
-
-
-class RegistryConfig(dg.Config):
-    min_auc_margin: float = GateConfig.min_auc_margin
-    max_ece_vs_oracle: float = GateConfig.max_ece_vs_oracle
-    max_ece_lower_bound: float = GateConfig.max_ece_lower_bound
-    max_val_minus_test_auc: float = GateConfig.max_val_minus_test_auc
-    leakage_auc: float = GateConfig.leakage_auc
-
-
-def code_version() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project_root(), capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+model_asset = partial(dg.asset, group_name=MODEL_GROUP, tags={"layer": "model"})
 
 
 def candidate_dir(settings: Settings, run_id: str) -> UPath:
@@ -86,12 +48,10 @@ def candidate_dir(settings: Settings, run_id: str) -> UPath:
 
 
 def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    @dg.asset(
+    """trained_model -> evaluation_report -> registered_model (unpartitioned: all months)."""
+    @model_asset(
         name="trained_model",
-        group_name=MODEL_GROUP,
-        owners=OWNERS,
         kinds={"python", "lightgbm"},
-        tags={"layer": "model"},
         description="LightGBM binary classifier (the plan's parameters, unweighted, early stopping "
         "on validation) boosted from a volatility prior, plus the plan's z-score normalizer and a "
         "calibrator fitted on the later validation window. Saved as text/JSON under "
@@ -147,12 +107,9 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             "n_val": trained.val_rows,
         }
 
-    @dg.asset(
+    @model_asset(
         name="evaluation_report",
-        group_name=MODEL_GROUP,
-        owners=OWNERS,
         kinds={"python", "html"},
-        tags={"layer": "model"},
         description="Validation/test metrics with date-bootstrap intervals, baselines trained the same "
         "way, the mirror label, walk-forward folds, feature analysis and leakage warnings; on the "
         "simulated source also both oracles and independent simulated universes. Writes a "
@@ -166,8 +123,6 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         training_dataset: pd.DataFrame,
         dataset_splits: pd.DataFrame,
     ) -> dict:
-        from smart_money.model.flow_model import FlowModel
-
         folder = storage.as_path(trained_model["candidate_dir"])
         model = FlowModel.load(folder)
         samples = storage.read_parquet(folder / "volatility_samples.parquet")
@@ -180,11 +135,11 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             if config.independent_worlds > 0:
                 first = training_dataset["sample_date"].min().to_period("M").to_timestamp()
                 last = training_dataset["sample_date"].max().to_period("M").to_timestamp()
-                independent = source.independent_worlds(config.independent_worlds, config.independent_symbols, first, last)
+                independent = independent_universes(source, config.independent_worlds, config.independent_symbols, first, last)
         train_config = TrainConfig(**{**trained_model["train_config"]})
         result = evaluate(
             model, training_dataset, dataset_splits, train_config,
-            EvalConfig(config.bootstrap, config.walk_forward, config.independent_worlds, config.independent_symbols),
+            EvalConfig(**config.model_dump()),
             oracle, independent, samples, volatility_rounds=trained_model["volatility_best_iteration"],
         )
         plots = make_plots(result)
@@ -210,12 +165,9 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         )
         return {"candidate_dir": str(folder), "summary": result.summary, "source": source.name, "window": window}
 
-    @dg.asset(
+    @model_asset(
         name="registered_model",
-        group_name=MODEL_GROUP,
-        owners=OWNERS,
         kinds={"python", "json"},
-        tags={"layer": "model"},
         description="A versioned registry entry under models/smart-money-flow/ (registry.json plus a "
         "vX.Y.Z folder with sha256-verified artifacts). Champion only if every gate passes and it "
         "beats the current champion on the same test rows; otherwise kept as a rejected or "
@@ -236,7 +188,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         metadata = registry_metadata(trained_model, evaluation_report, parts, training_dataset, context.run.run_id)
         registry = Registry(settings.models_location)
         extra = {name: folder / name for name in ("report.html", "test_predictions.parquet", "evaluation.json")}
-        entry = registry.register(folder, metadata, gates, parts[TEST], extra)
+        entry = register_candidate(registry, folder, metadata, gates, parts[TEST], extra)
         context.add_output_metadata(
             {
                 "version": entry["version"],
@@ -251,44 +203,3 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         return {**entry, "folder": str(registry.folder(entry["version"]))}
 
     return [trained_model, evaluation_report, registered_model]
-
-
-def registry_metadata(trained_model: dict, evaluation_report: dict, parts: dict[str, pd.DataFrame], dataset: pd.DataFrame, run_id: str) -> dict:
-    """metadata.json: the keys the issue lists, and the rest of the evaluation."""
-    summary = evaluation_report["summary"]
-    metadata = {
-        "model_id": MODEL_ID,
-        "algorithm": "LightGBM",
-        "label": trained_model["train_config"].get("label", "label"),
-        "features": trained_model["features"],
-        "classifier_features": trained_model["classifier_features"],
-        "data": {
-            "source": evaluation_report["source"],
-            "first_month": f"{dataset['sample_date'].min():%Y-%m}",
-            "last_month": f"{dataset['sample_date'].max():%Y-%m}",
-            "n_train": int(len(parts[TRAIN])),
-            "n_val": int(len(parts[VAL])),
-            "n_test": int(len(parts[TEST])),
-        },
-        "metrics": {"val": summary["metrics"]["val"], "test": {k: summary["metrics"]["test"].get(k) for k in HEADLINE_KEYS}},
-        "baselines": {name: {"test_roc_auc": b["test_roc_auc"]} for name, b in summary["baselines"].items()},
-        "mirror_label": {"test_roc_auc": summary["mirror_label"]["test_roc_auc"]},
-        "feature_importance": summary["feature_analysis"]["importance_gain"],
-        "training": {k: trained_model[k] for k in ("best_iteration", "volatility_best_iteration")} | {"config": trained_model["train_config"]},
-        "lineage": {
-            "dagster_run_id": run_id,
-            "training_run_id": trained_model["run_id"],
-            "data_window": evaluation_report["window"],
-            "source": evaluation_report["source"],
-            "dataset_sha256": frame_hash(dataset[["symbol", "sample_date", "label", *trained_model["features"]]]),
-            "code_version": code_version(),
-        },
-    }
-    if "oracle" in summary:
-        metadata["oracle"] = {"public_test_roc_auc": summary["oracle"]["public_test_roc_auc"], "truth_test_roc_auc": summary["oracle"]["truth_test_roc_auc"]}
-    if "independent_universe" in summary:
-        iu = summary["independent_universe"]
-        metadata["independent_universe"] = {"worlds": iu["worlds"], "n": iu["n"], "model_roc_auc": iu["model"]["roc_auc"], "oracle_public_roc_auc": iu["oracle_public"]["roc_auc"], "model_minus_public_auc": iu["model_minus_public_auc"], "ece": iu["model"]["ece"], "ece_vs_oracle_public": iu["ece_vs_oracle_public"]}
-    if "walk_forward" in summary:
-        metadata["walk_forward"] = summary["walk_forward"]
-    return metadata

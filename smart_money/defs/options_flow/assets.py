@@ -7,51 +7,36 @@ smart_money_events: the six-profile scores, written to ClickHouse (`smart_money_
 options_evaluation: per-profile metrics against the synthetic market's hidden labels.
 """
 
-
+# no `from __future__ import annotations`: Dagster reads the context parameter's annotation at runtime
 from collections import Counter
 from datetime import date
 
 import dagster as dg
 import pandas as pd
 
-from smart_money.orchestration.metadata import frame_preview, plain_metadata
-from smart_money.data.quality import describe_failures
-from smart_money.options.engine.calibration import load_calibration
-from smart_money.options.engine.contracts import PROFILES, PrintsFrame, ScoredEventsFrame
 from smart_money.options.engine.batch import storage_rows, with_membership
-from smart_money.options.evaluation import label_events, metrics
+from smart_money.options.engine.calibration import load_calibration
+from smart_money.options.engine.contracts import PROFILES
 from smart_money.options.engine.event_features import compute_features
 from smart_money.options.engine.frames import NormalizedTape, empty_underlying
 from smart_money.options.engine.reconstruction import reconstruct
-from smart_money.options.engine.scoring import load_rules, score_events
+from smart_money.options.engine.rules import load_rules
+from smart_money.options.engine.scoring import score_events
+from smart_money.options.evaluation import label_events, metrics
 from smart_money.options.market.tape_source import OptionsSource
-from smart_money.options.store import EventStore, describe_url
+from smart_money.orchestration.metadata import frame_preview, plain_metadata
+from smart_money.orchestration.names import OPTIONS_GROUP
+from smart_money.orchestration.resources import OptionsEventStoreResource
 
-OWNERS = ["team:smart-money"]
-OPTIONS_GROUP = "options_flow"
 MARKET_ASSETS = ("option_prints", "option_quotes", "underlying_quotes", "event_calendar")
 PREVIEW_COLUMNS = ["event_id", "underlying_id", "event_kind", "n_prints", "total_premium", "dte_days", "structure", "primary_profile_id", "primary_probability", "primary_direction", "abstained"]
 
 
-class OptionsEventStoreResource(dg.ConfigurableResource):
-    """Where `smart_money_events` lives: `chdb:///path` (embedded) or a ClickHouse server URL."""
-
-    url: str
-
-    def open(self) -> EventStore:
-        return EventStore(self.url)
-
-    @property
-    def location(self) -> str:
-        return describe_url(self.url)
-
-
 def _options_asset(name: str, partitions: dg.PartitionsDefinition, description: str, kinds: set[str] | None = None):
-    """@asset with what every options-flow asset shares (group, owners, daily partitions)."""
+    """@asset with what every options-flow asset shares (group, daily partitions)."""
     return dg.asset(
         name=name,
         group_name=OPTIONS_GROUP,
-        owners=OWNERS,
         partitions_def=partitions,
         kinds=kinds or {"python", "parquet"},
         description=description,
@@ -72,7 +57,6 @@ def build_market_asset(source: OptionsSource, partitions: dg.PartitionsDefinitio
     outs = {
         name: dg.AssetOut(
             group_name=OPTIONS_GROUP,
-            owners=OWNERS,
             kinds={"python", "parquet"},
             description=descriptions[name],
             tags={"layer": "raw", "source": source.name},
@@ -217,29 +201,3 @@ def build_evaluation_asset(source: OptionsSource, partitions: dg.PartitionsDefin
         )
 
     return options_evaluation
-
-
-def _schema_check(asset_key: str, model, partitions: dg.PartitionsDefinition, description: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset_key, name="schema", blocking=True, partitions_def=partitions, description=description)
-    def check(frame: pd.DataFrame) -> dg.AssetCheckResult:
-        failing, table_md = describe_failures(frame, model.to_schema())
-        return dg.AssetCheckResult(
-            passed=failing == 0,
-            metadata={"failing_rows": failing, "rows_checked": len(frame), "failures": dg.MetadataValue.md(table_md or "none")},
-        )
-
-    return check
-
-
-def build_options_flow(source: OptionsSource, partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
-    assets = [
-        build_market_asset(source, partitions),
-        build_parent_events_asset(partitions),
-        build_events_asset(partitions),
-        build_evaluation_asset(source, partitions),
-    ]
-    checks = [
-        _schema_check("option_prints", PrintsFrame, partitions, "Every print satisfies PrintsFrame: unique print_id, UTC timestamps, C/P rights, positive strike and size, real OPRA condition letters."),
-        _schema_check("smart_money_events", ScoredEventsFrame, partitions, "Every event satisfies ScoredEventsFrame: unique event_id, probabilities in [0, 1], known profiles and directions, abstained exactly when no primary profile."),
-    ]
-    return assets, checks

@@ -6,27 +6,29 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from smart_money.options.engine.calibration import load_calibration
-from smart_money.options.engine.contracts import PROFILES, EventFeatures, EventMeta, ProfileScore, SmartMoneyEvent
+from smart_money.options.engine.calibration import Calibration, load_calibration
+from smart_money.options.engine.contracts import (
+    PROFILES,
+    EventFeatures,
+    EventMeta,
+    ProfileScore,
+    SmartMoneyEvent,
+)
 from smart_money.options.engine.event_features import compute_features, condition_letters
-from smart_money.options.engine.frames import NormalizedTape, empty_underlying
+from smart_money.options.engine.frames import empty_underlying
 from smart_money.options.engine.reconstruction import Reconstruction, reconstruct
-from smart_money.options.engine.scoring import (
+from smart_money.options.engine.rules import (
     DIRECTIONS,
     PENALTIES,
     SUPPRESSIONS,
-    Calibration,
     RulesConfig,
-    decode,
     load_rules,
-    reason_names,
-    score_events,
 )
+from smart_money.options.engine.scoring import decode, reason_names, score_events
 
 
 @dataclass
@@ -128,18 +130,6 @@ def score_frames(
     rec = reconstruct(prints, rules.reconstruction())
     features = compute_features(rec, quotes, empty_underlying() if underlying is None else underlying, calendar, rules.features())
     return ScoredBatch(score_events(features, rules, calibration), rec)
-
-
-@lru_cache(maxsize=4)
-def _empty_features_cached(rules_source: str) -> pd.DataFrame:
-    rules = load_rules(rules_source)
-    tape = NormalizedTape.empty()
-    return compute_features(reconstruct(tape.prints, rules.reconstruction()), tape.quotes, tape.underlying, None, rules.features())
-
-
-def empty_features(rules: RulesConfig) -> pd.DataFrame:
-    """A zero-row feature frame with every column (for names and schemas)."""
-    return _empty_features_cached(rules.source).copy()
 
 
 FEATURE_FIELDS = tuple(EventFeatures.model_fields)

@@ -10,17 +10,36 @@ interpolation. A profile with fewer than MIN_POSITIVES labelled positives stays 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from smart_money.options.engine.contracts import PROFILES
-from smart_money.options.engine.scoring import UNCALIBRATED, Calibration, RulesConfig, config_dir
+from smart_money.options.engine.rules import RulesConfig, config_dir
 
 MIN_POSITIVES = 300
 CALIBRATION_SEED = 20_240_601  # the evaluation defaults to other seeds; options-eval warns on reuse
 CALIBRATION_SCENARIOS = 6_000
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per-profile monotone maps raw score -> probability (isotonic breakpoints)."""
+
+    version: str
+    points: dict[str, tuple[list[float], list[float]]]
+
+    def apply(self, profile: str, raw: np.ndarray) -> np.ndarray:
+        if profile not in self.points:
+            return raw
+        xs, ys = self.points[profile]
+        return np.interp(raw, xs, ys)
+
+
+UNCALIBRATED = Calibration("uncalibrated", {})
 
 
 def calibration_path(rules: RulesConfig) -> Path:

@@ -10,18 +10,24 @@ data never reaches live scoring). Missing inputs give nulls, never made-up defau
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from smart_money.options.engine import conditions as cond
-from smart_money.options.engine.frames import contracts, name_codes
-from smart_money.options.engine.pricing import bs_delta, bs_vega, implied_vol
+from smart_money.options.engine.frames import NormalizedTape, contracts, name_codes
 from smart_money.options.engine.kernels import asof_join
-from smart_money.options.engine.reconstruction import MS, Reconstruction, code_order
+from smart_money.options.engine.pricing import bs_delta, bs_vega, implied_vol
+from smart_money.options.engine.reconstruction import (
+    MS,
+    Reconstruction,
+    ReconstructionConfig,
+    code_order,
+    reconstruct,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 SESSION_CLOSE = time(16, 0)
@@ -445,3 +451,14 @@ def _calendar(calendar, und_index, ev_und, first_ts, dominant_close):
     kinds = np.where(found, event_kind[choice], None).astype(object)
     after = np.where(found, dominant_close >= event_ts[choice], None).astype(object)
     return days, kinds, after
+
+
+@lru_cache(maxsize=4)
+def _empty_features(reconstruction: ReconstructionConfig, features: FeatureConfig) -> pd.DataFrame:
+    tape = NormalizedTape.empty()
+    return compute_features(reconstruct(tape.prints, reconstruction), tape.quotes, tape.underlying, None, features)
+
+
+def empty_features(reconstruction: ReconstructionConfig, features: FeatureConfig) -> pd.DataFrame:
+    """A zero-row feature frame with every column (for names and schemas)."""
+    return _empty_features(reconstruction, features).copy()

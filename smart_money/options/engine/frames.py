@@ -15,7 +15,13 @@ import pandas as pd
 import pandera.pandas as pa
 
 from smart_money.options.engine import conditions as cond
-from smart_money.options.engine.contracts import CalendarFrame, PrintsFrame, QuotesFrame, UnderlyingFrame
+from smart_money.options.engine.contracts import (
+    CalendarFrame,
+    PrintsFrame,
+    QuotesFrame,
+    UnderlyingFrame,
+)
+
 
 def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)

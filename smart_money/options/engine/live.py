@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from smart_money.options.engine.batch import ScoredBatch, score_frames
+from smart_money.options.engine.calibration import Calibration
 from smart_money.options.engine.frames import empty_underlying
-from smart_money.options.engine.scoring import Calibration, RulesConfig
+from smart_money.options.engine.rules import RulesConfig
 
 QUOTE_RETENTION_NS = 120 * 1_000_000_000
 PRUNE_AT_ROWS = 20_000

@@ -14,62 +14,25 @@ otherwise it abstains and says why.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from smart_money.options.engine.calibration import Calibration
 from smart_money.options.engine.contracts import PROFILES
-from smart_money.options.engine.event_features import FeatureConfig
-from smart_money.options.engine.reconstruction import ReconstructionConfig
-
-DIRECTIONS = ("bullish", "bearish", "neutral", "mixed", "unknown")
-BULLISH, BEARISH, NEUTRAL, MIXED, UNKNOWN = range(5)
-PENALTIES = (
-    "stale_quotes", "low_coverage", "wide_option_spread", "retail_wide_spread", "wide_underlying_spread",
-    "inside_market", "special_prints", "small_premium", "weak_direction", "retail_frenzy", "negotiated_block",
-    "arbitrage_structure", "no_event", "spot_moving", "no_spot_context", "event_soon",
-)  # fmt: skip
-SUPPRESSIONS = (
-    "stale_quotes", "low_coverage", "top_score_low", "fit_low", "evidence_low", "margin_low",
-    "competing_profiles", "penalty_high", "calibration_disagrees",
-)  # fmt: skip
-DEFAULT_RULES = "rules-v1.json"
-
-
-@dataclass(frozen=True)
-class RulesConfig:
-    """The one versioned threshold config (JSON next to this module)."""
-
-    values: dict
-    source: str
-
-    @property
-    def version(self) -> str:
-        return self.values["version"]
-
-    def reconstruction(self) -> ReconstructionConfig:
-        return ReconstructionConfig(**self.values["reconstruction"])
-
-    def features(self) -> FeatureConfig:
-        return FeatureConfig(**self.values["features"])
-
-    def profile(self, name: str) -> dict:
-        return self.values["profiles"][name]
-
-
-def config_dir() -> Path:
-    return Path(str(resources.files("smart_money.options") / "config"))
-
-
-@lru_cache(maxsize=8)
-def load_rules(path: str | None = None) -> RulesConfig:
-    target = Path(path) if path else config_dir() / DEFAULT_RULES
-    return RulesConfig(json.loads(target.read_text()), str(target))
+from smart_money.options.engine.event_features import empty_features
+from smart_money.options.engine.rules import (
+    BEARISH,
+    BULLISH,
+    DIRECTIONS,
+    MIXED,
+    NEUTRAL,
+    PENALTIES,
+    SUPPRESSIONS,
+    UNKNOWN,
+    RulesConfig,
+)
 
 
 @dataclass
@@ -323,27 +286,10 @@ def _bits(items: dict[str, np.ndarray], names: tuple[str, ...] | list[str]) -> n
 
 def reason_names(rules: RulesConfig) -> dict[str, list[str]]:
     """Bit order of each profile's reason mask (required items, then bonus items)."""
-    from smart_money.options.engine.batch import empty_features
-
-    evaluated = evaluate_profiles(empty_features(rules), rules)
+    evaluated = evaluate_profiles(empty_features(rules.reconstruction(), rules.features()), rules)
     return {p: [*e.required, *e.bonus] for p, e in evaluated.items()}
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """Per-profile monotone maps raw score -> probability (isotonic breakpoints)."""
-
-    version: str
-    points: dict[str, tuple[list[float], list[float]]]
-
-    def apply(self, profile: str, raw: np.ndarray) -> np.ndarray:
-        if profile not in self.points:
-            return raw
-        xs, ys = self.points[profile]
-        return np.interp(raw, xs, ys)
-
-
-UNCALIBRATED = Calibration("uncalibrated", {})
 
 
 def score_events(f: pd.DataFrame, rules: RulesConfig, calibration: Calibration) -> pd.DataFrame:

@@ -10,9 +10,7 @@ File layout under SMART_MONEY_OPTIONS_DIR (formats: README, "Options flow"):
 
 from __future__ import annotations
 
-import os
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,13 +18,11 @@ from pathlib import Path
 import pandas as pd
 
 from smart_money.data.calendar import nyse_sessions
-from smart_money.settings import Settings, SettingsError
 from smart_money.options.engine.frames import NormalizedTape, read_table
 from smart_money.options.market.synthetic import MarketTape, generate_market
+from smart_money.settings import Settings
+from smart_money.settings.options import DEFAULT_SCENARIOS_PER_DAY, OptionsSettings
 
-DIR_VARIABLE = "SMART_MONEY_OPTIONS_DIR"
-SCENARIOS_VARIABLE = "SMART_MONEY_OPTIONS_SCENARIOS"
-DEFAULT_SCENARIOS_PER_DAY = 300
 SUFFIXES = (".parquet", ".csv", ".jsonl")
 
 
@@ -41,15 +37,8 @@ class OptionsSource:
         return "files" if self.input_dir else "synthetic"
 
     @classmethod
-    def from_env(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> OptionsSource:
-        env = os.environ if environ is None else environ
-        folder = env.get(DIR_VARIABLE, "").strip()
-        scenarios = env.get(SCENARIOS_VARIABLE, "").strip()
-        try:
-            count = int(scenarios) if scenarios else DEFAULT_SCENARIOS_PER_DAY
-        except ValueError as exc:
-            raise SettingsError(f"{SCENARIOS_VARIABLE}={scenarios!r}: expected an integer") from exc
-        return cls(settings.seed, Path(folder).expanduser().resolve() if folder else None, count)
+    def configured(cls, settings: Settings, options: OptionsSettings) -> OptionsSource:
+        return cls(settings.seed, options.input_dir, options.scenarios_per_day)
 
     def day_seed(self, day: date) -> int:
         """A stable seed per (settings seed, day): the same day always gives the same market."""

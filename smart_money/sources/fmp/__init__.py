@@ -1,8 +1,7 @@
 """Financial Modeling Prep: HTTP client, disk cache, endpoint fetchers and the FMP source."""
 
 from smart_money.sources.fmp.cache import DiskCache, cache_key
-from smart_money.sources.fmp.client import FmpClient, FmpConfig
-from smart_money.sources.fmp.config import FmpSettings
+from smart_money.sources.fmp.client import FmpClient
 from smart_money.sources.fmp.errors import (
     FmpAuthError,
     FmpError,
@@ -18,13 +17,11 @@ __all__ = [
     "DiskCache",
     "FmpAuthError",
     "FmpClient",
-    "FmpConfig",
     "FmpError",
     "FmpLegacyEndpointError",
     "FmpPlanError",
     "FmpQueryError",
     "FmpRateLimited",
-    "FmpSettings",
     "FmpSource",
     "FmpTransientError",
     "cache_key",

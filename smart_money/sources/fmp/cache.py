@@ -27,8 +27,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TTL_DAYS = 7.0
-DEFAULT_FINALIZED_TTL_DAYS = 365.0
+from smart_money.settings.fmp import DEFAULT_FINALIZED_TTL_DAYS, DEFAULT_TTL_DAYS
+
 LATEST = "latest"  # the window of endpoints that only serve the current state
 
 

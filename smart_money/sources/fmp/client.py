@@ -20,8 +20,15 @@ from dataclasses import dataclass, field
 
 import httpx
 from pyrate_limiter import Duration, Limiter, Rate
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
+from smart_money.settings.fmp import FmpSettings
 from smart_money.sources.fmp.errors import (
     FmpAuthError,
     FmpError,
@@ -33,9 +40,6 @@ from smart_money.sources.fmp.errors import (
     redact,
 )
 
-DEFAULT_BASE_URL = "https://financialmodelingprep.com"
-APIS = ("stable", "legacy")
-PLAN_RATE_LIMIT_PER_MIN = 300  # Starter plan (notes/data-sources.md §1.1)
 # The limiter counts its window this much longer than the plan's (2 %, at least 0.25 s): a request
 # can reach FMP a little after it took its permit (a busy machine delays the sending thread), and
 # FMP must never count one too many. The floor matters only for time-compressed limits (tests).
@@ -43,35 +47,6 @@ RATE_WINDOW_MARGIN = 0.02
 RATE_WINDOW_MARGIN_MIN_S = 0.25
 
 logger = logging.getLogger("smart_money.fmp")
-
-
-@dataclass(frozen=True)
-class FmpConfig:
-    """How to reach FMP. `rate_limit` requests per `rate_period_s` seconds (a sliding window,
-    FMP plans count per minute); `max_concurrency` requests in flight at once."""
-
-    api_key: str
-    base_url: str = DEFAULT_BASE_URL
-    api: str = "stable"
-    rate_limit: int = PLAN_RATE_LIMIT_PER_MIN
-    rate_period_s: float = 60.0
-    max_concurrency: int = 8
-    timeout_s: float = 30.0
-    max_retries: int = 6
-    backoff_initial_s: float = 1.0
-    backoff_max_s: float = 60.0
-    retry_after_max_s: float = 120.0
-
-    def __post_init__(self) -> None:
-        if self.api not in APIS:
-            raise ValueError(f"FMP api {self.api!r}: choose one of {', '.join(APIS)}")
-        if self.rate_limit < 1 or self.rate_period_s <= 0:
-            raise ValueError("the FMP rate limit must be at least one request per period")
-        if self.max_concurrency < 1:
-            raise ValueError("FMP max_concurrency must be >= 1")
-
-    def __repr__(self) -> str:  # the key must not leak through reprs in logs or tracebacks
-        return f"FmpConfig(base_url={self.base_url!r}, api={self.api!r}, rate_limit={self.rate_limit}/{self.rate_period_s:g}s)"
 
 
 @dataclass
@@ -96,8 +71,8 @@ def _retry_after_seconds(value: str | None) -> float | None:
     try:
         return max(float(value), 0.0)
     except ValueError:
-        from email.utils import parsedate_to_datetime
         from datetime import datetime, timezone
+        from email.utils import parsedate_to_datetime
 
         try:
             return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.0)
@@ -109,7 +84,7 @@ class _WaitRetryAfterOrBackoff:
     """Tenacity wait: the server's Retry-After (capped, plus up to 10 % jitter) when it sent
     one, else exponential backoff with jitter."""
 
-    def __init__(self, config: FmpConfig):
+    def __init__(self, config: FmpSettings):
         self.cap = config.retry_after_max_s
         self.backoff = wait_exponential_jitter(multiplier=config.backoff_initial_s, max=config.backoff_max_s, jitter=config.backoff_initial_s)
 
@@ -136,15 +111,16 @@ def _error_message(payload: object) -> str | None:
 class FmpClient:
     """GET FMP JSON with rate limiting, retries and classified errors (thread-safe)."""
 
-    def __init__(self, config: FmpConfig, transport: httpx.BaseTransport | None = None):
+    def __init__(self, config: FmpSettings, api_key: str, transport: httpx.BaseTransport | None = None):
         self.config = config
+        self._api_key = api_key
         self.stats = CallStats()
         window_s = config.rate_period_s + max(config.rate_period_s * RATE_WINDOW_MARGIN, RATE_WINDOW_MARGIN_MIN_S)
         self.limiter = Limiter(Rate(config.rate_limit, int(Duration.SECOND * window_s)))
         self._permit_poll_s = min(0.05, config.rate_period_s / config.rate_limit / 2)
         self._http = httpx.Client(
             base_url=config.base_url.rstrip("/"),
-            headers={"apikey": config.api_key, "Accept": "application/json", "User-Agent": "smart-money/fmp"},
+            headers={"apikey": api_key, "Accept": "application/json", "User-Agent": "smart-money/fmp"},
             timeout=httpx.Timeout(config.timeout_s),
             limits=httpx.Limits(max_connections=config.max_concurrency * 2, max_keepalive_connections=config.max_concurrency),
             transport=transport,
@@ -161,7 +137,7 @@ class FmpClient:
         self._legacy_blocked = threading.Event()
 
     def __repr__(self) -> str:
-        return f"FmpClient({self.config!r})"
+        return f"FmpClient(base_url={self.config.base_url!r}, api={self.config.api!r}, rate_limit={self.config.rate_limit}/{self.config.rate_period_s:g}s)"
 
     @property
     def use_legacy(self) -> bool:
@@ -195,7 +171,7 @@ class FmpClient:
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         self.stats.add("retries")
-        logger.warning("FMP %s (attempt %d), retrying in %.1fs", redact(str(error), self.config.api_key), state.attempt_number, wait)
+        logger.warning("FMP %s (attempt %d), retrying in %.1fs", redact(str(error), self._api_key), state.attempt_number, wait)
 
     def _take_permit(self) -> None:
         """Wait for a slot in the rate window. Non-blocking tries, so each permit is stamped with
@@ -221,7 +197,7 @@ class FmpClient:
         return self._classify(response.status_code, response.headers, body, path, where, symbol)
 
     def _classify(self, status: int, headers: httpx.Headers, body: bytes, path: str, where: str, symbol: str | None) -> list | dict:
-        text = redact(body.decode("utf-8", errors="replace").strip(), self.config.api_key)
+        text = redact(body.decode("utf-8", errors="replace").strip(), self._api_key)
         if status == 200:
             try:
                 payload = json.loads(body)

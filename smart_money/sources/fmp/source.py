@@ -117,6 +117,10 @@ class FmpSource(ListedUniverseSource):
         self._gated_lock = threading.Lock()
         self._universe: pd.DataFrame | None = None
 
+    def close(self) -> None:
+        """Close the HTTP client (its connections)."""
+        self.client.close()
+
     def describe(self) -> dict[str, str]:
         config = self.client.config
         return {

@@ -2,6 +2,10 @@
 filings, ETF holdings, Yahoo-style prices, or the normalized layout) behind the source
 interface."""
 
-from smart_money.sources.public_records.source import PublicRecordsSource, RecordFiles, RecordsFolderError
+from smart_money.sources.public_records.source import (
+    PublicRecordsSource,
+    RecordFiles,
+    RecordsFolderError,
+)
 
 __all__ = ["PublicRecordsSource", "RecordFiles", "RecordsFolderError"]

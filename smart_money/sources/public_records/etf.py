@@ -19,7 +19,14 @@ import pandas as pd
 
 from smart_money.data import calendar as cal
 from smart_money.data.normalize import end_of_day
-from smart_money.sources.public_records.common import Parsed, normalize_tickers, numbers, parse_dates, read_csv, rejected_rows
+from smart_money.sources.public_records.common import (
+    Parsed,
+    normalize_tickers,
+    numbers,
+    parse_dates,
+    read_csv,
+    rejected_rows,
+)
 
 START_OF_DAY_FROM = pd.Timestamp("2021-03-15")
 US_EXCHANGE_CODES = frozenset({"U", "UA", "UB", "UC", "UD", "UF", "UN", "UP", "UQ", "UR", "UV", "UW", "US"})

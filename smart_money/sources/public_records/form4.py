@@ -26,7 +26,16 @@ from pathlib import Path
 import pandas as pd
 
 from smart_money.data.normalize import form4_code, insider_role
-from smart_money.sources.public_records.common import Parsed, json_members, deadline, normalize_tickers, numbers, parse_dates, rejected_rows, stable_ids
+from smart_money.sources.public_records.common import (
+    Parsed,
+    deadline,
+    json_members,
+    normalize_tickers,
+    numbers,
+    parse_dates,
+    rejected_rows,
+    stable_ids,
+)
 
 FILING_DEADLINE_BUSINESS_DAYS = 2
 QUARTER_FILE = re.compile(r"(?:^|/)json/(?P<ticker>[^/]+)/quarterly/(?P<year>\d{4})(?:\.0)?-Q(?P<quarter>\d)(?:\.0)?\.json$")

@@ -40,7 +40,16 @@ from smart_money.data.normalize import basis_factor
 from smart_money.data.quality import QUARANTINE_REASON
 from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
 from smart_money.data.source import FetchResult, Gap, ListedUniverseSource
-from smart_money.sources.public_records import congress, etf, form4, normalized, openinsider, prices, thirteenf, tickers
+from smart_money.sources.public_records import (
+    congress,
+    etf,
+    form4,
+    normalized,
+    openinsider,
+    prices,
+    thirteenf,
+    tickers,
+)
 from smart_money.sources.public_records.common import Parsed, normalize_tickers
 
 MARKET_INDEX = "SPY"

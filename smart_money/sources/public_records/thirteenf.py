@@ -30,7 +30,13 @@ import numpy as np
 import pandas as pd
 
 from smart_money.data.normalize import end_of_day
-from smart_money.sources.public_records.common import Parsed, json_members, normalize_tickers, parse_dates, read_csv
+from smart_money.sources.public_records.common import (
+    Parsed,
+    json_members,
+    normalize_tickers,
+    parse_dates,
+    read_csv,
+)
 
 FILING_FILE = re.compile(r"(?:^|/)(?P<manager>[^/]+)/(?P<year>\d{4})-Q(?P<quarter>\d)\.json$")
 FORMS_13F = ("13F-HR", "13F-HR/A")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from smart_money.data import calendar as cal
 from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
-from smart_money.data.source import DataSource, FetchResult, Gap, OracleSource
+from smart_money.data.source import FetchResult, Gap, OracleSource
 from smart_money.sources.simulated.etfs import EtfBook
 from smart_money.sources.simulated.events import CongressBook, InsiderBook
 from smart_money.sources.simulated.institutions import ThirteenFBook, filer_cik
@@ -69,7 +69,7 @@ def _hash_uniform(i: np.ndarray, d: np.ndarray, salt: float) -> np.ndarray:
     return x - np.floor(x)
 
 
-class SimulatedSource(DataSource, OracleSource):
+class SimulatedSource(OracleSource):
     """Deterministic synthetic market (see world.py). `horizon` is the last month it must cover;
     it only decides how far the world is generated, never what any month contains."""
 
@@ -245,17 +245,16 @@ class SimulatedSource(DataSource, OracleSource):
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     # -- oracle ----------------------------------------------------------------------------------
-    def independent_worlds(self, count: int, n_symbols: int, first_month: pd.Timestamp, last_month: pd.Timestamp, n_jobs: int = 2) -> pd.DataFrame:
-        """`count` independent simulated universes (same market model, other seeds and market
-        paths) run through the dataset pipeline, with oracle probabilities: a large, fresh
-        sample on which to score a model trained on this one."""
-        from joblib import Parallel, delayed
+    def independent_twin(self, index: int, n_symbols: int, horizon: pd.Timestamp) -> SimulatedSource:
+        """The `index`-th independent universe: same parameters, seed `seed * 1000 + 101 + index`."""
+        return SimulatedSource(n_symbols, self.seed * 1000 + 101 + index, self.params, horizon=horizon)
 
-        seeds = [self.seed * 1000 + 101 + k for k in range(count)]
-        frames = Parallel(n_jobs=min(n_jobs, count))(
-            delayed(independent_world_dataset)(s, n_symbols, self.params, first_month, last_month) for s in seeds
-        )
-        return pd.concat(frames, ignore_index=True)
+    def seed_label(self) -> int:
+        return self.seed
+
+    def close(self) -> None:
+        """Drop every generated world (they are rebuilt on demand, identically)."""
+        _bundle.cache_clear()
 
     def oracle(self, samples: pd.DataFrame, mirror: bool = False) -> pd.DataFrame:
         """`oracle_truth` and `oracle_public` for rows (symbol, sample_date); `mirror=True` gives
@@ -274,20 +273,3 @@ class SimulatedSource(DataSource, OracleSource):
             out.loc[group.index[ok.to_numpy()], "oracle_public"] = public
         return out
 
-
-def independent_world_dataset(seed: int, n_symbols: int, params: SimulationParams, first_month: pd.Timestamp, last_month: pd.Timestamp) -> pd.DataFrame:
-    """The full dataset pipeline on another world of the same market model (another seed):
-    every row with its oracle probabilities for the label and the mirror label."""
-    from smart_money.dataset.pipeline import dataset_from_source
-
-    source = SimulatedSource(n_symbols, seed, params, horizon=cal.add_months(last_month, 3))
-    dataset = dataset_from_source(source, n_symbols, first_month, last_month).dataset
-    keys = dataset[["symbol", "sample_date"]]
-    oracle = source.oracle(keys)
-    mirror = source.oracle(keys, mirror=True)
-    dataset["oracle_public"] = oracle["oracle_public"].to_numpy()
-    dataset["oracle_truth"] = oracle["oracle_truth"].to_numpy()
-    dataset["oracle_public_mirror"] = mirror["oracle_public"].to_numpy()
-    dataset["world"] = seed
-    _bundle.cache_clear()  # another world's arrays are not needed again
-    return dataset

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from tenacity import RetryCallState
 
+from smart_money.settings.fmp import FmpSettings
 from smart_money.sources.fmp import FmpAuthError, FmpQueryError, FmpRateLimited
 from smart_money.sources.fmp import fetchers as fx
-from smart_money.sources.fmp.client import FmpConfig, _WaitRetryAfterOrBackoff
+from smart_money.sources.fmp.client import _WaitRetryAfterOrBackoff
 from smart_money_tests.support.fake_fmp import FakeFmpServer, Faults, fmp_source_for
 
 KEY = "fmp-test-key-7f3a9c"
@@ -96,7 +97,7 @@ def test_transient_faults_are_retried_to_exactly_the_same_rows(small_source, tmp
 
 
 def test_retry_after_decides_the_wait_when_the_server_sends_it():
-    config = FmpConfig(api_key="k", backoff_initial_s=0.5, retry_after_max_s=30)
+    config = FmpSettings(backoff_initial_s=0.5, retry_after_max_s=30)
     wait = _WaitRetryAfterOrBackoff(config)
 
     def state_after(error: Exception) -> RetryCallState:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,7 @@ from smart_money.data.quality import validate_and_quarantine
 from smart_money.data.schemas import TABLES
 from smart_money.sources.fmp import fetchers as fx
 from smart_money.sources.fmp.source import membership_intervals
-from smart_money_tests.support.paths import SHARED, shared_path
-from smart_money_tests.support.paths import FIXTURES
+from smart_money_tests.support.paths import FIXTURES, SHARED, shared_path
 
 OWN = FIXTURES / "fmp"
 MANIFEST = SHARED / "fixtures" / "fmp" / "MANIFEST.json"

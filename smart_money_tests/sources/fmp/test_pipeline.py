@@ -14,9 +14,10 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from smart_money.settings import Settings, SettingsError
-from smart_money.orchestration.resources import FmpSourceResource, source_resource
+from smart_money.definitions import CODE_LOCATION
+from smart_money.orchestration.resources import data_source_resource
 from smart_money.orchestration.runner import run_monthly_graph
+from smart_money.settings import Settings, SettingsError
 from smart_money.sources.fmp import FmpClient
 from smart_money_tests.support.fake_fmp import FakeFmpServer, Faults
 
@@ -43,7 +44,7 @@ def settings_in(home: Path) -> Settings:
 
 def run(settings: Settings):
     instance = dg.DagsterInstance.ephemeral()
-    summary = run_monthly_graph(settings, instance=instance, log_level="INFO", assets=THROUGH_FEATURES)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=instance, log_level="INFO", assets=THROUGH_FEATURES)
     events = "\n".join(str(record) for record in instance.all_logs(summary.run_id))
     return summary, events
 
@@ -62,7 +63,7 @@ def test_two_month_backfill_through_the_monthly_job(small_source, tmp_path, monk
             clients.append(self)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr("smart_money.sources.fmp.FmpClient", CountedClient)
+    monkeypatch.setattr("smart_money.sources.FmpClient", CountedClient)  # the one factory builds the client
     with FakeFmpServer(small_source, api_key=KEY, rate_limit=LIMIT, rate_period_s=PERIOD) as fake:
         fmp_env(monkeypatch, fake)
         clean, clean_events = run(settings_in(tmp_path / "clean"))
@@ -114,12 +115,13 @@ def test_two_month_backfill_through_the_monthly_job(small_source, tmp_path, monk
 def test_the_fmp_source_needs_a_key_and_keeps_it_out_of_the_definitions(tmp_path, monkeypatch):
     monkeypatch.delenv("FMP_API_KEY", raising=False)
     with pytest.raises(SettingsError, match="FMP_API_KEY"):
-        source_resource(settings_in(tmp_path))
+        data_source_resource(settings_in(tmp_path))
     monkeypatch.setenv("FMP_API_KEY", KEY)
     monkeypatch.setenv("FMP_RATE_LIMIT_PER_MIN", "750")
-    resource = source_resource(settings_in(tmp_path))
-    assert isinstance(resource, FmpSourceResource) and resource.rate_limit == 750
-    assert KEY not in repr(resource) and resource.cache_dir == str(tmp_path / "data" / "cache" / "fmp")
+    resource = data_source_resource(settings_in(tmp_path))
+    assert resource.environment["FMP_RATE_LIMIT_PER_MIN"] == "750" and resource.environment["SMART_MONEY_SOURCE"] == "fmp"
+    assert KEY not in repr(resource) and KEY not in repr(resource.environment)
+    assert resource.get().cache.root == tmp_path / "data" / "cache" / "fmp"
     monkeypatch.setenv("FMP_API", "v5")
     with pytest.raises(SettingsError, match="FMP_API"):
-        source_resource(settings_in(tmp_path))
+        data_source_resource(settings_in(tmp_path))

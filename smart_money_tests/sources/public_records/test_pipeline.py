@@ -6,20 +6,20 @@ never saw."""
 from __future__ import annotations
 
 import json
-from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
 from smart_money.cli import app
+from smart_money.definitions import CODE_LOCATION
 from smart_money.evaluation.metrics import HEADLINE_KEYS
-from smart_money.settings import Settings, SettingsError
-from smart_money.orchestration.resources import PublicRecordsSourceResource, source_resource
+from smart_money.orchestration.resources import data_source_resource
 from smart_money.orchestration.runner import run_monthly_graph
-from smart_money_tests.support.settings import FAST_EVALUATION
+from smart_money.settings import Settings, SettingsError
+from smart_money.sources.public_records.source import RecordsFolderError
 from smart_money_tests.support.public_records import add_activity, write_records
+from smart_money_tests.support.settings import FAST_EVALUATION
 
 TRAINED_ON = 24  # the first 24 stocks of the universe; the other 8 stay unseen
 
@@ -32,21 +32,24 @@ def real_run(tmp_path_factory):
            "SMART_MONEY_END": "2021-06", "SMART_MONEY_SYMBOLS": str(TRAINED_ON), "SMART_MONEY_HOME": str(home)}  # fmt: skip
     settings = Settings.from_env(env)
     quarterly_study = {**FAST_EVALUATION, "dataset_splits": {"walk_forward_through_test": True}}  # what make realdata sets
-    summary = run_monthly_graph(settings, instance=dg.DagsterInstance.ephemeral(), op_config=quarterly_study)
+    summary = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=quarterly_study)
     return env, settings, summary
 
 
 def test_settings_and_resource(tmp_path):
     settings = Settings.from_env({"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(tmp_path)})
-    assert isinstance(source_resource(settings), PublicRecordsSourceResource)
+    resource = data_source_resource(settings)  # the folder is read when a run opens the source
+    assert resource.environment["SMART_MONEY_PUBLIC_RECORDS_DIR"] == str(tmp_path.resolve())
+    with pytest.raises(RecordsFolderError, match="no price files"):
+        resource.get()
     # the plan's universe rules cannot be judged on public files: off unless set
     assert settings.min_inst_ownership_pct is None and settings.require_insider_activity is False
     ruled = Settings.from_env({"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_MIN_INST_OWNERSHIP": "5"})
     assert ruled.min_inst_ownership_pct == 5.0
     with pytest.raises(SettingsError, match="SMART_MONEY_PUBLIC_RECORDS_DIR"):
-        source_resource(Settings.from_env({"SMART_MONEY_SOURCE": "public_records"}))
+        data_source_resource(Settings.from_env({"SMART_MONEY_SOURCE": "public_records"}))
     with pytest.raises(SettingsError, match="no such folder"):
-        source_resource(Settings.from_env({"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(tmp_path / "nope")}))
+        data_source_resource(Settings.from_env({"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(tmp_path / "nope")}))
 
 
 def test_records_run_through_every_asset_to_the_registry(real_run):

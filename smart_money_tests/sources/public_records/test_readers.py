@@ -11,9 +11,17 @@ import pandas as pd
 import pytest
 
 from smart_money.data.normalize import basis_factor
-from smart_money.data.schemas import SYMBOL_PATTERN, TABLES
 from smart_money.data.quality import validate_and_quarantine
-from smart_money.sources.public_records import congress, etf, form4, openinsider, prices, thirteenf, tickers
+from smart_money.data.schemas import SYMBOL_PATTERN, TABLES
+from smart_money.sources.public_records import (
+    congress,
+    etf,
+    form4,
+    openinsider,
+    prices,
+    thirteenf,
+    tickers,
+)
 from smart_money_tests.support.paths import shared_path
 from smart_money_tests.support.public_records import FUTURE_COLUMNS, close_on, write_records
 

@@ -16,7 +16,15 @@ from smart_money.dataset.features import UniverseRules, congress_block
 from smart_money.dataset.pipeline import dataset_from_source
 from smart_money.sources.public_records import PublicRecordsSource, RecordsFolderError
 from smart_money_tests.support.paths import shared_path
-from smart_money_tests.support.public_records import DELISTED, FUTURE_COLUMNS, RENAMED_NEW, SPLIT_RATIO, SPLIT_TICKER, tickers, write_records
+from smart_money_tests.support.public_records import (
+    DELISTED,
+    FUTURE_COLUMNS,
+    RENAMED_NEW,
+    SPLIT_RATIO,
+    SPLIT_TICKER,
+    tickers,
+    write_records,
+)
 
 NO_RULES = UniverseRules(None, False)
 
@@ -148,7 +156,7 @@ def test_real_disclosure_lags_are_respected():
 
 
 def test_the_committed_normalized_layout_doc_matches_the_schemas():
-    from smart_money.settings.paths import project_root
     from smart_money.reporting.generated_docs import LAYOUT_DOC, normalized_layout_doc
+    from smart_money.settings.paths import project_root
 
     assert (project_root() / LAYOUT_DOC).read_text() == normalized_layout_doc(), "run `smart-money docs` and commit docs/normalized-layout.md"

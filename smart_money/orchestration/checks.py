@@ -1,0 +1,49 @@
+"""The one pandera-check factory: an asset check that validates the stored frame against a
+schema (lazily, every failure collected), names the failing rows and why, and leaves the data
+inspectable (a failed blocking check stops downstream assets, never the materialization)."""
+
+# no `from __future__ import annotations`: Dagster reads the context parameter's annotation at runtime
+from collections.abc import Callable
+
+import dagster as dg
+import pandas as pd
+import pandera.pandas as pa
+from dagster_pandera import pandera_schema_to_dagster_type
+
+from smart_money.data.quality import describe_failures
+
+# The schema may depend on the run's partitions (e.g. a raw table's window).
+SchemaFor = Callable[[dg.AssetCheckExecutionContext], pa.DataFrameSchema]
+
+
+def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
+    """The model's columns as the UI's Columns tab shows them (constraints included)."""
+    return pandera_schema_to_dagster_type(model).metadata["schema"].schema
+
+
+def pandera_check(
+    asset: dg.AssetsDefinition | str,
+    schema: pa.DataFrameSchema | SchemaFor,
+    description: str,
+    *,
+    name: str = "schema",
+    partitions_def: dg.PartitionsDefinition | None = None,
+    blocking: bool = True,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> dg.AssetChecksDefinition:
+    """A check named `name` on `asset` that passes when every row satisfies `schema` (a schema,
+    or a function of the check's context returning one). `prepare` selects what is checked,
+    e.g. the rows that stay after de-duplication."""
+
+    @dg.asset_check(asset=asset, name=name, blocking=blocking, partitions_def=partitions_def, description=description)
+    def check(context: dg.AssetCheckExecutionContext, frame: pd.DataFrame) -> dg.AssetCheckResult:
+        checked = prepare(frame) if prepare else frame
+        resolved = schema if isinstance(schema, pa.DataFrameSchema) else schema(context)
+        failing, table_md = describe_failures(checked, resolved)
+        return dg.AssetCheckResult(
+            passed=failing == 0,
+            metadata={"failing_rows": failing, "rows_checked": len(checked), "failures": dg.MetadataValue.md(table_md or "none")},
+            description=None if failing == 0 else f"{failing} rows violate the schema; see `failures`",
+        )
+
+    return check

@@ -1,0 +1,1 @@
+"""Signal research: disclosure events, event studies and calendar-time portfolios (pure)."""
