@@ -56,7 +56,11 @@ def stage_dataset(months: int, symbols: int) -> None:
     settings = settings_for(months, symbols)
     wall = run_assets(settings, ["features", "labels"])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"dagster_features_labels_s": round(wall, 3), "features_labels_process_peak_rss_mb": round(peak_mb, 1)}))
+    print(
+        json.dumps(
+            {"dagster_features_labels_s": round(wall, 3), "features_labels_process_peak_rss_mb": round(peak_mb, 1)}
+        )
+    )
 
 
 def speed_ratio(settings, n_reference: int) -> dict:
@@ -120,9 +124,29 @@ def main() -> None:
         return
 
     settings = settings_for(args.months, args.symbols)
-    run_assets(settings, ["universe", "raw_insider_trades", "raw_institutional_holdings", "raw_congress_trades", "raw_etf_holdings", "raw_prices"])
+    run_assets(
+        settings,
+        [
+            "universe",
+            "raw_insider_trades",
+            "raw_institutional_holdings",
+            "raw_congress_trades",
+            "raw_etf_holdings",
+            "raw_prices",
+        ],
+    )
     child = subprocess.run(
-        [sys.executable, "-m", "bench.features", "--stage", "dataset", "--months", str(args.months), "--symbols", str(args.symbols)],
+        [
+            sys.executable,
+            "-m",
+            "bench.features",
+            "--stage",
+            "dataset",
+            "--months",
+            str(args.months),
+            "--symbols",
+            str(args.symbols),
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -96,7 +96,9 @@ def main() -> None:
     since = cal.add_months(pd.Timestamp(start), -LOOKBACK_MONTHS - 6)
     queue = mp.get_context("spawn").Queue()
     server = mp.get_context("spawn").Process(
-        target=serve, args=(queue, args.symbols + 20, f"{horizon:%Y-%m-%d}", f"{since:%Y-%m-%d}", args.limit, args.period), daemon=True
+        target=serve,
+        args=(queue, args.symbols + 20, f"{horizon:%Y-%m-%d}", f"{since:%Y-%m-%d}", args.limit, args.period),
+        daemon=True,
     )
     server.start()
     try:
@@ -129,7 +131,11 @@ def main() -> None:
         meta = outcome.metadata
         if "source_units" in meta:
             units, calls = int(meta["source_units"]), int(meta["source_http_calls"])
-            per_table[outcome.asset] = {"units": units, "http_calls": calls, "calls_per_unit": round(calls / units, 3) if units else 0.0}
+            per_table[outcome.asset] = {
+                "units": units,
+                "http_calls": calls,
+                "calls_per_unit": round(calls / units, 3) if units else 0.0,
+            }
     calls = after_cold["requests"]
     arrivals = [t for t, _ in after_cold["arrivals"]]
     holders = [t for t, path in after_cold["arrivals"] if path.endswith("/extract-analytics/holder")]

@@ -36,7 +36,9 @@ def main() -> None:
     from smart_money.orchestration.runner import run_monthly_graph
     from smart_money.settings import Settings, parse_month
 
-    settings = Settings.from_env().with_overrides(start=parse_month(args.start, "--start"), end=parse_month(args.end, "--end"), symbols=args.symbols)
+    settings = Settings.from_env().with_overrides(
+        start=parse_month(args.start, "--start"), end=parse_month(args.end, "--end"), symbols=args.symbols
+    )
     instance = dg.DagsterInstance.ephemeral()
     start = time.perf_counter()
     assert run_monthly_graph(CODE_LOCATION, settings, instance, assets=UPSTREAM).success
@@ -60,7 +62,11 @@ def main() -> None:
                 "status": entry["status"],
                 "test_roc_auc": round(entry["metrics"]["roc_auc"], 4),
                 "generated": str(date.today()),
-                "rows": int(pd.read_parquet(settings.data_dir / "assets" / "training_dataset.parquet", columns=["symbol"]).shape[0]),
+                "rows": int(
+                    pd.read_parquet(
+                        settings.data_dir / "assets" / "training_dataset.parquet", columns=["symbol"]
+                    ).shape[0]
+                ),
             }
         )
     )

@@ -42,13 +42,17 @@ def main() -> None:
 
     t0 = time.perf_counter()
     first, last = pd.Timestamp(args.start), pd.Timestamp(args.end)
-    source = SimulatedSource(args.symbols, args.seed, SimulationParams(strength=args.strength), horizon=last + pd.DateOffset(months=3))
+    source = SimulatedSource(
+        args.symbols, args.seed, SimulationParams(strength=args.strength), horizon=last + pd.DateOffset(months=3)
+    )
     built = dataset_from_source(source, args.symbols, first, last)
     dataset = built.dataset
     oracle = source.oracle(dataset[["symbol", "sample_date"]])
     dataset["oracle_public"] = oracle["oracle_public"].to_numpy()
     parts = holdout(dataset, build_splits(dataset, SplitSpec()))
-    samples = volatility_samples(built.inputs.prices, source.market_index(), dataset["sample_date"].min(), parts["val"]["sample_date"].min())
+    samples = volatility_samples(
+        built.inputs.prices, source.market_index(), dataset["sample_date"].min(), parts["val"]["sample_date"].min()
+    )
     worlds = independent_universes(source, args.worlds, args.world_symbols, first, last)
     worlds["sample_date_key"] = worlds["world"].astype(str) + "|" + worlds["sample_date"].astype(str)
     setup_s = time.perf_counter() - t0
@@ -86,7 +90,10 @@ def main() -> None:
             "independent_universes": scores(name, worlds, model.predict_proba(worlds), "sample_date_key"),
             "train_s": round(time.perf_counter() - start, 2),
         }
-    for name, column in (("raw volatility_60d (a score, not a probability)", "volatility_60d"), ("oracle_public", "oracle_public")):
+    for name, column in (
+        ("raw volatility_60d (a score, not a probability)", "volatility_60d"),
+        ("oracle_public", "oracle_public"),
+    ):
         results[name] = {
             "same_world_test": scores(name, parts["test"], parts["test"][column].to_numpy(), "sample_date"),
             "independent_universes": scores(name, worlds, worlds[column].to_numpy(), "sample_date_key"),

@@ -53,7 +53,9 @@ def engine_modules(package: str = "smart_money") -> SimpleNamespace:
 def baseline_modules(revision: str, into: Path) -> SimpleNamespace:
     """`smart_money/options` at `revision`, importable as `smart_money_baseline.options`
     (imports of the options package rewritten; the rest of `smart_money` is today's)."""
-    archive = subprocess.run(["git", "archive", revision, "smart_money/options"], cwd=ROOT, check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", revision, "smart_money/options"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     package = into / BASELINE_PACKAGE
     (into / "smart_money").rename(package)
@@ -117,19 +119,25 @@ def main() -> None:
         for name, (engine, version_tape, version_rules, version_calibration) in versions.items():
             stages[name].append(time_engine(engine, version_tape, version_rules, version_calibration))
     best = {name: {k: min(s[k] for s in runs) for k in runs[0]} for name, runs in stages.items()}["current"]
-    batch = current.score_frames(normalized.prints, normalized.quotes, normalized.underlying, normalized.calendar, rules, calibration)
+    batch = current.score_frames(
+        normalized.prints, normalized.quotes, normalized.underlying, normalized.calendar, rules, calibration
+    )
     n_events = len(batch.events)
     if args.baseline:
         old, old_tape, old_rules, old_calibration = versions["baseline"]
         old_best = min(s["total"] for s in stages["baseline"])
-        old_events = old.score_frames(old_tape.prints, old_tape.quotes, old_tape.underlying, old_tape.calendar, old_rules, old_calibration).events
+        old_events = old.score_frames(
+            old_tape.prints, old_tape.quotes, old_tape.underlying, old_tape.calendar, old_rules, old_calibration
+        ).events
         result.update(
             {
                 "baseline": args.baseline,
                 "baseline_engine_s": round(old_best, 3),
                 "baseline_engine_prints_per_s": round(n_prints / old_best),
                 "speedup_vs_baseline": round(old_best / best["total"], 2),
-                "same_results_as_baseline": bool(current.event_signature(batch.events).equals(old.event_signature(old_events))),
+                "same_results_as_baseline": bool(
+                    current.event_signature(batch.events).equals(old.event_signature(old_events))
+                ),
             }
         )
     baseline_dir.cleanup()

@@ -70,7 +70,9 @@ def main(symbols: int) -> dict:
         out[f"fetch_{table}_rows"] = len(result.frame)
 
     pipeline_source = PublicRecordsSource(folder)
-    data, out["dataset_pipeline_s"] = timed(lambda: dataset_from_source(pipeline_source, symbols, FIRST, LAST, rules=UniverseRules(None, False)))
+    data, out["dataset_pipeline_s"] = timed(
+        lambda: dataset_from_source(pipeline_source, symbols, FIRST, LAST, rules=UniverseRules(None, False))
+    )
     out["dataset_rows"] = data.counts["rows"]
     out["dataset_rows_per_s"] = round(data.counts["rows"] / out["dataset_pipeline_s"], 1)
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}

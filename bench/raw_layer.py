@@ -29,9 +29,9 @@ def main() -> None:
     from smart_money.data.raw_pull import pull_raw, pull_universe
     from smart_money.data.schemas import TABLES
     from smart_money.definitions import CODE_LOCATION
-    from smart_money.sources import open_source
     from smart_money.orchestration.runner import run_monthly_graph
     from smart_money.settings import Settings
+    from smart_money.sources import open_source
 
     start = date(2022, 1, 1)
     end = cal.add_months(pd.Timestamp(start), args.months - 1).date()

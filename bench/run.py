@@ -46,14 +46,24 @@ BENCHMARKS: dict[str, list[str]] = {
     },
     # the fix for long histories: the monthly assets 12 months at a time (docs/scaling.md)
     **{
-        f"scaling_{symbols}x{months}_chunk12": ["-m", "bench.scaling", "--symbols", str(symbols), "--months", str(months), "--chunk-months", "12"]
+        f"scaling_{symbols}x{months}_chunk12": [
+            "-m",
+            "bench.scaling",
+            "--symbols",
+            str(symbols),
+            "--months",
+            str(months),
+            "--chunk-months",
+            "12",
+        ]
         for symbols, months in SCALING_CHUNKED
     },
     "profiles_200x12": ["-m", "bench.profiles", "--symbols", "200", "--months", "12"],
 }
 
 GROUPS: dict[str, list[str]] = {
-    "default": [n for n in BENCHMARKS if not n.startswith("scaling_")] + [f"scaling_{s}x{m}" for s, m in SCALING_IN_DEFAULT],
+    "default": [n for n in BENCHMARKS if not n.startswith("scaling_")]
+    + [f"scaling_{s}x{m}" for s, m in SCALING_IN_DEFAULT],
     "scaling": [f"scaling_{s}x{m}" for s, m in SCALING_GRID] + [f"scaling_{s}x{m}_chunk12" for s, m in SCALING_CHUNKED],
     "all": list(BENCHMARKS),
 }
@@ -74,7 +84,10 @@ def run_one(name: str, argv: list[str]) -> dict:
         returncode, output, errors = os.waitstatus_to_exitcode(status), out.read_text(), err.read_text()
     if returncode != 0:
         timed_out = wall >= TIMEOUT_S
-        return {"name": name, "error": f"killed after {TIMEOUT_S} s" if timed_out else errors[-2000:] or f"exit status {returncode}"}
+        return {
+            "name": name,
+            "error": f"killed after {TIMEOUT_S} s" if timed_out else errors[-2000:] or f"exit status {returncode}",
+        }
     payload = json.loads(output.strip().splitlines()[-1])
     return {
         "name": name,
@@ -89,7 +102,9 @@ def chosen(args: list[str]) -> list[str]:
     names: list[str] = []
     for arg in args or ["default"]:
         if arg not in GROUPS and arg not in BENCHMARKS:
-            raise SystemExit(f"unknown benchmark or group {arg!r}; groups: {', '.join(GROUPS)}; benchmarks: {', '.join(BENCHMARKS)}")
+            raise SystemExit(
+                f"unknown benchmark or group {arg!r}; groups: {', '.join(GROUPS)}; benchmarks: {', '.join(BENCHMARKS)}"
+            )
         names += [n for n in GROUPS.get(arg, [arg]) if n not in names]
     return names
 

@@ -105,14 +105,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--symbols", type=int, required=True)
     parser.add_argument("--months", type=int, required=True)
-    parser.add_argument("--chunk-months", type=int, default=None, help="run the monthly assets this many months at a time")
+    parser.add_argument(
+        "--chunk-months", type=int, default=None, help="run the monthly assets this many months at a time"
+    )
     args = parser.parse_args()
 
     from smart_money.data import calendar as cal
     from smart_money.definitions import CODE_LOCATION
-    from smart_money.sources import open_source
     from smart_money.orchestration.runner import run_monthly_graph
     from smart_money.settings import Settings
+    from smart_money.sources import open_source
 
     start = cal.add_months(pd.Timestamp(LAST_MONTH), -(args.months - 1)).date()
     settings = Settings.from_env().with_overrides(start=start, end=LAST_MONTH, symbols=args.symbols)

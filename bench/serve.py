@@ -108,7 +108,9 @@ async def client_run(base: str, server_pid: int, symbols: list[str], concurrency
     import psutil
 
     out: dict = {"served_symbols": len(symbols), "concurrency": concurrency}
-    async with httpx.AsyncClient(base_url=base, timeout=600, limits=httpx.Limits(max_keepalive_connections=concurrency)) as client:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=600, limits=httpx.Limits(max_keepalive_connections=concurrency)
+    ) as client:
         colds = [await cold(client, server_pid, {"symbol": symbols[0], "date": day}) for day in DAYS]
         out["cold_first_prediction_s"] = [c[0] for c in colds]
         out["feature_worker_peak_rss_mb"] = max(c[1] for c in colds)
@@ -129,17 +131,28 @@ async def client_run(base: str, server_pid: int, symbols: list[str], concurrency
         out["throughput_bare_again"] = await load(client, bare, concurrency)
 
         # the stock analysis without and with its smart-money section, one request at a time
-        analysis = [("POST", "/api/stock-analysis", {"symbols": [s], "include_smart_money": True, "date": DAYS[2]}) for s in symbols]
+        analysis = [
+            ("POST", "/api/stock-analysis", {"symbols": [s], "include_smart_money": True, "date": DAYS[2]})
+            for s in symbols
+        ]
         out["analysis_toggle_off"] = await load(client, analysis, 1)
-        toggled = await client.put("/api/admin/ml-features/smart-money-flow", json={"enabled": True, "actor": "bench", "reason": "measure the section"}, headers={"Authorization": f"Bearer {ADMIN}"})
+        toggled = await client.put(
+            "/api/admin/ml-features/smart-money-flow",
+            json={"enabled": True, "actor": "bench", "reason": "measure the section"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
         assert toggled.status_code == 200
         out["analysis_with_section_uncached"] = await load(client, analysis, 1)
         out["analysis_with_section_cached"] = await load(client, analysis, 1)
 
         stats = (await client.get("/api/ml/stats")).json()
         out["server_side_latency_ms"] = {"computed": stats["computed"], "cached": stats["cached"]}
-        bands = (await client.post("/api/ml/smart-money-flow/batch", json={"symbols": symbols, "date": DAYS[0]})).json()["predictions"]
-        out["confidence_bands_on_served_day"] = {band: sum(p["confidence"] == band for p in bands) for band in ("HIGH", "MEDIUM", "LOW")}
+        bands = (
+            await client.post("/api/ml/smart-money-flow/batch", json={"symbols": symbols, "date": DAYS[0]})
+        ).json()["predictions"]
+        out["confidence_bands_on_served_day"] = {
+            band: sum(p["confidence"] == band for p in bands) for band in ("HIGH", "MEDIUM", "LOW")
+        }
         out["server_rss_mb"] = rss_mb(server_pid)
         await client.get("/flow/smart-money")  # starts the event reader process
         readers = psutil.Process(server_pid).children(recursive=True)
@@ -147,7 +160,9 @@ async def client_run(base: str, server_pid: int, symbols: list[str], concurrency
     bare_rate = (out["throughput_bare"]["per_second"] + out["throughput_bare_again"]["per_second"]) / 2
     out["uncached_throughput_vs_bare"] = round(out["throughput_uncached"]["per_second"] / bare_rate, 3)
     out["cached_throughput_vs_bare"] = round(out["throughput_cached"]["per_second"] / bare_rate, 3)
-    out["section_added_p50_ms"] = round(out["analysis_with_section_uncached"]["p50_ms"] - out["analysis_toggle_off"]["p50_ms"], 2)
+    out["section_added_p50_ms"] = round(
+        out["analysis_with_section_uncached"]["p50_ms"] - out["analysis_toggle_off"]["p50_ms"], 2
+    )
     out["goals"] = {
         "p95_uncached_below_10ms": out["latency_uncached"]["p95_ms"] < 10,
         "throughput_at_least_half_of_bare": out["uncached_throughput_vs_bare"] >= 0.5,
@@ -198,7 +213,12 @@ def main() -> None:
     # its own process group, output to a file: its worker processes must neither outlive it nor
     # hold the runner's pipes open
     log = (home / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "bench.serve", "--server", "--home", str(home), "--port", str(port)], stdout=log, stderr=log, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.serve", "--server", "--home", str(home), "--port", str(port)],
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120

@@ -20,11 +20,24 @@ app = typer.Typer(help="Smart-money signals: pipeline runs and tools.", no_args_
 console = Console()
 
 StartOption = Annotated[str | None, typer.Option(help="First month, YYYY-MM (default SMART_MONEY_START).")]
-EndOption = Annotated[str | None, typer.Option(help="Last month, YYYY-MM (default SMART_MONEY_END or the last complete month).")]
-SymbolsOption = Annotated[str | None, typer.Option(help="Universe size or comma-separated tickers (default SMART_MONEY_SYMBOLS).")]
-SourceOption = Annotated[str | None, typer.Option(help="simulated | fmp | public_records (default SMART_MONEY_SOURCE).")]
-DirOption = Annotated[Path | None, typer.Option("--dir", help="Folder of public records (default SMART_MONEY_PUBLIC_RECORDS_DIR).")]
-RunConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file of asset configs, e.g. 'dataset_splits: {walk_forward_through_test: true}'.")]
+EndOption = Annotated[
+    str | None, typer.Option(help="Last month, YYYY-MM (default SMART_MONEY_END or the last complete month).")
+]
+SymbolsOption = Annotated[
+    str | None, typer.Option(help="Universe size or comma-separated tickers (default SMART_MONEY_SYMBOLS).")
+]
+SourceOption = Annotated[
+    str | None, typer.Option(help="simulated | fmp | public_records (default SMART_MONEY_SOURCE).")
+]
+DirOption = Annotated[
+    Path | None, typer.Option("--dir", help="Folder of public records (default SMART_MONEY_PUBLIC_RECORDS_DIR).")
+]
+RunConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="YAML file of asset configs, e.g. 'dataset_splits: {walk_forward_through_test: true}'."
+    ),
+]
 
 
 @app.callback()
@@ -33,7 +46,13 @@ def main() -> None:
     SMART_MONEY_* environment variables (see the README); options override them."""
 
 
-def settings_from(start: str | None = None, end: str | None = None, symbols: str | None = None, source: str | None = None, records_dir: Path | None = None) -> Settings:
+def settings_from(
+    start: str | None = None,
+    end: str | None = None,
+    symbols: str | None = None,
+    source: str | None = None,
+    records_dir: Path | None = None,
+) -> Settings:
     """Environment settings with command-line overrides; exits with a clear message if invalid.
     A source given here is read as if it were SMART_MONEY_SOURCE (its defaults follow it)."""
     try:
@@ -66,19 +85,31 @@ def asset_configs(path: Path) -> dict[str, dict]:
         console.print(f"[red]cannot read {path}:[/red] {exc}")
         raise typer.Exit(2) from exc
     if not isinstance(loaded, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in loaded.items()):
-        console.print(f"[red]{path} must map asset names to config mappings[/red], e.g. 'dataset_splits: {{walk_forward_through_test: true}}'")
+        console.print(
+            f"[red]{path} must map asset names to config mappings[/red], e.g. 'dataset_splits: {{walk_forward_through_test: true}}'"
+        )
         raise typer.Exit(2)
     return loaded
 
 
 ChunkOption = Annotated[
     int | None,
-    typer.Option(min=1, help="Run the monthly assets this many months at a time (bounds memory by history length; same results)."),
+    typer.Option(
+        min=1, help="Run the monthly assets this many months at a time (bounds memory by history length; same results)."
+    ),
 ]
 
 
 @app.command()
-def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption = None, source: SourceOption = None, records_dir: DirOption = None, config: RunConfigOption = None, chunk_months: ChunkOption = None) -> None:
+def run(
+    start: StartOption = None,
+    end: EndOption = None,
+    symbols: SymbolsOption = None,
+    source: SourceOption = None,
+    records_dir: DirOption = None,
+    config: RunConfigOption = None,
+    chunk_months: ChunkOption = None,
+) -> None:
     """Materialize the whole monthly graph for the configured range (one in-process run, or
     --chunk-months at a time, then the model) and print where the outputs are."""
     import dagster as dg
@@ -105,7 +136,11 @@ def run(start: StartOption = None, end: EndOption = None, symbols: SymbolsOption
     table.add_column("quarantined", justify="right")
     for outcome in summary.assets:
         quarantined = outcome.metadata.get("rows_quarantined")
-        table.add_row(outcome.asset, "" if outcome.rows is None else f"{outcome.rows:,}", "" if quarantined is None else str(quarantined))
+        table.add_row(
+            outcome.asset,
+            "" if outcome.rows is None else f"{outcome.rows:,}",
+            "" if quarantined is None else str(quarantined),
+        )
     console.print(table)
     passed = sum(1 for c in summary.checks if c[2])
     console.print(f"checks: {passed}/{len(summary.checks)} passed")
@@ -160,7 +195,10 @@ def registry_version(registry, name: str) -> str:
     from smart_money.model.registry import RegistryError
 
     index = registry.index()
-    chosen = {"champion": index["champion"], "latest": index["versions"][-1]["version"] if index["versions"] else None}.get(name, name.lstrip("v"))
+    chosen = {
+        "champion": index["champion"],
+        "latest": index["versions"][-1]["version"] if index["versions"] else None,
+    }.get(name, name.lstrip("v"))
     if not chosen:
         raise RegistryError(f"no {name} version in {registry.index_path}")
     return chosen
@@ -185,7 +223,9 @@ def evaluate(
     out: Annotated[Path, typer.Option(help="Where to write the metrics (JSON).")],
     source: SourceOption = None,
     records_dir: DirOption = None,
-    symbols: Annotated[str | None, typer.Option(help="Universe size, comma-separated tickers or @file (default SMART_MONEY_SYMBOLS).")] = None,
+    symbols: Annotated[
+        str | None, typer.Option(help="Universe size, comma-separated tickers or @file (default SMART_MONEY_SYMBOLS).")
+    ] = None,
     bootstrap: Annotated[int, typer.Option(min=0, help="Date-bootstrap draws for the intervals.")] = 200,
 ) -> None:
     """Score a registered model on any source, universe and period without retraining; writes
@@ -209,27 +249,57 @@ def evaluate(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     data = dataset_from_source(
-        data_source(settings), settings.symbols, pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()),
-        rules=UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity), hedge_funds=settings.hedge_funds,
+        data_source(settings),
+        settings.symbols,
+        pd.Timestamp(settings.start),
+        pd.Timestamp(settings.last_month()),
+        rules=UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity),
+        hedge_funds=settings.hedge_funds,
     )
     try:
         result = score_registered_model(flow_model, evaluation, data.dataset, bootstrap)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    result = {"model_version": metadata["version"], "model_status": metadata["status"], "model_data": metadata["data"], "source": settings.source, "months": [f"{settings.start:%Y-%m}", f"{settings.last_month():%Y-%m}"], **result, "dataset_counts": data.counts}
+    result = {
+        "model_version": metadata["version"],
+        "model_status": metadata["status"],
+        "model_data": metadata["data"],
+        "source": settings.source,
+        "months": [f"{settings.start:%Y-%m}", f"{settings.last_month():%Y-%m}"],
+        **result,
+        "dataset_counts": data.counts,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))
-    table = Table(title=f"v{metadata['version']} on {settings.source}: {result['n_samples']:,} samples, {result['n_symbols']} symbols, {result['n_dates']} dates -> {out}")
+    table = Table(
+        title=f"v{metadata['version']} on {settings.source}: {result['n_samples']:,} samples, {result['n_symbols']} symbols, {result['n_dates']} dates -> {out}"
+    )
     for column in ("scores", "ROC AUC", "per-date AUC", "Brier skill", "top-decile precision", "Rank IC"):
         table.add_column(column, justify="left" if column == "scores" else "right", no_wrap=column == "scores")
     fmt = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
-    table.add_row("model", fmt(result["roc_auc"]), fmt(result["per_date_auc"]), fmt(result["brier_skill"]), fmt(result["top_decile_precision"]), fmt(result["rank_ic_mean"]))
+    table.add_row(
+        "model",
+        fmt(result["roc_auc"]),
+        fmt(result["per_date_auc"]),
+        fmt(result["brier_skill"]),
+        fmt(result["top_decile_precision"]),
+        fmt(result["rank_ic_mean"]),
+    )
     for name, b in result["baselines"].items():
-        table.add_row(name, fmt(b.get("roc_auc")), fmt(b.get("per_date_auc")), fmt(b.get("brier_skill")), fmt(b.get("top_decile_precision")), fmt(b.get("rank_ic_mean")))
+        table.add_row(
+            name,
+            fmt(b.get("roc_auc")),
+            fmt(b.get("per_date_auc")),
+            fmt(b.get("brier_skill")),
+            fmt(b.get("top_decile_precision")),
+            fmt(b.get("rank_ic_mean")),
+        )
     console.print(table)
-    console.print(f"base rate {result['base_rate']:.3f} (training {result['reference_base_rate']:.3f}); ECE {result['ece']:.4f}; "
-                  f"per-date AUC on rises {result['direction']['score_per_date_auc_on_rises']:.4f} vs falls {result['direction']['score_per_date_auc_on_falls']:.4f}")
+    console.print(
+        f"base rate {result['base_rate']:.3f} (training {result['reference_base_rate']:.3f}); ECE {result['ece']:.4f}; "
+        f"per-date AUC on rises {result['direction']['score_per_date_auc_on_rises']:.4f} vs falls {result['direction']['score_per_date_auc_on_falls']:.4f}"
+    )
 
 
 @app.command()
@@ -238,7 +308,9 @@ def universe(
     records_dir: DirOption = None,
     skip: Annotated[int, typer.Option(min=0, help="Leave out the first N stocks (e.g. the N a run trained on).")] = 0,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many stocks.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the tickers here, one per line (default: print them).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the tickers here, one per line (default: print them).")
+    ] = None,
 ) -> None:
     """The source's stocks in universe order (SMART_MONEY_SYMBOLS=N takes the first N), e.g. to
     write the held-out symbols of a run for `smart-money evaluate --symbols @file`."""
@@ -306,8 +378,13 @@ def models_list() -> None:
     for entry in index["versions"]:
         passed = sum(entry["gates"].values())
         table.add_row(
-            entry["version"], entry["status"], entry["created_at"], f"{entry['metrics']['roc_auc']:.4f}",
-            f"{entry['metrics']['ece']:.4f}", f"{passed}/{len(entry['gates'])}", "; ".join(entry["reasons"])[:80],
+            entry["version"],
+            entry["status"],
+            entry["created_at"],
+            f"{entry['metrics']['roc_auc']:.4f}",
+            f"{entry['metrics']['ece']:.4f}",
+            f"{passed}/{len(entry['gates'])}",
+            "; ".join(entry["reasons"])[:80],
         )
     console.print(table)
 
@@ -316,7 +393,10 @@ def models_list() -> None:
 def models_export(
     version: Annotated[str, typer.Argument(help="Registered version (e.g. 1.0.0), 'champion' or 'latest'.")],
     out: Annotated[Path, typer.Option(help="Folder for summary.md and the PNG plots.")],
-    held_out: Annotated[Path | None, typer.Option(help="A `smart-money evaluate` result of this version to compare with its own metrics.")] = None,
+    held_out: Annotated[
+        Path | None,
+        typer.Option(help="A `smart-money evaluate` result of this version to compare with its own metrics."),
+    ] = None,
 ) -> None:
     """A registered model's evaluation as Markdown tables and plots (files verified by sha256
     first): what docs/real-data.md quotes."""
@@ -375,11 +455,17 @@ def docs() -> None:
 
 # --- serving -------------------------------------------------------------------------------
 
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    warm: Annotated[bool, typer.Option(help="Compute the latest close's features and start the event reader at start-up, not on first use.")] = True,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            help="Compute the latest close's features and start the event reader at start-up, not on first use."
+        ),
+    ] = True,
 ) -> None:
     """Start the HTTP service: predictions, registry, feature toggle, stock analysis, smart-money
     events and the web page (http://HOST:PORT/, OpenAPI docs at /docs)."""
@@ -388,7 +474,9 @@ def serve(
     from smart_money.serve.app import create_app
 
     settings = settings_from()
-    console.print(f"smart-money serve: source={settings.source}, models in {settings.models_dir}, http://{host}:{port}/ (docs: /docs)")
+    console.print(
+        f"smart-money serve: source={settings.source}, models in {settings.models_dir}, http://{host}:{port}/ (docs: /docs)"
+    )
     uvicorn.run(create_app(settings, warm=warm), host=host, port=port, log_level="info")
 
 
@@ -396,8 +484,16 @@ def serve(
 def predict(
     symbol: Annotated[str | None, typer.Argument(help="Ticker (omit with --jsonl).")] = None,
     date: Annotated[str | None, typer.Option(help="Session date YYYY-MM-DD (default: the latest close).")] = None,
-    features: Annotated[str | None, typer.Option(help="The 27 smart-money features as a JSON list (null where undefined).")] = None,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one JSON request per stdin line, write one JSON answer per line; the model is loaded once.")] = False,
+    features: Annotated[
+        str | None, typer.Option(help="The 27 smart-money features as a JSON list (null where undefined).")
+    ] = None,
+    jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--jsonl",
+            help="Read one JSON request per stdin line, write one JSON answer per line; the model is loaded once.",
+        ),
+    ] = False,
 ) -> None:
     """Predict with the champion model from the command line, or as a long-running JSON-lines
     worker for programs in other languages (requests and answers have the API's shape)."""
@@ -421,7 +517,11 @@ def predict(
         if not symbol:
             console.print("[red]give a SYMBOL, or --jsonl to read requests from stdin[/red]")
             raise typer.Exit(2)
-        request = {"symbol": symbol, **({"date": date} if date else {}), **({"features": json.loads(features)} if features else {})}
+        request = {
+            "symbol": symbol,
+            **({"date": date} if date else {}),
+            **({"features": json.loads(features)} if features else {}),
+        }
         result = answer_line(service, json.dumps(request))
         print(json.dumps(result, indent=2))
         if "error" in result:
@@ -453,7 +553,17 @@ def cache_stats() -> None:
     table = Table(title=f"FMP cache {summary['location']}")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key in ("entries", "fresh", "expired", "symbols", "bytes", "calls_stored", "ttl_days", "finalized_ttl_days", "temporary_files"):
+    for key in (
+        "entries",
+        "fresh",
+        "expired",
+        "symbols",
+        "bytes",
+        "calls_stored",
+        "ttl_days",
+        "finalized_ttl_days",
+        "temporary_files",
+    ):
         table.add_row(key, f"{summary[key]:,}" if isinstance(summary[key], int) else f"{summary[key]:g}")
     for data_type, count in summary["per_data_type"].items():
         table.add_row(f"  {data_type}", f"{count:,}")
@@ -461,7 +571,9 @@ def cache_stats() -> None:
 
 
 @cache_app.command("clear")
-def cache_clear(symbol: Annotated[str | None, typer.Option(help="Only this ticker's entries (default: everything).")] = None) -> None:
+def cache_clear(
+    symbol: Annotated[str | None, typer.Option(help="Only this ticker's entries (default: everything).")] = None,
+) -> None:
     """Delete cached FMP responses (all, or one symbol's); the next run fetches them again."""
     removed = _fmp_cache().clear(symbol.upper() if symbol else None)
     console.print(f"removed {removed} cache entries" + (f" for {symbol.upper()}" if symbol else ""))
@@ -469,14 +581,23 @@ def cache_clear(symbol: Annotated[str | None, typer.Option(help="Only this ticke
 
 # --- options flow --------------------------------------------------------------------------
 
+
 @app.command("options-score")
 def options_score(
-    prints: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Option prints (CSV, Parquet or JSON lines).")],
+    prints: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Option prints (CSV, Parquet or JSON lines).")
+    ],
     quotes: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Option NBBO quotes.")],
     out: Annotated[Path, typer.Option(help="Where to write the SmartMoneyEvents (JSON lines).")],
-    underlying: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Underlying quotes (spot, moves).")] = None,
-    calendar: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Event calendar (earnings, M&A ...).")] = None,
-    store: Annotated[bool, typer.Option(help="Also insert the events into smart_money_events (chDB or SMART_MONEY_CLICKHOUSE_URL).")] = False,
+    underlying: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Underlying quotes (spot, moves).")
+    ] = None,
+    calendar: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Event calendar (earnings, M&A ...).")
+    ] = None,
+    store: Annotated[
+        bool, typer.Option(help="Also insert the events into smart_money_events (chDB or SMART_MONEY_CLICKHOUSE_URL).")
+    ] = False,
 ) -> None:
     """Score option prints into smart-money events (file formats: README, "Options flow")."""
     from smart_money.options.runs import score_files
@@ -495,7 +616,9 @@ def options_score(
 @app.command("options-eval")
 def options_eval(
     out: Annotated[Path, typer.Option(help="Where to write the metrics (JSON).")],
-    scenarios: Annotated[int, typer.Option(min=50, help="Synthetic scenarios (one event each; >= 2,100 gives >= 2,000 events).")] = 2400,
+    scenarios: Annotated[
+        int, typer.Option(min=50, help="Synthetic scenarios (one event each; >= 2,100 gives >= 2,000 events).")
+    ] = 2400,
     seed: Annotated[int, typer.Option(help="Seed of the evaluation market (not the calibration seed).")] = 7,
 ) -> None:
     """Evaluate the engine on a labelled synthetic market: precision/recall, abstention,
@@ -513,15 +636,21 @@ def options_eval(
         fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         table.add_row(profile, fmt(pr["precision"]), fmt(pr["recall"]), fmt(cal["ece"]), fmt(cal["brier"]))
     console.print(table)
-    console.print(f"noise abstention {result['abstention_rate_noise']:.3f} | live-vs-replay ID agreement {result['live_vs_replay']['id_agreement']:.3f} | {result['throughput']['prints_per_second']:,.0f} prints/s")
+    console.print(
+        f"noise abstention {result['abstention_rate_noise']:.3f} | live-vs-replay ID agreement {result['live_vs_replay']['id_agreement']:.3f} | {result['throughput']['prints_per_second']:,.0f} prints/s"
+    )
     failed = [name for name, ok in result["gates"].items() if not ok]
     console.print("gates: all passed" if not failed else f"[red]gates failed:[/red] {', '.join(failed)}")
 
 
 @app.command("options-calibrate")
 def options_calibrate(
-    scenarios: Annotated[int | None, typer.Option(min=500, help="Scenarios in the labelled calibration history (default 6,000).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the calibration history (default: the fixed calibration seed).")] = None,
+    scenarios: Annotated[
+        int | None, typer.Option(min=500, help="Scenarios in the labelled calibration history (default 6,000).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the calibration history (default: the fixed calibration seed).")
+    ] = None,
 ) -> None:
     """Refit the per-profile calibrators and store them next to the rules config."""
     from smart_money.options.engine.rules import load_rules

@@ -41,7 +41,9 @@ def small_settings(tmp_path: Path) -> Settings:
 def pipeline_run(tmp_path_factory):
     """One in-process run of the whole monthly graph over the small settings (shared, read-only)."""
     settings = small_settings_at(tmp_path_factory.mktemp("pipeline"))
-    summary = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
+    summary = run_monthly_graph(
+        CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION
+    )
     return settings, summary
 
 

@@ -24,7 +24,7 @@ MARKET_CLOSE = time(16, 0)
 @lru_cache(maxsize=1)
 def nyse_sessions() -> pd.DatetimeIndex:
     """All NYSE sessions between CALENDAR_START and CALENDAR_END (tz-naive dates)."""
-    import exchange_calendars as xc
+    import exchange_calendars as xc  # lazy: ~0.5 s to import, needed only when sessions are first asked for
 
     cal = xc.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
     return pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions)

@@ -18,7 +18,12 @@ _ROLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("PRESIDENT", re.compile(r"(?<!vice )(?<!vice-)\bpres(ident)?\b", re.I)),  # not a vice president
     ("CHAIR", re.compile(r"\bchair(man|woman|person)?\b", re.I)),
     ("TEN_PERCENT_OWNER", re.compile(r"10\s*%|ten percent|10 percent", re.I)),
-    ("OFFICER", re.compile(r"\bofficer\b|\bvp\b|vice[ -]president|\bsvp\b|\bevp\b|general counsel|treasurer|secretary|chief", re.I)),
+    (
+        "OFFICER",
+        re.compile(
+            r"\bofficer\b|\bvp\b|vice[ -]president|\bsvp\b|\bevp\b|general counsel|treasurer|secretary|chief", re.I
+        ),
+    ),
     ("DIRECTOR", re.compile(r"\bdirector\b|\bdir\b|\bboard\b", re.I)),
 )
 
@@ -115,7 +120,14 @@ def amount_band(text: object) -> tuple[float, float]:
     return (np.nan, np.nan)
 
 
-_OWNER_SPELLINGS = {"self": "self", "spouse": "spouse", "joint": "joint", "child": "dependent", "dependent": "dependent", "dependent child": "dependent"}
+_OWNER_SPELLINGS = {
+    "self": "self",
+    "spouse": "spouse",
+    "joint": "joint",
+    "child": "dependent",
+    "dependent": "dependent",
+    "dependent child": "dependent",
+}
 
 
 def congress_owner(text: object) -> str | None:

@@ -33,7 +33,11 @@ class ValidationOutcome:
 
     def add_rejected(self, rows: pd.DataFrame) -> None:
         """Rows a source rejected before validation (they carry their `quarantine_reason`)."""
-        self.quarantined = pd.concat([self.quarantined, rows], ignore_index=True) if len(self.quarantined) else rows.reset_index(drop=True)
+        self.quarantined = (
+            pd.concat([self.quarantined, rows], ignore_index=True)
+            if len(self.quarantined)
+            else rows.reset_index(drop=True)
+        )
         self.reason_counts.update(rows[QUARANTINE_REASON].str.split(":").str[0] + ": unreadable row")
 
     def summary(self) -> dict[str, object]:
@@ -45,9 +49,7 @@ class ValidationOutcome:
         }
 
 
-def window_schema(
-    spec: TableSpec, lower: pd.Timestamp | None, upper: pd.Timestamp
-) -> pa.DataFrameSchema:
+def window_schema(spec: TableSpec, lower: pd.Timestamp | None, upper: pd.Timestamp) -> pa.DataFrameSchema:
     """The table's schema plus 'every row's partition date lies in [lower, upper)'."""
     schema = copy.deepcopy(spec.schema.to_schema())
     column = spec.partition_column
@@ -93,9 +95,7 @@ def validate_and_quarantine(
     check are returned in `quarantined` with a `quarantine_reason`; a frame-level problem
     (a required column missing, an uncoercible column) raises SchemaViolation.
     """
-    schema = (
-        window_schema(spec, lower, upper) if upper is not None else spec.schema.to_schema()
-    )
+    schema = window_schema(spec, lower, upper) if upper is not None else spec.schema.to_schema()
     missing = [c for c, col in schema.columns.items() if c not in frame.columns and col.required]
     if missing:
         raise SchemaViolation(f"{spec.name}: missing required columns {missing}")

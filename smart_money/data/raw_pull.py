@@ -75,7 +75,6 @@ class RawPull:
         out.update({f"source_{k}": v for k, v in self.stats.items()})
         return out
 
-
     def quarantine_by_partition(self) -> dict[str, pd.DataFrame]:
         """Quarantined rows per partition key (by their partition date when it parses and lies
         in a window, else the run's last partition), object columns as strings for storage."""
@@ -83,7 +82,11 @@ class RawPull:
         if rejected.empty:
             return {}
         column = TABLES[self.table].partition_column
-        stamps = pd.to_datetime(rejected[column], errors="coerce") if column in rejected else pd.Series(pd.NaT, index=rejected.index)
+        stamps = (
+            pd.to_datetime(rejected[column], errors="coerce")
+            if column in rejected
+            else pd.Series(pd.NaT, index=rejected.index)
+        )
         assigned = pd.Series(self.windows[-1].key, index=rejected.index)
         for window in reversed(self.windows):  # the earliest window containing the date wins
             assigned[(stamps >= window.lower) & (stamps < window.upper)] = window.key
@@ -110,8 +113,7 @@ def pull_raw(
         outcome.add_rejected(result.rejected)
     column = outcome.valid[spec.partition_column]
     partitions = {
-        w.key: outcome.valid.loc[(column >= w.lower) & (column < w.upper)].reset_index(drop=True)
-        for w in windows
+        w.key: outcome.valid.loc[(column >= w.lower) & (column < w.upper)].reset_index(drop=True) for w in windows
     }
     return RawPull(table, windows, partitions, outcome, result.gaps, result.stats)
 

@@ -180,6 +180,4 @@ UNIVERSE = TableSpec("universe", UniverseSchema, "member_from", ("symbol", "memb
 def empty_frame(spec: TableSpec) -> pd.DataFrame:
     """A zero-row frame with the table's columns and dtypes."""
     schema = spec.schema.to_schema()
-    return pd.DataFrame(
-        {name: pd.Series(dtype=str(col.dtype)) for name, col in schema.columns.items()}
-    )
+    return pd.DataFrame({name: pd.Series(dtype=str(col.dtype)) for name, col in schema.columns.items()})

@@ -52,9 +52,7 @@ class DataSource(ABC):
         known by then where the source can tell."""
 
     @abstractmethod
-    def fetch(
-        self, table: str, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
-    ) -> FetchResult:
+    def fetch(self, table: str, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp) -> FetchResult:
         """Rows of `table` for `symbols` whose partition date is in [start, end)."""
 
     def describe(self) -> dict[str, str]:

@@ -186,16 +186,22 @@ def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame,
     known = h[(h["known_at"] <= cutoff) & (h["event_date"] > cutoff - pd.Timedelta(days=250 + 92))]
     if known.empty:
         return known, known
-    filings = known.drop_duplicates(["filer_cik", "event_date", "accession"])[["filer_cik", "event_date", "accession", "known_at", "period_q"]]
+    filings = known.drop_duplicates(["filer_cik", "event_date", "accession"])[
+        ["filer_cik", "event_date", "accession", "known_at", "period_q"]
+    ]
     chosen = filings.sort_values("known_at", kind="stable").drop_duplicates(["filer_cik", "event_date"], keep="last")
     rows = known[known["accession"].isin(chosen["accession"])]
     latest_period = chosen.groupby("filer_cik")["period_q"].max()
     recent = latest_period[latest_period.map(lambda p: p.end_time) > cutoff - pd.Timedelta(days=250)]
     current = rows[rows["filer_cik"].map(recent) == rows["period_q"]]
     previous_period = recent - 1
-    has_previous = chosen.set_index(["filer_cik", "period_q"]).index.isin(list(zip(previous_period.index, previous_period.values)))
+    has_previous = chosen.set_index(["filer_cik", "period_q"]).index.isin(
+        list(zip(previous_period.index, previous_period.values))
+    )
     filers_with_previous = set(chosen.loc[has_previous, "filer_cik"])
-    previous = rows[(rows["filer_cik"].map(previous_period) == rows["period_q"]) & rows["filer_cik"].isin(filers_with_previous)]
+    previous = rows[
+        (rows["filer_cik"].map(previous_period) == rows["period_q"]) & rows["filer_cik"].isin(filers_with_previous)
+    ]
     current = current.assign(has_previous=current["filer_cik"].isin(filers_with_previous))
     return current, previous.assign(has_previous=True)
 
@@ -232,18 +238,24 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
     g_hf = hf.groupby("symbol")
     out = pd.DataFrame(
         {
-            "inst_ownership_pct": 100.0 * current.groupby(["symbol", "filer_cik"])["frac"].sum().groupby(level="symbol").sum(),
+            "inst_ownership_pct": 100.0
+            * current.groupby(["symbol", "filer_cik"])["frac"].sum().groupby(level="symbol").sum(),
             "inst_ownership_change_1q": 100.0 * (g["now_frac"].sum() - g["before_frac"].sum()),
             "inst_new_positions_count": g["new"].sum(),
             "inst_closed_positions_count": g["closed"].sum(),
             "inst_avg_position_size_change": (steady["now"] / steady["before"] - 1.0).groupby(steady["symbol"]).mean(),
             "inst_concentration_top10": top10,
-            "inst_momentum_score": (g["increase"].sum() + g["new"].sum() - g["decrease"].sum() - g["closed"].sum()) / active,
-            "hedgefund_top20_exposure": 100.0 * current[current["filer_cik"].isin(hedge_funds)].groupby("symbol")["frac"].sum(),
+            "inst_momentum_score": (g["increase"].sum() + g["new"].sum() - g["decrease"].sum() - g["closed"].sum())
+            / active,
+            "hedgefund_top20_exposure": 100.0
+            * current[current["filer_cik"].isin(hedge_funds)].groupby("symbol")["frac"].sum(),
             "hedgefund_net_change_1q": 100.0 * (g_hf["now_frac"].sum() - g_hf["before_frac"].sum()),
             "hedgefund_new_entry_count": g_hf["new"].sum(),
             "hedgefund_exit_count": g_hf["closed"].sum(),
-            "hedgefund_conviction_score": g_hf["increase"].sum() + g_hf["new"].sum() - g_hf["decrease"].sum() - g_hf["closed"].sum(),
+            "hedgefund_conviction_score": g_hf["increase"].sum()
+            + g_hf["new"].sum()
+            - g_hf["decrease"].sum()
+            - g_hf["closed"].sum(),
             "asof_institutional": pd.concat([current, previous]).groupby("symbol")["known_at"].max(),
         }
     )
@@ -260,7 +272,9 @@ def congress_block(cg: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> p
     recent = known[known["known_at"] > cutoff - pd.Timedelta(days=7)]
     out = pd.DataFrame({"congress_buy_count_90d": buys, "congress_sell_count_90d": sells}).fillna(0.0)
     total = out["congress_buy_count_90d"] + out["congress_sell_count_90d"]
-    out["congress_net_sentiment"] = (out["congress_buy_count_90d"] - out["congress_sell_count_90d"]) / total.where(total > 0)
+    out["congress_net_sentiment"] = (out["congress_buy_count_90d"] - out["congress_sell_count_90d"]) / total.where(
+        total > 0
+    )
     out = out.join(recent.groupby("symbol").size().rename("congress_recent_activity_7d"), how="outer")
     out["asof_congress"] = pd.concat([w90, recent]).groupby("symbol")["known_at"].max()
     out.index.name = "symbol"
@@ -387,9 +401,13 @@ def _price_block(px: PriceMatrix, t: pd.Timestamp, market_index: str) -> pd.Data
         )
     if m_col is not None:
         m = market[max(r - 19, 0) : r + 1]
-        out["market_volatility_20d"] = np.nanstd(m, ddof=1) * np.sqrt(SESSIONS_PER_YEAR) if np.sum(~np.isnan(m)) >= 16 else np.nan
+        out["market_volatility_20d"] = (
+            np.nanstd(m, ddof=1) * np.sqrt(SESSIONS_PER_YEAR) if np.sum(~np.isnan(m)) >= 16 else np.nan
+        )
         m60 = market[max(r - 59, 0) : r + 1]
-        out["market_volatility_60d"] = np.nanstd(m60, ddof=1) * np.sqrt(SESSIONS_PER_YEAR) if np.sum(~np.isnan(m60)) >= 48 else np.nan
+        out["market_volatility_60d"] = (
+            np.nanstd(m60, ddof=1) * np.sqrt(SESSIONS_PER_YEAR) if np.sum(~np.isnan(m60)) >= 48 else np.nan
+        )
         out["market_return_1m"] = adj[r, m_col] / back(21)[m_col] - 1.0
     else:
         out["market_volatility_20d"] = np.nan
@@ -425,7 +443,9 @@ def source_missing(frame: pd.DataFrame, cutoff: pd.Timestamp, days: int, column:
     return not bool(((stamps <= cutoff) & (stamps > cutoff - pd.Timedelta(days=days))).any())
 
 
-def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], px: PriceMatrix, t: pd.Timestamp) -> pd.DataFrame:
+def features_for_date(
+    inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], px: PriceMatrix, t: pd.Timestamp
+) -> pd.DataFrame:
     cutoff = cal.sample_cutoff(t)
     symbols = members_at(inputs.universe, t)
     frame = pd.DataFrame(index=symbols)
@@ -442,10 +462,18 @@ def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], 
     frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
 
     etf = None if etf_missing else etf_block(e, t, cutoff)
-    etf_zero = ("etf_ownership_pct", "etf_flow_30d") if etf is not None and etf.attrs.get("flow_defined") else ("etf_ownership_pct",)
+    etf_zero = (
+        ("etf_ownership_pct", "etf_flow_30d")
+        if etf is not None and etf.attrs.get("flow_defined")
+        else ("etf_ownership_pct",)
+    )
     blocks = [
         (insider_missing, insider_block(ins, t, cutoff, px) if not insider_missing else None, ZERO_WHEN_ABSENT[:4]),
-        (institutional_missing, institutional_block(h, cutoff, inputs.hedge_funds) if not institutional_missing else None, INSTITUTIONAL_ZERO),
+        (
+            institutional_missing,
+            institutional_block(h, cutoff, inputs.hedge_funds) if not institutional_missing else None,
+            INSTITUTIONAL_ZERO,
+        ),
         (congress_missing, congress_block(cg, t, cutoff) if not congress_missing else None, ZERO_WHEN_ABSENT[4:]),
         (etf_missing, etf, etf_zero),
     ]
@@ -458,7 +486,9 @@ def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], 
     if not institutional_missing:
         for column in INSTITUTIONAL_CHANGES:
             frame[column] = frame[column].fillna(0.0)
-    latest_shares = frame.index.to_series().map(inputs.universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"])
+    latest_shares = frame.index.to_series().map(
+        inputs.universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"]
+    )
     shares_known = frame.get("_shares_out", pd.Series(np.nan, index=frame.index)).fillna(latest_shares).notna()
     frame.loc[~shares_known.to_numpy(), list(FRACTION_OF_SHARES)] = np.nan
     if not inputs.hedge_funds:  # no configured list: hedge-fund features are undefined, not zero
@@ -466,7 +496,9 @@ def features_for_date(inputs: FeatureInputs, prepared: dict[str, pd.DataFrame], 
     if not insider_missing:
         with np.errstate(invalid="ignore", divide="ignore"):
             market_cap = frame["_close"] * frame["_shares_out"]
-            frame["insider_net_flow_30d"] = 1e4 * (frame["insider_buy_volume_30d"] - frame["insider_sell_volume_30d"]) / market_cap
+            frame["insider_net_flow_30d"] = (
+                1e4 * (frame["insider_buy_volume_30d"] - frame["insider_sell_volume_30d"]) / market_cap
+            )
             frame["insider_avg_premium"] = frame["_adj_close"] / (frame["_adj_cost"] / frame["_bought"]) - 1.0
             frame["insider_ownership_change_90d"] = 100.0 * frame["_net_shares_90d"].fillna(0.0) / frame["_shares_out"]
     frame["insider_missing"] = float(insider_missing)
@@ -486,19 +518,27 @@ def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix
     px = PriceMatrix(inputs.prices)
     prepared = {
         "insider": prepare_insider(inputs.insider_trades, px) if len(inputs.insider_trades) else inputs.insider_trades,
-        "institutional": prepare_13f(inputs.institutional_holdings, px, inputs.universe) if len(inputs.institutional_holdings) else inputs.institutional_holdings,
+        "institutional": prepare_13f(inputs.institutional_holdings, px, inputs.universe)
+        if len(inputs.institutional_holdings)
+        else inputs.institutional_holdings,
         "congress": inputs.congress_trades,
-        "etf": position_sizes(inputs.etf_holdings, px, inputs.universe) if len(inputs.etf_holdings) else inputs.etf_holdings,
+        "etf": position_sizes(inputs.etf_holdings, px, inputs.universe)
+        if len(inputs.etf_holdings)
+        else inputs.etf_holdings,
     }
     return prepared, px
 
 
-def compute_features(inputs: FeatureInputs, sample_dates: Iterable[pd.Timestamp], rules: UniverseRules | None = None) -> pd.DataFrame:
+def compute_features(
+    inputs: FeatureInputs, sample_dates: Iterable[pd.Timestamp], rules: UniverseRules | None = None
+) -> pd.DataFrame:
     """One row per (member symbol, sample date) with every catalogue feature, provenance
     columns and, when `rules` are given, `excluded_reason` ('' when eligible)."""
     prepared, px = prepare(inputs)
     frames = [features_for_date(inputs, prepared, px, pd.Timestamp(t)) for t in sample_dates]
-    features = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["symbol", "sample_date", *FEATURES])
+    features = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["symbol", "sample_date", *FEATURES])
+    )
     features["excluded_reason"] = exclusion_reasons(features, rules or UniverseRules(None, False))
     return features
 

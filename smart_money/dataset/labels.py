@@ -57,7 +57,11 @@ def compute_labels(
         market = np.nan
         if m_col is not None and r0 >= 0 and end_row < len(px.dates):
             market = px.adj[end_row, m_col] / px.adj[r0, m_col] - 1.0
-        window = px.log_returns[r0 + 1 : end_row + 1] if r0 >= 0 and end_row < len(px.dates) else np.empty((0, len(px.symbols)))
+        window = (
+            px.log_returns[r0 + 1 : end_row + 1]
+            if r0 >= 0 and end_row < len(px.dates)
+            else np.empty((0, len(px.symbols)))
+        )
         with np.errstate(invalid="ignore"):
             realized = np.sqrt(np.nansum(window**2, axis=0)) if len(window) else np.full(len(px.symbols), np.nan)
         realized_vol = np.where(has_col, realized[cidx], np.nan)
@@ -69,11 +73,18 @@ def compute_labels(
         frame["market_return_14d"] = market
         frame["realized_volatility_14d"] = np.where(np.isnan(finish) | np.isnan(start), np.nan, realized_vol)
         frame["excess_return_14d"] = ret - market
-        frame["status"] = np.where(np.isnan(start), "no_price", np.where(pending, "pending", np.where(np.isnan(finish), "no_price", "resolved")))
+        frame["status"] = np.where(
+            np.isnan(start),
+            "no_price",
+            np.where(pending, "pending", np.where(np.isnan(finish), "no_price", "resolved")),
+        )
         resolved = frame["status"] == "resolved"
         frame["label"] = pd.array(np.where(resolved, ret > THRESHOLD, pd.NA), dtype="Int8")
         frame["label_mirror"] = pd.array(np.where(resolved, ret < -THRESHOLD, pd.NA), dtype="Int8")
-        frame["label_market_relative"] = pd.array(np.where(resolved & ~np.isnan(frame["excess_return_14d"]), frame["excess_return_14d"] > THRESHOLD, pd.NA), dtype="Int8")
+        frame["label_market_relative"] = pd.array(
+            np.where(resolved & ~np.isnan(frame["excess_return_14d"]), frame["excess_return_14d"] > THRESHOLD, pd.NA),
+            dtype="Int8",
+        )
         frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=list(LABEL_COLUMNS))

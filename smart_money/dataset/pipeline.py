@@ -14,8 +14,8 @@ from smart_money.data.schemas import TABLES
 from smart_money.data.source import DataSource
 from smart_money.dataset.features import (
     FeatureInputs,
-    build_feature_inputs,
     UniverseRules,
+    build_feature_inputs,
     compute_features,
     sample_dates_for,
 )
@@ -32,7 +32,12 @@ class SourceDataset:
     counts: dict[str, int]
 
 
-def feature_inputs(source: DataSource, symbols: int | tuple[str, ...], months: Sequence[pd.Timestamp], hedge_funds: Sequence[str] | None = None) -> FeatureInputs:
+def feature_inputs(
+    source: DataSource,
+    symbols: int | tuple[str, ...],
+    months: Sequence[pd.Timestamp],
+    hedge_funds: Sequence[str] | None = None,
+) -> FeatureInputs:
     """Pull the universe and every raw table for `months` (plus the look-back) into memory."""
     universe, _ = pull_universe(source, symbols)
     stocks = universe.loc[universe["asset_type"] == "stock", "symbol"].tolist()

@@ -78,7 +78,9 @@ def holdout_split(samples: pd.DataFrame, spec: SplitSpec) -> pd.Series:
     n_train = int(round(spec.train_fraction * n))
     n_val = int(round(spec.val_fraction * n))
     if n_train < 1 or n_val < 1 or n - n_train - n_val < 1:
-        raise ValueError(f"{n} sample dates are too few for a {spec.train_fraction:.0%}/{spec.val_fraction:.0%}/rest split")
+        raise ValueError(
+            f"{n} sample dates are too few for a {spec.train_fraction:.0%}/{spec.val_fraction:.0%}/rest split"
+        )
     blocks = [(TRAIN, dates[:n_train]), (VAL, dates[n_train : n_train + n_val]), (TEST, dates[n_train + n_val :])]
     return _assign_blocks(samples, blocks, spec)
 

@@ -65,13 +65,20 @@ def features_schema() -> pa.DataFrameSchema:
         **{name: pa.Column("datetime64[ns]", nullable=True) for name in PROVENANCE_COLUMNS},
         "excluded_reason": pa.Column(str, nullable=True),
     }
+
     def inputs_not_after_cutoff(df: pd.DataFrame) -> pd.Series:
         ok = pd.Series(True, index=df.index)
         for column in [c for c in df.columns if c.startswith("asof_")]:  # declared provenance of any feature
             ok &= df[column].isna() | (df[column] <= df["cutoff"])
         return ok
 
-    checks = [pa.Check(inputs_not_after_cutoff, name="inputs_not_after_cutoff", error="an input is newer than the sample's cutoff (lookahead)")]
+    checks = [
+        pa.Check(
+            inputs_not_after_cutoff,
+            name="inputs_not_after_cutoff",
+            error="an input is newer than the sample's cutoff (lookahead)",
+        )
+    ]
     return pa.DataFrameSchema(columns, checks=checks, unique=KEY, coerce=True, strict=False)
 
 
@@ -87,8 +94,16 @@ def labels_schema() -> pa.DataFrameSchema:
             "label_mirror": pa.Column("Int8", pa.Check.isin([0, 1]), nullable=True),
         },
         checks=[
-            pa.Check(lambda df: df["label_end_date"] > df["sample_date"], name="label_after_sample", error="label end is not after the sample date"),
-            pa.Check(lambda df: (df["status"] == "resolved") == df["label"].notna(), name="label_iff_resolved", error="a label is set on an unresolved sample (or missing on a resolved one)"),
+            pa.Check(
+                lambda df: df["label_end_date"] > df["sample_date"],
+                name="label_after_sample",
+                error="label end is not after the sample date",
+            ),
+            pa.Check(
+                lambda df: (df["status"] == "resolved") == df["label"].notna(),
+                name="label_iff_resolved",
+                error="a label is set on an unresolved sample (or missing on a resolved one)",
+            ),
         ],
         unique=KEY,
         coerce=True,
@@ -105,7 +120,9 @@ def build_training_dataset(features: pd.DataFrame, labels: pd.DataFrame) -> tupl
         "samples": int(len(joined)),
         "excluded_by_universe_rules": int((~eligible).sum()),
         "pending_labels": int((eligible & (joined["status"] == "pending")).sum()),
-        "no_price_labels": int((eligible & joined["status"].isin(["no_price"])).sum() + (eligible & joined["status"].isna()).sum()),
+        "no_price_labels": int(
+            (eligible & joined["status"].isin(["no_price"])).sum() + (eligible & joined["status"].isna()).sum()
+        ),
     }
     dataset = joined[eligible & resolved].copy()
     for column in ("label", "label_mirror", "label_market_relative"):
@@ -128,7 +145,14 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
         TrainingDatasetSchema.validate(dataset, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-        findings.append(Finding(CRITICAL, "schema", f"{len(cases)} schema failures, e.g. {cases[['column', 'check']].head(3).to_dict('records')}", float(len(cases))))
+        findings.append(
+            Finding(
+                CRITICAL,
+                "schema",
+                f"{len(cases)} schema failures, e.g. {cases[['column', 'check']].head(3).to_dict('records')}",
+                float(len(cases)),
+            )
+        )
 
     # temporal integrity: every input known by the cutoff (each family, and any added feature,
     # declares its newest input in an asof_* column); every label price after the sample
@@ -136,41 +160,102 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
         late = dataset[column] > dataset["cutoff"]
         if late.any():
             example = dataset.loc[late, ["symbol", "sample_date", column]].head(3).astype(str).to_dict("records")
-            findings.append(Finding(CRITICAL, "temporal_integrity", f"{int(late.sum())} rows use {column.removeprefix('asof_')} data newer than their cutoff, e.g. {example}", float(late.sum())))
+            findings.append(
+                Finding(
+                    CRITICAL,
+                    "temporal_integrity",
+                    f"{int(late.sum())} rows use {column.removeprefix('asof_')} data newer than their cutoff, e.g. {example}",
+                    float(late.sum()),
+                )
+            )
 
     features = dataset[list(FEATURES)]
     model_features = [f for f in FEATURES if f not in MISSING_INDICATORS]
     for name in model_features:
         values = features[name].dropna()
         if values.empty:
-            findings.append(Finding(WARNING, "all_missing", f"{name} is missing everywhere (no input for it in this window: {BY_NAME[name].source_table} has no rows, or a value it needs, such as shares outstanding, is unknown)"))
+            findings.append(
+                Finding(
+                    WARNING,
+                    "all_missing",
+                    f"{name} is missing everywhere (no input for it in this window: {BY_NAME[name].source_table} has no rows, or a value it needs, such as shares outstanding, is unknown)",
+                )
+            )
         elif values.nunique() == 1:
-            findings.append(Finding(CRITICAL, "constant_feature", f"{name} is constant ({values.iloc[0]!r}) across the dataset: a placeholder, not data"))
+            findings.append(
+                Finding(
+                    CRITICAL,
+                    "constant_feature",
+                    f"{name} is constant ({values.iloc[0]!r}) across the dataset: a placeholder, not data",
+                )
+            )
         elif name not in DATE_LEVEL_FEATURES:
             per_date = dataset.groupby("sample_date")[name].nunique(dropna=True)
             share_constant = float((per_date <= 1).mean())
             if share_constant > 0.5 and values.nunique() > 1 and dataset.groupby("sample_date").size().median() >= 50:
-                findings.append(Finding(WARNING, "constant_within_dates", f"{name} is constant within {share_constant:.0%} of dates", share_constant))
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "constant_within_dates",
+                        f"{name} is constant within {share_constant:.0%} of dates",
+                        share_constant,
+                    )
+                )
 
     completeness = float(features[model_features].notna().to_numpy().mean())
-    findings.append(Finding(INFO if completeness > 0.85 else WARNING, "completeness", f"{completeness:.1%} of feature values populated (plan: > 85 %)", completeness))
+    findings.append(
+        Finding(
+            INFO if completeness > 0.85 else WARNING,
+            "completeness",
+            f"{completeness:.1%} of feature values populated (plan: > 85 %)",
+            completeness,
+        )
+    )
     missing_share = features[model_features].isna().mean()
     for name, share in missing_share[missing_share > 0.10].items():
-        findings.append(Finding(WARNING, "feature_missing", f"{name} missing in {share:.1%} of rows (plan: < 10 %)", float(share)))
+        findings.append(
+            Finding(WARNING, "feature_missing", f"{name} missing in {share:.1%} of rows (plan: < 10 %)", float(share))
+        )
 
     base_rate = float(dataset["label"].astype(float).mean())
     balanced = 0.30 <= base_rate <= 0.70
-    findings.append(Finding(INFO if balanced else WARNING, "label_balance", f"base rate {base_rate:.1%} of samples rose more than 5 % in 14 days" + ("" if balanced else " (outside 30-70 %: use ranking metrics and calibrated probabilities, never accuracy)"), base_rate))
+    findings.append(
+        Finding(
+            INFO if balanced else WARNING,
+            "label_balance",
+            f"base rate {base_rate:.1%} of samples rose more than 5 % in 14 days"
+            + (
+                ""
+                if balanced
+                else " (outside 30-70 %: use ranking metrics and calibrated probabilities, never accuracy)"
+            ),
+            base_rate,
+        )
+    )
 
     numeric = features[model_features]
     upper = numeric.quantile(outlier_quantile)
     lower = numeric.quantile(1 - outlier_quantile)
     outliers = ((numeric > upper) | (numeric < lower)).sum()
-    findings.append(Finding(INFO, "outliers", f"{int(outliers.sum())} values outside the {1 - outlier_quantile:.0%}-{outlier_quantile:.0%} quantiles (kept; winsorizing is a training option fitted on train only)", float(outliers.sum())))
+    findings.append(
+        Finding(
+            INFO,
+            "outliers",
+            f"{int(outliers.sum())} values outside the {1 - outlier_quantile:.0%}-{outlier_quantile:.0%} quantiles (kept; winsorizing is a training option fitted on train only)",
+            float(outliers.sum()),
+        )
+    )
 
     per_date = dataset.groupby("sample_date")["symbol"].nunique()
     thin = per_date[per_date < 0.5 * per_date.median()]
-    findings.append(Finding(WARNING if len(thin) else INFO, "symbol_coverage", f"{int(per_date.min())}-{int(per_date.max())} symbols per date (median {per_date.median():.0f}); {len(thin)} dates below half the median", float(per_date.median())))
+    findings.append(
+        Finding(
+            WARNING if len(thin) else INFO,
+            "symbol_coverage",
+            f"{int(per_date.min())}-{int(per_date.max())} symbols per date (median {per_date.median():.0f}); {len(thin)} dates below half the median",
+            float(per_date.median()),
+        )
+    )
     return findings
 
 

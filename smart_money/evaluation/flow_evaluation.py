@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from smart_money.dataset.catalogue import BY_NAME, FEATURES, MISSING_INDICATORS, PLAN_FEATURES
 from smart_money.dataset.splits import HOLDOUT, TEST, TRAIN, VAL, WALK_FORWARD
@@ -61,14 +62,24 @@ class Evaluation:
 def holdout(dataset: pd.DataFrame, splits: pd.DataFrame) -> dict[str, pd.DataFrame]:
     roles = splits[splits["scheme"] == HOLDOUT][["symbol", "sample_date", "role"]]
     merged = dataset.merge(roles, on=["symbol", "sample_date"], how="inner", validate="one_to_one")
-    return {role: merged[merged["role"] == role].drop(columns="role").reset_index(drop=True) for role in (TRAIN, VAL, TEST)}
+    return {
+        role: merged[merged["role"] == role].drop(columns="role").reset_index(drop=True) for role in (TRAIN, VAL, TEST)
+    }
 
 
-def fit_plain_classifier(train: pd.DataFrame, val: pd.DataFrame, features: tuple[str, ...], config: TrainConfig, label: str = "label") -> lgb.Booster:
+def fit_plain_classifier(
+    train: pd.DataFrame, val: pd.DataFrame, features: tuple[str, ...], config: TrainConfig, label: str = "label"
+) -> lgb.Booster:
     params = lgb_params(config.params, "binary")
     dtrain = lgb.Dataset(train[list(features)], train[label].astype(int))
     dval = lgb.Dataset(val[list(features)], val[label].astype(int), reference=dtrain)
-    return lgb.train(params, dtrain, int(config.params.get("n_estimators", 200)), valid_sets=[dval], callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)])
+    return lgb.train(
+        params,
+        dtrain,
+        int(config.params.get("n_estimators", 200)),
+        valid_sets=[dval],
+        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+    )
 
 
 def shuffle_within_dates(frame: pd.DataFrame, columns: list[str], seed: int) -> pd.DataFrame:
@@ -81,7 +92,9 @@ def shuffle_within_dates(frame: pd.DataFrame, columns: list[str], seed: int) -> 
     return out
 
 
-def baseline_predictions(parts: dict[str, pd.DataFrame], config: TrainConfig, seed: int, vol_samples: pd.DataFrame | None) -> dict[str, dict[str, np.ndarray]]:
+def baseline_predictions(
+    parts: dict[str, pd.DataFrame], config: TrainConfig, seed: int, vol_samples: pd.DataFrame | None
+) -> dict[str, dict[str, np.ndarray]]:
     """Predictions of every baseline on val and test."""
     train, val, test = parts[TRAIN], parts[VAL], parts[TEST]
     out: dict[str, dict[str, np.ndarray]] = {}
@@ -92,7 +105,9 @@ def baseline_predictions(parts: dict[str, pd.DataFrame], config: TrainConfig, se
         out[name] = {role: booster.predict(frame[list(BASELINES[name])]) for role, frame in ((VAL, val), (TEST, test))}
     # the noise floor: every outcome (labels, returns, realised volatility) shuffled within dates
     shuffled = shuffle_within_dates(train, ["label", "label_mirror", "realized_volatility_14d", "return_14d"], seed)
-    shuffled_samples = None if vol_samples is None else shuffle_within_dates(vol_samples, ["realized_volatility_14d"], seed)
+    shuffled_samples = (
+        None if vol_samples is None else shuffle_within_dates(vol_samples, ["realized_volatility_14d"], seed)
+    )
     noise = train_flow_model(shuffled, val, config, shuffled_samples).model
     out["shuffled_labels"] = {VAL: noise.predict_proba(val), TEST: noise.predict_proba(test)}
     return out
@@ -105,7 +120,14 @@ def operating_threshold(val_probability: np.ndarray) -> float:
 
 
 def metric_frame(rows: pd.DataFrame, p: np.ndarray, label: str = "label") -> pd.DataFrame:
-    return pd.DataFrame({"y": rows[label].astype(int).to_numpy(), "p": p, "return_14d": rows["return_14d"].to_numpy() * (-1 if label == "label_mirror" else 1), "sample_date": rows["sample_date"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "y": rows[label].astype(int).to_numpy(),
+            "p": p,
+            "return_14d": rows["return_14d"].to_numpy() * (-1 if label == "label_mirror" else 1),
+            "sample_date": rows["sample_date"].to_numpy(),
+        }
+    )
 
 
 FOLD_METRICS = ("roc_auc", "per_date_auc", "brier_skill", "top_decile_precision", "rank_ic_mean")
@@ -123,7 +145,9 @@ def family_gain_shares(model: FlowModel) -> dict[str, float]:
     return shares
 
 
-def _walk_forward_fold(fold: int, keyed: pd.DataFrame, config: TrainConfig, vol_samples: pd.DataFrame | None) -> dict | None:
+def _walk_forward_fold(
+    fold: int, keyed: pd.DataFrame, config: TrainConfig, vol_samples: pd.DataFrame | None
+) -> dict | None:
     """One expanding-window fold: the flow model, the baselines and the mirror-label model
     refitted on the fold's training dates and scored on its test block."""
     train_all = keyed[keyed["role"] == TRAIN]
@@ -161,22 +185,41 @@ def _walk_forward_fold(fold: int, keyed: pd.DataFrame, config: TrainConfig, vol_
     mirror_config = TrainConfig(**{**config.__dict__, "label": "label_mirror"})
     mirror = train_flow_model(train, val, mirror_config, fold_samples, volatility_fit=trained.volatility_fit).model
     mirror_rate = float(train["label_mirror"].astype(float).mean())
-    mirror_metrics = evaluate_predictions(metric_frame(test, mirror.predict_proba(test), "label_mirror"), mirror_rate, threshold, bootstrap=0)
+    mirror_metrics = evaluate_predictions(
+        metric_frame(test, mirror.predict_proba(test), "label_mirror"), mirror_rate, threshold, bootstrap=0
+    )
     row.update({f"mirror_{metric}": mirror_metrics[metric] for metric in FOLD_METRICS})
-    row["score_per_date_auc_on_falls"] = evaluate_predictions(metric_frame(test, p, "label_mirror"), mirror_rate, threshold, bootstrap=0)["per_date_auc"]
+    row["score_per_date_auc_on_falls"] = evaluate_predictions(
+        metric_frame(test, p, "label_mirror"), mirror_rate, threshold, bootstrap=0
+    )["per_date_auc"]
     row.update({f"gain_share_{family}": share for family, share in family_gain_shares(model).items()})
     return row
 
 
-def walk_forward_folds(dataset: pd.DataFrame, splits: pd.DataFrame, config: TrainConfig, vol_samples: pd.DataFrame | None = None, n_jobs: int = 2) -> pd.DataFrame:
+def walk_forward_folds(
+    dataset: pd.DataFrame,
+    splits: pd.DataFrame,
+    config: TrainConfig,
+    vol_samples: pd.DataFrame | None = None,
+    n_jobs: int = 2,
+) -> pd.DataFrame:
     """Refit the whole pipeline per expanding fold (validation = the fold's last 15 % of training
     dates, purged) and score its test block; folds run in parallel, one thread each."""
-    from joblib import Parallel, delayed
-
     wf = splits[splits["scheme"] == WALK_FORWARD]
-    fold_config = TrainConfig(**{**config.__dict__, "params": {**config.params, "num_threads": 1}, "cross_fit_folds": min(config.cross_fit_folds, 3)})
+    fold_config = TrainConfig(
+        **{
+            **config.__dict__,
+            "params": {**config.params, "num_threads": 1},
+            "cross_fit_folds": min(config.cross_fit_folds, 3),
+        }
+    )
     jobs = [
-        delayed(_walk_forward_fold)(fold, dataset.merge(assignment[["symbol", "sample_date", "role"]], on=["symbol", "sample_date"]), fold_config, vol_samples)
+        delayed(_walk_forward_fold)(
+            fold,
+            dataset.merge(assignment[["symbol", "sample_date", "role"]], on=["symbol", "sample_date"]),
+            fold_config,
+            vol_samples,
+        )
         for fold, assignment in wf.groupby("fold")
     ]
     rows = [row for row in Parallel(n_jobs=n_jobs)(jobs) if row is not None]
@@ -186,7 +229,9 @@ def walk_forward_folds(dataset: pd.DataFrame, splits: pd.DataFrame, config: Trai
 def feature_analysis(model: FlowModel, train: pd.DataFrame) -> tuple[dict[str, object], pd.DataFrame]:
     """Gain importance, top 15, correlation matrix and redundant pairs (|Spearman| > 0.9)."""
     importance = feature_importance(model)
-    numeric = [f for f in FEATURES if f not in MISSING_INDICATORS and train[f].notna().sum() > 10 and train[f].nunique() > 1]
+    numeric = [
+        f for f in FEATURES if f not in MISSING_INDICATORS and train[f].notna().sum() > 10 and train[f].nunique() > 1
+    ]
     corr = train[numeric].corr(method="spearman")
     redundant = []
     for i, a in enumerate(numeric):
@@ -194,13 +239,31 @@ def feature_analysis(model: FlowModel, train: pd.DataFrame) -> tuple[dict[str, o
             value = corr.loc[a, b]
             if abs(value) > 0.9:
                 keep, drop = (a, b) if importance.get(a, 0) >= importance.get(b, 0) else (b, a)
-                redundant.append({"pair": [a, b], "spearman": round(float(value), 3), "recommendation": f"keep {keep}, consider dropping {drop}"})
+                redundant.append(
+                    {
+                        "pair": [a, b],
+                        "spearman": round(float(value), 3),
+                        "recommendation": f"keep {keep}, consider dropping {drop}",
+                    }
+                )
     family_gain: dict[str, float] = {}
     for name, gain in importance.items():
-        family = "volatility model" if name.startswith("vol:") else BY_NAME[name].family if name in BY_NAME else "not in the catalogue"
+        family = (
+            "volatility model"
+            if name.startswith("vol:")
+            else BY_NAME[name].family
+            if name in BY_NAME
+            else "not in the catalogue"
+        )
         family_gain[family] = family_gain.get(family, 0.0) + gain
     top15 = dict(list(importance.items())[:15])
-    return {"importance_gain": importance, "top15": top15, "family_gain": family_gain, "redundant_pairs": redundant, "roles": feature_roles(tuple(model.features))}, corr
+    return {
+        "importance_gain": importance,
+        "top15": top15,
+        "family_gain": family_gain,
+        "redundant_pairs": redundant,
+        "roles": feature_roles(tuple(model.features)),
+    }, corr
 
 
 def feature_coverage(dataset: pd.DataFrame) -> dict[str, object]:
@@ -211,7 +274,9 @@ def feature_coverage(dataset: pd.DataFrame) -> dict[str, object]:
     missing_by_year = dataset[list(MISSING_INDICATORS)].astype(float).groupby(years).mean()
     return {
         "samples_by_year": dataset.groupby(years).size().astype(int).to_dict(),
-        "missing_share_by_year": {indicator: missing_by_year[indicator].round(4).to_dict() for indicator in MISSING_INDICATORS},
+        "missing_share_by_year": {
+            indicator: missing_by_year[indicator].round(4).to_dict() for indicator in MISSING_INDICATORS
+        },
         "nan_share": {name: round(float(dataset[name].isna().mean()), 4) for name in PLAN_FEATURES},
     }
 
@@ -232,7 +297,9 @@ def evaluate(
     oracle columns (simulated source)."""
     eval_config = eval_config or EvalConfig()
     # refits (baselines, mirror label, folds) reuse the model's volatility rounds: no search
-    config = TrainConfig(**{**config.__dict__, "volatility_fixed_rounds": volatility_rounds or config.volatility_fixed_rounds})
+    config = TrainConfig(
+        **{**config.__dict__, "volatility_fixed_rounds": volatility_rounds or config.volatility_fixed_rounds}
+    )
     parts = holdout(dataset, splits)
     train, val, test = parts[TRAIN], parts[VAL], parts[TEST]
     base_rate = float(train["label"].astype(float).mean())
@@ -254,22 +321,39 @@ def evaluate(
         baseline_summary[name] = {
             "val_roc_auc": safe_auc(val["label"].astype(int).to_numpy(), preds[VAL]),
             "test_roc_auc": safe_auc(test["label"].astype(int).to_numpy(), preds[TEST]),
-            "test_per_date_auc": evaluate_predictions(metric_frame(test, preds[TEST]), base_rate, threshold, 0)["per_date_auc"] if name != "base_rate" else 0.5,
-            "test_brier_skill": evaluate_predictions(metric_frame(test, preds[TEST]), base_rate, threshold, 0)["brier_skill"],
+            "test_per_date_auc": evaluate_predictions(metric_frame(test, preds[TEST]), base_rate, threshold, 0)[
+                "per_date_auc"
+            ]
+            if name != "base_rate"
+            else 0.5,
+            "test_brier_skill": evaluate_predictions(metric_frame(test, preds[TEST]), base_rate, threshold, 0)[
+                "brier_skill"
+            ],
         }
         predictions[f"baseline_{name}"] = preds[TEST]
         test_frame[name] = preds[TEST]
         if name != "base_rate":
-            baseline_summary[name]["model_minus_baseline_auc"] = paired_auc_difference(test_frame, "model", name, eval_config.bootstrap)
+            baseline_summary[name]["model_minus_baseline_auc"] = paired_auc_difference(
+                test_frame, "model", name, eval_config.bootstrap
+            )
 
     # the same pipeline on the mirror label (falls > 5 %): a volatility detector ranks both alike
-    mirror_model = train_flow_model(train, val, TrainConfig(**{**config.__dict__, "label": "label_mirror"}), vol_samples).model  # noqa: E501
+    mirror_model = train_flow_model(
+        train, val, TrainConfig(**{**config.__dict__, "label": "label_mirror"}), vol_samples
+    ).model  # noqa: E501
     p_mirror = mirror_model.predict_proba(test)
     rises = metrics[TEST]["per_date_auc"]
-    falls_same_score = evaluate_predictions(metric_frame(test, p_test, "label_mirror"), float(train["label_mirror"].astype(float).mean()), threshold, 0)["per_date_auc"]
+    falls_same_score = evaluate_predictions(
+        metric_frame(test, p_test, "label_mirror"), float(train["label_mirror"].astype(float).mean()), threshold, 0
+    )["per_date_auc"]
     mirror = {
         "test_roc_auc": safe_auc(test["label_mirror"].astype(int).to_numpy(), p_mirror),
-        "test_per_date_auc": evaluate_predictions(metric_frame(test, p_mirror, "label_mirror"), float(train["label_mirror"].astype(float).mean()), threshold, 0)["per_date_auc"],
+        "test_per_date_auc": evaluate_predictions(
+            metric_frame(test, p_mirror, "label_mirror"),
+            float(train["label_mirror"].astype(float).mean()),
+            threshold,
+            0,
+        )["per_date_auc"],
         "model_score_per_date_auc_on_rises": rises,
         "model_score_per_date_auc_on_falls": falls_same_score,
         "directional": bool(rises > falls_same_score + 0.01),
@@ -283,7 +367,14 @@ def evaluate(
         "baselines": baseline_summary,
         "mirror_label": mirror,
         "split_sizes": {role: int(len(frame)) for role, frame in parts.items()},
-        "split_dates": {role: [str(pd.Timestamp(frame["sample_date"].min()).date()), str(pd.Timestamp(frame["sample_date"].max()).date())] for role, frame in parts.items() if len(frame)},
+        "split_dates": {
+            role: [
+                str(pd.Timestamp(frame["sample_date"].min()).date()),
+                str(pd.Timestamp(frame["sample_date"].max()).date()),
+            ]
+            for role, frame in parts.items()
+            if len(frame)
+        },
     }
     reliability = {"model": reliability_table(test_frame["y"].to_numpy(), p_test)}
 
@@ -293,24 +384,36 @@ def evaluate(
         oracle_summary = {}
         for column in ("oracle_public", "oracle_truth"):
             values = keyed[column].to_numpy(dtype=float)
-            oracle_summary[column] = evaluate_predictions(metric_frame(test, values), base_rate, threshold, eval_config.bootstrap)
+            oracle_summary[column] = evaluate_predictions(
+                metric_frame(test, values), base_rate, threshold, eval_config.bootstrap
+            )
             predictions[column] = values
             test_frame[column] = values
-        oracle_summary["model_minus_public_auc"] = paired_auc_difference(test_frame, "model", "oracle_public", eval_config.bootstrap)
+        oracle_summary["model_minus_public_auc"] = paired_auc_difference(
+            test_frame, "model", "oracle_public", eval_config.bootstrap
+        )
         oracle_summary["public_test_roc_auc"] = oracle_summary["oracle_public"]["roc_auc"]
         oracle_summary["truth_test_roc_auc"] = oracle_summary["oracle_truth"]["roc_auc"]
         oracle_summary["public_test_ece"] = oracle_summary["oracle_public"]["ece"]
         summary["oracle"] = oracle_summary
         reliability["oracle_public"] = reliability_table(y, keyed["oracle_public"].to_numpy(dtype=float))
         if metrics[TEST]["roc_auc"] > oracle_summary["truth_test_roc_auc"] + 0.02:
-            warnings.append(f"LEAKAGE: test AUC {metrics[TEST]['roc_auc']:.3f} beats the latent-state oracle ({oracle_summary['truth_test_roc_auc']:.3f}); no honest model can.")
+            warnings.append(
+                f"LEAKAGE: test AUC {metrics[TEST]['roc_auc']:.3f} beats the latent-state oracle ({oracle_summary['truth_test_roc_auc']:.3f}); no honest model can."
+            )
 
     if independent is not None and len(independent):
-        summary["independent_universe"] = score_independent(model, independent, base_rate, threshold, eval_config, mirror_model)
-        reliability["independent_model"] = reliability_table(independent["label"].astype(int).to_numpy(), model.predict_proba(independent))
+        summary["independent_universe"] = score_independent(
+            model, independent, base_rate, threshold, eval_config, mirror_model
+        )
+        reliability["independent_model"] = reliability_table(
+            independent["label"].astype(int).to_numpy(), model.predict_proba(independent)
+        )
 
     if metrics[TEST]["roc_auc"] > LEAKAGE_AUC:
-        warnings.append(f"LEAKAGE ALARM: test AUC {metrics[TEST]['roc_auc']:.3f} > {LEAKAGE_AUC}: on real data this needs an information coefficient about ten times Qlib's; audit before publishing.")
+        warnings.append(
+            f"LEAKAGE ALARM: test AUC {metrics[TEST]['roc_auc']:.3f} > {LEAKAGE_AUC}: on real data this needs an information coefficient about ten times Qlib's; audit before publishing."
+        )
 
     wf = walk_forward_folds(dataset, splits, config, vol_samples) if eval_config.walk_forward else pd.DataFrame()
     if len(wf):
@@ -333,7 +436,14 @@ def evaluate(
     return Evaluation(summary, predictions, reliability, wf, corr, warnings)
 
 
-def score_independent(model: FlowModel, independent: pd.DataFrame, base_rate: float, threshold: float, eval_config: EvalConfig, mirror_model: FlowModel | None = None) -> dict[str, object]:
+def score_independent(
+    model: FlowModel,
+    independent: pd.DataFrame,
+    base_rate: float,
+    threshold: float,
+    eval_config: EvalConfig,
+    mirror_model: FlowModel | None = None,
+) -> dict[str, object]:
     """Model vs oracles on fresh universes: many independent market paths, so calibration and the
     gap to the exact posterior are measured without one path's luck."""
     frame = independent.copy()
@@ -341,21 +451,30 @@ def score_independent(model: FlowModel, independent: pd.DataFrame, base_rate: fl
     # each (world, date) is its own sample date for per-date statistics and the bootstrap
     frame["sample_date"] = frame["world"].astype(str) + "|" + frame["sample_date"].astype(str)
     p = model.predict_proba(independent)
-    rows = metric_frame(frame, p).assign(model=p, oracle_public=frame["oracle_public"].to_numpy(), oracle_truth=frame["oracle_truth"].to_numpy())
+    rows = metric_frame(frame, p).assign(
+        model=p, oracle_public=frame["oracle_public"].to_numpy(), oracle_truth=frame["oracle_truth"].to_numpy()
+    )
     out = {
         "worlds": int(frame["world"].nunique()),
         "n": int(len(frame)),
         "n_dates": int(frame["sample_date"].nunique()),
         "model": evaluate_predictions(rows, base_rate, threshold, eval_config.bootstrap),
-        "oracle_public": evaluate_predictions(metric_frame(frame, rows["oracle_public"].to_numpy()), base_rate, threshold, eval_config.bootstrap),
-        "oracle_truth": evaluate_predictions(metric_frame(frame, rows["oracle_truth"].to_numpy()), base_rate, threshold, 0),
+        "oracle_public": evaluate_predictions(
+            metric_frame(frame, rows["oracle_public"].to_numpy()), base_rate, threshold, eval_config.bootstrap
+        ),
+        "oracle_truth": evaluate_predictions(
+            metric_frame(frame, rows["oracle_truth"].to_numpy()), base_rate, threshold, 0
+        ),
         "model_minus_public_auc": paired_auc_difference(rows, "model", "oracle_public", eval_config.bootstrap),
         # calibration against the exact posterior, free of any market path's luck
         "ece_vs_oracle_public": ece_against(rows["oracle_public"].to_numpy(), p),
         "mean_abs_gap_to_oracle_public": float(np.mean(np.abs(p - rows["oracle_public"].to_numpy()))),
     }
     if mirror_model is not None:
-        out["mirror_model_roc_auc"] = safe_auc(frame["label_mirror"].astype(int).to_numpy(), mirror_model.predict_proba(independent))
-        out["oracle_public_mirror_roc_auc"] = safe_auc(frame["label_mirror"].astype(int).to_numpy(), frame["oracle_public_mirror"].to_numpy())
+        out["mirror_model_roc_auc"] = safe_auc(
+            frame["label_mirror"].astype(int).to_numpy(), mirror_model.predict_proba(independent)
+        )
+        out["oracle_public_mirror_roc_auc"] = safe_auc(
+            frame["label_mirror"].astype(int).to_numpy(), frame["oracle_public_mirror"].to_numpy()
+        )
     return out
-

@@ -22,17 +22,42 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
     gates: dict[str, dict[str, object]] = {}
     best_name, best = max(((n, b["test_roc_auc"]) for n, b in summary["baselines"].items()), key=lambda nb: nb[1])
     margin = test["roc_auc"] - best
-    gates["beats_baselines"] = {"passed": bool(margin >= config.min_auc_margin), "value": margin, "threshold": config.min_auc_margin, "detail": f"test AUC {test['roc_auc']:.4f} vs best baseline {best_name} {best:.4f}"}
+    gates["beats_baselines"] = {
+        "passed": bool(margin >= config.min_auc_margin),
+        "value": margin,
+        "threshold": config.min_auc_margin,
+        "detail": f"test AUC {test['roc_auc']:.4f} vs best baseline {best_name} {best:.4f}",
+    }
     independent = summary.get("independent_universe")
     if independent and "ece_vs_oracle_public" in independent:
         value = float(independent["ece_vs_oracle_public"])
-        gates["calibration"] = {"passed": bool(value <= config.max_ece_vs_oracle), "value": value, "threshold": config.max_ece_vs_oracle, "detail": f"binned ECE against the exact posterior on {independent['worlds']} independent universes (realised ECE {independent['model']['ece']:.4f}, oracle's own {independent['oracle_public']['ece']:.4f})"}
+        gates["calibration"] = {
+            "passed": bool(value <= config.max_ece_vs_oracle),
+            "value": value,
+            "threshold": config.max_ece_vs_oracle,
+            "detail": f"binned ECE against the exact posterior on {independent['worlds']} independent universes (realised ECE {independent['model']['ece']:.4f}, oracle's own {independent['oracle_public']['ece']:.4f})",
+        }
     else:
         lower = float(test.get("ece_ci", [test["ece"], test["ece"]])[0])
-        gates["calibration"] = {"passed": bool(lower <= config.max_ece_lower_bound), "value": lower, "threshold": config.max_ece_lower_bound, "detail": f"test ECE {test['ece']:.4f}, 95 % lower bound over dates {lower:.4f}"}
+        gates["calibration"] = {
+            "passed": bool(lower <= config.max_ece_lower_bound),
+            "value": lower,
+            "threshold": config.max_ece_lower_bound,
+            "detail": f"test ECE {test['ece']:.4f}, 95 % lower bound over dates {lower:.4f}",
+        }
     gap = val["roc_auc"] - test["roc_auc"]
-    gates["no_overfit"] = {"passed": bool(gap <= config.max_val_minus_test_auc), "value": gap, "threshold": config.max_val_minus_test_auc, "detail": f"validation AUC {val['roc_auc']:.4f}, test {test['roc_auc']:.4f}"}
+    gates["no_overfit"] = {
+        "passed": bool(gap <= config.max_val_minus_test_auc),
+        "value": gap,
+        "threshold": config.max_val_minus_test_auc,
+        "detail": f"validation AUC {val['roc_auc']:.4f}, test {test['roc_auc']:.4f}",
+    }
     leak = max(test["roc_auc"], val["roc_auc"])
     passed = leak <= config.leakage_auc and not summary.get("warnings")
-    gates["no_leakage"] = {"passed": bool(passed), "value": leak, "threshold": config.leakage_auc, "detail": "; ".join(summary.get("warnings", [])) or "no leakage warning"}
+    gates["no_leakage"] = {
+        "passed": bool(passed),
+        "value": leak,
+        "threshold": config.leakage_auc,
+        "detail": "; ".join(summary.get("warnings", [])) or "no leakage warning",
+    }
     return gates

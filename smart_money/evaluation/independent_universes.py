@@ -12,7 +12,9 @@ from smart_money.data.source import OracleSource
 from smart_money.dataset.pipeline import dataset_from_source
 
 
-def universe_dataset(twin: OracleSource, n_symbols: int, first_month: pd.Timestamp, last_month: pd.Timestamp) -> pd.DataFrame:
+def universe_dataset(
+    twin: OracleSource, n_symbols: int, first_month: pd.Timestamp, last_month: pd.Timestamp
+) -> pd.DataFrame:
     """The dataset of one universe, every row with its oracle probabilities for the label and
     the mirror label and its `world` (the universe's seed)."""
     dataset = dataset_from_source(twin, n_symbols, first_month, last_month).dataset
@@ -28,10 +30,17 @@ def universe_dataset(twin: OracleSource, n_symbols: int, first_month: pd.Timesta
 
 
 def independent_universes(
-    source: OracleSource, count: int, n_symbols: int, first_month: pd.Timestamp, last_month: pd.Timestamp, n_jobs: int = 2
+    source: OracleSource,
+    count: int,
+    n_symbols: int,
+    first_month: pd.Timestamp,
+    last_month: pd.Timestamp,
+    n_jobs: int = 2,
 ) -> pd.DataFrame:
     """`count` independent universes of `n_symbols` over first_month..last_month, concatenated."""
     horizon = cal.add_months(last_month, 3)
     twins = [source.independent_twin(k, n_symbols, horizon) for k in range(count)]
-    frames = Parallel(n_jobs=min(n_jobs, count))(delayed(universe_dataset)(t, n_symbols, first_month, last_month) for t in twins)
+    frames = Parallel(n_jobs=min(n_jobs, count))(
+        delayed(universe_dataset)(t, n_symbols, first_month, last_month) for t in twins
+    )
     return pd.concat(frames, ignore_index=True)

@@ -35,7 +35,9 @@ def ece_against(reference: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> f
     posterior on the simulated market): calibration without any market path's luck."""
     order = np.argsort(p, kind="stable")
     n = len(p)
-    return float(sum(len(c) / n * abs(reference[c].mean() - p[c].mean()) for c in np.array_split(order, bins) if len(c)))
+    return float(
+        sum(len(c) / n * abs(reference[c].mean() - p[c].mean()) for c in np.array_split(order, bins) if len(c))
+    )
 
 
 def reliability_table(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> pd.DataFrame:
@@ -59,7 +61,9 @@ def per_date(frame: pd.DataFrame, fn: Callable[[pd.DataFrame], float]) -> pd.Ser
     return frame.groupby("sample_date").apply(fn, include_groups=False)
 
 
-def date_bootstrap(frame: pd.DataFrame, statistic: Callable[[pd.DataFrame], float], n_boot: int = 200, seed: int = 0) -> tuple[float, float]:
+def date_bootstrap(
+    frame: pd.DataFrame, statistic: Callable[[pd.DataFrame], float], n_boot: int = 200, seed: int = 0
+) -> tuple[float, float]:
     """95 % interval of `statistic` resampling whole sample dates."""
     codes, dates = pd.factorize(frame["sample_date"])
     order = np.argsort(codes, kind="stable")
@@ -104,7 +108,9 @@ def evaluate_predictions(
     brier = float(brier_score_loss(y, p))
     brier_ref = float(np.mean((y - reference_base_rate) ** 2))
     date_auc = per_date(frame, lambda g: safe_auc(g["y"].to_numpy(), g["p"].to_numpy()))
-    rank_ic = per_date(frame, lambda g: float(spearmanr(g["p"], g["return_14d"]).statistic) if g["p"].nunique() > 1 else np.nan).dropna()
+    rank_ic = per_date(
+        frame, lambda g: float(spearmanr(g["p"], g["return_14d"]).statistic) if g["p"].nunique() > 1 else np.nan
+    ).dropna()
     ic_std = float(rank_ic.std(ddof=1)) if len(rank_ic) > 1 else float("nan")
     out: dict[str, object] = {
         "n": int(len(frame)),
@@ -126,11 +132,21 @@ def evaluate_predictions(
         "top_decile_precision": top_decile_precision(frame),
         "rank_ic_mean": float(rank_ic.mean()) if len(rank_ic) else float("nan"),
         "rank_ic_ir": float(rank_ic.mean() / ic_std) if ic_std and np.isfinite(ic_std) and ic_std > 0 else float("nan"),
-        "rank_ic_t": float(rank_ic.mean() / ic_std * np.sqrt(len(rank_ic))) if ic_std and np.isfinite(ic_std) and ic_std > 0 else float("nan"),
+        "rank_ic_t": float(rank_ic.mean() / ic_std * np.sqrt(len(rank_ic)))
+        if ic_std and np.isfinite(ic_std) and ic_std > 0
+        else float("nan"),
     }
     if bootstrap:
-        out["ece_ci"] = list(date_bootstrap(frame, lambda f: ece_equal_count(f["y"].to_numpy(dtype=int), f["p"].to_numpy(dtype=float)), bootstrap))
-        out["roc_auc_ci"] = list(date_bootstrap(frame, lambda f: safe_auc(f["y"].to_numpy(dtype=int), f["p"].to_numpy(dtype=float)), bootstrap, seed=1))
+        out["ece_ci"] = list(
+            date_bootstrap(
+                frame, lambda f: ece_equal_count(f["y"].to_numpy(dtype=int), f["p"].to_numpy(dtype=float)), bootstrap
+            )
+        )
+        out["roc_auc_ci"] = list(
+            date_bootstrap(
+                frame, lambda f: safe_auc(f["y"].to_numpy(dtype=int), f["p"].to_numpy(dtype=float)), bootstrap, seed=1
+            )
+        )
     return out
 
 
@@ -138,5 +154,13 @@ def paired_auc_difference(frame: pd.DataFrame, a: str, b: str, n_boot: int = 200
     """AUC(a) - AUC(b) on the same rows, with a date-bootstrap interval."""
     y = frame["y"].to_numpy(dtype=int)
     diff = safe_auc(y, frame[a].to_numpy()) - safe_auc(y, frame[b].to_numpy())
-    lo, hi = date_bootstrap(frame, lambda f: safe_auc(f["y"].to_numpy(dtype=int), f[a].to_numpy()) - safe_auc(f["y"].to_numpy(dtype=int), f[b].to_numpy()), n_boot, seed=2)
+    lo, hi = date_bootstrap(
+        frame,
+        lambda f: (
+            safe_auc(f["y"].to_numpy(dtype=int), f[a].to_numpy())
+            - safe_auc(f["y"].to_numpy(dtype=int), f[b].to_numpy())
+        ),
+        n_boot,
+        seed=2,
+    )
     return {"difference": float(diff), "ci_low": lo, "ci_high": hi}

@@ -12,7 +12,11 @@ import pandas as pd
 from smart_money.evaluation.metrics import per_date, safe_auc
 from smart_money.model.flow_model import PROB_CLIP, TrainConfig, train_flow_model
 
-SEARCH_GRID: dict[str, list] = {"num_leaves": [15, 31, 63], "learning_rate": [0.03, 0.05, 0.1], "min_child_samples": [20, 100]}
+SEARCH_GRID: dict[str, list] = {
+    "num_leaves": [15, 31, 63],
+    "learning_rate": [0.03, 0.05, 0.1],
+    "min_child_samples": [20, 100],
+}
 
 
 @dataclass
@@ -21,7 +25,13 @@ class SearchResult:
     table: pd.DataFrame  # one row per configuration tried: its parameters and mean validation scores
 
 
-def search_parameters(train: pd.DataFrame, config: TrainConfig, vol_samples: pd.DataFrame | None = None, grid: dict[str, list] | None = None, folds: int = 3) -> SearchResult:
+def search_parameters(
+    train: pd.DataFrame,
+    config: TrainConfig,
+    vol_samples: pd.DataFrame | None = None,
+    grid: dict[str, list] | None = None,
+    folds: int = 3,
+) -> SearchResult:
     """Grid search over the classifier's parameters with walk-forward CV inside the training
     window: each fold trains on the dates before a validation block (purged by label end) and
     is scored on that block (log loss, then per-date AUC). Every configuration is logged."""
@@ -48,7 +58,15 @@ def search_parameters(train: pd.DataFrame, config: TrainConfig, vol_samples: pd.
             losses.append(-float(np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))))
             frame = pd.DataFrame({"sample_date": val["sample_date"].to_numpy(), "y": y, "p": p})
             aucs.append(float(per_date(frame, lambda g: safe_auc(g["y"].to_numpy(), g["p"].to_numpy())).mean()))
-        rows.append({**dict(zip(grid, values)), "mean_log_loss": float(np.mean(losses)), "mean_per_date_auc": float(np.mean(aucs))})
-    table = pd.DataFrame(rows).sort_values(["mean_log_loss", "mean_per_date_auc"], ascending=[True, False], ignore_index=True)
+        rows.append(
+            {
+                **dict(zip(grid, values)),
+                "mean_log_loss": float(np.mean(losses)),
+                "mean_per_date_auc": float(np.mean(aucs)),
+            }
+        )
+    table = pd.DataFrame(rows).sort_values(
+        ["mean_log_loss", "mean_per_date_auc"], ascending=[True, False], ignore_index=True
+    )
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in table.iloc[0][list(grid)].to_dict().items()}
     return SearchResult({**config.params, **best}, table)

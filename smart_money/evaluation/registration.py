@@ -15,7 +15,9 @@ from smart_money.model.registry import Registry, frame_hash
 from smart_money.settings.paths import project_root
 
 
-def compare_with_champion(registry: Registry, champion_version: str, candidate: FlowModel, test_rows: pd.DataFrame) -> dict:
+def compare_with_champion(
+    registry: Registry, champion_version: str, candidate: FlowModel, test_rows: pd.DataFrame
+) -> dict:
     """Both models' ROC AUC on the candidate's test rows; a champion that needs inputs the new
     dataset lacks scores -inf (with a note)."""
     champion, _ = registry.load_model(champion_version)
@@ -24,7 +26,12 @@ def compare_with_champion(registry: Registry, champion_version: str, candidate: 
     try:
         champion_auc = safe_auc(y, champion.predict_proba(test_rows))
     except KeyError as exc:
-        return {"champion_version": champion_version, "champion_auc": float("-inf"), "candidate_auc": candidate_auc, "note": str(exc)}
+        return {
+            "champion_version": champion_version,
+            "champion_auc": float("-inf"),
+            "candidate_auc": candidate_auc,
+            "note": str(exc),
+        }
     return {"champion_version": champion_version, "champion_auc": champion_auc, "candidate_auc": candidate_auc}
 
 
@@ -46,12 +53,16 @@ def register_candidate(
 
 def code_version() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project_root(), capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=project_root(), capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
-def registry_metadata(trained_model: dict, evaluation_report: dict, parts: dict[str, pd.DataFrame], dataset: pd.DataFrame, run_id: str) -> dict:
+def registry_metadata(
+    trained_model: dict, evaluation_report: dict, parts: dict[str, pd.DataFrame], dataset: pd.DataFrame, run_id: str
+) -> dict:
     """metadata.json: the keys the issue lists, and the rest of the evaluation."""
     summary = evaluation_report["summary"]
     metadata = {
@@ -68,11 +79,15 @@ def registry_metadata(trained_model: dict, evaluation_report: dict, parts: dict[
             "n_val": int(len(parts[VAL])),
             "n_test": int(len(parts[TEST])),
         },
-        "metrics": {"val": summary["metrics"]["val"], "test": {k: summary["metrics"]["test"].get(k) for k in HEADLINE_KEYS}},
+        "metrics": {
+            "val": summary["metrics"]["val"],
+            "test": {k: summary["metrics"]["test"].get(k) for k in HEADLINE_KEYS},
+        },
         "baselines": {name: {"test_roc_auc": b["test_roc_auc"]} for name, b in summary["baselines"].items()},
         "mirror_label": {"test_roc_auc": summary["mirror_label"]["test_roc_auc"]},
         "feature_importance": summary["feature_analysis"]["importance_gain"],
-        "training": {k: trained_model[k] for k in ("best_iteration", "volatility_best_iteration")} | {"config": trained_model["train_config"]},
+        "training": {k: trained_model[k] for k in ("best_iteration", "volatility_best_iteration")}
+        | {"config": trained_model["train_config"]},
         "lineage": {
             "dagster_run_id": run_id,
             "training_run_id": trained_model["run_id"],
@@ -83,10 +98,21 @@ def registry_metadata(trained_model: dict, evaluation_report: dict, parts: dict[
         },
     }
     if "oracle" in summary:
-        metadata["oracle"] = {"public_test_roc_auc": summary["oracle"]["public_test_roc_auc"], "truth_test_roc_auc": summary["oracle"]["truth_test_roc_auc"]}
+        metadata["oracle"] = {
+            "public_test_roc_auc": summary["oracle"]["public_test_roc_auc"],
+            "truth_test_roc_auc": summary["oracle"]["truth_test_roc_auc"],
+        }
     if "independent_universe" in summary:
         iu = summary["independent_universe"]
-        metadata["independent_universe"] = {"worlds": iu["worlds"], "n": iu["n"], "model_roc_auc": iu["model"]["roc_auc"], "oracle_public_roc_auc": iu["oracle_public"]["roc_auc"], "model_minus_public_auc": iu["model_minus_public_auc"], "ece": iu["model"]["ece"], "ece_vs_oracle_public": iu["ece_vs_oracle_public"]}
+        metadata["independent_universe"] = {
+            "worlds": iu["worlds"],
+            "n": iu["n"],
+            "model_roc_auc": iu["model"]["roc_auc"],
+            "oracle_public_roc_auc": iu["oracle_public"]["roc_auc"],
+            "model_minus_public_auc": iu["model_minus_public_auc"],
+            "ece": iu["model"]["ece"],
+            "ece_vs_oracle_public": iu["ece_vs_oracle_public"],
+        }
     if "walk_forward" in summary:
         metadata["walk_forward"] = summary["walk_forward"]
     return metadata

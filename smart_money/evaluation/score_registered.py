@@ -26,11 +26,15 @@ RANKING_KEYS = ("roc_auc", "per_date_auc", "top_decile_precision", "rank_ic_mean
 RAW_SCORE_BASELINES = ("volatility_20d", "return_1m")
 
 
-def score_registered_model(model: FlowModel, evaluation: dict, dataset: pd.DataFrame, bootstrap: int = 200) -> dict[str, object]:
+def score_registered_model(
+    model: FlowModel, evaluation: dict, dataset: pd.DataFrame, bootstrap: int = 200
+) -> dict[str, object]:
     """Metrics of `model` on the labelled samples of `dataset` (a training-dataset frame from any
     source), with baselines on the same samples. `evaluation` is the model's evaluation.json."""
     if dataset.empty:
-        raise ValueError("no labelled samples to score: check the symbols and the period (labels need 14 days of later prices)")
+        raise ValueError(
+            "no labelled samples to score: check the symbols and the period (labels need 14 days of later prices)"
+        )
     base_rate = float(evaluation["base_rate_train"])
     threshold = float(evaluation["operating_threshold"])
     predicted = model.predict_frame(dataset)
@@ -50,16 +54,22 @@ def score_registered_model(model: FlowModel, evaluation: dict, dataset: pd.DataF
     baselines["base_rate"] = {key: constant.get(key) for key in HEADLINE_KEYS if key != "ece_ci"}
     if "prior" in predicted:
         prior = evaluate_predictions(metric_frame(dataset, predicted["prior"].to_numpy()), base_rate, threshold, 0)
-        baselines["volatility_prior"] = {key: prior.get(key) for key in HEADLINE_KEYS if key != "ece_ci"} | {"rank_ic_mean": prior["rank_ic_mean"]}
+        baselines["volatility_prior"] = {key: prior.get(key) for key in HEADLINE_KEYS if key != "ece_ci"} | {
+            "rank_ic_mean": prior["rank_ic_mean"]
+        }
     for name in RAW_SCORE_BASELINES:
         usable = dataset[name].notna()
         if usable.sum() < 2:
             continue
-        raw = evaluate_predictions(metric_frame(dataset[usable], dataset.loc[usable, name].to_numpy(dtype=float)), base_rate, threshold, 0)
+        raw = evaluate_predictions(
+            metric_frame(dataset[usable], dataset.loc[usable, name].to_numpy(dtype=float)), base_rate, threshold, 0
+        )
         baselines[name] = {key: raw[key] for key in RANKING_KEYS} | {"n": int(usable.sum())}
     out["baselines"] = baselines
 
-    falls = evaluate_predictions(metric_frame(dataset, predicted["probability"].to_numpy(), "label_mirror"), base_rate, threshold, 0)
+    falls = evaluate_predictions(
+        metric_frame(dataset, predicted["probability"].to_numpy(), "label_mirror"), base_rate, threshold, 0
+    )
     out["direction"] = {
         "score_per_date_auc_on_rises": metrics["per_date_auc"],
         "score_per_date_auc_on_falls": falls["per_date_auc"],

@@ -43,6 +43,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from upath import UPath
 
+from smart_money.data import calendar as cal
 from smart_money.data import storage
 from smart_money.dataset.catalogue import (
     DATE_LEVEL_FEATURES,
@@ -52,6 +53,7 @@ from smart_money.dataset.catalogue import (
     MISSING_INDICATORS,
     PRICE_FEATURES,
 )
+from smart_money.dataset.features import PriceMatrix, price_block
 from smart_money.dataset.labels import THRESHOLD
 
 MODEL_ID = "smart_money_flow"
@@ -100,7 +102,13 @@ def lgb_params(params: dict, objective: str) -> dict:
     p = {k: v for k, v in params.items() if k != "n_estimators"}
     # one thread by default: these data sets are small, and OpenMP threads spin-waiting against
     # another busy process can slow training a hundredfold
-    p.update(objective=objective, verbosity=-1, subsample_freq=1 if p.get("subsample", 1.0) < 1.0 else 0, deterministic=True, num_threads=p.get("num_threads", 1))
+    p.update(
+        objective=objective,
+        verbosity=-1,
+        subsample_freq=1 if p.get("subsample", 1.0) < 1.0 else 0,
+        deterministic=True,
+        num_threads=p.get("num_threads", 1),
+    )
     return p
 
 
@@ -282,7 +290,14 @@ class FlowModel:
             "model.txt": self.classifier.model_to_string(),
             "normalizer.json": json.dumps(self.normalizer.to_json(), indent=2),
             "calibrator.json": json.dumps(self.calibrator.to_json(), indent=2),
-            "prior.json": json.dumps({"features": self.features, "volatility_features": list(VOLATILITY_FEATURES), "prior": asdict(self.prior) if self.prior else None}, indent=2),
+            "prior.json": json.dumps(
+                {
+                    "features": self.features,
+                    "volatility_features": list(VOLATILITY_FEATURES),
+                    "prior": asdict(self.prior) if self.prior else None,
+                },
+                indent=2,
+            ),
         }
         if self.volatility is not None:
             texts["volatility_model.txt"] = self.volatility.model_to_string()
@@ -306,13 +321,12 @@ class FlowModel:
         )
 
 
-def volatility_samples(prices: pd.DataFrame, market_index: str, first: pd.Timestamp, last: pd.Timestamp, step: int = 5) -> pd.DataFrame:
+def volatility_samples(
+    prices: pd.DataFrame, market_index: str, first: pd.Timestamp, last: pd.Timestamp, step: int = 5
+) -> pd.DataFrame:
     """Price-context features and the realised volatility of the following label window, for
     every `step`-th session in [first, last] whose window ends by `last` (training data for the
     volatility model; the same price_block the features use)."""
-    from smart_money.data import calendar as cal
-    from smart_money.dataset.features import PriceMatrix, price_block
-
     px = PriceMatrix(prices)
     sessions = px.dates[(px.dates >= first) & (px.dates <= last)][::step]
     frames = []
@@ -356,20 +370,40 @@ class TrainedFlowModel:
     volatility_fit: VolatilityFit | None = None
 
 
-def _fit_volatility(train_z: pd.DataFrame, train_target: np.ndarray, val_z: pd.DataFrame, val_target: np.ndarray, config: TrainConfig, rounds: int | None = None) -> lgb.Booster:
+def _fit_volatility(
+    train_z: pd.DataFrame,
+    train_target: np.ndarray,
+    val_z: pd.DataFrame,
+    val_target: np.ndarray,
+    config: TrainConfig,
+    rounds: int | None = None,
+) -> lgb.Booster:
     params = lgb_params(config.params, "regression")
     dtrain = lgb.Dataset(train_z[list(VOLATILITY_FEATURES)], train_target, free_raw_data=False)
     if rounds is not None:
         return lgb.train(params, dtrain, max(rounds, 1))
     dval = lgb.Dataset(val_z[list(VOLATILITY_FEATURES)], val_target, reference=dtrain)
-    return lgb.train(params, dtrain, config.volatility_rounds, valid_sets=[dval], callbacks=[lgb.early_stopping(max(config.early_stopping_rounds, 30), verbose=False)])
+    return lgb.train(
+        params,
+        dtrain,
+        config.volatility_rounds,
+        valid_sets=[dval],
+        callbacks=[lgb.early_stopping(max(config.early_stopping_rounds, 30), verbose=False)],
+    )
 
 
 def _log_vol(frame: pd.DataFrame) -> np.ndarray:
     return np.log(frame["realized_volatility_14d"].clip(lower=1e-4).to_numpy(dtype=float))
 
 
-def _cross_fit_volatility(samples: pd.DataFrame, samples_z: pd.DataFrame, rows: pd.DataFrame, rows_z: pd.DataFrame, rounds: int, config: TrainConfig) -> np.ndarray:
+def _cross_fit_volatility(
+    samples: pd.DataFrame,
+    samples_z: pd.DataFrame,
+    rows: pd.DataFrame,
+    rows_z: pd.DataFrame,
+    rounds: int,
+    config: TrainConfig,
+) -> np.ndarray:
     """Out-of-fold volatility forecasts for the training rows: time blocks of the volatility
     samples are held out in turn (with the label horizon purged around them), so the classifier
     trains on forecasts as honest as the ones it will see later."""
@@ -380,7 +414,9 @@ def _cross_fit_volatility(samples: pd.DataFrame, samples_z: pd.DataFrame, rows: 
     for block in blocks:
         lo, hi = pd.Timestamp(block[0]), pd.Timestamp(block[-1])
         keep = (samples["sample_date"] < lo - horizon) | (samples["sample_date"] > hi + horizon)
-        booster = _fit_volatility(samples_z[keep.to_numpy()], _log_vol(samples[keep]), rows_z, _log_vol(rows), config, rounds)
+        booster = _fit_volatility(
+            samples_z[keep.to_numpy()], _log_vol(samples[keep]), rows_z, _log_vol(rows), config, rounds
+        )
         in_block = rows["sample_date"].between(lo, hi).to_numpy()
         out[in_block] = booster.predict(rows_z.loc[in_block, list(VOLATILITY_FEATURES)])
     return out
@@ -411,9 +447,15 @@ def train_flow_model(
     init_train = init_val = None
     if config.use_prior:
         if volatility_fit is None:
-            samples = train if vol_samples is None or vol_samples.empty else vol_samples[vol_samples["sample_date"] < val["sample_date"].min()]
+            samples = (
+                train
+                if vol_samples is None or vol_samples.empty
+                else vol_samples[vol_samples["sample_date"] < val["sample_date"].min()]
+            )
             samples_z = normalizer.transform(samples.reindex(columns=normalizer.features).set_index(samples.index))
-            booster = _fit_volatility(samples_z, _log_vol(samples), val_z, _log_vol(val), config, config.volatility_fixed_rounds)
+            booster = _fit_volatility(
+                samples_z, _log_vol(samples), val_z, _log_vol(val), config, config.volatility_fixed_rounds
+            )
             iteration = config.volatility_fixed_rounds or booster.best_iteration
             forecast = _cross_fit_volatility(samples, samples_z, train, train_z, iteration, config)
             volatility_fit = VolatilityFit(booster, forecast, int(iteration))
@@ -432,13 +474,27 @@ def train_flow_model(
         weights = np.where(y_train == 1, 0.5 / pos, 0.5 / (1 - pos))
     dtrain = lgb.Dataset(train_z[features], y_train, init_score=init_train, weight=weights, free_raw_data=False)
     dval = lgb.Dataset(val_z[features], y_val, init_score=init_val, reference=dtrain)
-    classifier = lgb.train(params, dtrain, int(config.params.get("n_estimators", 200)), valid_sets=[dval], callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)])
+    classifier = lgb.train(
+        params,
+        dtrain,
+        int(config.params.get("n_estimators", 200)),
+        valid_sets=[dval],
+        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+    )
 
     uncalibrated = FlowModel(normalizer, classifier, volatility, prior, Calibrator("none", {}), features)
     score_val = uncalibrated.predict_frame(val)["score"].to_numpy()
     calibrator = Calibrator.fit(score_val, y_val, config.calibration)
     model = FlowModel(normalizer, classifier, volatility, prior, calibrator, features)
-    return TrainedFlowModel(model, int(classifier.best_iteration or classifier.current_iteration()), int(vol_iter), config, len(train), len(val), volatility_fit)
+    return TrainedFlowModel(
+        model,
+        int(classifier.best_iteration or classifier.current_iteration()),
+        int(vol_iter),
+        config,
+        len(train),
+        len(val),
+        volatility_fit,
+    )
 
 
 def feature_importance(model: FlowModel) -> dict[str, float]:

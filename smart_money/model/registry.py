@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 from upath import UPath
@@ -102,7 +102,9 @@ class Registry:
                 raise TamperedArtifact(f"v{version}: {name} is missing")
             actual = sha256_of(path)
             if actual != expected:
-                raise TamperedArtifact(f"v{version}: {name} changed since registration (sha256 {actual[:12]}... != {expected[:12]}...)")
+                raise TamperedArtifact(
+                    f"v{version}: {name} changed since registration (sha256 {actual[:12]}... != {expected[:12]}...)"
+                )
         return folder
 
     def load_model(self, version: str | None = None) -> tuple[FlowModel, dict]:
@@ -150,21 +152,35 @@ class Registry:
             if champion is None:
                 status = CHAMPION
             elif comparison is None:
-                raise RegistryError(f"a candidate that passed its gates needs a comparison with champion v{champion['version']}")
+                raise RegistryError(
+                    f"a candidate that passed its gates needs a comparison with champion v{champion['version']}"
+                )
             elif comparison["candidate_auc"] > comparison["champion_auc"]:
                 status = CHAMPION
             else:
-                reasons.append(f"not better than champion v{champion['version']} on the same test rows ({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})")
+                reasons.append(
+                    f"not better than champion v{champion['version']} on the same test rows ({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})"
+                )
 
-        metadata = {**metadata, "version": version, "status": status, "gates": gates, "status_reasons": reasons, "champion_comparison": comparison}
+        metadata = {
+            **metadata,
+            "version": version,
+            "status": status,
+            "gates": gates,
+            "status_reasons": reasons,
+            "champion_comparison": comparison,
+        }
         _write_json_atomic(folder / "metadata.json", metadata)
         entry = {
             "version": version,
             "status": status,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "label": label,
             "features": metadata["features"],
-            "metrics": {k: metadata["metrics"]["test"].get(k) for k in ("roc_auc", "per_date_auc", "ece", "brier_skill", "top_decile_precision")},
+            "metrics": {
+                k: metadata["metrics"]["test"].get(k)
+                for k in ("roc_auc", "per_date_auc", "ece", "brier_skill", "top_decile_precision")
+            },
             "gates": {k: v["passed"] for k, v in gates.items()},
             "reasons": reasons,
             "lineage": metadata.get("lineage", {}),
@@ -185,7 +201,9 @@ class Registry:
                 item["status"] = CHAMPION
         index["champion"] = version
         if push:
-            index["champion_history"].append({"version": version, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+            index["champion_history"].append(
+                {"version": version, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+            )
 
     def promote(self, version: str) -> dict:
         """Make a registered version champion (its files verified); rejected ones stay rejected."""

@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 
 from smart_money.options.engine.batch import ScoredBatch, event_signature, score_frames
-from smart_money.options.engine.calibration import Calibration
+from smart_money.options.engine.calibration import (
+    CALIBRATION_SCENARIOS,
+    CALIBRATION_SEED,
+    UNCALIBRATED,
+    Calibration,
+    fit_calibration,
+    write_calibration,
+)
 from smart_money.options.engine.contracts import PROFILES
 from smart_money.options.engine.frames import NormalizedTape
 from smart_money.options.engine.live import LiveEngine
@@ -34,7 +41,16 @@ def label_events(events: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     out = events.copy()
     out["scenario_id"] = [min((s for s in found if s is not None), default=None) for found in scenarios]
     out["contaminated"] = [len(found) > 1 for found in scenarios]
-    keep = ["scenario_id", "family", "variant", "true_profile", "ambiguous", "expect_abstain", "intended_direction", "forward_return_1d"]
+    keep = [
+        "scenario_id",
+        "family",
+        "variant",
+        "true_profile",
+        "ambiguous",
+        "expect_abstain",
+        "intended_direction",
+        "forward_return_1d",
+    ]
     return out.merge(labels[keep], on="scenario_id", how="left")
 
 
@@ -67,8 +83,15 @@ def _brier(prob: np.ndarray, outcome: np.ndarray) -> dict:
     base = float(outcome.mean())
     reference = base * (1 - base)
     eps = 1e-12
-    log_loss = float(-np.mean(outcome * np.log(np.clip(prob, eps, 1)) + (1 - outcome) * np.log(np.clip(1 - prob, eps, 1))))
-    return {"brier": brier, "base_rate": base, "brier_skill": (1 - brier / reference) if reference > 0 else None, "log_loss": log_loss}
+    log_loss = float(
+        -np.mean(outcome * np.log(np.clip(prob, eps, 1)) + (1 - outcome) * np.log(np.clip(1 - prob, eps, 1)))
+    )
+    return {
+        "brier": brier,
+        "base_rate": base,
+        "brier_skill": (1 - brier / reference) if reference > 0 else None,
+        "log_loss": log_loss,
+    }
 
 
 def metrics(labelled: pd.DataFrame, seed: int = 0) -> dict:
@@ -107,7 +130,7 @@ def metrics(labelled: pd.DataFrame, seed: int = 0) -> dict:
             "reliability": table["bins"],
         }
     prim_prob = ev["primary_probability"].to_numpy(dtype=float)
-    correct = (primary == truth)
+    correct = primary == truth
     primary_cal = equal_count_calibration(prim_prob[emitted], correct[emitted].astype(float))
 
     # risk-coverage: emit the most confident events first
@@ -117,7 +140,10 @@ def metrics(labelled: pd.DataFrame, seed: int = 0) -> dict:
     risk = 1 - hits / k
     coverage = k / n
     usable = emitted[order]
-    curve = [{"coverage": round(float(c), 3), "risk": round(float(r), 4)} for c, r in zip(coverage[usable][:: max(1, usable.sum() // 20)], risk[usable][:: max(1, usable.sum() // 20)])]
+    curve = [
+        {"coverage": round(float(c), 3), "risk": round(float(r), 4)}
+        for c, r in zip(coverage[usable][:: max(1, usable.sum() // 20)], risk[usable][:: max(1, usable.sum() // 20)])
+    ]
     aurc = float(np.mean(risk[usable])) if usable.any() else None
     random_risk = float(1 - correct[emitted].mean()) if emitted.any() else None
 
@@ -125,7 +151,9 @@ def metrics(labelled: pd.DataFrame, seed: int = 0) -> dict:
         top = max(1, int(round(share * n)))
         return float(hits[top - 1] / top) if top <= usable.sum() else None
 
-    directional = emitted & np.isin(primary, DIRECTIONAL) & np.isin(ev["primary_direction"].to_numpy(), ["bullish", "bearish"])
+    directional = (
+        emitted & np.isin(primary, DIRECTIONAL) & np.isin(ev["primary_direction"].to_numpy(), ["bullish", "bearish"])
+    )
     forward = ev["forward_return_1d"].to_numpy(dtype=float)
     said_up = ev["primary_direction"].to_numpy() == "bullish"
     hit = np.where(said_up, forward > 0, forward < 0)
@@ -143,17 +171,32 @@ def metrics(labelled: pd.DataFrame, seed: int = 0) -> dict:
         "confusion": {t: row.to_dict() for t, row in confusion.iterrows()},
         "calibration": calibration,
         "primary_probability_calibration": {"ece": primary_cal["ece"], "reliability": primary_cal["bins"]},
-        "risk_coverage": {"curve": curve, "aurc": aurc, "risk_at_full_emission": random_risk, "precision_at_5pct_coverage": precision_at(0.05), "precision_at_10pct_coverage": precision_at(0.10)},
+        "risk_coverage": {
+            "curve": curve,
+            "aurc": aurc,
+            "risk_at_full_emission": random_risk,
+            "precision_at_5pct_coverage": precision_at(0.05),
+            "precision_at_10pct_coverage": precision_at(0.10),
+        },
         "direction": {
             "forward_hit_rate": float(hit[directional].mean()) if directional.any() else None,
             "forward_hit_rate_events": int(directional.sum()),
-            "mean_signed_forward_return_bps": float(np.mean(np.where(said_up, forward, -forward)[directional]) * 1e4) if directional.any() else None,
+            "mean_signed_forward_return_bps": float(np.mean(np.where(said_up, forward, -forward)[directional]) * 1e4)
+            if directional.any()
+            else None,
             "intended_direction_agreement": float(intent[right_profile].mean()) if right_profile.any() else None,
         },
     }
 
 
-def live_replay_agreement(tape: MarketTape, normalized: NormalizedTape, rules: RulesConfig, calibration: Calibration, replay: ScoredBatch, seed: int = 0) -> dict:
+def live_replay_agreement(
+    tape: MarketTape,
+    normalized: NormalizedTape,
+    rules: RulesConfig,
+    calibration: Calibration,
+    replay: ScoredBatch,
+    seed: int = 0,
+) -> dict:
     """Stream the tape through LiveEngine (arrival-order micro-batches) and compare with the
     batch replay: identical event IDs and signatures are required."""
     engine = LiveEngine(rules, calibration, normalized.calendar)
@@ -175,12 +218,16 @@ def live_replay_agreement(tape: MarketTape, normalized: NormalizedTape, rules: R
     }
 
 
-def timed_scoring(normalized: NormalizedTape, rules: RulesConfig, calibration: Calibration, repeats: int = 3) -> tuple[ScoredBatch, float]:
+def timed_scoring(
+    normalized: NormalizedTape, rules: RulesConfig, calibration: Calibration, repeats: int = 3
+) -> tuple[ScoredBatch, float]:
     """Best-of-`repeats` seconds for reconstruction + features + scoring of the whole tape."""
     best, batch = np.inf, None
     for _ in range(repeats):
         start = time.perf_counter()
-        batch = score_frames(normalized.prints, normalized.quotes, normalized.underlying, normalized.calendar, rules, calibration)
+        batch = score_frames(
+            normalized.prints, normalized.quotes, normalized.underlying, normalized.calendar, rules, calibration
+        )
         best = min(best, time.perf_counter() - start)
     return batch, best  # type: ignore[return-value]
 
@@ -194,7 +241,12 @@ def evaluate_synthetic(n_scenarios: int, seed: int, rules: RulesConfig, calibrat
     result = metrics(labelled, seed)
     result["live_vs_replay"] = live_replay_agreement(tape, normalized, rules, calibration, replay, seed)
     n_prints = len(normalized.prints)
-    result["throughput"] = {"prints": n_prints, "seconds": seconds, "prints_per_second": n_prints / seconds if seconds else None, "scope": "reconstruction + features + scoring, one process, best of 3"}
+    result["throughput"] = {
+        "prints": n_prints,
+        "seconds": seconds,
+        "prints_per_second": n_prints / seconds if seconds else None,
+        "scope": "reconstruction + features + scoring, one process, best of 3",
+    }
     result["seed"] = seed
     result["scoring_version"] = rules.version
     result["calibration_version"] = calibration.version
@@ -215,11 +267,15 @@ def gates(result: dict) -> dict:
     }
 
 
-def calibration_history(n_scenarios: int, seed: int, rules: RulesConfig, calibration: Calibration) -> tuple[pd.DataFrame, pd.Series]:
+def calibration_history(
+    n_scenarios: int, seed: int, rules: RulesConfig, calibration: Calibration
+) -> tuple[pd.DataFrame, pd.Series]:
     """Scored events and their true profile on a labelled synthetic history (for fitting)."""
     tape, labels = generate_market(n_scenarios, seed)
     normalized = NormalizedTape.of(tape)
-    batch = score_frames(normalized.prints, normalized.quotes, normalized.underlying, normalized.calendar, rules, calibration)
+    batch = score_frames(
+        normalized.prints, normalized.quotes, normalized.underlying, normalized.calendar, rules, calibration
+    )
     labelled = label_events(batch.with_membership(), labels)
     return labelled, labelled["true_profile"]
 
@@ -228,16 +284,13 @@ def refit_calibration(rules: RulesConfig, scenarios: int | None = None, seed: in
     """Fit the per-profile calibrators on a labelled synthetic history and store them next to
     the rules config. Raw scores do not depend on calibration, so the history is scored
     uncalibrated."""
-    from smart_money.options.engine.calibration import (
-        CALIBRATION_SCENARIOS,
-        CALIBRATION_SEED,
-        UNCALIBRATED,
-        fit_calibration,
-        write_calibration,
-    )
-
     scenarios = scenarios or CALIBRATION_SCENARIOS
     seed = CALIBRATION_SEED if seed is None else seed
     scored, truth = calibration_history(scenarios, seed, rules, UNCALIBRATED)
-    provenance = {"seed": seed, "scenarios": scenarios, "events": len(scored), "source": "smart_money.options.market.synthetic.generate_market"}
+    provenance = {
+        "seed": seed,
+        "scenarios": scenarios,
+        "events": len(scored),
+        "source": "smart_money.options.market.synthetic.generate_market",
+    }
     return write_calibration(fit_calibration(scored, truth, rules, provenance), rules, path)

@@ -25,7 +25,12 @@ from smart_money.settings.options import OptionsSettings
 
 
 def score_files(
-    prints: Path, quotes: Path, out: Path, underlying: Path | None = None, calendar: Path | None = None, settings: Settings | None = None
+    prints: Path,
+    quotes: Path,
+    out: Path,
+    underlying: Path | None = None,
+    calendar: Path | None = None,
+    settings: Settings | None = None,
 ) -> dict:
     """Score the files, write SmartMoneyEvents as JSON lines to `out`; with `settings`, also
     insert them into the configured store. Returns a summary."""

@@ -12,6 +12,7 @@ manager).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -143,11 +144,15 @@ class EventStore:
             parameters={"since": _utc(since), "limit": limit},
         )
 
-    def replay(self, start: datetime | str | None = None, end: datetime | str | None = None, underlying: str | None = None) -> pd.DataFrame:
+    def replay(
+        self, start: datetime | str | None = None, end: datetime | str | None = None, underlying: str | None = None
+    ) -> pd.DataFrame:
         """Stored events in event-time order (source_ts, then seq and event_id), as a live
         consumer would have seen them."""
         where, params = self._filters(underlying, None, start, end)
-        return self.client.query_df(f"SELECT * FROM {TABLE} FINAL {where} ORDER BY source_ts, seq, event_id", parameters=params)
+        return self.client.query_df(
+            f"SELECT * FROM {TABLE} FINAL {where} ORDER BY source_ts, seq, event_id", parameters=params
+        )
 
     @staticmethod
     def _filters(underlying, profile, start, end) -> tuple[str, dict]:
@@ -170,8 +175,6 @@ class EventStore:
 def _connect(url: str, lock_wait_s: float):
     """A client; for embedded chDB, waits (with backoff) while another process holds the
     folder's lock, so short-lived readers and writers can take turns."""
-    import time
-
     deadline = time.monotonic() + lock_wait_s
     pause = 0.02
     while True:

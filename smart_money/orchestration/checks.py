@@ -42,7 +42,11 @@ def pandera_check(
         failing, table_md = describe_failures(checked, resolved)
         return dg.AssetCheckResult(
             passed=failing == 0,
-            metadata={"failing_rows": failing, "rows_checked": len(checked), "failures": dg.MetadataValue.md(table_md or "none")},
+            metadata={
+                "failing_rows": failing,
+                "rows_checked": len(checked),
+                "failures": dg.MetadataValue.md(table_md or "none"),
+            },
             description=None if failing == 0 else f"{failing} rows violate the schema; see `failures`",
         )
 

@@ -37,6 +37,8 @@ def executor_for(settings: Settings) -> dg.ExecutorDefinition:
         try:  # optional extra (smart-money[kubernetes]); imported only for this profile
             from dagster_k8s import k8s_job_executor
         except ImportError as exc:
-            raise ImportError("SMART_MONEY_EXECUTOR=k8s needs dagster-k8s: pip install 'smart-money[kubernetes]'") from exc
+            raise ImportError(
+                "SMART_MONEY_EXECUTOR=k8s needs dagster-k8s: pip install 'smart-money[kubernetes]'"
+            ) from exc
         return k8s_job_executor.configured(concurrency, name="k8s") if concurrency else k8s_job_executor
     raise ValueError(f"unknown executor {kind!r}")

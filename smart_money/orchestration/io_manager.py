@@ -42,11 +42,15 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
                 parts = {keys[0]: obj}
             extra = set(parts) - set(keys)
             if extra:
-                raise ValueError(f"{context.asset_key.to_user_string()}: output for partitions outside the run: {sorted(extra)}")
+                raise ValueError(
+                    f"{context.asset_key.to_user_string()}: output for partitions outside the run: {sorted(extra)}"
+                )
             for key in keys:
                 frame = parts.get(key)
                 if not isinstance(frame, pd.DataFrame):
-                    raise TypeError(f"{context.asset_key.to_user_string()}[{key}]: expected a DataFrame, got {type(frame).__name__}")
+                    raise TypeError(
+                        f"{context.asset_key.to_user_string()}[{key}]: expected a DataFrame, got {type(frame).__name__}"
+                    )
                 storage.write_parquet(self._path(context.asset_key, key, "parquet"), frame)
             context.add_output_metadata({"partitions_written": len(keys)})
         elif isinstance(obj, pd.DataFrame):

@@ -18,6 +18,5 @@ def frame_preview(frame: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
 def plain_metadata(values: Mapping[str, object]) -> dict[str, object]:
     """Dicts and lists become JSON metadata; scalars pass through."""
     return {
-        key: dg.MetadataValue.json(value) if isinstance(value, (dict, list)) else value
-        for key, value in values.items()
+        key: dg.MetadataValue.json(value) if isinstance(value, (dict, list)) else value for key, value in values.items()
     }

@@ -17,7 +17,12 @@ def monthly_partitions(settings: Settings) -> dg.MonthlyPartitionsDefinition:
 def _configured_range(settings: Settings) -> dict[str, object]:
     """SMART_MONEY_START up to the end of SMART_MONEY_END's month (or rolling), New York time."""
     end = None if settings.end is None else f"{add_months(settings.end, 1):%Y-%m-%d}"
-    return {"start_date": f"{settings.start:%Y-%m-%d}", "end_date": end, "end_offset": 0, "timezone": "America/New_York"}
+    return {
+        "start_date": f"{settings.start:%Y-%m-%d}",
+        "end_date": end,
+        "end_offset": 0,
+        "timezone": "America/New_York",
+    }
 
 
 def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:

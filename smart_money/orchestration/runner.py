@@ -88,7 +88,9 @@ def run_monthly_graph(
     runs: list[RunSummary] = []
     for i in range(0, len(keys), chunk_months):
         chunk_assets = monthly if i == 0 else [a for a in monthly if a in partitioned]  # the universe once
-        runs.append(_run(location, settings, instance, job, log_level, op_config, keys[i : i + chunk_months], chunk_assets))
+        runs.append(
+            _run(location, settings, instance, job, log_level, op_config, keys[i : i + chunk_months], chunk_assets)
+        )
         if not runs[-1].success:
             break
     if runs[-1].success and whole_range:
@@ -116,7 +118,9 @@ def _combine(runs: list[RunSummary], keys: list[str]) -> RunSummary:
     for run in runs:
         for outcome in run.assets:
             if outcome.asset in assets and outcome.rows is not None and assets[outcome.asset].rows is not None:
-                assets[outcome.asset] = AssetOutcome(outcome.asset, assets[outcome.asset].rows + outcome.rows, outcome.metadata)
+                assets[outcome.asset] = AssetOutcome(
+                    outcome.asset, assets[outcome.asset].rows + outcome.rows, outcome.metadata
+                )
             else:
                 assets[outcome.asset] = outcome
     failed = next((r for r in runs if not r.success), None)
@@ -143,7 +147,9 @@ def _run(
 ) -> RunSummary:
     """One run of the monthly job over the partition range keys[0]..keys[-1]."""
     selection = set(assets) if assets else None
-    ops = {name: {"config": config} for name, config in (op_config or {}).items() if selection is None or name in selection}
+    ops = {
+        name: {"config": config} for name, config in (op_config or {}).items() if selection is None or name in selection
+    }
     run = dict(
         instance=instance,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, "ops": ops},

@@ -7,6 +7,7 @@ from pathlib import Path
 from smart_money.data.schemas import TABLES, UNIVERSE
 from smart_money.dataset.catalogue import render_markdown
 from smart_money.settings.paths import project_root
+from smart_money.sources.public_records import normalized
 
 FEATURES_DOC = Path("docs") / "features.md"  # relative to the project root
 LAYOUT_DOC = Path("docs") / "normalized-layout.md"
@@ -47,26 +48,31 @@ def _column_rule(column) -> str:
 def normalized_layout_doc() -> str:
     """The columns a user's own export must have for the public_records source, from the
     pandera schemas every source is validated against."""
-    from smart_money.sources.public_records import normalized
-
     parts = [
         "# Normalized layout (bring your own records)\n\n"
         "Generated from `smart_money/core/schemas.py` by `smart-money docs`; do not edit by hand.\n\n"
         "`SMART_MONEY_SOURCE=public_records SMART_MONEY_PUBLIC_RECORDS_DIR=<folder>` reads, besides the "
         "public formats it knows (docs/real-data.md), tables already in the project's schema that you export "
-        "from any vendor. " + " ".join(normalized.__doc__.split("\n\n", 1)[1].split()) + " Rows are validated like every "
+        "from any vendor. "
+        + " ".join(normalized.__doc__.split("\n\n", 1)[1].split())
+        + " Rows are validated like every "
         "source's: a row that breaks a rule is quarantined with its reason (see `data/quarantine/`), the rest "
         "are used. Optional columns (nullable) may be left empty.\n"
     ]
     for spec in (*TABLES.values(), UNIVERSE):
         schema = spec.schema.to_schema()
-        rows = [f"| `{name}` | {column.dtype} | {'yes' if column.nullable else 'no'} | {_column_rule(column)} |" for name, column in schema.columns.items()]
+        rows = [
+            f"| `{name}` | {column.dtype} | {'yes' if column.nullable else 'no'} | {_column_rule(column)} |"
+            for name, column in schema.columns.items()
+        ]
         table_checks = [str(getattr(check, "error", None) or check) for check in schema.checks]
         unique = f" Unique: ({', '.join(schema.unique)})." if schema.unique else ""
         parts.append(
             f"\n## `normalized/{spec.name}`\n\n{' '.join(spec.schema.__doc__.split())}{unique}"
             + (f" A row is quarantined when: {'; '.join(table_checks)}." if table_checks else "")
-            + "\n\n| column | type | optional | meaning and rules |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+            + "\n\n| column | type | optional | meaning and rules |\n|---|---|---|---|\n"
+            + "\n".join(rows)
+            + "\n"
         )
     return "".join(parts)
 

@@ -6,7 +6,7 @@ import base64
 import html
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import matplotlib
 
@@ -75,14 +75,21 @@ def make_plots(evaluation: Evaluation) -> dict[str, bytes]:
     ax.imshow(cm, cmap="Blues")
     for (i, j), value in np.ndenumerate(cm):
         ax.text(j, i, f"{value:,}", ha="center", va="center", color="black")
-    ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["pred 0", "pred 1"], yticklabels=["true 0", "true 1"],
-           title=f"Confusion at p >= {evaluation.summary['operating_threshold']:.3f} (val top decile)")
+    ax.set(
+        xticks=[0, 1],
+        yticks=[0, 1],
+        xticklabels=["pred 0", "pred 1"],
+        yticklabels=["true 0", "true 1"],
+        title=f"Confusion at p >= {evaluation.summary['operating_threshold']:.3f} (val top decile)",
+    )
     plots["confusion"] = _png(fig)
 
     top15 = evaluation.summary["feature_analysis"]["top15"]
     fig, ax = plt.subplots(figsize=(6, 4.5))
     names = list(top15)[::-1]
-    ax.barh(names, [top15[n] for n in names], color=["tab:gray" if n.startswith("vol:") else "tab:green" for n in names])
+    ax.barh(
+        names, [top15[n] for n in names], color=["tab:gray" if n.startswith("vol:") else "tab:green" for n in names]
+    )
     ax.set(xlabel="gain", title="Feature importance (grey: volatility model)")
     ax.tick_params(axis="y", labelsize=7)
     plots["importance"] = _png(fig)
@@ -156,79 +163,220 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
     s = evaluation.summary
     m = s["metrics"]
     images = {name: base64.b64encode(data).decode() for name, data in plots.items()}
-    keys = ["n", "n_dates", "base_rate", "roc_auc", "roc_auc_ci", "per_date_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "brier_skill", "log_loss", "ece", "ece_ci", "top_decile_precision", "rank_ic_mean", "rank_ic_t"]
+    keys = [
+        "n",
+        "n_dates",
+        "base_rate",
+        "roc_auc",
+        "roc_auc_ci",
+        "per_date_auc",
+        "pr_auc",
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "brier",
+        "brier_skill",
+        "log_loss",
+        "ece",
+        "ece_ci",
+        "top_decile_precision",
+        "rank_ic_mean",
+        "rank_ic_t",
+    ]
     sections = [
         {
-            "id": "data", "title": "Data coverage",
+            "id": "data",
+            "title": "Data coverage",
             "text": "Rows per split (chronological by sample date, purged); the base rate is the share of samples that rose more than 5 % in 14 days.",
-            "tables": [_table(["split", "rows", "first date", "last date"], [[r, s["split_sizes"][r], *s["split_dates"].get(r, ["", ""])] for r in s["split_sizes"]])],
+            "tables": [
+                _table(
+                    ["split", "rows", "first date", "last date"],
+                    [[r, s["split_sizes"][r], *s["split_dates"].get(r, ["", ""])] for r in s["split_sizes"]],
+                )
+            ],
             "images": [],
         },
         {
-            "id": "metrics", "title": "Holdout metrics (validation and test)",
+            "id": "metrics",
+            "title": "Holdout metrics (validation and test)",
             "text": "Accuracy at 0.5 is shown because the plan asks for it; at this base rate it is meaningless. Precision, recall and F1 use the operating point of the validation top decile. Intervals resample dates.",
-            "tables": [_table(["metric", "validation", "test"], [[k, m["val"].get(k), m["test"].get(k)] for k in keys])],
-            "images": [{"name": "roc", "data": images["roc"]}, {"name": "precision_recall", "data": images["precision_recall"]}, {"name": "confusion", "data": images["confusion"]}],
+            "tables": [
+                _table(["metric", "validation", "test"], [[k, m["val"].get(k), m["test"].get(k)] for k in keys])
+            ],
+            "images": [
+                {"name": "roc", "data": images["roc"]},
+                {"name": "precision_recall", "data": images["precision_recall"]},
+                {"name": "confusion", "data": images["confusion"]},
+            ],
         },
         {
-            "id": "baselines", "title": "Baselines (same splits, same training)",
+            "id": "baselines",
+            "title": "Baselines (same splits, same training)",
             "text": "base_rate: the training base rate for everyone; volatility_size: LightGBM on 20/60-day volatility and log market cap; momentum: LightGBM on 1/3/6/12-1-month returns; shuffled_labels: the flow model trained on outcomes shuffled within dates (its pooled AUC keeps between-date information; its per-date AUC is the noise floor).",
-            "tables": [_table(["baseline", "val AUC", "test AUC", "test per-date AUC", "test Brier skill", "model - baseline AUC [95 % CI]"], [[n, b["val_roc_auc"], b["test_roc_auc"], b["test_per_date_auc"], b["test_brier_skill"], _diff(b.get("model_minus_baseline_auc"))] for n, b in s["baselines"].items()])],
+            "tables": [
+                _table(
+                    [
+                        "baseline",
+                        "val AUC",
+                        "test AUC",
+                        "test per-date AUC",
+                        "test Brier skill",
+                        "model - baseline AUC [95 % CI]",
+                    ],
+                    [
+                        [
+                            n,
+                            b["val_roc_auc"],
+                            b["test_roc_auc"],
+                            b["test_per_date_auc"],
+                            b["test_brier_skill"],
+                            _diff(b.get("model_minus_baseline_auc")),
+                        ]
+                        for n, b in s["baselines"].items()
+                    ],
+                )
+            ],
             "images": [],
         },
     ]
     if "oracle" in s:
         o = s["oracle"]
         rows = [["model", m["test"]["roc_auc"], m["test"]["per_date_auc"], m["test"]["ece"], m["test"]["brier"]]]
-        rows += [[name, o[name]["roc_auc"], o[name]["per_date_auc"], o[name]["ece"], o[name]["brier"]] for name in ("oracle_public", "oracle_truth")]
-        tables = [_table(["test split", "ROC AUC", "per-date AUC", "ECE", "Brier"], rows), _table(["comparison", "value"], [["model - oracle_public AUC [95 % CI]", _diff(o["model_minus_public_auc"])]])]
+        rows += [
+            [name, o[name]["roc_auc"], o[name]["per_date_auc"], o[name]["ece"], o[name]["brier"]]
+            for name in ("oracle_public", "oracle_truth")
+        ]
+        tables = [
+            _table(["test split", "ROC AUC", "per-date AUC", "ECE", "Brier"], rows),
+            _table(
+                ["comparison", "value"], [["model - oracle_public AUC [95 % CI]", _diff(o["model_minus_public_auc"])]]
+            ),
+        ]
         if "independent_universe" in s:
             iu = s["independent_universe"]
-            tables.append(_table(["independent universes", "ROC AUC", "per-date AUC", "ECE", "ECE vs oracle", "Brier"], [
-                ["model", iu["model"]["roc_auc"], iu["model"]["per_date_auc"], iu["model"]["ece"], iu.get("ece_vs_oracle_public"), iu["model"]["brier"]],
-                ["oracle_public", iu["oracle_public"]["roc_auc"], iu["oracle_public"]["per_date_auc"], iu["oracle_public"]["ece"], 0.0, iu["oracle_public"]["brier"]],
-                ["oracle_truth", iu["oracle_truth"]["roc_auc"], iu["oracle_truth"]["per_date_auc"], iu["oracle_truth"]["ece"], "", iu["oracle_truth"]["brier"]],
-            ]))
-            tables.append(_table(["independent universes", "value"], [["worlds x dates (rows)", f"{iu['worlds']} worlds, {iu['n_dates']} dates ({iu['n']:,} rows)"], ["model - oracle_public AUC [95 % CI]", _diff(iu["model_minus_public_auc"])], ["mirror label: model AUC / oracle AUC", f"{_fmt(iu.get('mirror_model_roc_auc'))} / {_fmt(iu.get('oracle_public_mirror_roc_auc'))}"]]))
-        sections.append({
-            "id": "oracle", "title": "Against the oracles (simulated source)",
-            "text": "oracle_public is the exact probability given everything public at the sample date's close (the best any model can do); oracle_truth knows the latent state. The test split has few dates, so the comparison is repeated on independent simulated universes (other seeds: other market paths), where realised calibration is not one market path's luck; 'ECE vs oracle' bins the model's probabilities and compares them with the exact posterior instead of realised outcomes.",
-            "tables": tables, "images": [],
-        })
+            tables.append(
+                _table(
+                    ["independent universes", "ROC AUC", "per-date AUC", "ECE", "ECE vs oracle", "Brier"],
+                    [
+                        [
+                            "model",
+                            iu["model"]["roc_auc"],
+                            iu["model"]["per_date_auc"],
+                            iu["model"]["ece"],
+                            iu.get("ece_vs_oracle_public"),
+                            iu["model"]["brier"],
+                        ],
+                        [
+                            "oracle_public",
+                            iu["oracle_public"]["roc_auc"],
+                            iu["oracle_public"]["per_date_auc"],
+                            iu["oracle_public"]["ece"],
+                            0.0,
+                            iu["oracle_public"]["brier"],
+                        ],
+                        [
+                            "oracle_truth",
+                            iu["oracle_truth"]["roc_auc"],
+                            iu["oracle_truth"]["per_date_auc"],
+                            iu["oracle_truth"]["ece"],
+                            "",
+                            iu["oracle_truth"]["brier"],
+                        ],
+                    ],
+                )
+            )
+            tables.append(
+                _table(
+                    ["independent universes", "value"],
+                    [
+                        ["worlds x dates (rows)", f"{iu['worlds']} worlds, {iu['n_dates']} dates ({iu['n']:,} rows)"],
+                        ["model - oracle_public AUC [95 % CI]", _diff(iu["model_minus_public_auc"])],
+                        [
+                            "mirror label: model AUC / oracle AUC",
+                            f"{_fmt(iu.get('mirror_model_roc_auc'))} / {_fmt(iu.get('oracle_public_mirror_roc_auc'))}",
+                        ],
+                    ],
+                )
+            )
+        sections.append(
+            {
+                "id": "oracle",
+                "title": "Against the oracles (simulated source)",
+                "text": "oracle_public is the exact probability given everything public at the sample date's close (the best any model can do); oracle_truth knows the latent state. The test split has few dates, so the comparison is repeated on independent simulated universes (other seeds: other market paths), where realised calibration is not one market path's luck; 'ECE vs oracle' bins the model's probabilities and compares them with the exact posterior instead of realised outcomes.",
+                "tables": tables,
+                "images": [],
+            }
+        )
     mirror = s["mirror_label"]
-    sections.append({
-        "id": "direction", "title": "Direction check (mirror label: falls > 5 %)",
-        "text": "A volatility detector ranks rises and falls alike; a directional model ranks rises better with its bullish score.",
-        "tables": [_table(["check", "value"], [["mirror-label model test AUC", mirror["test_roc_auc"]], ["mirror-label model per-date AUC", mirror["test_per_date_auc"]], ["model score per-date AUC on rises", mirror["model_score_per_date_auc_on_rises"]], ["same score on falls", mirror["model_score_per_date_auc_on_falls"]], ["directional", mirror["directional"]]])],
-        "images": [],
-    })
-    sections.append({
-        "id": "calibration", "title": "Calibration",
-        "text": "Reliability on the test split (and on the independent universes when simulated). The base rate of one date swings with that date's market move, so a short test window's calibration mostly measures the market's luck.",
-        "tables": [], "images": [{"name": "reliability", "data": images["reliability"]}],
-    })
+    sections.append(
+        {
+            "id": "direction",
+            "title": "Direction check (mirror label: falls > 5 %)",
+            "text": "A volatility detector ranks rises and falls alike; a directional model ranks rises better with its bullish score.",
+            "tables": [
+                _table(
+                    ["check", "value"],
+                    [
+                        ["mirror-label model test AUC", mirror["test_roc_auc"]],
+                        ["mirror-label model per-date AUC", mirror["test_per_date_auc"]],
+                        ["model score per-date AUC on rises", mirror["model_score_per_date_auc_on_rises"]],
+                        ["same score on falls", mirror["model_score_per_date_auc_on_falls"]],
+                        ["directional", mirror["directional"]],
+                    ],
+                )
+            ],
+            "images": [],
+        }
+    )
+    sections.append(
+        {
+            "id": "calibration",
+            "title": "Calibration",
+            "text": "Reliability on the test split (and on the independent universes when simulated). The base rate of one date swings with that date's market move, so a short test window's calibration mostly measures the market's luck.",
+            "tables": [],
+            "images": [{"name": "reliability", "data": images["reliability"]}],
+        }
+    )
     wf = evaluation.walk_forward
-    sections.append({
-        "id": "walk_forward", "title": "Walk-forward (expanding, purged, quarterly test blocks)",
-        "text": _fmt_wf(s.get("walk_forward")),
-        "tables": [_table(list(wf[WF_COLUMNS_SHOWN].columns), wf[WF_COLUMNS_SHOWN].values.tolist())] if len(wf) else [],
-        "images": [{"name": "walk_forward", "data": images["walk_forward"]}],
-    })
+    sections.append(
+        {
+            "id": "walk_forward",
+            "title": "Walk-forward (expanding, purged, quarterly test blocks)",
+            "text": _fmt_wf(s.get("walk_forward")),
+            "tables": [_table(list(wf[WF_COLUMNS_SHOWN].columns), wf[WF_COLUMNS_SHOWN].values.tolist())]
+            if len(wf)
+            else [],
+            "images": [{"name": "walk_forward", "data": images["walk_forward"]}],
+        }
+    )
     fa = s["feature_analysis"]
-    sections.append({
-        "id": "features", "title": "Feature analysis",
-        "text": "Gain importance of the classifier and of the volatility model ('vol:'), by family; redundant pairs have |Spearman| > 0.9 on training rows.",
-        "tables": [
-            _table(["family", "gain"], [[k, v] for k, v in sorted(fa["family_gain"].items(), key=lambda kv: -kv[1])]),
-            _table(["pair", "Spearman", "recommendation"], [[" / ".join(r["pair"]), r["spearman"], r["recommendation"]] for r in fa["redundant_pairs"]] or [["none", "", ""]]),
-            _table(["feature", "role in the model"], [[k, v] for k, v in fa["roles"].items()]),
-        ],
-        "images": [{"name": "importance", "data": images["importance"]}, {"name": "correlation", "data": images["correlation"]}],
-    })
+    sections.append(
+        {
+            "id": "features",
+            "title": "Feature analysis",
+            "text": "Gain importance of the classifier and of the volatility model ('vol:'), by family; redundant pairs have |Spearman| > 0.9 on training rows.",
+            "tables": [
+                _table(
+                    ["family", "gain"], [[k, v] for k, v in sorted(fa["family_gain"].items(), key=lambda kv: -kv[1])]
+                ),
+                _table(
+                    ["pair", "Spearman", "recommendation"],
+                    [[" / ".join(r["pair"]), r["spearman"], r["recommendation"]] for r in fa["redundant_pairs"]]
+                    or [["none", "", ""]],
+                ),
+                _table(["feature", "role in the model"], [[k, v] for k, v in fa["roles"].items()]),
+            ],
+            "images": [
+                {"name": "importance", "data": images["importance"]},
+                {"name": "correlation", "data": images["correlation"]},
+            ],
+        }
+    )
     env = Environment(autoescape=select_autoescape(["html"]))
     return env.from_string(TEMPLATE).render(
         version=context.get("version", "candidate"),
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         source=context.get("source", ""),
         window=context.get("window", ""),
         warnings=evaluation.warnings,
@@ -268,11 +416,17 @@ def markdown_summary(evaluation: Evaluation) -> str:
         f"| mirror-label model | {s['mirror_label']['test_roc_auc']:.4f} |",
     ]
     if "oracle" in s:
-        lines += [f"| oracle_public | {s['oracle']['public_test_roc_auc']:.4f} |", f"| oracle_truth | {s['oracle']['truth_test_roc_auc']:.4f} |"]
+        lines += [
+            f"| oracle_public | {s['oracle']['public_test_roc_auc']:.4f} |",
+            f"| oracle_truth | {s['oracle']['truth_test_roc_auc']:.4f} |",
+        ]
     if "independent_universe" in s:
         iu = s["independent_universe"]
-        lines += ["", f"**Independent universes** ({iu['worlds']} worlds, {iu['n']:,} rows): model AUC {iu['model']['roc_auc']:.4f} vs oracle_public {iu['oracle_public']['roc_auc']:.4f} "
-                  f"(difference {_diff(iu['model_minus_public_auc'])}); ECE {iu['model']['ece']:.4f} (oracle {iu['oracle_public']['ece']:.4f}); ECE vs oracle {iu.get('ece_vs_oracle_public', float('nan')):.4f}."]
+        lines += [
+            "",
+            f"**Independent universes** ({iu['worlds']} worlds, {iu['n']:,} rows): model AUC {iu['model']['roc_auc']:.4f} vs oracle_public {iu['oracle_public']['roc_auc']:.4f} "
+            f"(difference {_diff(iu['model_minus_public_auc'])}); ECE {iu['model']['ece']:.4f} (oracle {iu['oracle_public']['ece']:.4f}); ECE vs oracle {iu.get('ece_vs_oracle_public', float('nan')):.4f}.",
+        ]
     for warning in evaluation.warnings:
         lines += ["", f"**{warning}**"]
     return "\n".join(lines)
@@ -280,5 +434,7 @@ def markdown_summary(evaluation: Evaluation) -> str:
 
 def plots_markdown(plots: dict[str, bytes]) -> str:
     """The plots inline (data URIs) for the Dagster UI's markdown metadata."""
-    return "\n\n".join(f"**{name}**\n\n![{name}](data:image/png;base64,{base64.b64encode(data).decode()})" for name, data in plots.items())
-
+    return "\n\n".join(
+        f"**{name}**\n\n![{name}](data:image/png;base64,{base64.b64encode(data).decode()})"
+        for name, data in plots.items()
+    )

@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
+from smart_money.dataset.catalogue import BY_NAME
 from smart_money.evaluation.metrics import reliability_table  # noqa: E402
 
 FOLD_COLUMNS = {
@@ -62,36 +63,89 @@ def folds_frame(evaluation: dict) -> pd.DataFrame:
 def fold_summary(folds: pd.DataFrame) -> pd.DataFrame:
     """Mean over folds of each metric for the model, the two baselines and the mirror model."""
     rows = []
-    for name, prefix in (("flow model", ""), ("volatility/size baseline", "volatility_size_"), ("momentum baseline", "momentum_"), ("mirror-label model (falls > 5 %)", "mirror_")):
-        rows.append({"scores": name, **{metric: float(folds[f"{prefix}{metric}"].mean()) for metric in BASELINE_FOLD_METRICS}})
+    for name, prefix in (
+        ("flow model", ""),
+        ("volatility/size baseline", "volatility_size_"),
+        ("momentum baseline", "momentum_"),
+        ("mirror-label model (falls > 5 %)", "mirror_"),
+    ):
+        rows.append(
+            {"scores": name, **{metric: float(folds[f"{prefix}{metric}"].mean()) for metric in BASELINE_FOLD_METRICS}}
+        )
     out = pd.DataFrame(rows)
-    wins = {prefix: int((folds["roc_auc"] > folds[f"{prefix}roc_auc"]).sum()) for prefix in ("volatility_size_", "momentum_")}
-    out["folds where the model's AUC is higher"] = ["", f"{wins['volatility_size_']} of {len(folds)}", f"{wins['momentum_']} of {len(folds)}", ""]
-    return out.rename(columns={"roc_auc": "mean AUC", "per_date_auc": "mean per-date AUC", "brier_skill": "mean Brier skill", "top_decile_precision": "mean top-decile precision", "rank_ic_mean": "mean Rank IC"})
+    wins = {
+        prefix: int((folds["roc_auc"] > folds[f"{prefix}roc_auc"]).sum())
+        for prefix in ("volatility_size_", "momentum_")
+    }
+    out["folds where the model's AUC is higher"] = [
+        "",
+        f"{wins['volatility_size_']} of {len(folds)}",
+        f"{wins['momentum_']} of {len(folds)}",
+        "",
+    ]
+    return out.rename(
+        columns={
+            "roc_auc": "mean AUC",
+            "per_date_auc": "mean per-date AUC",
+            "brier_skill": "mean Brier skill",
+            "top_decile_precision": "mean top-decile precision",
+            "rank_ic_mean": "mean Rank IC",
+        }
+    )
 
 
 def gain_frame(folds: pd.DataFrame) -> pd.DataFrame:
-    shares = folds[[c for c in folds.columns if c.startswith("gain_share_")]].rename(columns=lambda c: c.removeprefix("gain_share_"))
-    return pd.concat([folds[["fold", "classifier_iterations"]], shares], axis=1).rename(columns={"classifier_iterations": "classifier trees"})
+    shares = folds[[c for c in folds.columns if c.startswith("gain_share_")]].rename(
+        columns=lambda c: c.removeprefix("gain_share_")
+    )
+    return pd.concat([folds[["fold", "classifier_iterations"]], shares], axis=1).rename(
+        columns={"classifier_iterations": "classifier trees"}
+    )
 
 
 def holdout_frame(metadata: dict, evaluation: dict) -> pd.DataFrame:
     test = evaluation["metrics"]["test"]
-    rows = [{"scores": "flow model", "test AUC": test["roc_auc"], "test per-date AUC": test["per_date_auc"], "test Brier skill": test["brier_skill"], "test top-decile precision": test["top_decile_precision"], "test Rank IC": test["rank_ic_mean"]}]
+    rows = [
+        {
+            "scores": "flow model",
+            "test AUC": test["roc_auc"],
+            "test per-date AUC": test["per_date_auc"],
+            "test Brier skill": test["brier_skill"],
+            "test top-decile precision": test["top_decile_precision"],
+            "test Rank IC": test["rank_ic_mean"],
+        }
+    ]
     for name, baseline in evaluation["baselines"].items():
         diff = baseline.get("model_minus_baseline_auc")
         versus = f"{diff['difference']:+.3f} ({diff['ci_low']:+.3f} .. {diff['ci_high']:+.3f})" if diff else ""
-        rows.append({"scores": f"baseline: {name}", "test AUC": baseline["test_roc_auc"], "test per-date AUC": baseline["test_per_date_auc"], "test Brier skill": baseline["test_brier_skill"], "test top-decile precision": float("nan"), "test Rank IC": float("nan"), "model AUC minus this (95 % date-bootstrap)": versus})
+        rows.append(
+            {
+                "scores": f"baseline: {name}",
+                "test AUC": baseline["test_roc_auc"],
+                "test per-date AUC": baseline["test_per_date_auc"],
+                "test Brier skill": baseline["test_brier_skill"],
+                "test top-decile precision": float("nan"),
+                "test Rank IC": float("nan"),
+                "model AUC minus this (95 % date-bootstrap)": versus,
+            }
+        )
     mirror = evaluation["mirror_label"]
-    rows.append({"scores": "mirror-label model (falls > 5 %)", "test AUC": mirror["test_roc_auc"], "test per-date AUC": mirror["test_per_date_auc"], "test Brier skill": float("nan"), "test top-decile precision": float("nan"), "test Rank IC": float("nan")})
+    rows.append(
+        {
+            "scores": "mirror-label model (falls > 5 %)",
+            "test AUC": mirror["test_roc_auc"],
+            "test per-date AUC": mirror["test_per_date_auc"],
+            "test Brier skill": float("nan"),
+            "test top-decile precision": float("nan"),
+            "test Rank IC": float("nan"),
+        }
+    )
     return pd.DataFrame(rows).fillna({"model AUC minus this (95 % date-bootstrap)": ""})
 
 
 def coverage_frames(evaluation: dict) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Missing-source share per indicator and year, and NaN share per smart-money feature (with
     its family), from evaluation.json's feature_coverage."""
-    from smart_money.dataset.catalogue import BY_NAME
-
     coverage = evaluation.get("feature_coverage")
     if not coverage:
         return None
@@ -99,7 +153,12 @@ def coverage_frames(evaluation: dict) -> tuple[pd.DataFrame, pd.DataFrame] | Non
     by_year.insert(0, "source missing (share of samples)", by_year.index)
     samples = pd.DataFrame([{"source missing (share of samples)": "samples", **coverage["samples_by_year"]}])
     by_year = pd.concat([samples.astype(object), by_year.astype(object)], ignore_index=True)
-    nan = pd.DataFrame([{"feature": name, "family": BY_NAME[name].family, "NaN share": share} for name, share in coverage["nan_share"].items()])
+    nan = pd.DataFrame(
+        [
+            {"feature": name, "family": BY_NAME[name].family, "NaN share": share}
+            for name, share in coverage["nan_share"].items()
+        ]
+    )
     return by_year, nan
 
 
@@ -117,18 +176,52 @@ def held_out_frame(evaluation: dict, held_out: dict) -> pd.DataFrame:
     first, last = held_out["first_sample_date"], held_out["last_sample_date"]
     metrics = ("roc_auc", "per_date_auc", "brier_skill", "top_decile_precision", "rank_ic_mean", "base_rate")
     rows = [
-        {"scores": f"registered model on {held_out['n_symbols']:,} held-out symbols", "samples": held_out["n_samples"], **{m: held_out[m] for m in metrics}},
+        {
+            "scores": f"registered model on {held_out['n_symbols']:,} held-out symbols",
+            "samples": held_out["n_samples"],
+            **{m: held_out[m] for m in metrics},
+        },
         {"scores": "registered model on its own test split", "samples": test["n"], **{m: test[m] for m in metrics}},
     ]
     baseline = held_out["baselines"].get("volatility_prior")
     if baseline:
-        rows.append({"scores": "its volatility prior alone, held-out symbols", "samples": held_out["n_samples"], **{m: baseline.get(m, float("nan")) for m in metrics}})
+        rows.append(
+            {
+                "scores": "its volatility prior alone, held-out symbols",
+                "samples": held_out["n_samples"],
+                **{m: baseline.get(m, float("nan")) for m in metrics},
+            }
+        )
     same = folds_overlapping(folds_frame(evaluation), first, last)
     if len(same):
-        rows.append({"scores": f"walk-forward folds {same['test_first'].min()[:7]} .. {same['test_last'].max()[:7]} (mean of {len(same)})", "samples": int(same["n_test"].sum()), **{m: float(same[m].mean()) for m in metrics}})
-        rows.append({"scores": "their volatility/size baselines (mean)", "samples": int(same["n_test"].sum()), **{m: float(same[f"volatility_size_{m}"].mean()) if f"volatility_size_{m}" in same else float("nan") for m in metrics}})
+        rows.append(
+            {
+                "scores": f"walk-forward folds {same['test_first'].min()[:7]} .. {same['test_last'].max()[:7]} (mean of {len(same)})",
+                "samples": int(same["n_test"].sum()),
+                **{m: float(same[m].mean()) for m in metrics},
+            }
+        )
+        rows.append(
+            {
+                "scores": "their volatility/size baselines (mean)",
+                "samples": int(same["n_test"].sum()),
+                **{
+                    m: float(same[f"volatility_size_{m}"].mean()) if f"volatility_size_{m}" in same else float("nan")
+                    for m in metrics
+                },
+            }
+        )
     out = pd.DataFrame(rows)
-    return out.rename(columns={"roc_auc": "AUC", "per_date_auc": "per-date AUC", "brier_skill": "Brier skill", "top_decile_precision": "top-decile precision", "rank_ic_mean": "Rank IC", "base_rate": "base rate"})
+    return out.rename(
+        columns={
+            "roc_auc": "AUC",
+            "per_date_auc": "per-date AUC",
+            "brier_skill": "Brier skill",
+            "top_decile_precision": "top-decile precision",
+            "rank_ic_mean": "Rank IC",
+            "base_rate": "base rate",
+        }
+    )
 
 
 def held_out_markdown(evaluation: dict, held_out: dict) -> str:
@@ -151,7 +244,18 @@ def held_out_markdown(evaluation: dict, held_out: dict) -> str:
 def summary_markdown(metadata: dict, evaluation: dict, held_out: dict | None = None) -> str:
     data, test = metadata["data"], evaluation["metrics"]["test"]
     splits = evaluation["split_dates"]
-    gates = pd.DataFrame([{"gate": name, "passed": gate["passed"], "value": gate["value"], "threshold": gate["threshold"], "detail": gate["detail"]} for name, gate in metadata["gates"].items()])
+    gates = pd.DataFrame(
+        [
+            {
+                "gate": name,
+                "passed": gate["passed"],
+                "value": gate["value"],
+                "threshold": gate["threshold"],
+                "detail": gate["detail"],
+            }
+            for name, gate in metadata["gates"].items()
+        ]
+    )
     direction = evaluation["mirror_label"]
     lines = [
         f"# smart-money flow model v{metadata['version']} ({metadata['status']})",
@@ -248,13 +352,33 @@ def plots(metadata: dict, evaluation: dict, predictions: pd.DataFrame, out: Path
     folds = folds_frame(evaluation)
     if len(folds):
         x = folds["fold"]
-        auc_lines = [("roc_auc", "o-", "flow model"), ("volatility_size_roc_auc", "s--", "volatility/size baseline"), ("momentum_roc_auc", "^:", "momentum baseline")]
-        written.append(_fold_lines(folds, auc_lines, "ROC AUC (rises > 5 %)", "Walk-forward AUC per quarterly fold", out / "walk_forward_auc.png"))
+        auc_lines = [
+            ("roc_auc", "o-", "flow model"),
+            ("volatility_size_roc_auc", "s--", "volatility/size baseline"),
+            ("momentum_roc_auc", "^:", "momentum baseline"),
+        ]
+        written.append(
+            _fold_lines(
+                folds,
+                auc_lines,
+                "ROC AUC (rises > 5 %)",
+                "Walk-forward AUC per quarterly fold",
+                out / "walk_forward_auc.png",
+            )
+        )
         direction_lines = [
             ("per_date_auc", "o-", "model score on rises > 5 %"), ("score_per_date_auc_on_falls", "v--", "same score on falls > 5 %"),
             ("mirror_per_date_auc", "x:", "mirror-label model on falls"),
         ]  # fmt: skip
-        written.append(_fold_lines(folds, direction_lines, "per-date AUC", "Direction: rises vs falls per fold", out / "walk_forward_direction.png"))
+        written.append(
+            _fold_lines(
+                folds,
+                direction_lines,
+                "per-date AUC",
+                "Direction: rises vs falls per fold",
+                out / "walk_forward_direction.png",
+            )
+        )
 
         fig, ax = plt.subplots(figsize=(7, 3.8))
         width = 0.27
@@ -276,13 +400,21 @@ def plots(metadata: dict, evaluation: dict, predictions: pd.DataFrame, out: Path
         for fold, trees in zip(folds["fold"], folds["classifier_iterations"]):
             ax.text(fold, 1.02, f"{trees}", ha="center", fontsize=8)
         ax.set_xticks(x, [d[:7] for d in folds["test_first"]], rotation=30)
-        ax.set(ylim=(0, 1.12), ylabel="share of classifier gain", title="Feature families in the smart-money classifier (numbers: trees kept)")
+        ax.set(
+            ylim=(0, 1.12),
+            ylabel="share of classifier gain",
+            title="Feature families in the smart-money classifier (numbers: trees kept)",
+        )
         ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1.0), loc="upper left")
         written.append(_save(fig, out / "walk_forward_families.png"))
 
     y = predictions["label"].astype(int).to_numpy()
     fig, ax = plt.subplots(figsize=(4.8, 4.4))
-    for column, name in (("probability", "flow model"), ("baseline_volatility_size", "volatility/size"), ("baseline_momentum", "momentum")):
+    for column, name in (
+        ("probability", "flow model"),
+        ("baseline_volatility_size", "volatility/size"),
+        ("baseline_momentum", "momentum"),
+    ):
         if column in predictions:
             fpr, tpr, _ = roc_curve(y, predictions[column])
             ax.plot(fpr, tpr, lw=2 if column == "probability" else 1, label=name)
@@ -296,7 +428,11 @@ def plots(metadata: dict, evaluation: dict, predictions: pd.DataFrame, out: Path
     ax.plot(table["mean_predicted"], table["observed_rate"], "o-", label="flow model")
     top = float(max(table["mean_predicted"].max(), table["observed_rate"].max())) * 1.1
     ax.plot([0, top], [0, top], "k--", lw=0.8)
-    ax.set(xlabel="mean predicted probability", ylabel="observed rate", title="Reliability, holdout test split (10 equal-count bins)")
+    ax.set(
+        xlabel="mean predicted probability",
+        ylabel="observed rate",
+        title="Reliability, holdout test split (10 equal-count bins)",
+    )
     written.append(_save(fig, out / "test_reliability.png"))
     return written
 

@@ -17,7 +17,14 @@ from smart_money.serve.prediction import PredictionError, PredictionService, Que
 
 SECTIONS = {
     "momentum": ("return_1m", "return_3m", "return_6m", "return_12_1m"),
-    "risk": ("volatility_20d", "volatility_60d", "volatility_250d", "beta_250d", "idio_volatility_60d", "max_abs_return_60d"),
+    "risk": (
+        "volatility_20d",
+        "volatility_60d",
+        "volatility_250d",
+        "beta_250d",
+        "idio_volatility_60d",
+        "max_abs_return_60d",
+    ),
     "liquidity": ("volume_ratio_20_60",),
 }
 
@@ -42,12 +49,22 @@ def price_analysis(data: DayFeatures, symbol: str) -> dict:
     return out
 
 
-def stock_analysis(service: PredictionService, data: DayFeatures, symbols: list[str], include_smart_money: bool, toggle_on: bool) -> dict:
+def stock_analysis(
+    service: PredictionService, data: DayFeatures, symbols: list[str], include_smart_money: bool, toggle_on: bool
+) -> dict:
     """Analyses for the symbols known on the date, errors for the others, and the smart-money
     section per symbol when it is enabled, requested and could be computed."""
     known = [s for s in symbols if data.has(s) and data.frame.at[s, "prices_missing"] != 1]
     analyses = {s: price_analysis(data, s) for s in known}
-    errors = [{"symbol": s, "status": 404, "detail": f"unknown symbol {s}: no price context in the {data.source} universe on {data.day:%Y-%m-%d}"} for s in symbols if s not in analyses]
+    errors = [
+        {
+            "symbol": s,
+            "status": 404,
+            "detail": f"unknown symbol {s}: no price context in the {data.source} universe on {data.day:%Y-%m-%d}",
+        }
+        for s in symbols
+        if s not in analyses
+    ]
     status: dict = {"requested": include_smart_money, "included": False, "reason": None}
     if not include_smart_money:
         status["reason"] = "not requested (set include_smart_money to true)"
@@ -71,4 +88,9 @@ def stock_analysis(service: PredictionService, data: DayFeatures, symbols: list[
         status["reason"] = "; ".join(sorted(reasons)) or None
     else:
         status["reason"] = "no known symbol to predict"
-    return {"as_of": f"{data.day:%Y-%m-%d}", "analyses": [analyses[s] for s in known], "errors": errors, "smart_money_flow_status": status}
+    return {
+        "as_of": f"{data.day:%Y-%m-%d}",
+        "analyses": [analyses[s] for s in known],
+        "errors": errors,
+        "smart_money_flow_status": status,
+    }

@@ -14,14 +14,21 @@ Symbol = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=10, pattern=r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$"),
     AfterValidator(str.upper),
-    Field(description="Ticker, 1-10 characters (letters first; letters, digits, '.' and '-'), case-insensitive", examples=["AAPL"]),
+    Field(
+        description="Ticker, 1-10 characters (letters first; letters, digits, '.' and '-'), case-insensitive",
+        examples=["AAPL"],
+    ),
 ]
 FeatureValue = Annotated[float, Field(allow_inf_nan=False)] | None
 AsOf = Annotated[
     Date | None,
-    Field(description="Session date YYYY-MM-DD (a weekend or holiday means the session before); default: the latest close. Must not be after the latest close."),
+    Field(
+        description="Session date YYYY-MM-DD (a weekend or holiday means the session before); default: the latest close. Must not be after the latest close."
+    ),
 ]
-Profile = Literal["institutional_directional", "retail_whale", "event_driven", "vol_seller", "arbitrage", "hedge_reactive"]
+Profile = Literal[
+    "institutional_directional", "retail_whale", "event_driven", "vol_seller", "arbitrage", "hedge_reactive"
+]
 assert tuple(Profile.__args__) == PROFILES  # type: ignore[attr-defined]
 __all__ = ["AlertEvent", "SmartMoneyEvent"]  # event responses reuse the engine's records
 
@@ -37,7 +44,9 @@ class PredictionRequest(_Request):
         min_length=len(PLAN_FEATURES),
         max_length=len(PLAN_FEATURES),
         description="Optional: the plan's 27 smart-money features in this order (null where a feature is undefined, "
-        "e.g. no insider trade): " + ", ".join(PLAN_FEATURES) + ". The price context still comes from the source as of the date.",
+        "e.g. no insider trade): "
+        + ", ".join(PLAN_FEATURES)
+        + ". The price context still comes from the source as of the date.",
     )
     date: AsOf = None
 
@@ -61,7 +70,9 @@ class ToggleUpdate(_Request):
 
 class ModelInfo(BaseModel):
     version: str
-    accuracy: float | None = Field(description="Test-split accuracy at a 0.5 threshold (reported as the plan asks; uninformative at a ~25 % base rate)")
+    accuracy: float | None = Field(
+        description="Test-split accuracy at a 0.5 threshold (reported as the plan asks; uninformative at a ~25 % base rate)"
+    )
     roc_auc: float | None = Field(description="Test-split ROC AUC of the registered model")
 
 
@@ -76,10 +87,14 @@ class Prediction(BaseModel):
     symbol: str
     as_of: str = Field(description="The session whose close the features are as of")
     predicted_conviction: Literal["BULLISH", "BEARISH"]
-    conviction_score: float = Field(ge=0, le=100, description="100 x expit(logit(p) - logit(p0)); 50 = no information beyond volatility")
+    conviction_score: float = Field(
+        ge=0, le=100, description="100 x expit(logit(p) - logit(p0)); 50 = no information beyond volatility"
+    )
     confidence: Literal["HIGH", "MEDIUM", "LOW"]
     probability: float = Field(ge=0, le=1, description="Calibrated P(close 14 days later > +5 %)")
-    neutral_probability: float = Field(ge=0, le=1, description="p0: the same from volatility alone (the decision threshold)")
+    neutral_probability: float = Field(
+        ge=0, le=1, description="p0: the same from volatility alone (the decision threshold)"
+    )
     features: dict[str, float | None]
     signals: Signals
     signal_reasons: dict[str, str]
@@ -152,7 +167,13 @@ class AnalysisResponse(BaseModel):
 
 ERRORS = {
     400: {"model": Problem, "description": "Invalid request (the message says which field and why)"},
-    404: {"model": Problem, "description": "Unknown symbol (not in the configured universe on that date, or no price history)"},
+    404: {
+        "model": Problem,
+        "description": "Unknown symbol (not in the configured universe on that date, or no price history)",
+    },
     500: {"model": Problem, "description": "Internal error (no details; the server log has them under the request id)"},
-    503: {"model": Problem, "description": "Model or data unavailable (no champion, failed verification, source failure); retry later"},
+    503: {
+        "model": Problem,
+        "description": "Model or data unavailable (no champion, failed verification, source failure); retry later",
+    },
 }

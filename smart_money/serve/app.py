@@ -47,7 +47,10 @@ PREDICTION_MAX_AGE_S = 300  # Cache-Control of predictions (= the server-side pr
 REGISTRY_MAX_AGE_S = 60
 STATIC = Path(__file__).parent / "static"
 Profile = Annotated[m.Profile | None, Query(description="Primary profile of the event")]
-Underlying = Annotated[str | None, Query(min_length=1, max_length=10, pattern=r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$", description="Underlying ticker")]
+Underlying = Annotated[
+    str | None,
+    Query(min_length=1, max_length=10, pattern=r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$", description="Underlying ticker"),
+]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Events per page")]
 EVENT_TIME_RANGE = (datetime(1970, 1, 1), datetime(2199, 12, 31))  # inside ClickHouse DateTime64's range
 
@@ -59,12 +62,22 @@ def _event_time(value: datetime | None) -> datetime | None:
     return value
 
 
-Since = Annotated[datetime | None, Query(description="Event time from (inclusive), ISO-8601; naive = UTC"), AfterValidator(_event_time)]
-Until = Annotated[datetime | None, Query(description="Event time until (exclusive), ISO-8601; naive = UTC"), AfterValidator(_event_time)]
+Since = Annotated[
+    datetime | None,
+    Query(description="Event time from (inclusive), ISO-8601; naive = UTC"),
+    AfterValidator(_event_time),
+]
+Until = Annotated[
+    datetime | None,
+    Query(description="Event time until (exclusive), ISO-8601; naive = UTC"),
+    AfterValidator(_event_time),
+]
 
 
 def _problem(status: int, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
-    return JSONResponse({"detail": detail, **extra}, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
+    return JSONResponse(
+        {"detail": detail, **extra}, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})}
+    )
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict]:
@@ -165,7 +178,9 @@ def create_app(
         response.headers["Server-Timing"] = f"predict;dur={result['latency_ms']}"
         return result
 
-    @app.post("/api/ml/smart-money-flow/batch", response_model=m.BatchResponse, responses=m.ERRORS, tags=["predictions"])
+    @app.post(
+        "/api/ml/smart-money-flow/batch", response_model=m.BatchResponse, responses=m.ERRORS, tags=["predictions"]
+    )
     async def predict_batch(body: m.BatchRequest, response: Response) -> dict:
         """Predictions for up to 500 symbols as of one close, computed in one model call;
         unknown symbols are listed under `errors`."""
@@ -173,9 +188,17 @@ def create_app(
         data = await service.aday_features(day)
         symbols = list(dict.fromkeys(body.symbols))
         results = service.predict([PredictionQuery(s) for s in symbols], data)
-        errors = [{"symbol": s, "status": r.status, "detail": str(r)} for s, r in zip(symbols, results) if isinstance(r, PredictionError)]
+        errors = [
+            {"symbol": s, "status": r.status, "detail": str(r)}
+            for s, r in zip(symbols, results)
+            if isinstance(r, PredictionError)
+        ]
         response.headers["Cache-Control"] = f"public, max-age={PREDICTION_MAX_AGE_S}"
-        return {"as_of": f"{day:%Y-%m-%d}", "predictions": [r for r in results if not isinstance(r, PredictionError)], "errors": errors}
+        return {
+            "as_of": f"{day:%Y-%m-%d}",
+            "predictions": [r for r in results if not isinstance(r, PredictionError)],
+            "errors": errors,
+        }
 
     @app.get("/api/ml/models", tags=["registry"])
     async def models(response: Response) -> dict:
@@ -187,9 +210,16 @@ def create_app(
         for entry in index["versions"]:
             metadata_path = registry.folder(entry["version"]) / "metadata.json"
             gates = json.loads(metadata_path.read_text()).get("gates", {}) if metadata_path.exists() else {}
-            versions.append({k: v for k, v in entry.items() if k not in ("sha256", "features")} | {"gates": gates or entry["gates"]})
+            versions.append(
+                {k: v for k, v in entry.items() if k not in ("sha256", "features")} | {"gates": gates or entry["gates"]}
+            )
         response.headers["Cache-Control"] = f"public, max-age={REGISTRY_MAX_AGE_S}"
-        return {"model_id": index["model_id"], "champion": index["champion"], "versions": versions, "champion_history": index["champion_history"]}
+        return {
+            "model_id": index["model_id"],
+            "champion": index["champion"],
+            "versions": versions,
+            "champion_history": index["champion_history"],
+        }
 
     @app.get("/api/ml/stats", tags=["predictions"])
     async def stats() -> dict:
@@ -204,20 +234,40 @@ def create_app(
         """Whether the smart-money-flow feature is on, and the audit log (newest first)."""
         return toggles.state(SMART_MONEY_FLOW)
 
-    @app.put(toggle_path, response_model=m.ToggleState, tags=["admin"], responses={401: {"model": m.Problem}, 403: {"model": m.Problem}, 400: {"model": m.Problem}})
-    async def toggle_set(body: m.ToggleUpdate, request: Request, authorization: Annotated[str | None, Header()] = None) -> Response | dict:
+    @app.put(
+        toggle_path,
+        response_model=m.ToggleState,
+        tags=["admin"],
+        responses={401: {"model": m.Problem}, 403: {"model": m.Problem}, 400: {"model": m.Problem}},
+    )
+    async def toggle_set(
+        body: m.ToggleUpdate, request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> Response | dict:
         """Switch the feature on or off. Needs `Authorization: Bearer <SMART_MONEY_ADMIN_TOKEN>`:
         401 without a bearer token, 403 with a wrong one (or when the server has no token)."""
         scheme, _, presented = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():
-            return _problem(401, "admin token required: send Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
+            return _problem(
+                401, "admin token required: send Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"}
+            )
         if not token_matches(presented.strip(), token):
-            return _problem(403, "the admin token is not valid" if token else "no admin token is configured on this server (SMART_MONEY_ADMIN_TOKEN)")
+            return _problem(
+                403,
+                "the admin token is not valid"
+                if token
+                else "no admin token is configured on this server (SMART_MONEY_ADMIN_TOKEN)",
+            )
         client = request.client.host if request.client else None
         return toggles.set(SMART_MONEY_FLOW, body.enabled, body.actor, body.reason, client)
 
     # -- stock analysis -----------------------------------------------------------------------------
-    @app.post("/api/stock-analysis", response_model=m.AnalysisResponse, response_model_exclude_unset=True, responses=m.ERRORS, tags=["analysis"])
+    @app.post(
+        "/api/stock-analysis",
+        response_model=m.AnalysisResponse,
+        response_model_exclude_unset=True,
+        responses=m.ERRORS,
+        tags=["analysis"],
+    )
     async def analysis(body: m.AnalysisRequest) -> dict:
         """Price context per symbol as of a close; with `include_smart_money` and the toggle on,
         each symbol also gets a `smart_money_flow` section. If the model or the smart-money data
@@ -235,22 +285,50 @@ def create_app(
 
     @app.get("/history/smart-money", tags=["events"])
     async def event_history(
-        underlying: Underlying = None, profile: Profile = None, start: Since = None, end: Until = None,
-        limit: Limit = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0, include_abstained: bool = True,
+        underlying: Underlying = None,
+        profile: Profile = None,
+        start: Since = None,
+        end: Until = None,
+        limit: Limit = 100,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        include_abstained: bool = True,
     ) -> list[m.SmartMoneyEvent]:
         """Stored events, newest first, filtered by underlying, primary profile and event-time
         range; page with `limit` and `offset`."""
         return await reader.query(  # type: ignore[return-value]
-            "history", underlying=underlying.upper() if underlying else None, profile=profile, start=start, end=end,
-            limit=limit, offset=offset, include_abstained=include_abstained,
+            "history",
+            underlying=underlying.upper() if underlying else None,
+            profile=profile,
+            start=start,
+            end=end,
+            limit=limit,
+            offset=offset,
+            include_abstained=include_abstained,
         )
 
-    @app.get("/replay/smart-money", tags=["events"], response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {}}, "description": "One SmartMoneyEvent per line, in event-time order"}})
-    async def replay(start: Since = None, end: Until = None, underlying: Underlying = None, limit: Annotated[int, Query(ge=1, le=MAX_REPLAY)] = MAX_REPLAY) -> StreamingResponse:
+    @app.get(
+        "/replay/smart-money",
+        tags=["events"],
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "content": {"application/x-ndjson": {}},
+                "description": "One SmartMoneyEvent per line, in event-time order",
+            }
+        },
+    )
+    async def replay(
+        start: Since = None,
+        end: Until = None,
+        underlying: Underlying = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_REPLAY)] = MAX_REPLAY,
+    ) -> StreamingResponse:
         """The stored events of a time range in event-time order (source_ts, seq, event_id), as
         a live consumer saw them: newline-delimited JSON. A last line {"truncated": true} says
         the range held more than `limit` events."""
-        batch = await reader.query("replay", start=start, end=end, underlying=underlying.upper() if underlying else None, limit=limit)
+        batch = await reader.query(
+            "replay", start=start, end=end, underlying=underlying.upper() if underlying else None, limit=limit
+        )
         assert isinstance(batch, dict)
 
         def lines():

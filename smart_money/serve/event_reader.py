@@ -31,6 +31,7 @@ from smart_money.options.engine.contracts import (
     alert_event,
     classifier_hits,
 )
+from smart_money.options.store import EventStore
 
 log = logging.getLogger("smart_money.serve")
 
@@ -56,7 +57,12 @@ def _stamp(value) -> datetime:
 def event_from_row(row: dict) -> SmartMoneyEvent:
     """A stored `smart_money_events` row as the SmartMoneyEvent it was written from."""
     return SmartMoneyEvent(
-        meta=EventMeta(source_ts=_stamp(row["source_ts"]), ingest_ts=_stamp(row["ingest_ts"]), seq=int(row["seq"]), trace_id=row["trace_id"]),
+        meta=EventMeta(
+            source_ts=_stamp(row["source_ts"]),
+            ingest_ts=_stamp(row["ingest_ts"]),
+            seq=int(row["seq"]),
+            trace_id=row["trace_id"],
+        ),
         event_id=row["event_id"],
         packet_ids=list(row["packet_ids"]),
         member_print_ids=list(row["member_print_ids"]),
@@ -81,7 +87,14 @@ def _hit_rows(events: list[SmartMoneyEvent]) -> list[dict]:
     rows = []
     for event in events:
         for hit in classifier_hits(event):
-            rows.append({"event_id": event.event_id, "source_ts": event.meta.source_ts, "underlying_id": event.underlying_id, **hit.model_dump()})
+            rows.append(
+                {
+                    "event_id": event.event_id,
+                    "source_ts": event.meta.source_ts,
+                    "underlying_id": event.underlying_id,
+                    **hit.model_dump(),
+                }
+            )
     return rows
 
 
@@ -95,8 +108,6 @@ class ClassifierHitRow(ClassifierHit):
 
 def read_events(url: str, what: str, params: dict) -> object:
     """One query against the store (opened and closed here), as JSON-ready values."""
-    from smart_money.options.store import EventStore
-
     with EventStore(url) as store:
         if what == "latest_ingest":
             stamp = store.latest_ingest()
@@ -109,11 +120,19 @@ def read_events(url: str, what: str, params: dict) -> object:
         if what == "replay":
             frame = store.replay(params.get("start"), params.get("end"), params.get("underlying"))
             truncated = len(frame) > params["limit"]
-            return {"events": [e.model_dump(mode="json") for e in _records(frame.head(params["limit"]))], "truncated": truncated}
+            return {
+                "events": [e.model_dump(mode="json") for e in _records(frame.head(params["limit"]))],
+                "truncated": truncated,
+            }
         emitted_only = what in ("hits", "alerts") or not params.get("include_abstained", True)
         frame = store.history(
-            params.get("underlying"), params.get("profile"), params.get("start"), params.get("end"),
-            params["limit"], params.get("offset", 0), include_abstained=not emitted_only,
+            params.get("underlying"),
+            params.get("profile"),
+            params.get("start"),
+            params.get("end"),
+            params["limit"],
+            params.get("offset", 0),
+            include_abstained=not emitted_only,
         )
         if what == "history":
             return [e.model_dump(mode="json") for e in _records(frame)]
@@ -151,7 +170,9 @@ class EventReader:
             raise EventsUnavailable("the event store reader stopped; retry") from exc
         except Exception as exc:
             log.exception("event store query %s failed", what)
-            raise EventsUnavailable(f"the smart-money event store could not be read ({type(exc).__name__}); retry shortly") from exc
+            raise EventsUnavailable(
+                f"the smart-money event store could not be read ({type(exc).__name__}); retry shortly"
+            ) from exc
 
     def close(self) -> None:
         if self._executor is not None:
@@ -234,4 +255,13 @@ class LiveFeed:
                 pass
 
 
-__all__ = ["AlertEvent", "ClassifierHitRow", "EventReader", "EventsUnavailable", "LiveFeed", "SmartMoneyEvent", "event_from_row", "read_events"]
+__all__ = [
+    "AlertEvent",
+    "ClassifierHitRow",
+    "EventReader",
+    "EventsUnavailable",
+    "LiveFeed",
+    "SmartMoneyEvent",
+    "event_from_row",
+    "read_events",
+]

@@ -25,7 +25,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
@@ -73,7 +73,7 @@ def _session_on_or_before(day: date) -> pd.Timestamp:
 def latest_close(now: datetime | None = None) -> pd.Timestamp:
     """The latest session whose 16:00 New York close has passed (a naive `now` is New York
     time)."""
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     local = moment.astimezone(NEW_YORK_TZ) if moment.tzinfo else moment
     today = local.date()
     session = _session_on_or_before(today)
@@ -89,9 +89,13 @@ def resolve_day(requested: date | None, now: datetime | None = None) -> pd.Times
     if requested is None:
         return latest
     if requested < EARLIEST_DATE.date():
-        raise InvalidDate(f"date {requested:%Y-%m-%d} is before {EARLIEST_DATE:%Y-%m-%d}, the start of the exchange calendar")
+        raise InvalidDate(
+            f"date {requested:%Y-%m-%d} is before {EARLIEST_DATE:%Y-%m-%d}, the start of the exchange calendar"
+        )
     if requested > latest.date():
-        raise InvalidDate(f"date {requested:%Y-%m-%d} is after the latest close ({latest:%Y-%m-%d}); features exist only for dates whose close has passed")
+        raise InvalidDate(
+            f"date {requested:%Y-%m-%d} is after the latest close ({latest:%Y-%m-%d}); features exist only for dates whose close has passed"
+        )
     return _session_on_or_before(requested)
 
 
@@ -150,7 +154,12 @@ class FeatureProvider:
     """Cached cross-sections per date; misses are computed by `compute(settings, day)` in a
     worker process (one at a time, a fresh process each, so its memory is returned)."""
 
-    def __init__(self, settings: Settings, compute: Callable[[Settings, pd.Timestamp], DayFeatures] = compute_day, timeout_s: float = 600.0):
+    def __init__(
+        self,
+        settings: Settings,
+        compute: Callable[[Settings, pd.Timestamp], DayFeatures] = compute_day,
+        timeout_s: float = 600.0,
+    ):
         self.settings = settings
         self.compute = compute
         self.timeout_s = timeout_s
@@ -205,7 +214,9 @@ class FeatureProvider:
         log.error("features for %s failed: %r", day.date(), error)
         if isinstance(error, (TimeoutError, cf.TimeoutError)):
             return FeaturesUnavailable(f"features for {day:%Y-%m-%d} are still being computed; retry shortly")
-        return FeaturesUnavailable(f"the {self.settings.source} source could not provide features for {day:%Y-%m-%d} ({type(error).__name__})")
+        return FeaturesUnavailable(
+            f"the {self.settings.source} source could not provide features for {day:%Y-%m-%d} ({type(error).__name__})"
+        )
 
     def get(self, day: pd.Timestamp) -> DayFeatures:
         hit = self.cached(day)

@@ -18,7 +18,9 @@ from smart_money.serve.prediction import PredictionError, PredictionService, Que
 def answer(service: PredictionService, request: PredictionRequest) -> dict:
     day = service.day(request.date)
     data = service.day_features(day)
-    [result] = service.predict([Query(request.symbol, tuple(request.features) if request.features is not None else None)], data)
+    [result] = service.predict(
+        [Query(request.symbol, tuple(request.features) if request.features is not None else None)], data
+    )
     if isinstance(result, PredictionError):
         raise result
     return result

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,11 @@ class LoadedModel:
         """{version, accuracy, roc_auc} on the model's registered test split (accuracy at 0.5 is
         reported because the plan asks for it; at a ~25 % base rate it says little)."""
         test = self.metadata.get("metrics", {}).get("test", {})
-        return {"version": self.version, "accuracy": _plain(test.get("accuracy")), "roc_auc": _plain(test.get("roc_auc"))}
+        return {
+            "version": self.version,
+            "accuracy": _plain(test.get("accuracy")),
+            "roc_auc": _plain(test.get("roc_auc")),
+        }
 
 
 class ChampionModel:
@@ -107,12 +111,16 @@ class ChampionModel:
             index = self.registry.index()
             champion = index.get("champion")
             if not champion:
-                raise Unavailable("the registry has no champion model (every version was rejected by its gates; see `smart-money models list`)")
+                raise Unavailable(
+                    "the registry has no champion model (every version was rejected by its gates; see `smart-money models list`)"
+                )
             if self._loaded is None or self._loaded.version != champion:
                 try:
                     model, metadata = self.registry.load_model(champion)
                 except (TamperedArtifact, RegistryError, OSError, ValueError) as exc:
-                    raise Unavailable(f"champion model v{champion} could not be loaded: its files failed verification ({type(exc).__name__})") from exc
+                    raise Unavailable(
+                        f"champion model v{champion} could not be loaded: its files failed verification ({type(exc).__name__})"
+                    ) from exc
                 self._loaded = LoadedModel(champion, model, metadata)
             self._stamp = stamp
             return self._loaded
@@ -143,7 +151,12 @@ class LatencyLog:
             if not values:
                 return {"n": 0}
             arr = np.fromiter(values, float)
-            return {"n": len(arr), "p50_ms": round(float(np.percentile(arr, 50)), 3), "p95_ms": round(float(np.percentile(arr, 95)), 3), "p99_ms": round(float(np.percentile(arr, 99)), 3)}
+            return {
+                "n": len(arr),
+                "p50_ms": round(float(np.percentile(arr, 50)), 3),
+                "p95_ms": round(float(np.percentile(arr, 95)), 3),
+                "p99_ms": round(float(np.percentile(arr, 99)), 3),
+            }
 
         return {**self.counts, "computed": pct(self.computed), "cached": pct(self.cached)}
 
@@ -162,7 +175,7 @@ class PredictionService:
         features: FeatureProvider,
         cache_ttl_s: float = CACHE_TTL_S,
         cache_size: int = CACHE_SIZE,
-        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self.models = models
         self.features = features
@@ -234,11 +247,17 @@ class PredictionService:
 
     def _check(self, query: Query, data: DayFeatures) -> PredictionError | None:
         if not data.has(query.symbol):
-            return UnknownSymbol(f"unknown symbol {query.symbol}: not in the configured {data.source} universe on {data.day:%Y-%m-%d}")
+            return UnknownSymbol(
+                f"unknown symbol {query.symbol}: not in the configured {data.source} universe on {data.day:%Y-%m-%d}"
+            )
         if data.frame.at[query.symbol, "prices_missing"] == 1:
-            return UnknownSymbol(f"{query.symbol} has no close on {data.day:%Y-%m-%d} or fewer than 20 sessions of price history before it")
+            return UnknownSymbol(
+                f"{query.symbol} has no close on {data.day:%Y-%m-%d} or fewer than 20 sessions of price history before it"
+            )
         if query.features is None and data.smart_money_error:
-            return Unavailable(f"smart-money features for {data.day:%Y-%m-%d} are unavailable: {data.smart_money_error}; send the 27 features to predict from the price context alone")
+            return Unavailable(
+                f"smart-money features for {data.day:%Y-%m-%d} are unavailable: {data.smart_money_error}; send the 27 features to predict from the price context alone"
+            )
         return None
 
     def _inputs(self, queries: Sequence[Query], data: DayFeatures) -> pd.DataFrame:
@@ -282,7 +301,9 @@ class PredictionService:
                     "signal_reasons": {name: s.reason for name, s in signals.items()},
                     "model": loaded.info,
                     "feature_source": "request" if query.features is not None else data.source,
-                    "universe_note": f"outside the model's training universe on this date ({excluded})" if isinstance(excluded, str) and excluded else "",
+                    "universe_note": f"outside the model's training universe on this date ({excluded})"
+                    if isinstance(excluded, str) and excluded
+                    else "",
                     "cached": False,
                 }
             )

@@ -76,7 +76,10 @@ def insider_activity(f: Mapping[str, float | None]) -> Signal:
         return Signal("neutral", "no insider data for this date")
     buyers, net_bp = buyers or 0.0, net if net is not None else 0.0
     if buyers >= 1 and net_bp >= 0:
-        return Signal("bullish", f"{buyers:.0f} insider(s) bought on the open market in 30 days; net flow {net_bp:+.1f} bp of market cap")
+        return Signal(
+            "bullish",
+            f"{buyers:.0f} insider(s) bought on the open market in 30 days; net flow {net_bp:+.1f} bp of market cap",
+        )
     if buyers == 0 and net_bp <= INSIDER_BEARISH_NET_FLOW_BP:
         return Signal("bearish", f"open-market sales only, net {net_bp:+.1f} bp of market cap in 30 days")
     return Signal("neutral", f"{buyers:.0f} insider buyer(s), net flow {net_bp:+.1f} bp of market cap in 30 days")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from smart_money.data import storage
@@ -29,7 +29,7 @@ def token_matches(presented: str, expected: str | None) -> bool:
 
 
 class FeatureToggles:
-    def __init__(self, path: Path, now=lambda: datetime.now(timezone.utc)):
+    def __init__(self, path: Path, now=lambda: datetime.now(UTC)):
         self.path = Path(path)
         self.now = now
         self._lock = threading.Lock()

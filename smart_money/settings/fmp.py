@@ -86,7 +86,9 @@ class FmpSettings:
             try:
                 value = kind(text)
             except ValueError as exc:
-                raise SettingsError(f"{variable}={text!r}: expected a{'n' if kind is int else ''} {'integer' if kind is int else 'number'}") from exc
+                raise SettingsError(
+                    f"{variable}={text!r}: expected a{'n' if kind is int else ''} {'integer' if kind is int else 'number'}"
+                ) from exc
             if value < minimum:
                 raise SettingsError(f"{variable}={text!r}: must be at least {minimum}")
             values[name] = value
@@ -110,5 +112,7 @@ def api_key(environ: Mapping[str, str] | None = None) -> str | None:
 def require_api_key(environ: Mapping[str, str] | None = None) -> str:
     key = api_key(environ)
     if key is None:
-        raise SettingsError(f"SMART_MONEY_SOURCE=fmp needs {API_KEY_VARIABLE}: set it to your Financial Modeling Prep API key")
+        raise SettingsError(
+            f"SMART_MONEY_SOURCE=fmp needs {API_KEY_VARIABLE}: set it to your Financial Modeling Prep API key"
+        )
     return key

@@ -73,9 +73,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
-            raise SettingsError(
-                f"SMART_MONEY_SOURCE={self.source!r}: choose one of {', '.join(SOURCES)}"
-            )
+            raise SettingsError(f"SMART_MONEY_SOURCE={self.source!r}: choose one of {', '.join(SOURCES)}")
         if self.profile not in PROFILES:
             raise SettingsError(f"SMART_MONEY_PROFILE={self.profile!r}: choose one of {', '.join(PROFILES)}")
         if self.executor is not None and self.executor not in EXECUTORS:
@@ -133,7 +131,9 @@ class Settings:
             "SMART_MONEY_SEED": str(self.seed),
             "SMART_MONEY_HOME": str(self.home),
             "SMART_MONEY_SIM_STRENGTH": repr(self.simulation_strength),
-            "SMART_MONEY_MIN_INST_OWNERSHIP": "off" if self.min_inst_ownership_pct is None else repr(self.min_inst_ownership_pct),
+            "SMART_MONEY_MIN_INST_OWNERSHIP": "off"
+            if self.min_inst_ownership_pct is None
+            else repr(self.min_inst_ownership_pct),
             "SMART_MONEY_REQUIRE_INSIDER_ACTIVITY": "1" if self.require_insider_activity else "0",
             "SMART_MONEY_PROFILE": self.profile,
             "SMART_MONEY_EXECUTOR": self.step_executor,
@@ -180,7 +180,9 @@ class Settings:
         # cannot be judged on them, so with that source they are off unless set.
         rules_apply = kwargs.get("source") != "public_records"
         if value := env.get("SMART_MONEY_MIN_INST_OWNERSHIP", "").strip():
-            kwargs["min_inst_ownership_pct"] = None if value.lower() in ("off", "none") else _float(value, "SMART_MONEY_MIN_INST_OWNERSHIP")
+            kwargs["min_inst_ownership_pct"] = (
+                None if value.lower() in ("off", "none") else _float(value, "SMART_MONEY_MIN_INST_OWNERSHIP")
+            )
         elif not rules_apply:
             kwargs["min_inst_ownership_pct"] = None
         if value := env.get("SMART_MONEY_REQUIRE_INSIDER_ACTIVITY", "").strip():
@@ -230,7 +232,9 @@ def parse_ciks(text: str) -> tuple[str, ...]:
     named = [c for c in ciks if re.fullmatch(r"manager:[A-Za-z0-9_.\-]+", c)]
     bad = [c for c in ciks if c not in named and (not c.isdigit() or len(c) > 10)]
     if not ciks or bad:
-        raise SettingsError(f"SMART_MONEY_HEDGE_FUNDS: expected numeric CIKs or manager:<name>; invalid: {', '.join(bad) or 'empty list'}")
+        raise SettingsError(
+            f"SMART_MONEY_HEDGE_FUNDS: expected numeric CIKs or manager:<name>; invalid: {', '.join(bad) or 'empty list'}"
+        )
     return tuple(dict.fromkeys(c if c in named else c.zfill(10) for c in ciks))
 
 

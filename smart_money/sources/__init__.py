@@ -37,7 +37,9 @@ def check_source_settings(settings: Settings, environ: Mapping[str, str] | None 
     elif settings.source == "public_records":
         folder = settings.public_records_dir
         if folder is None:
-            raise SettingsError("SMART_MONEY_SOURCE=public_records needs SMART_MONEY_PUBLIC_RECORDS_DIR: the folder of public records (see docs/real-data.md)")
+            raise SettingsError(
+                "SMART_MONEY_SOURCE=public_records needs SMART_MONEY_PUBLIC_RECORDS_DIR: the folder of public records (see docs/real-data.md)"
+            )
         if not folder.is_dir():
             raise SettingsError(f"SMART_MONEY_PUBLIC_RECORDS_DIR={folder}: no such folder")
 

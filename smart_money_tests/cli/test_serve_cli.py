@@ -46,12 +46,23 @@ def test_json_lines_mode_answers_each_line_in_order_with_one_loaded_model(env, s
         {"symbol": symbol, "date": SERVE_DAY},
     ]
     stdin = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in requests) + "\n\n"
-    proc = subprocess.run([sys.executable, "-m", "smart_money.cli", "predict", "--jsonl"], input=stdin, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "smart_money.cli", "predict", "--jsonl"],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     answers = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(answers) == 6  # the blank line is skipped
     first, too_long, garbage, unknown, given, again = answers
-    assert first["symbol"] == symbol and first["predicted_conviction"] in ("BULLISH", "BEARISH") and first["cached"] is False
+    assert (
+        first["symbol"] == symbol
+        and first["predicted_conviction"] in ("BULLISH", "BEARISH")
+        and first["cached"] is False
+    )
     assert too_long["status"] == 400 and "symbol" in too_long["error"]
     assert garbage["status"] == 400
     assert unknown["status"] == 404
@@ -60,9 +71,21 @@ def test_json_lines_mode_answers_each_line_in_order_with_one_loaded_model(env, s
 
 
 def test_one_shot_prediction_prints_the_answer(env, symbol):
-    proc = subprocess.run([sys.executable, "-m", "smart_money.cli", "predict", symbol, "--date", SERVE_DAY], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "smart_money.cli", "predict", symbol, "--date", SERVE_DAY],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     answer = json.loads(proc.stdout)
     assert answer["symbol"] == symbol and answer["as_of"] == SERVE_DAY and answer["model"]["version"] == "1.0.0"
-    unknown = subprocess.run([sys.executable, "-m", "smart_money.cli", "predict", "ZZZZZ", "--date", SERVE_DAY], env=env, capture_output=True, text=True, timeout=300)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "smart_money.cli", "predict", "ZZZZZ", "--date", SERVE_DAY],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert unknown.returncode == 1 and json.loads(unknown.stdout)["status"] == 404

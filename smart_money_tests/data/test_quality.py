@@ -39,7 +39,11 @@ def corrupt(frame: pd.DataFrame, row: int, **values) -> pd.DataFrame:
 
 
 CASES = [
-    ("insider_trades", {"event_date": pd.Timestamp("2023-03-30"), "known_at": pd.Timestamp("2023-03-02 10:00")}, "known_at is before event_date"),
+    (
+        "insider_trades",
+        {"event_date": pd.Timestamp("2023-03-30"), "known_at": pd.Timestamp("2023-03-02 10:00")},
+        "known_at is before event_date",
+    ),
     ("insider_trades", {"transaction_code": "Q"}, "transaction_code: isin"),
     ("insider_trades", {"shares": -5.0}, "shares: greater_than(0)"),
     ("insider_trades", {"acquisition_or_disposition": "X"}, "acquisition_or_disposition: isin"),

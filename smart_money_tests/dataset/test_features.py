@@ -51,9 +51,18 @@ def test_vectorised_features_equal_the_reference_loop(inputs, features):
             assert actual[column].isna().all() or column in MISSING_INDICATORS, column
             continue
         if column.startswith("asof_"):
-            pd.testing.assert_series_equal(actual[column], pd.to_datetime(expected[column]), check_names=False, check_dtype=False)
+            pd.testing.assert_series_equal(
+                actual[column], pd.to_datetime(expected[column]), check_names=False, check_dtype=False
+            )
         else:
-            np.testing.assert_allclose(actual[column].to_numpy(float), expected[column].to_numpy(float), rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=column)
+            np.testing.assert_allclose(
+                actual[column].to_numpy(float),
+                expected[column].to_numpy(float),
+                rtol=1e-9,
+                atol=1e-12,
+                equal_nan=True,
+                err_msg=column,
+            )
         compared += 1
     assert compared == len(FEATURES) + len(PROVENANCE_COLUMNS)
     # the comparison is not vacuous: every smart-money family has non-trivial values here
@@ -70,21 +79,42 @@ def test_rows_published_after_the_cutoff_change_nothing(inputs, features):
     ins = inputs.insider_trades
     template = ins[ins["transaction_code"] == "P"].iloc[[0]]
     flood = pd.concat(
-        [template.assign(record_id=f"LATE-{i}#0", symbol=s, event_date=t - pd.Timedelta(days=3), known_at=cutoff + late, shares=1e7, price=template["price"].iloc[0])
-         for i, s in enumerate(features["symbol"].unique()[:25])]
+        [
+            template.assign(
+                record_id=f"LATE-{i}#0",
+                symbol=s,
+                event_date=t - pd.Timedelta(days=3),
+                known_at=cutoff + late,
+                shares=1e7,
+                price=template["price"].iloc[0],
+            )
+            for i, s in enumerate(features["symbol"].unique()[:25])
+        ]
     )
     h = inputs.institutional_holdings
     leaked_13f = h[h["known_at"] > cutoff].copy()
     leaked_13f["shares"] = leaked_13f["shares"] * 50
-    congress_row = inputs.congress_trades.iloc[[0]].assign(record_id="LATE-C", symbol=features["symbol"].iloc[0], event_date=t - pd.Timedelta(days=2), known_at=cutoff + late, transaction_type="purchase")
-    etf_late = inputs.etf_holdings[inputs.etf_holdings["event_date"] <= t].tail(200).assign(known_at=cutoff + late, event_date=t, shares=1e12)
+    congress_row = inputs.congress_trades.iloc[[0]].assign(
+        record_id="LATE-C",
+        symbol=features["symbol"].iloc[0],
+        event_date=t - pd.Timedelta(days=2),
+        known_at=cutoff + late,
+        transaction_type="purchase",
+    )
+    etf_late = (
+        inputs.etf_holdings[inputs.etf_holdings["event_date"] <= t]
+        .tail(200)
+        .assign(known_at=cutoff + late, event_date=t, shares=1e12)
+    )
     future_prices = inputs.prices[inputs.prices["date"] > t].assign(adj_close=lambda f: f["adj_close"] * 3)
     tampered = FeatureInputs(
         universe=inputs.universe,
         insider_trades=pd.concat([ins, flood], ignore_index=True),
         institutional_holdings=pd.concat([h[h["known_at"] <= cutoff], leaked_13f], ignore_index=True),
         congress_trades=pd.concat([inputs.congress_trades, congress_row], ignore_index=True),
-        etf_holdings=pd.concat([inputs.etf_holdings, etf_late], ignore_index=True).drop_duplicates(["etf_symbol", "symbol", "event_date"], keep="first"),
+        etf_holdings=pd.concat([inputs.etf_holdings, etf_late], ignore_index=True).drop_duplicates(
+            ["etf_symbol", "symbol", "event_date"], keep="first"
+        ),
         prices=pd.concat([inputs.prices[inputs.prices["date"] <= t], future_prices], ignore_index=True),
         hedge_funds=inputs.hedge_funds,
         market_index=inputs.market_index,
@@ -142,21 +172,47 @@ def test_only_open_market_trades_count_as_buying_and_selling(inputs, features):
     ins = inputs.insider_trades
     symbol = features["symbol"].iloc[0]
     noise = pd.concat(
-        [ins[ins["transaction_code"] == code].iloc[[0]].assign(record_id=f"NOISE-{code}#0", symbol=symbol, event_date=t - pd.Timedelta(days=5), known_at=t - pd.Timedelta(days=4), shares=1e6 * (i + 1), price=10.0)
-         for i, code in enumerate(("A", "M", "F", "G", "OTHER")) if (ins["transaction_code"] == code).any()]
+        [
+            ins[ins["transaction_code"] == code]
+            .iloc[[0]]
+            .assign(
+                record_id=f"NOISE-{code}#0",
+                symbol=symbol,
+                event_date=t - pd.Timedelta(days=5),
+                known_at=t - pd.Timedelta(days=4),
+                shares=1e6 * (i + 1),
+                price=10.0,
+            )
+            for i, code in enumerate(("A", "M", "F", "G", "OTHER"))
+            if (ins["transaction_code"] == code).any()
+        ]
     )
     assert len(noise) >= 4
     tampered = FeatureInputs(**{**inputs.__dict__, "insider_trades": pd.concat([ins, noise], ignore_index=True)})
     after = compute_features(tampered, [t], UniverseRules()).set_index("symbol").loc[symbol]
     before = features[features["sample_date"] == t].set_index("symbol").loc[symbol]
-    for name in ("insider_buy_ratio_30d", "insider_buy_volume_30d", "insider_sell_volume_30d", "insider_cluster_score", "c_suite_activity_ratio"):
+    for name in (
+        "insider_buy_ratio_30d",
+        "insider_buy_volume_30d",
+        "insider_sell_volume_30d",
+        "insider_cluster_score",
+        "c_suite_activity_ratio",
+    ):
         assert after[name] == pytest.approx(before[name], nan_ok=True), name
-    assert after["insider_ownership_change_90d"] != pytest.approx(before["insider_ownership_change_90d"])  # ownership does move
+    assert after["insider_ownership_change_90d"] != pytest.approx(
+        before["insider_ownership_change_90d"]
+    )  # ownership does move
 
 
 def test_missing_sources_give_nan_and_an_indicator_never_a_dropped_sample(inputs, features):
     t = SAMPLES[2]
-    empty = FeatureInputs(**{**inputs.__dict__, "institutional_holdings": inputs.institutional_holdings.iloc[0:0], "etf_holdings": inputs.etf_holdings.iloc[0:0]})
+    empty = FeatureInputs(
+        **{
+            **inputs.__dict__,
+            "institutional_holdings": inputs.institutional_holdings.iloc[0:0],
+            "etf_holdings": inputs.etf_holdings.iloc[0:0],
+        }
+    )
     frame = compute_features(empty, [t], UniverseRules())
     assert len(frame) == (features["sample_date"] == t).sum()
     assert frame["institutional_missing"].eq(1).all() and frame["etf_missing"].eq(1).all()
@@ -169,11 +225,15 @@ def test_the_committed_feature_docs_match_the_catalogue():
     from smart_money.reporting.generated_docs import FEATURES_DOC, features_doc
     from smart_money.settings.paths import project_root
 
-    assert (project_root() / FEATURES_DOC).read_text() == features_doc(), "run `smart-money docs` and commit docs/features.md"
+    assert (project_root() / FEATURES_DOC).read_text() == features_doc(), (
+        "run `smart-money docs` and commit docs/features.md"
+    )
 
 
 def test_without_a_hedge_fund_list_the_hedge_fund_features_are_undefined_not_zero(inputs):
-    frame = compute_features(FeatureInputs(**{**inputs.__dict__, "hedge_funds": frozenset()}), [SAMPLES[2]], UniverseRules())
+    frame = compute_features(
+        FeatureInputs(**{**inputs.__dict__, "hedge_funds": frozenset()}), [SAMPLES[2]], UniverseRules()
+    )
     hedge = [s.name for s in CATALOGUE if s.family == "hedge_fund"]
     assert frame[hedge].isna().all().all()
     assert frame["inst_ownership_pct"].notna().all()

@@ -13,17 +13,37 @@ from smart_money.dataset.labels import compute_labels
 
 def universe(*symbols: str) -> pd.DataFrame:
     return pd.DataFrame(
-        {"symbol": list(symbols), "asset_type": "stock", "member_from": pd.Timestamp("2000-01-01"), "member_to": pd.NaT, "shares_outstanding": 1e6}
+        {
+            "symbol": list(symbols),
+            "asset_type": "stock",
+            "member_from": pd.Timestamp("2000-01-01"),
+            "member_to": pd.NaT,
+            "shares_outstanding": 1e6,
+        }
     )
 
 
-def price_path(symbol: str, start: str, end: str, daily: float = 0.004, split: tuple[str, float] | None = None) -> pd.DataFrame:
+def price_path(
+    symbol: str, start: str, end: str, daily: float = 0.004, split: tuple[str, float] | None = None
+) -> pd.DataFrame:
     sessions = cal.sessions_between(pd.Timestamp(start), pd.Timestamp(end))
     adj = 100.0 * np.exp(daily * np.arange(len(sessions)))
     factor = np.ones(len(sessions))
     if split:
         factor[sessions >= pd.Timestamp(split[0])] = split[1]
-    return pd.DataFrame({"symbol": symbol, "date": sessions, "open": adj / factor, "high": adj / factor, "low": adj / factor, "close": adj / factor, "adj_close": adj, "volume": 1e5, "shares_outstanding": 1e6 * factor})
+    return pd.DataFrame(
+        {
+            "symbol": symbol,
+            "date": sessions,
+            "open": adj / factor,
+            "high": adj / factor,
+            "low": adj / factor,
+            "close": adj / factor,
+            "adj_close": adj,
+            "volume": 1e5,
+            "shares_outstanding": 1e6 * factor,
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,7 +68,12 @@ def test_label_end_skips_weekends_and_holidays():
 
 
 def test_return_threshold_mirror_and_market_relative():
-    prices = pd.concat([price_path("AAA", "2023-01-02", "2023-03-31", daily=0.006), price_path("SPY", "2023-01-02", "2023-03-31", daily=0.001)])
+    prices = pd.concat(
+        [
+            price_path("AAA", "2023-01-02", "2023-03-31", daily=0.006),
+            price_path("SPY", "2023-01-02", "2023-03-31", daily=0.001),
+        ]
+    )
     labels = compute_labels(prices, universe("AAA"), [pd.Timestamp("2023-02-15")], "SPY").iloc[0]
     sessions = len(cal.sessions_between(pd.Timestamp("2023-02-16"), pd.Timestamp("2023-03-01")))
     assert labels["status"] == "resolved"
@@ -65,7 +90,9 @@ def test_missing_future_price_is_pending_and_kept_out_of_training():
     from smart_money.dataset.training_set import build_training_dataset
 
     features = pd.DataFrame({"symbol": ["AAA"], "sample_date": [pd.Timestamp("2023-02-15")], "excluded_reason": [""]})
-    dataset, counts = build_training_dataset(features, compute_labels(prices, universe("AAA"), [pd.Timestamp("2023-02-15")], "SPY"))
+    dataset, counts = build_training_dataset(
+        features, compute_labels(prices, universe("AAA"), [pd.Timestamp("2023-02-15")], "SPY")
+    )
     assert dataset.empty and counts["pending_labels"] == 1
 
 
@@ -81,6 +108,10 @@ def test_a_halted_stock_resolves_on_its_next_print_and_an_unlisted_one_has_no_pr
     prices = price_path("AAA", "2023-01-02", "2023-03-31")
     halted = prices[~prices["date"].isin([pd.Timestamp("2023-03-01"), pd.Timestamp("2023-03-02")])]
     row = compute_labels(halted, universe("AAA", "ZZZ"), [pd.Timestamp("2023-02-15")], "SPY").set_index("symbol")
-    expected = prices.set_index("date").loc["2023-03-03", "adj_close"] / prices.set_index("date").loc["2023-02-15", "adj_close"] - 1
+    expected = (
+        prices.set_index("date").loc["2023-03-03", "adj_close"]
+        / prices.set_index("date").loc["2023-02-15", "adj_close"]
+        - 1
+    )
     assert row.loc["AAA", "status"] == "resolved" and row.loc["AAA", "return_14d"] == pytest.approx(expected)
     assert row.loc["ZZZ", "status"] == "no_price" and pd.isna(row.loc["ZZZ", "label"])

@@ -51,7 +51,9 @@ def test_purge_removes_exactly_the_samples_whose_label_window_crosses_a_boundary
     dates = pd.DatetimeIndex(sorted(samples["sample_date"].unique()))
     val_start, test_start = dates[42], dates[51]  # 70 % of 60 dates = 42, 15 % = 9
     expected = ((samples["sample_date"] < val_start) & (samples["label_end_date"] >= val_start)) | (
-        (samples["sample_date"] >= val_start) & (samples["sample_date"] < test_start) & (samples["label_end_date"] >= test_start)
+        (samples["sample_date"] >= val_start)
+        & (samples["sample_date"] < test_start)
+        & (samples["label_end_date"] >= test_start)
     )
     assert (role == PURGED).equals(expected)
     assert expected.sum() == 2 * 2 * 20  # two weekly dates before each boundary, 20 symbols
@@ -95,10 +97,14 @@ def test_walk_forward_through_test_has_one_purged_fold_per_quarter_over_the_whol
     assert (tested["min"].dt.to_period("Q") == tested["max"].dt.to_period("Q")).all()
     assert tested["nunique"].sum() == 40 - 12  # every date after the first year is tested exactly once
     for _, rows in wf.groupby("fold"):
-        assert rows.loc[rows["role"] == TRAIN, "sample_date"].max() < rows.loc[rows["role"] == TEST, "sample_date"].min()
+        assert (
+            rows.loc[rows["role"] == TRAIN, "sample_date"].max() < rows.loc[rows["role"] == TEST, "sample_date"].min()
+        )
     holdout = splits[splits["scheme"] == HOLDOUT].reset_index(drop=True)
     default = build_splits(samples, SplitSpec(walk_forward_min_train_dates=12, walk_forward_step_dates=3))
-    assert holdout.equals(default[default["scheme"] == HOLDOUT].reset_index(drop=True))  # the registered model's split is unchanged
+    assert holdout.equals(
+        default[default["scheme"] == HOLDOUT].reset_index(drop=True)
+    )  # the registered model's split is unchanged
 
 
 def test_random_split_is_available_but_flagged_leaky():
@@ -115,7 +121,10 @@ def test_random_split_is_available_but_flagged_leaky():
 
     from smart_money.defs.dataset.assets import build_splits_asset
 
-    result = dg.materialize([stub, build_splits_asset()], run_config={"ops": {"dataset_splits": {"config": {"method": "stratified_random"}}}})
+    result = dg.materialize(
+        [stub, build_splits_asset()],
+        run_config={"ops": {"dataset_splits": {"config": {"method": "stratified_random"}}}},
+    )
     metadata = result.asset_materializations_for_node("dataset_splits")[0].metadata
     assert metadata["leaky"].value is True and "LEAKY" in metadata["warning"].value
 

@@ -39,7 +39,11 @@ def graph_of(defs: dg.Definitions) -> dict:
             "checks": sorted(c.name for c in node.check_keys),
             "owners": list(node.owners),
         }
-    return {"assets": assets, "jobs": sorted(j.name for j in defs.jobs), "schedules": sorted(s.name for s in defs.schedules)}
+    return {
+        "assets": assets,
+        "jobs": sorted(j.name for j in defs.jobs),
+        "schedules": sorted(s.name for s in defs.schedules),
+    }
 
 
 def test_graph_matches_the_reviewed_snapshot(defs):

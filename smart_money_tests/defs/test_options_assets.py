@@ -14,7 +14,15 @@ from smart_money.orchestration.names import MONTHLY_JOB, OPTIONS_FLOW_JOB
 from smart_money.settings import Settings
 from smart_money.settings.options import OptionsSettings
 
-OPTIONS_ASSETS = {"option_prints", "option_quotes", "underlying_quotes", "event_calendar", "parent_events", "smart_money_events", "options_evaluation"}
+OPTIONS_ASSETS = {
+    "option_prints",
+    "option_quotes",
+    "underlying_quotes",
+    "event_calendar",
+    "parent_events",
+    "smart_money_events",
+    "options_evaluation",
+}
 
 
 @pytest.fixture

@@ -69,7 +69,9 @@ def test_bad_rows_are_quarantined_and_a_schema_violation_fails_the_blocking_chec
     instance = dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def("monthly_refresh_job")
     raw_layer = ["universe", *RAW_ASSETS]
-    result = job.execute_in_process(instance=instance, partition_key=MONTHS[0], asset_selection=[dg.AssetKey(a) for a in raw_layer])
+    result = job.execute_in_process(
+        instance=instance, partition_key=MONTHS[0], asset_selection=[dg.AssetKey(a) for a in raw_layer]
+    )
     assert result.success
     quarantine = small_settings.data_dir / "quarantine" / "insider_trades"
     assert any(quarantine.iterdir())  # the simulator's garbled lines
@@ -87,7 +89,10 @@ def test_bad_rows_are_quarantined_and_a_schema_violation_fails_the_blocking_chec
     monkeypatch.setattr(ingest, "pull_raw", leaky_pull)
     defs = build_definitions(small_settings)
     result = defs.resolve_job_def("monthly_refresh_job").execute_in_process(
-        instance=instance, partition_key=MONTHS[0], raise_on_error=False, asset_selection=[dg.AssetKey(a) for a in raw_layer]
+        instance=instance,
+        partition_key=MONTHS[0],
+        raise_on_error=False,
+        asset_selection=[dg.AssetKey(a) for a in raw_layer],
     )
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
@@ -96,7 +101,20 @@ def test_bad_rows_are_quarantined_and_a_schema_violation_fails_the_blocking_chec
     assert "shares: greater_than(0)" in failed[0].metadata["failures"].value
 
 
-METADATA_KEYS = {"model_id", "version", "algorithm", "features", "data", "metrics", "baselines", "oracle", "mirror_label", "feature_importance", "gates", "lineage"}
+METADATA_KEYS = {
+    "model_id",
+    "version",
+    "algorithm",
+    "features",
+    "data",
+    "metrics",
+    "baselines",
+    "oracle",
+    "mirror_label",
+    "feature_importance",
+    "gates",
+    "lineage",
+}
 
 
 def test_the_run_ends_with_a_registered_model_whose_artifacts_reproduce_its_predictions(pipeline_run):
@@ -110,7 +128,20 @@ def test_the_run_ends_with_a_registered_model_whose_artifacts_reproduce_its_pred
     assert METADATA_KEYS <= set(metadata)
     assert metadata["model_id"] == "smart_money_flow" and metadata["algorithm"] == "LightGBM"
     assert set(metadata["data"]) >= {"source", "first_month", "last_month", "n_train", "n_val", "n_test"}
-    assert set(metadata["metrics"]["test"]) >= {"roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "brier_skill", "log_loss", "ece", "top_decile_precision", "base_rate"}
+    assert set(metadata["metrics"]["test"]) >= {
+        "roc_auc",
+        "pr_auc",
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "brier",
+        "brier_skill",
+        "log_loss",
+        "ece",
+        "top_decile_precision",
+        "base_rate",
+    }
     assert set(metadata["oracle"]) == {"public_test_roc_auc", "truth_test_roc_auc"}
     assert all(set(g) >= {"passed", "value", "threshold"} for g in metadata["gates"].values())
     assert metadata["lineage"]["dagster_run_id"] == summary.run_id
@@ -142,12 +173,28 @@ def test_the_html_report_shows_every_section_in_a_headless_browser(pipeline_run,
     settings, _ = pipeline_run
     registry = Registry(settings.models_dir)
     report = registry.folder(registry.index()["versions"][-1]["version"]) / "report.html"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([chromium(), *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [chromium(), *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
     for section in ("data", "metrics", "baselines", "oracle", "direction", "calibration", "walk_forward", "features"):
         assert f'id="{section}"' in dom, section
     assert dom.count("data:image/png;base64,") >= 7
     screenshot = tmp_path / "report.png"
-    subprocess.run([chromium(), *flags, "--window-size=1200,3000", f"--screenshot={screenshot}", report.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [chromium(), *flags, "--window-size=1200,3000", f"--screenshot={screenshot}", report.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert screenshot.stat().st_size > 50_000

@@ -39,9 +39,13 @@ def panel():
     dataset = built.dataset
     splits = build_splits(dataset, SplitSpec(walk_forward_min_train_dates=12, walk_forward_step_dates=6))
     parts = holdout(dataset, splits)
-    samples = volatility_samples(built.inputs.prices, source.market_index(), dataset["sample_date"].min(), parts["val"]["sample_date"].min())
+    samples = volatility_samples(
+        built.inputs.prices, source.market_index(), dataset["sample_date"].min(), parts["val"]["sample_date"].min()
+    )
     oracle = source.oracle(dataset[["symbol", "sample_date"]])
-    dataset = dataset.assign(oracle_public=oracle["oracle_public"].to_numpy(), oracle_truth=oracle["oracle_truth"].to_numpy())
+    dataset = dataset.assign(
+        oracle_public=oracle["oracle_public"].to_numpy(), oracle_truth=oracle["oracle_truth"].to_numpy()
+    )
     return dataset, splits, parts, samples
 
 
@@ -55,7 +59,13 @@ def test_saved_artifacts_reproduce_the_predictions_exactly(trained, panel, tmp_p
     _, _, parts, _ = panel
     folder = tmp_path / "model"
     written = trained.model.save(folder)
-    assert {p.name for p in written} == {"model.txt", "volatility_model.txt", "normalizer.json", "calibrator.json", "prior.json"}
+    assert {p.name for p in written} == {
+        "model.txt",
+        "volatility_model.txt",
+        "normalizer.json",
+        "calibrator.json",
+        "prior.json",
+    }
     assert not list(folder.glob("*.pkl")) and not list(folder.glob("*.joblib"))
     import lightgbm as lgb
 
@@ -70,19 +80,45 @@ def test_saved_artifacts_reproduce_the_predictions_exactly(trained, panel, tmp_p
 
 def test_model_beats_volatility_alone_and_stays_below_the_latent_oracle(trained, panel):
     dataset, splits, parts, samples = panel
-    result = evaluate(trained.model, dataset, splits, TrainConfig(), FAST, oracle=dataset[["symbol", "sample_date", "oracle_public", "oracle_truth"]], vol_samples=samples)
+    result = evaluate(
+        trained.model,
+        dataset,
+        splits,
+        TrainConfig(),
+        FAST,
+        oracle=dataset[["symbol", "sample_date", "oracle_public", "oracle_truth"]],
+        vol_samples=samples,
+    )
     test = result.summary["metrics"]["test"]
     assert 0.5 < test["roc_auc"] < result.summary["oracle"]["truth_test_roc_auc"]
     assert result.summary["baselines"]["shuffled_labels"]["test_per_date_auc"] == pytest.approx(0.5, abs=0.06)
     assert not result.warnings
-    assert set(result.summary["metrics"]["test"]) >= {"roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "brier_skill", "log_loss", "ece", "top_decile_precision", "base_rate"}
+    assert set(result.summary["metrics"]["test"]) >= {
+        "roc_auc",
+        "pr_auc",
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "brier",
+        "brier_skill",
+        "log_loss",
+        "ece",
+        "top_decile_precision",
+        "base_rate",
+    }
 
 
 def test_shuffled_labels_give_chance_auc_and_the_gates_reject_the_model(panel):
     dataset, splits, parts, samples = panel
     noise = shuffle_within_dates(dataset, ["label", "label_mirror", "realized_volatility_14d", "return_14d"], seed=5)
     noise_parts = holdout(noise, splits)
-    model = train_flow_model(noise_parts["train"], noise_parts["val"], TrainConfig(), shuffle_within_dates(samples, ["realized_volatility_14d"], 5)).model
+    model = train_flow_model(
+        noise_parts["train"],
+        noise_parts["val"],
+        TrainConfig(),
+        shuffle_within_dates(samples, ["realized_volatility_14d"], 5),
+    ).model
     result = evaluate(model, noise, splits, TrainConfig(), FAST, vol_samples=samples)
     assert result.summary["metrics"]["test"]["per_date_auc"] == pytest.approx(0.5, abs=0.06)
     gates = evaluate_gates(result.summary, GateConfig())
@@ -95,7 +131,15 @@ def test_a_leaky_canary_feature_fires_the_leakage_warning_and_gate(panel):
     leaky_parts = holdout(leaky, splits)
     config = TrainConfig(features=(*TrainConfig().features, "canary_future_return"))
     model = train_flow_model(leaky_parts["train"], leaky_parts["val"], config, samples).model
-    result = evaluate(model, leaky, splits, config, FAST, oracle=dataset[["symbol", "sample_date", "oracle_public", "oracle_truth"]], vol_samples=samples)
+    result = evaluate(
+        model,
+        leaky,
+        splits,
+        config,
+        FAST,
+        oracle=dataset[["symbol", "sample_date", "oracle_public", "oracle_truth"]],
+        vol_samples=samples,
+    )
     assert result.summary["metrics"]["test"]["roc_auc"] > 0.9
     assert any("LEAKAGE" in w for w in result.warnings)
     gates = evaluate_gates(result.summary, GateConfig())
@@ -119,7 +163,14 @@ def _register(registry: Registry, trained_model, parts, passed: bool = True, auc
     folder = registry.root.parent / f"candidate-{len(registry.index()['versions'])}"
     trained_model.save(folder)
     (folder / "report.html").write_text("<html>report</html>")
-    metadata = {"model_id": "smart_money_flow", "features": trained_model.normalizer.features, "label": "label", "metrics": {"test": {"roc_auc": auc, "per_date_auc": auc, "ece": 0.01, "brier_skill": 0.01, "top_decile_precision": 0.3}}}
+    metadata = {
+        "model_id": "smart_money_flow",
+        "features": trained_model.normalizer.features,
+        "label": "label",
+        "metrics": {
+            "test": {"roc_auc": auc, "per_date_auc": auc, "ece": 0.01, "brier_skill": 0.01, "top_decile_precision": 0.3}
+        },
+    }
     gates = {"beats_baselines": {"passed": passed, "value": 0.01, "threshold": 0.005, "detail": "test"}}
     return register_candidate(registry, folder, metadata, gates, parts["test"], {"report.html": folder / "report.html"})
 
@@ -160,7 +211,12 @@ def test_parameter_search_logs_every_configuration_and_picks_the_best_by_validat
     _, _, parts, samples = panel
     grid = {"num_leaves": [7, 31], "min_child_samples": [20, 400]}
     result = search_parameters(parts["train"], TrainConfig(), samples, grid=grid, folds=2)
-    assert len(result.table) == 4 and set(result.table.columns) >= {"num_leaves", "min_child_samples", "mean_log_loss", "mean_per_date_auc"}
+    assert len(result.table) == 4 and set(result.table.columns) >= {
+        "num_leaves",
+        "min_child_samples",
+        "mean_log_loss",
+        "mean_per_date_auc",
+    }
     best = result.table.iloc[0]
     assert best["mean_log_loss"] == result.table["mean_log_loss"].min()
     assert result.best_params["num_leaves"] == best["num_leaves"] and result.best_params["learning_rate"] == 0.05

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -21,18 +21,33 @@ from smart_money.options.engine.frames import NormalizedTape
 from smart_money.options.engine.rules import load_rules
 from smart_money.options.market.synthetic import catalogue
 
-NOW = datetime(2024, 6, 12, 15, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 12, 15, tzinfo=UTC)
 
 
 def test_records_reject_invented_conditions_crossed_quotes_and_unannounced_events():
-    base = dict(print_id="x", ts=NOW, underlying="AAA", expiry=date(2024, 7, 19), strike=100, right="C", price=1.0, size=1, venue="C")
+    base = dict(
+        print_id="x",
+        ts=NOW,
+        underlying="AAA",
+        expiry=date(2024, 7, 19),
+        strike=100,
+        right="C",
+        price=1.0,
+        size=1,
+        venue="C",
+    )
     assert OptionPrint(**base, condition="S").condition == "S"
     with pytest.raises(ValidationError):
         OptionPrint(**base, condition="SWEEP")
     with pytest.raises(ValidationError):
         NbboQuote(ts=NOW, underlying="AAA", expiry=date(2024, 7, 19), strike=100, right="C", bid=2.0, ask=1.9)
     with pytest.raises(ValidationError):
-        CalendarEntry(underlying="AAA", event_type="earnings", announced_ts=NOW, event_ts=datetime(2024, 6, 1, tzinfo=timezone.utc))
+        CalendarEntry(
+            underlying="AAA",
+            event_type="earnings",
+            announced_ts=NOW,
+            event_ts=datetime(2024, 6, 1, tzinfo=UTC),
+        )
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,14 @@ def _labelled(primary, truth, family="x"):
     for p, t in zip(primary, truth):
         row = {"primary_profile_id": p, "true_profile": t, "ambiguous": False, "family": family, "scenario_id": f"s{len(rows)}", "contaminated": False,
                "primary_probability": np.nan if p is None else 0.9, "primary_direction": "unknown", "intended_direction": "unknown", "forward_return_1d": 0.0}  # fmt: skip
-        for q in ("institutional_directional", "retail_whale", "event_driven", "vol_seller", "arbitrage", "hedge_reactive"):
+        for q in (
+            "institutional_directional",
+            "retail_whale",
+            "event_driven",
+            "vol_seller",
+            "arbitrage",
+            "hedge_reactive",
+        ):
             row[f"{q}__probability"] = 0.9 if q == p else 0.05
         rows.append(row)
     return pd.DataFrame(rows)
@@ -70,7 +77,9 @@ def files(tmp_path):
     tape.prints.to_csv(tmp_path / "prints.csv", index=False)
     tape.quotes.to_parquet(tmp_path / "quotes.parquet")
     tape.underlying.to_parquet(tmp_path / "underlying.parquet")
-    tape.calendar.assign(announced_ts=tape.calendar["announced_ts"].astype(str), event_ts=tape.calendar["event_ts"].astype(str)).to_json(tmp_path / "calendar.jsonl", orient="records", lines=True)
+    tape.calendar.assign(
+        announced_ts=tape.calendar["announced_ts"].astype(str), event_ts=tape.calendar["event_ts"].astype(str)
+    ).to_json(tmp_path / "calendar.jsonl", orient="records", lines=True)
     return tmp_path, tape
 
 
@@ -97,7 +106,17 @@ def test_options_eval_writes_the_metrics_file(tmp_path):
     result = CliRunner().invoke(app, ["options-eval", "--scenarios", "60", "--seed", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
     payload = json.loads(out.read_text())
-    assert {"per_profile", "calibration", "abstention_rate", "abstention_rate_noise", "risk_coverage", "direction", "live_vs_replay", "throughput", "gates"} <= set(payload)
+    assert {
+        "per_profile",
+        "calibration",
+        "abstention_rate",
+        "abstention_rate_noise",
+        "risk_coverage",
+        "direction",
+        "live_vs_replay",
+        "throughput",
+        "gates",
+    } <= set(payload)
     assert payload["seed"] == 3 and payload["events"] >= 55
     assert all("ece" in v and "brier" in v for v in payload["calibration"].values())
 

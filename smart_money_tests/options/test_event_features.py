@@ -27,7 +27,12 @@ from smart_money_tests.support.option_tape import T0, print_row, quote_rows, spo
 
 def features(prints, quotes, spot=None, calendar=None) -> pd.DataFrame:
     rec = reconstruct(normalize_prints(pd.DataFrame(prints)))
-    return compute_features(rec, normalize_quotes(pd.DataFrame(quotes)), normalize_underlying(pd.DataFrame(spot) if spot else None), normalize_calendar(pd.DataFrame(calendar) if calendar else None))
+    return compute_features(
+        rec,
+        normalize_quotes(pd.DataFrame(quotes)),
+        normalize_underlying(pd.DataFrame(spot) if spot else None),
+        normalize_calendar(pd.DataFrame(calendar) if calendar else None),
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,7 +54,10 @@ def test_dte_runs_to_the_expiry_day_close_in_new_york(print_ts, expiry, expected
     at = pd.Timestamp(print_ts)
     f = features([print_row("a", 0, expiry=expiry, at=at)], quote_rows(expiry=expiry, at=at))
     assert f["dte_days"].iloc[0] == pytest.approx(expected_days, abs=1e-9)
-    assert f["dte_calendar"].iloc[0] == (pd.Timestamp(expiry) - at.tz_convert("America/New_York").tz_localize(None).normalize()).days
+    assert (
+        f["dte_calendar"].iloc[0]
+        == (pd.Timestamp(expiry) - at.tz_convert("America/New_York").tz_localize(None).normalize()).days
+    )
 
 
 def test_expiry_close_is_dst_aware():
@@ -84,7 +92,9 @@ def test_nbbo_placement_uses_tolerance_and_flags_stale_and_missing_quotes():
 def test_the_nbbo_join_never_looks_at_later_quotes():
     prints = [print_row("a", 0, price=2.1)]
     before = quote_rows(bid=1.9, ask=2.1, start_ms=-500, end_ms=-100)
-    later = quote_rows(bid=2.5, ask=2.7, start_ms=0, end_ms=1000)  # from the print's own ts on: ts == print ts is allowed
+    later = quote_rows(
+        bid=2.5, ask=2.7, start_ms=0, end_ms=1000
+    )  # from the print's own ts on: ts == print ts is allowed
     f = features(prints, before + later[1:])
     assert f["a_count"].iloc[0] == 1  # judged against the last quote at or before the print
 
@@ -93,8 +103,17 @@ def test_calendar_entries_are_used_only_once_announced():
     prints = [print_row("a", 0)]
     quotes = quote_rows()
     event_ts = T0 + pd.Timedelta(days=10)
-    announced_later = [{"underlying": "AAA", "event_type": "earnings", "announced_ts": T0 + pd.Timedelta(hours=1), "event_ts": event_ts}]
-    announced_before = [{"underlying": "AAA", "event_type": "earnings", "announced_ts": T0 - pd.Timedelta(days=5), "event_ts": event_ts}]
+    announced_later = [
+        {
+            "underlying": "AAA",
+            "event_type": "earnings",
+            "announced_ts": T0 + pd.Timedelta(hours=1),
+            "event_ts": event_ts,
+        }
+    ]
+    announced_before = [
+        {"underlying": "AAA", "event_type": "earnings", "announced_ts": T0 - pd.Timedelta(days=5), "event_ts": event_ts}
+    ]
     assert np.isnan(features(prints, quotes, calendar=announced_later)["days_to_event"].iloc[0])
     known = features(prints, quotes, calendar=announced_before)
     assert known["days_to_event"].iloc[0] == pytest.approx(10.0)

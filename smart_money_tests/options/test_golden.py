@@ -78,7 +78,9 @@ def shuffled(tape: NormalizedTape, seed: int = 5) -> NormalizedTape:
     def permuted(frame: pd.DataFrame | None) -> pd.DataFrame | None:
         return None if frame is None else frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
 
-    return NormalizedTape(permuted(tape.prints), permuted(tape.quotes), permuted(tape.underlying), permuted(tape.calendar))
+    return NormalizedTape(
+        permuted(tape.prints), permuted(tape.quotes), permuted(tape.underlying), permuted(tape.calendar)
+    )
 
 
 def assert_same_results(actual: pd.DataFrame, expected: pd.DataFrame, label: str) -> None:
@@ -91,7 +93,9 @@ def assert_same_results(actual: pd.DataFrame, expected: pd.DataFrame, label: str
         else:
             close = got == want
         bad = np.flatnonzero(~close)
-        assert not len(bad), f"{label}: {column} differs in {len(bad)} events, first {actual['event_id'].iloc[bad[0]]}: {got[bad[0]]!r} != {want[bad[0]]!r}"
+        assert not len(bad), (
+            f"{label}: {column} differs in {len(bad)} events, first {actual['event_id'].iloc[bad[0]]}: {got[bad[0]]!r} != {want[bad[0]]!r}"
+        )
 
 
 @pytest.fixture(scope="module")

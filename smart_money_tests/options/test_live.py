@@ -20,7 +20,9 @@ def test_live_stream_and_replay_agree_on_every_event_including_cancels():
     engine = LiveEngine(rules, calibration, n.calendar, lateness_ms=100)
     finished: list[ScoredBatch] = []
     batches = 0
-    for prints, quotes, underlying in stream_market(MarketTape(n.prints, n.quotes, n.underlying, tape.calendar), batch_ms=1000, max_delay_ms=60, seed=3):
+    for prints, quotes, underlying in stream_market(
+        MarketTape(n.prints, n.quotes, n.underlying, tape.calendar), batch_ms=1000, max_delay_ms=60, seed=3
+    ):
         finished += engine.push(prints, quotes, underlying)
         batches += 1
     before_flush = len(finished)

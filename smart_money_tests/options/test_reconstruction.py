@@ -19,7 +19,11 @@ def members(rec) -> dict[str, set[str]]:
 
 def test_a_burst_window_is_anchored_at_its_first_print():
     # 0, 300, 499 ms are one burst; 500 ms starts the next window even though gaps are short
-    prints = normalize_prints(pd.DataFrame([print_row("a", 0), print_row("b", 300), print_row("c", 499), print_row("d", 500), print_row("e", 700)]))
+    prints = normalize_prints(
+        pd.DataFrame(
+            [print_row("a", 0), print_row("b", 300), print_row("c", 499), print_row("d", 500), print_row("e", 700)]
+        )
+    )
     groups = sorted(sorted(m) for m in members(reconstruct(prints)).values())
     assert groups == [["a", "b", "c"], ["d", "e"]]
 

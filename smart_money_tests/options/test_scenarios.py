@@ -58,7 +58,10 @@ def test_zero_dte_hedges_are_recognized_at_the_close_and_on_dst_dates(scored):
     assert (hedges["dte_calendar"] == 0).all() and (hedges["dte_days"] < 1).all()
     assert (hedges["primary_profile_id"] == "hedge_reactive").all()
     dst = hedges[hedges["variant"] == "dst_0dte"]
-    assert set(pd.to_datetime(dst["first_ts_ns"], utc=True).dt.tz_convert("America/New_York").dt.date.astype(str)) <= {"2024-03-11", "2024-11-04"}
+    assert set(pd.to_datetime(dst["first_ts_ns"], utc=True).dt.tz_convert("America/New_York").dt.date.astype(str)) <= {
+        "2024-03-11",
+        "2024-11-04",
+    }
 
 
 def test_put_writes_read_bullish_and_call_overwrites_bearish(scored):
@@ -69,7 +72,9 @@ def test_put_writes_read_bullish_and_call_overwrites_bearish(scored):
 
 
 def test_directional_families_read_the_intended_direction(scored):
-    emitted = scored[~scored["abstained"] & scored["family"].isin(["institutional_directional", "retail_whale", "hedge_reactive"])]
+    emitted = scored[
+        ~scored["abstained"] & scored["family"].isin(["institutional_directional", "retail_whale", "hedge_reactive"])
+    ]
     assert (emitted["primary_direction"] == emitted["intended_direction"]).mean() >= 0.95
 
 
@@ -87,8 +92,12 @@ def test_labels_never_reach_the_engine():
     assert len(ENGINE_MODULES) > 10
     for module in ENGINE_MODULES:
         tree = ast.parse(module.read_text())
-        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        assert not any(name and ("market" in name or "synthetic" in name or "evaluation" in name) for name in imported), module.name
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+        }
+        assert not any(
+            name and ("market" in name or "synthetic" in name or "evaluation" in name) for name in imported
+        ), module.name
 
 
 def test_without_a_calendar_event_features_are_null_and_other_profiles_still_score():

@@ -39,7 +39,9 @@ def test_round_trip_dedupes_and_answers_history_and_replay(tmp_path: Path, rows:
 
         one = rows.iloc[0]
         by_underlying = store.history(underlying=one["underlying_id"])
-        assert set(by_underlying["event_id"]) == set(rows.loc[rows["underlying_id"] == one["underlying_id"], "event_id"])
+        assert set(by_underlying["event_id"]) == set(
+            rows.loc[rows["underlying_id"] == one["underlying_id"], "event_id"]
+        )
         stored = by_underlying.set_index("event_id").loc[one["event_id"]]
         assert list(stored["member_print_ids"]) == list(one["member_print_ids"])
         assert stored["features_json"] == one["features_json"]
@@ -59,6 +61,8 @@ def test_round_trip_dedupes_and_answers_history_and_replay(tmp_path: Path, rows:
 
 
 def test_a_server_url_comes_from_the_environment_and_is_never_shown_with_credentials(tmp_path: Path):
-    url = OptionsSettings.from_env({"SMART_MONEY_CLICKHOUSE_URL": "http://writer:s3cret@127.0.0.1:8123/flow"}).store_url(tmp_path)
+    url = OptionsSettings.from_env(
+        {"SMART_MONEY_CLICKHOUSE_URL": "http://writer:s3cret@127.0.0.1:8123/flow"}
+    ).store_url(tmp_path)
     assert url == "http://writer:s3cret@127.0.0.1:8123/flow"
     assert describe_url(url) == "http://***@127.0.0.1:8123/flow"

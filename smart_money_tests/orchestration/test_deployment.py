@@ -29,7 +29,9 @@ def test_the_profile_picks_the_executor_when_definitions_are_built(tmp_path):
         job = build_definitions(replace(base, profile=profile)).resolve_job_def(MONTHLY_JOB)
         executors[profile] = job.executor_def.name
     assert executors == {"local": "in_process", "postgres": "multiprocess", "kubernetes": "k8s"}
-    override = Settings.from_env({"SMART_MONEY_PROFILE": "postgres", "SMART_MONEY_EXECUTOR": "in-process", "SMART_MONEY_END": "2023-09"})
+    override = Settings.from_env(
+        {"SMART_MONEY_PROFILE": "postgres", "SMART_MONEY_EXECUTOR": "in-process", "SMART_MONEY_END": "2023-09"}
+    )
     assert override.step_executor == "in_process"
     with pytest.raises(SettingsError, match="SMART_MONEY_PROFILE='cloud'"):
         Settings.from_env({"SMART_MONEY_PROFILE": "cloud"})
@@ -38,7 +40,14 @@ def test_the_profile_picks_the_executor_when_definitions_are_built(tmp_path):
 
 
 def test_settings_survive_the_trip_through_the_environment(tmp_path):
-    settings = replace(small_settings_at(tmp_path), profile="postgres", max_concurrent_steps=2, data_url="s3://bucket/data", hedge_funds=("0000000001",), min_inst_ownership_pct=None)
+    settings = replace(
+        small_settings_at(tmp_path),
+        profile="postgres",
+        max_concurrent_steps=2,
+        data_url="s3://bucket/data",
+        hedge_funds=("0000000001",),
+        min_inst_ownership_pct=None,
+    )
     assert Settings.from_env(settings.to_env()) == replace(settings, executor="multiprocess")
 
 
@@ -51,8 +60,21 @@ def registered(settings: Settings) -> tuple[dict, dict]:
 
 def comparable(metadata: dict) -> dict:
     """What must not depend on where or how the run executed."""
-    keys = ("metrics", "baselines", "mirror_label", "oracle", "independent_universe", "walk_forward", "feature_importance", "gates", "data")
-    return {k: metadata.get(k) for k in keys} | {"dataset_sha256": metadata["lineage"]["dataset_sha256"], "status": metadata["status"]}
+    keys = (
+        "metrics",
+        "baselines",
+        "mirror_label",
+        "oracle",
+        "independent_universe",
+        "walk_forward",
+        "feature_importance",
+        "gates",
+        "data",
+    )
+    return {k: metadata.get(k) for k in keys} | {
+        "dataset_sha256": metadata["lineage"]["dataset_sha256"],
+        "status": metadata["status"],
+    }
 
 
 @pytest.fixture
@@ -67,7 +89,9 @@ def postgres_instance(postgres_server, tmp_path, monkeypatch):
         instance.wipe()
 
 
-def test_postgres_profile_backfill_with_a_process_per_step_registers_the_same_model(pipeline_run, postgres_instance, tmp_path):
+def test_postgres_profile_backfill_with_a_process_per_step_registers_the_same_model(
+    pipeline_run, postgres_instance, tmp_path
+):
     from dagster._core.run_coordinator import QueuedRunCoordinator
     from dagster_postgres import PostgresRunStorage
 
@@ -89,7 +113,10 @@ def test_postgres_profile_backfill_with_a_process_per_step_registers_the_same_mo
     # the registered model and its numbers are those of the local in-process run on the same data
     local_entry, local_metadata = registered(local_settings)
     entry, metadata = registered(settings)
-    assert entry["metrics"] == local_entry["metrics"] and entry["sha256"]["model.txt"] == local_entry["sha256"]["model.txt"]
+    assert (
+        entry["metrics"] == local_entry["metrics"]
+        and entry["sha256"]["model.txt"] == local_entry["sha256"]["model.txt"]
+    )
     assert comparable(metadata) == comparable(local_metadata)
 
 
@@ -107,8 +134,16 @@ def test_a_backfill_in_chunks_of_months_stores_the_same_partitions_and_registers
     # 12 months in chunks of 5: three runs of the monthly assets, then one of the model assets
     runs = summary.run_id.split(",")
     assert len(runs) == 4
-    ranges = [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in map(instance.get_run_by_id, runs)]
-    assert ranges == [("2022-10-01", "2023-02-01"), ("2023-03-01", "2023-07-01"), ("2023-08-01", "2023-09-01"), ("2022-10-01", "2023-09-01")]
+    ranges = [
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        for r in map(instance.get_run_by_id, runs)
+    ]
+    assert ranges == [
+        ("2022-10-01", "2023-02-01"),
+        ("2023-03-01", "2023-07-01"),
+        ("2023-08-01", "2023-09-01"),
+        ("2022-10-01", "2023-09-01"),
+    ]
     rows, local_rows = {a.asset: a.rows for a in summary.assets}, {a.asset: a.rows for a in local_summary.assets}
     # price partitions reach 7 days into the next month: the chunks' sums count those days twice
     assert rows.pop("raw_prices") > local_rows.pop("raw_prices") and rows == local_rows
@@ -134,7 +169,9 @@ def test_a_run_on_object_storage_writes_and_reads_every_asset_there(s3_server, t
         monkeypatch.setenv(name, value)
     settings = replace(small_settings_at(tmp_path / "home"), data_url=f"{bucket}/data", models_url=f"{bucket}/models")
 
-    summary = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION)
+    summary = run_monthly_graph(
+        CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=FAST_EVALUATION
+    )
 
     assert summary.success, summary.error
     s3 = s3fs.S3FileSystem(endpoint_url=s3_server.endpoint)

@@ -22,18 +22,30 @@ def test_range_output_is_split_and_read_back_as_one_frame(tmp_path):
     out = dg.build_output_context(asset_key=KEY, asset_partitions_def=MONTHLY, partition_key=keys[0])
     manager.handle_output(out, {keys[0]: frame(keys[0])})
     for key in keys[1:]:
-        manager.handle_output(dg.build_output_context(asset_key=KEY, asset_partitions_def=MONTHLY, partition_key=key), {key: frame(key, 2)})
+        manager.handle_output(
+            dg.build_output_context(asset_key=KEY, asset_partitions_def=MONTHLY, partition_key=key),
+            {key: frame(key, 2)},
+        )
     assert sorted(p.name for p in (tmp_path / "raw_thing").iterdir()) == [f"{k}.parquet" for k in keys]
 
-    ctx = dg.build_input_context(asset_key=KEY, asset_partitions_def=MONTHLY, asset_partition_key_range=dg.PartitionKeyRange(keys[0], keys[-1]))
+    ctx = dg.build_input_context(
+        asset_key=KEY, asset_partitions_def=MONTHLY, asset_partition_key_range=dg.PartitionKeyRange(keys[0], keys[-1])
+    )
     loaded = manager.load_input(ctx)
     assert len(loaded) == 7 and sorted(loaded["month"].unique()) == keys
 
 
 def test_missing_partition_names_what_to_materialize(tmp_path):
     manager = PartitionedParquetIOManager(base_path=str(tmp_path))
-    manager.handle_output(dg.build_output_context(asset_key=KEY, asset_partitions_def=MONTHLY, partition_key="2023-01-01"), frame("2023-01-01"))
-    ctx = dg.build_input_context(asset_key=KEY, asset_partitions_def=MONTHLY, asset_partition_key_range=dg.PartitionKeyRange("2023-01-01", "2023-02-01"))
+    manager.handle_output(
+        dg.build_output_context(asset_key=KEY, asset_partitions_def=MONTHLY, partition_key="2023-01-01"),
+        frame("2023-01-01"),
+    )
+    ctx = dg.build_input_context(
+        asset_key=KEY,
+        asset_partitions_def=MONTHLY,
+        asset_partition_key_range=dg.PartitionKeyRange("2023-01-01", "2023-02-01"),
+    )
     with pytest.raises(FileNotFoundError, match="not materialized for partitions 2023-02-01"):
         manager.load_input(ctx)
     tolerant = dg.build_input_context(

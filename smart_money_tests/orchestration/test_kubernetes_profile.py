@@ -32,7 +32,10 @@ def test_the_instance_config_builds_a_k8s_run_launcher_and_a_run_queue(postgres_
     config = yaml.safe_load(instance_config("kubernetes").read_text())
     # outside a cluster the launcher reads a kubeconfig instead of the pod's service account
     (tmp_path / "kubeconfig").write_text(KUBECONFIG)
-    config["run_launcher"]["config"] |= {"load_incluster_config": False, "kubeconfig_file": str(tmp_path / "kubeconfig")}
+    config["run_launcher"]["config"] |= {
+        "load_incluster_config": False,
+        "kubeconfig_file": str(tmp_path / "kubeconfig"),
+    }
     (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", postgres_server.url)
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:

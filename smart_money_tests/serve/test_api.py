@@ -49,7 +49,9 @@ def settings(served_settings, tmp_path):
 
 @pytest.fixture
 def client(settings, provider, symbols):
-    app = create_app(settings, admin_token=ADMIN_TOKEN, features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}")
+    app = create_app(
+        settings, admin_token=ADMIN_TOKEN, features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}"
+    )
     with TestClient(app) as test_client:
         yield test_client
 
@@ -66,8 +68,17 @@ def test_a_prediction_has_the_plans_shape_and_caching_headers(client, symbols):
     assert body["predicted_conviction"] in ("BULLISH", "BEARISH")
     assert 0 <= body["conviction_score"] <= 100 and body["confidence"] in ("HIGH", "MEDIUM", "LOW")
     assert list(body["features"]) == list(PLAN_FEATURES)
-    assert set(body["signals"]) == {"insider_activity", "institutional_flow", "congressional_sentiment", "hedge_fund_positioning"}
-    assert body["model"]["version"] == "1.0.0" and 0.5 < body["model"]["roc_auc"] < 1 and 0 <= body["model"]["accuracy"] <= 1
+    assert set(body["signals"]) == {
+        "insider_activity",
+        "institutional_flow",
+        "congressional_sentiment",
+        "hedge_fund_positioning",
+    }
+    assert (
+        body["model"]["version"] == "1.0.0"
+        and 0.5 < body["model"]["roc_auc"] < 1
+        and 0 <= body["model"]["accuracy"] <= 1
+    )
     assert body["feature_source"] == "simulated" and body["cached"] is False and body["timestamp"].endswith("Z")
     max_age = int(response.headers["cache-control"].split("max-age=")[1])
     assert 120 <= max_age <= 300
@@ -82,7 +93,9 @@ def test_the_source_path_matches_the_features_computed_by_the_dataset_pipeline(s
     from smart_money.sources import open_source
 
     day = pd.Timestamp(SERVE_DAY)  # the June 2024 sample date (the 15th is a Saturday)
-    built = dataset_from_source(open_source(served_settings), served_settings.symbols, pd.Timestamp("2024-06-01"), pd.Timestamp("2024-06-01"))
+    built = dataset_from_source(
+        open_source(served_settings), served_settings.symbols, pd.Timestamp("2024-06-01"), pd.Timestamp("2024-06-01")
+    )
     pipeline = built.features.set_index("symbol")
     assert (built.features["sample_date"] == day).all()
     served = provider.get(day).frame
@@ -98,7 +111,13 @@ def test_caller_features_replace_the_sources_and_keep_its_price_context(client, 
     assert echoed["feature_source"] == "request" and echoed["cached"] is False
     assert echoed["probability"] == pytest.approx(from_source["probability"], abs=1e-9)
     # the volatility-only reference comes from the price context, whatever the caller sends
-    strong = dict(from_source["features"], insider_cluster_score=6.0, insider_buy_volume_30d=5e7, insider_net_flow_30d=50.0, insider_buy_ratio_30d=1.0)
+    strong = dict(
+        from_source["features"],
+        insider_cluster_score=6.0,
+        insider_buy_volume_30d=5e7,
+        insider_net_flow_30d=50.0,
+        insider_buy_ratio_30d=1.0,
+    )
     changed = predict(client, symbol=symbol, features=[strong[name] for name in PLAN_FEATURES]).json()
     assert changed["neutral_probability"] == pytest.approx(from_source["neutral_probability"], abs=1e-12)
     assert changed["signals"]["insider_activity"] == "bullish"
@@ -130,9 +149,15 @@ def test_invalid_requests_get_400_with_a_helpful_message(client, body, needle):
 
 
 def test_non_finite_numbers_and_broken_json_are_rejected(client):
-    response = client.post("/api/ml/smart-money-flow", content='{"symbol": "AAA", "features": [' + ",".join(["NaN"] * 27) + "]}", headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/ml/smart-money-flow",
+        content='{"symbol": "AAA", "features": [' + ",".join(["NaN"] * 27) + "]}",
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and "features" in response.json()["detail"]
-    response = client.post("/api/ml/smart-money-flow", content='{"symbol": ', headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/ml/smart-money-flow", content='{"symbol": ', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and "invalid request" in response.json()["detail"]
 
 
@@ -143,7 +168,9 @@ def test_an_unknown_symbol_is_404(client):
 
 
 def test_internal_errors_are_500_without_internals(settings, provider, monkeypatch):
-    app = create_app(settings, admin_token=ADMIN_TOKEN, features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}")
+    app = create_app(
+        settings, admin_token=ADMIN_TOKEN, features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}"
+    )
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret-internal-detail at /srv/private/key.pem")
@@ -162,7 +189,13 @@ def test_batch_predictions_match_single_ones_and_list_unknown_symbols(client, sy
     assert response.status_code == 200
     body = response.json()
     assert [p["symbol"] for p in body["predictions"]] == wanted
-    assert body["errors"] == [{"symbol": "ZZZZZ", "status": 404, "detail": f"unknown symbol ZZZZZ: not in the configured simulated universe on {SERVE_DAY}"}]
+    assert body["errors"] == [
+        {
+            "symbol": "ZZZZZ",
+            "status": 404,
+            "detail": f"unknown symbol ZZZZZ: not in the configured simulated universe on {SERVE_DAY}",
+        }
+    ]
     single = predict(client, symbol=wanted[2]).json()
     assert single["cached"] is True  # the batch filled the cache
     assert single["probability"] == body["predictions"][2]["probability"]
@@ -186,7 +219,9 @@ def test_a_new_champion_is_served_without_a_restart(client, settings, provider, 
     rows = provider.get(pd.Timestamp(SERVE_DAY)).frame.loc[symbols].reset_index()
     rows["label"] = np.arange(len(rows)) % 2  # the same model scores the same: it stays a candidate
     gates = {"test_fixture": {"passed": True, "value": 1.0, "threshold": 1.0, "detail": "second registration"}}
-    entry = register_candidate(registry, folder, {k: metadata[k] for k in ("model_id", "features", "label", "metrics")}, gates, rows, {})
+    entry = register_candidate(
+        registry, folder, {k: metadata[k] for k in ("model_id", "features", "label", "metrics")}, gates, rows, {}
+    )
     assert entry["version"] == "1.0.1" and entry["status"] == "candidate"
     assert predict(client, symbol=symbols[3]).json()["model"]["version"] == "1.0.0"
     registry.promote("1.0.1")
@@ -197,7 +232,9 @@ def test_a_new_champion_is_served_without_a_restart(client, settings, provider, 
 
 def test_a_tampered_champion_is_refused_and_the_analysis_still_answers(settings, provider, symbols):
     (Registry(settings.models_dir).folder("1.0.0") / "model.txt").write_text("tree\n")
-    app = create_app(settings, admin_token=ADMIN_TOKEN, features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}")
+    app = create_app(
+        settings, admin_token=ADMIN_TOKEN, features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}"
+    )
     with TestClient(app) as client:
         check_the_fallback(client, symbols)
 
@@ -205,23 +242,42 @@ def test_a_tampered_champion_is_refused_and_the_analysis_still_answers(settings,
 def check_the_fallback(client, symbols):
     response = predict(client, symbol=symbols[0])
     assert response.status_code == 503 and "failed verification" in response.json()["detail"]
-    client.put("/api/admin/ml-features/smart-money-flow", json={"enabled": True, "actor": "ops", "reason": "test the fallback"}, headers=AUTH)
-    analysis = client.post("/api/stock-analysis", json={"symbols": symbols[:2], "include_smart_money": True, "date": SERVE_DAY})
+    client.put(
+        "/api/admin/ml-features/smart-money-flow",
+        json={"enabled": True, "actor": "ops", "reason": "test the fallback"},
+        headers=AUTH,
+    )
+    analysis = client.post(
+        "/api/stock-analysis", json={"symbols": symbols[:2], "include_smart_money": True, "date": SERVE_DAY}
+    )
     assert analysis.status_code == 200
     body = analysis.json()
     assert [a["symbol"] for a in body["analyses"]] == symbols[:2]
-    assert all("smart_money_flow" not in a and "failed verification" in a["smart_money_flow_error"] for a in body["analyses"])
-    assert body["smart_money_flow_status"]["included"] is False and "failed verification" in body["smart_money_flow_status"]["reason"]
+    assert all(
+        "smart_money_flow" not in a and "failed verification" in a["smart_money_flow_error"] for a in body["analyses"]
+    )
+    assert (
+        body["smart_money_flow_status"]["included"] is False
+        and "failed verification" in body["smart_money_flow_status"]["reason"]
+    )
     assert body["analyses"][0]["risk"]["volatility_20d"] > 0
 
 
 def test_the_analysis_answers_when_the_source_fails_on_the_smart_money_tables(settings, symbols):
     failing = FeatureProvider(settings, compute=compute_with_failing_filings)
-    app = create_app(settings, admin_token=ADMIN_TOKEN, features=failing, event_store=f"chdb://{settings.data_dir / 'clickhouse'}")
+    app = create_app(
+        settings, admin_token=ADMIN_TOKEN, features=failing, event_store=f"chdb://{settings.data_dir / 'clickhouse'}"
+    )
     try:
         with TestClient(app) as c:
-            c.put("/api/admin/ml-features/smart-money-flow", json={"enabled": True, "actor": "ops", "reason": "source outage drill"}, headers=AUTH)
-            body = c.post("/api/stock-analysis", json={"symbols": [symbols[0]], "include_smart_money": True, "date": SERVE_DAY}).json()
+            c.put(
+                "/api/admin/ml-features/smart-money-flow",
+                json={"enabled": True, "actor": "ops", "reason": "source outage drill"},
+                headers=AUTH,
+            )
+            body = c.post(
+                "/api/stock-analysis", json={"symbols": [symbols[0]], "include_smart_money": True, "date": SERVE_DAY}
+            ).json()
             [analysis] = body["analyses"]
             assert "smart_money_flow" not in analysis and analysis["momentum"]["return_1m"] is not None
             assert "failed on the smart-money tables (ConnectionError)" in body["smart_money_flow_status"]["reason"]
@@ -237,7 +293,9 @@ def test_the_analysis_answers_when_the_source_fails_on_the_smart_money_tables(se
 def test_the_toggle_is_off_by_default_needs_the_admin_token_and_keeps_an_audit_log(client, settings, provider, symbols):
     state = client.get("/api/admin/ml-features/smart-money-flow").json()
     assert state["enabled"] is False and state["audit"] == []
-    off = client.post("/api/stock-analysis", json={"symbols": [symbols[0]], "include_smart_money": True, "date": SERVE_DAY}).json()
+    off = client.post(
+        "/api/stock-analysis", json={"symbols": [symbols[0]], "include_smart_money": True, "date": SERVE_DAY}
+    ).json()
     assert "smart_money_flow" not in off["analyses"][0] and "disabled" in off["smart_money_flow_status"]["reason"]
 
     change = {"enabled": True, "actor": "alice", "reason": "launch for the research desk"}
@@ -246,33 +304,60 @@ def test_the_toggle_is_off_by_default_needs_the_admin_token_and_keeps_an_audit_l
     wrong = client.put("/api/admin/ml-features/smart-money-flow", json=change, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 403
     assert client.get("/api/admin/ml-features/smart-money-flow").json()["enabled"] is False
-    assert client.put("/api/admin/ml-features/smart-money-flow", json={**change, "reason": ""}, headers=AUTH).status_code == 400
+    assert (
+        client.put("/api/admin/ml-features/smart-money-flow", json={**change, "reason": ""}, headers=AUTH).status_code
+        == 400
+    )
 
     on = client.put("/api/admin/ml-features/smart-money-flow", json=change, headers=AUTH).json()
     assert on["enabled"] is True and on["updated_by"] == "alice" and on["reason"] == change["reason"]
     [entry] = on["audit"]
     assert entry["previous"] is False and entry["enabled"] is True and entry["client"] and entry["at"]
-    with_section = client.post("/api/stock-analysis", json={"symbols": [symbols[0]], "include_smart_money": True, "date": SERVE_DAY}).json()
+    with_section = client.post(
+        "/api/stock-analysis", json={"symbols": [symbols[0]], "include_smart_money": True, "date": SERVE_DAY}
+    ).json()
     assert with_section["analyses"][0]["smart_money_flow"]["symbol"] == symbols[0]
     assert with_section["smart_money_flow_status"] == {"requested": True, "included": True, "reason": None}
     not_asked = client.post("/api/stock-analysis", json={"symbols": [symbols[0]], "date": SERVE_DAY}).json()
     assert "smart_money_flow" not in not_asked["analyses"][0]
 
     # persisted: a new server process on the same home sees the state and the log
-    restarted = create_app(settings, admin_token=ADMIN_TOKEN, features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}")
+    restarted = create_app(
+        settings, admin_token=ADMIN_TOKEN, features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}"
+    )
     with TestClient(restarted) as c:
         state = c.get("/api/admin/ml-features/smart-money-flow").json()
         assert state["enabled"] is True and state["audit"][0]["actor"] == "alice"
-        assert c.put("/api/admin/ml-features/smart-money-flow", json={"enabled": False, "actor": "bob", "reason": "rollback drill"}, headers=AUTH).status_code == 200
-        assert [e["actor"] for e in c.get("/api/admin/ml-features/smart-money-flow").json()["audit"]] == ["bob", "alice"]
+        assert (
+            c.put(
+                "/api/admin/ml-features/smart-money-flow",
+                json={"enabled": False, "actor": "bob", "reason": "rollback drill"},
+                headers=AUTH,
+            ).status_code
+            == 200
+        )
+        assert [e["actor"] for e in c.get("/api/admin/ml-features/smart-money-flow").json()["audit"]] == [
+            "bob",
+            "alice",
+        ]
 
 
 def test_a_server_without_an_admin_token_refuses_every_change(settings, provider):
-    app = create_app(settings, admin_token="", features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}")
+    app = create_app(
+        settings, admin_token="", features=provider, event_store=f"chdb://{settings.data_dir / 'clickhouse'}"
+    )
     with TestClient(app) as c:
-        response = c.put("/api/admin/ml-features/smart-money-flow", json={"enabled": True, "actor": "eve", "reason": "no token set"}, headers={"Authorization": "Bearer "})
+        response = c.put(
+            "/api/admin/ml-features/smart-money-flow",
+            json={"enabled": True, "actor": "eve", "reason": "no token set"},
+            headers={"Authorization": "Bearer "},
+        )
         assert response.status_code == 401
-        response = c.put("/api/admin/ml-features/smart-money-flow", json={"enabled": True, "actor": "eve", "reason": "no token set"}, headers={"Authorization": "Bearer guess"})
+        response = c.put(
+            "/api/admin/ml-features/smart-money-flow",
+            json={"enabled": True, "actor": "eve", "reason": "no token set"},
+            headers={"Authorization": "Bearer guess"},
+        )
         assert response.status_code == 403 and "no admin token" in response.json()["detail"]
 
 
@@ -292,7 +377,10 @@ def test_event_endpoints_order_filter_and_page_the_stored_events(client, setting
 
     everything = client.get("/history/smart-money", params={"limit": 1000}).json()
     assert len(everything) == len(stored_rows)
-    pages = [client.get("/history/smart-money", params={"limit": 7, "offset": offset}).json() for offset in range(0, len(stored_rows), 7)]
+    pages = [
+        client.get("/history/smart-money", params={"limit": 7, "offset": offset}).json()
+        for offset in range(0, len(stored_rows), 7)
+    ]
     assert [e["event_id"] for page in pages for e in page] == [e["event_id"] for e in everything]
 
     profile = emitted["primary_profile_id"].value_counts().index[0]
@@ -300,7 +388,9 @@ def test_event_endpoints_order_filter_and_page_the_stored_events(client, setting
     assert len(by_profile) == (emitted["primary_profile_id"] == profile).sum()
     underlying = stored_rows["underlying_id"].iloc[0]
     by_underlying = client.get("/history/smart-money", params={"underlying": underlying.lower()}).json()
-    assert {e["event_id"] for e in by_underlying} == set(stored_rows.loc[stored_rows["underlying_id"] == underlying, "event_id"])
+    assert {e["event_id"] for e in by_underlying} == set(
+        stored_rows.loc[stored_rows["underlying_id"] == underlying, "event_id"]
+    )
     middle = stored_rows["source_ts"].sort_values().iloc[len(stored_rows) // 2]
     window = client.get("/history/smart-money", params={"start": middle.isoformat(), "limit": 1000}).json()
     assert len(window) == (stored_rows["source_ts"] >= middle).sum()
@@ -311,13 +401,18 @@ def test_event_endpoints_order_filter_and_page_the_stored_events(client, setting
     keys = [(e["meta"]["source_ts"], e["meta"]["seq"], e["event_id"]) for e in lines]
     assert len(lines) == len(stored_rows) and [k[0] for k in keys] == sorted(k[0] for k in keys)
     truncated = [json.loads(line) for line in client.get("/replay/smart-money", params={"limit": 3}).text.splitlines()]
-    assert [e["event_id"] for e in truncated[:3]] == [e["event_id"] for e in lines[:3]] and truncated[3] == {"truncated": True, "limit": 3}
+    assert [e["event_id"] for e in truncated[:3]] == [e["event_id"] for e in lines[:3]] and truncated[3] == {
+        "truncated": True,
+        "limit": 3,
+    }
 
     alerts = client.get("/flow/alerts", params={"limit": 1000}).json()
     assert len(alerts) == len(emitted)
     assert all(a["hits"][0]["classifier_id"] == f"smart_money_{a['primary_profile_id']}" for a in alerts)
     hits = client.get("/flow/classifier-hits", params={"limit": 1000}).json()
-    assert {h["event_id"] for h in hits} == set(emitted["event_id"]) and all(1 <= len([h for h in hits if h["event_id"] == e]) <= 3 for e in emitted["event_id"])
+    assert {h["event_id"] for h in hits} == set(emitted["event_id"]) and all(
+        1 <= len([h for h in hits if h["event_id"] == e]) <= 3 for e in emitted["event_id"]
+    )
     assert client.get("/history/smart-money", params={"profile": "astrology"}).status_code == 400
     far = client.get("/history/smart-money", params={"start": "0696-03-06T06:09:01"})  # found by the fuzzer
     assert far.status_code == 400 and "start" in far.json()["detail"]
@@ -328,7 +423,7 @@ def test_docs_and_page_are_served_without_external_resources(client):
     assert "swagger-ui-bundle.js" in docs and "cdn." not in docs
     assert client.get("/openapi.json").json()["paths"]["/api/ml/smart-money-flow"]["post"]
     page = client.get("/").text
-    assert 'id="gauge"' in page and "http" not in page.replace('http-equiv', '')
+    assert 'id="gauge"' in page and "http" not in page.replace("http-equiv", "")
     for asset in ("/static/app.js", "/static/style.css"):
         text = client.get(asset).text
         assert "//cdn" not in text and "https://" not in text

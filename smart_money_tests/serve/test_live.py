@@ -45,7 +45,10 @@ def test_a_websocket_client_receives_each_newly_stored_event_once(settings, rows
     old, new = rows.iloc[: len(rows) // 2], rows.iloc[len(rows) // 2 :]
     store_events(url, newly_written(old))
     app = create_app(settings, features=FeatureProvider(settings), event_store=url, poll_interval_s=0.2)
-    with LoopbackServer(app) as server, connect(f"ws://127.0.0.1:{server.port}/ws/smart-money", open_timeout=30) as socket:
+    with (
+        LoopbackServer(app) as server,
+        connect(f"ws://127.0.0.1:{server.port}/ws/smart-money", open_timeout=30) as socket,
+    ):
         assert json.loads(socket.recv(timeout=60))["type"] == "hello"
         assert store_events(url, newly_written(new)) == len(new)
         received = []
@@ -59,7 +62,10 @@ def test_a_websocket_client_receives_each_newly_stored_event_once(settings, rows
             socket.recv(timeout=1.0)  # nothing more: no repeats from the look-behind window
         first = next(e for e in received if not e["abstained"])
         expected = new.set_index("event_id").loc[first["event_id"]]
-        assert first["primary_profile_id"] == expected["primary_profile_id"] and first["underlying_id"] == expected["underlying_id"]
+        assert (
+            first["primary_profile_id"] == expected["primary_profile_id"]
+            and first["underlying_id"] == expected["underlying_id"]
+        )
 
 
 def chromium() -> str:
@@ -69,7 +75,15 @@ def chromium() -> str:
     return path
 
 
-BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def test_the_page_shows_the_gauge_signals_and_the_live_feed_in_headless_chromium(settings, rows, tmp_path):
@@ -98,7 +112,11 @@ def test_the_page_shows_the_gauge_signals_and_the_live_feed_in_headless_chromium
             expect(page.locator("#toggle-off")).to_contain_text("disabled", timeout=60_000)
             expect(page.locator("#prediction")).to_be_hidden()
 
-            response = httpx.put(f"{server.url}/api/admin/ml-features/smart-money-flow", json={"enabled": True, "actor": "browser-test", "reason": "show the panel"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+            response = httpx.put(
+                f"{server.url}/api/admin/ml-features/smart-money-flow",
+                json={"enabled": True, "actor": "browser-test", "reason": "show the panel"},
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
             assert response.status_code == 200
             page.click("#analyze")
             expect(page.locator("#prediction")).to_be_visible(timeout=60_000)
@@ -115,7 +133,9 @@ def test_the_page_shows_the_gauge_signals_and_the_live_feed_in_headless_chromium
 
             store_events(url, newly_written(new))
             for event_id in new["event_id"]:
-                expect(page.locator(f'#feed .feed-item.new[data-event-id="{event_id}"]')).to_have_count(1, timeout=30_000)
+                expect(page.locator(f'#feed .feed-item.new[data-event-id="{event_id}"]')).to_have_count(
+                    1, timeout=30_000
+                )
             top = page.locator("#feed .feed-item").first
             assert top.locator(".profile").inner_text() in set(new["primary_profile_id"])
 

@@ -48,7 +48,11 @@ NONE = {
     ("changes", "signal", "expected"),
     [
         ({"insider_cluster_score": 2.0, "insider_net_flow_30d": 3.5}, "insider_activity", "bullish"),
-        ({"insider_cluster_score": 1.0, "insider_net_flow_30d": -40.0}, "insider_activity", "neutral"),  # a buyer amid heavy selling
+        (
+            {"insider_cluster_score": 1.0, "insider_net_flow_30d": -40.0},
+            "insider_activity",
+            "neutral",
+        ),  # a buyer amid heavy selling
         ({"insider_net_flow_30d": -12.0}, "insider_activity", "bearish"),
         ({"insider_net_flow_30d": -5.0}, "insider_activity", "neutral"),  # routine selling
         ({"insider_cluster_score": None, "insider_net_flow_30d": None}, "insider_activity", "neutral"),

@@ -47,11 +47,23 @@ CODE_NAMES = {
     "P": "P-Purchase", "S": "S-Sale", "A": "A-Award", "D": "D-Return", "F": "F-InKind", "M": "M-Exempt",
     "G": "G-Gift", "C": "C-Conversion", "X": "X-InTheMoney", "J": "J-Other", "W": "W-Will", "I": "I-Discretionary",
 }  # fmt: skip
-CONGRESS_TYPES = {"purchase": "Purchase", "sale": "Sale", "sale_partial": "Sale (Partial)", "sale_full": "Sale (Full)", "exchange": "Exchange"}
+CONGRESS_TYPES = {
+    "purchase": "Purchase",
+    "sale": "Sale",
+    "sale_partial": "Sale (Partial)",
+    "sale_full": "Sale (Full)",
+    "exchange": "Exchange",
+}
 PRICE_ROW_CAP = 5_000
-INVALID_KEY_BODY = {"Error Message": "Invalid API KEY. Feel free to create a Free API Key or visit https://site.financialmodelingprep.com/faqs?search=why-is-my-api-key-invalid for more information."}
-LIMIT_BODY = {"Error Message": "Limit Reach . Please upgrade your plan or visit our documentation for more details at https://site.financialmodelingprep.com/"}
-LEGACY_BODY = {"Error Message": "Legacy Endpoint : Due to Legacy endpoints being no longer supported - This endpoint is only available for legacy users who have valid subscriptions prior August 31, 2025."}
+INVALID_KEY_BODY = {
+    "Error Message": "Invalid API KEY. Feel free to create a Free API Key or visit https://site.financialmodelingprep.com/faqs?search=why-is-my-api-key-invalid for more information."
+}
+LIMIT_BODY = {
+    "Error Message": "Limit Reach . Please upgrade your plan or visit our documentation for more details at https://site.financialmodelingprep.com/"
+}
+LEGACY_BODY = {
+    "Error Message": "Legacy Endpoint : Due to Legacy endpoints being no longer supported - This endpoint is only available for legacy users who have valid subscriptions prior August 31, 2025."
+}
 
 
 @dataclass
@@ -160,7 +172,9 @@ class FakeMarketData:
         frame = self._all("institutional_holdings")
         frame = frame[frame["form_type"] == "13F-HR"].drop_duplicates(["filer_cik", "event_date", "symbol"])
         out: dict[str, list[dict]] = {}
-        for i, r in enumerate(frame.sort_values(["event_date", "symbol", "shares"], ascending=[True, True, False]).itertuples(index=False)):
+        for i, r in enumerate(
+            frame.sort_values(["event_date", "symbol", "shares"], ascending=[True, True, False]).itertuples(index=False)
+        ):
             row = {
                 "date": _day(r.event_date), "cik": r.filer_cik, "filingDate": _day(r.known_at), "investorName": r.filer_name,
                 "symbol": r.symbol, "securityName": self.stocks.at[r.symbol, "name"].upper(), "typeOfSecurity": "COM",
@@ -179,15 +193,29 @@ class FakeMarketData:
         for r in frame.itertuples(index=False):
             first, last = r.member_name.split(" ", 1)
             high = r.amount_high
-            amount = f"Over ${r.amount_low - 1:,.0f}" if high is None or np.isnan(high) else f"${r.amount_low:,.0f} - ${high:,.0f}"
+            amount = (
+                f"Over ${r.amount_low - 1:,.0f}"
+                if high is None or np.isnan(high)
+                else f"${r.amount_low:,.0f} - ${high:,.0f}"
+            )
             out.setdefault(f"{r.chamber}:{r.symbol}", []).append(
                 {
-                    "symbol": r.symbol, "senateID": r.member_id, "disclosureDate": _day(r.known_at),
-                    "transactionDate": _day(r.event_date), "firstName": first, "lastName": last, "office": r.member_name,
-                    "district": "PA" if r.chamber == "senate" else "FL23", "owner": (r.owner or "").title(),
-                    "assetDescription": self.stocks.at[r.symbol, "name"], "assetType": "Stock",
-                    "type": CONGRESS_TYPES[r.transaction_type], "amount": amount, "capitalGainsOver200USD": "False",
-                    "comment": "", "link": f"https://efdsearch.senate.gov/search/view/ptr/{r.record_id.lower()}/",
+                    "symbol": r.symbol,
+                    "senateID": r.member_id,
+                    "disclosureDate": _day(r.known_at),
+                    "transactionDate": _day(r.event_date),
+                    "firstName": first,
+                    "lastName": last,
+                    "office": r.member_name,
+                    "district": "PA" if r.chamber == "senate" else "FL23",
+                    "owner": (r.owner or "").title(),
+                    "assetDescription": self.stocks.at[r.symbol, "name"],
+                    "assetType": "Stock",
+                    "type": CONGRESS_TYPES[r.transaction_type],
+                    "amount": amount,
+                    "capitalGainsOver200USD": "False",
+                    "comment": "",
+                    "link": f"https://efdsearch.senate.gov/search/view/ptr/{r.record_id.lower()}/",
                 }  # fmt: skip
             )
         return out
@@ -210,7 +238,18 @@ class FakeMarketData:
 
     def profile(self, symbol: str) -> list[dict]:
         if symbol in self.etfs:
-            return [{"symbol": symbol, "companyName": f"{symbol} ETF Trust", "price": 100.0, "marketCap": None, "sector": "", "cik": None, "isEtf": True, "isFund": False}]
+            return [
+                {
+                    "symbol": symbol,
+                    "companyName": f"{symbol} ETF Trust",
+                    "price": 100.0,
+                    "marketCap": None,
+                    "sector": "",
+                    "cik": None,
+                    "isEtf": True,
+                    "isFund": False,
+                }
+            ]
         if symbol not in self.stocks.index:
             return []
         info = self.stocks.loc[symbol]
@@ -238,13 +277,20 @@ class FakeMarketData:
     def positions_summary(self, symbol: str, quarter: pd.Period) -> list[dict]:
         if symbol not in self.stocks.index:
             return []
-        return _summary(self.rows("holders", f"{symbol}:{quarter.end_time:%Y-%m-%d}"), symbol, quarter, float(self.stocks.at[symbol, "shares_outstanding"]))
+        return _summary(
+            self.rows("holders", f"{symbol}:{quarter.end_time:%Y-%m-%d}"),
+            symbol,
+            quarter,
+            float(self.stocks.at[symbol, "shares_outstanding"]),
+        )
 
     def etf_holdings(self, etf: str) -> list[dict]:
         sim = self.etf_alias.get(etf, etf)
         if sim not in self.etfs:
             return []
-        frame = self.market.fetch("etf_holdings", list(self.stocks.index), self.last - pd.Timedelta(days=14), self.last + pd.Timedelta(days=1)).frame
+        frame = self.market.fetch(
+            "etf_holdings", list(self.stocks.index), self.last - pd.Timedelta(days=14), self.last + pd.Timedelta(days=1)
+        ).frame
         frame = frame[frame["etf_symbol"] == sim]
         latest = frame[frame["event_date"] == frame["event_date"].max()]
         stamp = f"{latest['known_at'].max():%Y-%m-%d %H:%M:%S}" if len(latest) else ""
@@ -253,10 +299,24 @@ class FakeMarketData:
              "sharesNumber": _num(r.shares), "weightPercentage": _num(r.weight_pct), "marketValue": _num(r.market_value), "updatedAt": stamp}
             for r in latest.itertuples(index=False)
         ]  # fmt: skip
-        return rows + [{"symbol": etf, "asset": " ", "name": "US DOLLAR", "isin": "", "securityCusip": "", "sharesNumber": 1e6, "weightPercentage": 0.01, "marketValue": 1e6, "updatedAt": stamp}]
+        return rows + [
+            {
+                "symbol": etf,
+                "asset": " ",
+                "name": "US DOLLAR",
+                "isin": "",
+                "securityCusip": "",
+                "sharesNumber": 1e6,
+                "weightPercentage": 0.01,
+                "marketValue": 1e6,
+                "updatedAt": stamp,
+            }
+        ]
 
     def etf_exposure(self, symbol: str) -> list[dict]:
-        frame = self.market.fetch("etf_holdings", [symbol], self.last - pd.Timedelta(days=14), self.last + pd.Timedelta(days=1)).frame
+        frame = self.market.fetch(
+            "etf_holdings", [symbol], self.last - pd.Timedelta(days=14), self.last + pd.Timedelta(days=1)
+        ).frame
         if frame.empty:
             return []
         latest = frame[frame["event_date"] == frame["event_date"].max()]
@@ -352,7 +412,12 @@ class FakeFmpServer:
     def _fault(self) -> str | None:
         f = self.faults
         draw = self._random.random()
-        for name, rate in (("server_error", f.server_error_rate), ("timeout", f.timeout_rate), ("truncated", f.truncated_rate), ("error_body", f.error_body_rate)):
+        for name, rate in (
+            ("server_error", f.server_error_rate),
+            ("timeout", f.timeout_rate),
+            ("truncated", f.truncated_rate),
+            ("error_body", f.error_body_rate),
+        ):
             if draw < rate:
                 return name
             draw -= rate
@@ -374,9 +439,21 @@ class FakeFmpServer:
         if path in PATHS_NEEDING_SYMBOL and not symbol:
             return 400, "Query Error: Invalid or missing query parameter - symbol", {}
         if path.startswith(ULTIMATE_PATHS) and (path in self.faults.gated_paths):
-            return 402, {"Error Message": f"Exclusive Endpoint : This endpoint is not available under your current subscription please visit our subscription page to upgrade your plan at https://site.financialmodelingprep.com/"}, {}
+            return (
+                402,
+                {
+                    "Error Message": "Exclusive Endpoint : This endpoint is not available under your current subscription please visit our subscription page to upgrade your plan at https://site.financialmodelingprep.com/"
+                },
+                {},
+            )
         if path.startswith(ULTIMATE_PATHS) and symbol in self.faults.gated_symbols:
-            return 402, {"Error Message": "Premium Query Parameter: 'Special Endpoint : This value set for 'symbol' is not available under your current subscription please visit our subscription page to upgrade your plan at https://site.financialmodelingprep.com/"}, {}
+            return (
+                402,
+                {
+                    "Error Message": "Premium Query Parameter: 'Special Endpoint : This value set for 'symbol' is not available under your current subscription please visit our subscription page to upgrade your plan at https://site.financialmodelingprep.com/"
+                },
+                {},
+            )
         if symbol in self.faults.broken_symbols:
             return 0, "server_error", {}
         if fault is not None:
@@ -410,11 +487,36 @@ class FakeFmpServer:
         if path in ("/stable/historical-price-eod/full", "/stable/historical-price-eod/dividend-adjusted"):
             rows = d.prices(symbol, query.get("from"), query.get("to"))
             if path.endswith("full"):
-                return [{k: v for k, v in r.items() if k != "adjClose"} | {"vwap": None if r["open"] is None else round((r["open"] + r["high"] + r["low"] + r["close"]) / 4, 4)} for r in rows]
-            return [{"symbol": r["symbol"], "date": r["date"], "adjOpen": r["open"], "adjHigh": r["high"], "adjLow": r["low"], "adjClose": r["adjClose"], "volume": r["volume"]} for r in rows]
+                return [
+                    {k: v for k, v in r.items() if k != "adjClose"}
+                    | {
+                        "vwap": None
+                        if r["open"] is None
+                        else round((r["open"] + r["high"] + r["low"] + r["close"]) / 4, 4)
+                    }
+                    for r in rows
+                ]
+            return [
+                {
+                    "symbol": r["symbol"],
+                    "date": r["date"],
+                    "adjOpen": r["open"],
+                    "adjHigh": r["high"],
+                    "adjLow": r["low"],
+                    "adjClose": r["adjClose"],
+                    "volume": r["volume"],
+                }
+                for r in rows
+            ]
         if path.startswith("/api/v3/historical-price-full/"):
             sym = path.rsplit("/", 1)[1].upper()
-            return {"symbol": sym, "historical": [{k: v for k, v in r.items() if k != "symbol"} for r in d.prices(sym, query.get("from"), query.get("to"))]}
+            return {
+                "symbol": sym,
+                "historical": [
+                    {k: v for k, v in r.items() if k != "symbol"}
+                    for r in d.prices(sym, query.get("from"), query.get("to"))
+                ],
+            }
         if path == "/stable/profile":
             return d.profile(symbol)
         if path == "/stable/sp500-constituent":
@@ -500,10 +602,20 @@ class FakeFmpServer:
         return Handler
 
 
-def fmp_source_for(fake: FakeFmpServer, cache_dir, api_key: str | None = None, selection: int | tuple[str, ...] = 20, **config: object):
+def fmp_source_for(
+    fake: FakeFmpServer, cache_dir, api_key: str | None = None, selection: int | tuple[str, ...] = 20, **config: object
+):
     """An FmpSource on `fake` with test-friendly timings (short timeout and backoff); `config`
     overrides FmpSettings fields (rate_limit, rate_period_s, api, ...)."""
 
-    settings = {"rate_limit": 1000, "rate_period_s": 1.0, "timeout_s": 1.0, "backoff_initial_s": 0.01, "backoff_max_s": 0.2, "max_retries": 6, **config}
+    settings = {
+        "rate_limit": 1000,
+        "rate_period_s": 1.0,
+        "timeout_s": 1.0,
+        "backoff_initial_s": 0.01,
+        "backoff_max_s": 0.2,
+        "max_retries": 6,
+        **config,
+    }
     client = FmpClient(FmpSettings(base_url=fake.url, **settings), api_key or fake.api_key)  # type: ignore[arg-type]
     return FmpSource(client, DiskCache(cache_dir), selection=selection, history_start=date(2022, 1, 1))

@@ -23,7 +23,22 @@ FIRST_DAY, LAST_DAY = "2019-01-02", "2021-09-30"
 SPLIT_TICKER, SPLIT_DATE, SPLIT_RATIO = "T00", pd.Timestamp("2020-08-31"), 4  # split after the records
 RENAMED_OLD, RENAMED_NEW = "OLDN", "T01"  # trade files say OLDN, prices are under T01
 DELISTED = "GONE"  # an old-symbol file that ends early, with null rows, repeats and an error tail
-FUTURE_COLUMNS = ["2w", "1m", "2m", "1yr", "2yr", "2w%", "1m%", "1yr%", "2yr%", "active", "done", "skip", "source", "exchange"]
+FUTURE_COLUMNS = [
+    "2w",
+    "1m",
+    "2m",
+    "1yr",
+    "2yr",
+    "2w%",
+    "1m%",
+    "1yr%",
+    "2yr%",
+    "active",
+    "done",
+    "skip",
+    "source",
+    "exchange",
+]
 
 
 def tickers() -> list[str]:
@@ -101,21 +116,97 @@ def write_prices(root: Path) -> None:
     _write_xz(root / "prices" / "old" / "stocks" / "LAST.csv.xz", price_frame("LAST", 78).to_csv(index=False))
     # not Yahoo-style (no Adj Close): ignored
     (root / "prices" / "other").mkdir(parents=True, exist_ok=True)
-    (root / "prices" / "other" / "T05_data.csv").write_text("date,open,high,low,close,volume,Name\n2019-01-02,1,1,1,1,1,T05\n")
-    (root / "ticker_changes.csv").write_text(f"old,new,date,event\n{RENAMED_OLD},{RENAMED_NEW},2020-06-01,fixture rename\n")
+    (root / "prices" / "other" / "T05_data.csv").write_text(
+        "date,open,high,low,close,volume,Name\n2019-01-02,1,1,1,1,1,T05\n"
+    )
+    (root / "ticker_changes.csv").write_text(
+        f"old,new,date,event\n{RENAMED_OLD},{RENAMED_NEW},2020-06-01,fixture rename\n"
+    )
 
 
 def write_congress(root: Path) -> None:
     senate = pd.DataFrame(
         [
             # purchase on 2020-05-01, disclosed 2020-06-20: public only after the June sample
-            ["05/01/2020", "Self", "T02", "T02 Inc", "Stock", "Purchase", "$1,001 - $15,000", "--", "Jane Roe", "https://ptr/1", "06/20/2020"],
-            ["05/04/2020", "Spouse", "T03", "T03 Inc", "Stock", "Sale (Full)", "$15,001 - $50,000", "--", "Jane Roe", "https://ptr/1", "05/10/2020"],
-            ["05/04/2020", "Spouse", "--", "A Bond", "Corporate Bond", "Purchase", "$1,001 - $15,000", "--", "Jane Roe", "https://ptr/1", "05/10/2020"],
-            ["13/45/2020", "Self", "T04", "T04 Inc", "Stock", "Purchase", "$1,001 - $15,000", "--", "Jane Roe", "https://ptr/2", "05/10/2020"],
-            ["03/02/2020", "Joint", "T05", "T05 Inc", "Stock", "Purchase", "Over $50,000,000", "--", "John Doe", "https://ptr/3", "03/20/2020"],
+            [
+                "05/01/2020",
+                "Self",
+                "T02",
+                "T02 Inc",
+                "Stock",
+                "Purchase",
+                "$1,001 - $15,000",
+                "--",
+                "Jane Roe",
+                "https://ptr/1",
+                "06/20/2020",
+            ],
+            [
+                "05/04/2020",
+                "Spouse",
+                "T03",
+                "T03 Inc",
+                "Stock",
+                "Sale (Full)",
+                "$15,001 - $50,000",
+                "--",
+                "Jane Roe",
+                "https://ptr/1",
+                "05/10/2020",
+            ],
+            [
+                "05/04/2020",
+                "Spouse",
+                "--",
+                "A Bond",
+                "Corporate Bond",
+                "Purchase",
+                "$1,001 - $15,000",
+                "--",
+                "Jane Roe",
+                "https://ptr/1",
+                "05/10/2020",
+            ],
+            [
+                "13/45/2020",
+                "Self",
+                "T04",
+                "T04 Inc",
+                "Stock",
+                "Purchase",
+                "$1,001 - $15,000",
+                "--",
+                "Jane Roe",
+                "https://ptr/2",
+                "05/10/2020",
+            ],
+            [
+                "03/02/2020",
+                "Joint",
+                "T05",
+                "T05 Inc",
+                "Stock",
+                "Purchase",
+                "Over $50,000,000",
+                "--",
+                "John Doe",
+                "https://ptr/3",
+                "03/20/2020",
+            ],
         ],
-        columns=["transaction_date", "owner", "ticker", "asset_description", "asset_type", "type", "amount", "comment", "senator", "ptr_link", "disclosure_date"],
+        columns=[
+            "transaction_date",
+            "owner",
+            "ticker",
+            "asset_description",
+            "asset_type",
+            "type",
+            "amount",
+            "comment",
+            "senator",
+            "ptr_link",
+            "disclosure_date",
+        ],
     )
     (root / "congress" / "senate").mkdir(parents=True, exist_ok=True)
     senate.to_csv(root / "congress" / "senate" / "senate_all_transactions.csv", index=False)
@@ -127,13 +218,91 @@ def write_congress(root: Path) -> None:
     (root / "congress" / "senate" / "aggregate_transactions.json").write_text(json.dumps(aggregate))
     house = pd.DataFrame(
         [
-            ["2020", "07/20/2020", "2020-06-01", "self", "T07", "T07 Inc", "purchase", "$1,001 -", "Hon. Ann Smith", "CA01", "https://h/1", "False"],
-            ["2020", "07/20/2020", "2020-06-01", "dependent", "T07", "T07 Inc", "purchase", "$1,001 -", "Hon. Ann Smith", "CA01", "https://h/1", "False"],
-            ["2020", "07/20/2020", "2020-06-01", "self", "T07", "T07 Inc", "purchase", "$1,001 -", "Hon. Ann Smith", "CA01", "https://h/1", "False"],
-            ["2021", "08/02/2021", "0021-08-02", "self", "T08", "T08 Inc", "sale_full", "$15,001 - $50,000", "Hon. Ann Smith", "CA01", "https://h/2", "False"],
-            ["2020", "09/01/2020", "2020-08-03", "joint", "BRK.B", "Berkshire", "purchase", "$1,000,000 +", "Hon. Bob Lee", "TX02", "https://h/3", "False"],
+            [
+                "2020",
+                "07/20/2020",
+                "2020-06-01",
+                "self",
+                "T07",
+                "T07 Inc",
+                "purchase",
+                "$1,001 -",
+                "Hon. Ann Smith",
+                "CA01",
+                "https://h/1",
+                "False",
+            ],
+            [
+                "2020",
+                "07/20/2020",
+                "2020-06-01",
+                "dependent",
+                "T07",
+                "T07 Inc",
+                "purchase",
+                "$1,001 -",
+                "Hon. Ann Smith",
+                "CA01",
+                "https://h/1",
+                "False",
+            ],
+            [
+                "2020",
+                "07/20/2020",
+                "2020-06-01",
+                "self",
+                "T07",
+                "T07 Inc",
+                "purchase",
+                "$1,001 -",
+                "Hon. Ann Smith",
+                "CA01",
+                "https://h/1",
+                "False",
+            ],
+            [
+                "2021",
+                "08/02/2021",
+                "0021-08-02",
+                "self",
+                "T08",
+                "T08 Inc",
+                "sale_full",
+                "$15,001 - $50,000",
+                "Hon. Ann Smith",
+                "CA01",
+                "https://h/2",
+                "False",
+            ],
+            [
+                "2020",
+                "09/01/2020",
+                "2020-08-03",
+                "joint",
+                "BRK.B",
+                "Berkshire",
+                "purchase",
+                "$1,000,000 +",
+                "Hon. Bob Lee",
+                "TX02",
+                "https://h/3",
+                "False",
+            ],
         ],
-        columns=["disclosure_year", "disclosure_date", "transaction_date", "owner", "ticker", "asset_description", "type", "amount", "representative", "district", "ptr_link", "cap_gains_over_200_usd"],
+        columns=[
+            "disclosure_year",
+            "disclosure_date",
+            "transaction_date",
+            "owner",
+            "ticker",
+            "asset_description",
+            "type",
+            "amount",
+            "representative",
+            "district",
+            "ptr_link",
+            "cap_gains_over_200_usd",
+        ],
     )
     (root / "congress" / "house").mkdir(parents=True, exist_ok=True)
     house.to_csv(root / "congress" / "house" / "house_all_transactions.csv", index=False)
@@ -153,13 +322,73 @@ def openinsider_rows(root: Path) -> pd.DataFrame:
     t00 = round(close_on(root, SPLIT_TICKER, "2020-05-18") * SPLIT_RATIO, 2)
     rows = [
         # CEO buy of T10 on 2020-06-12 (Fri), filed 2020-06-16: usable from the 16th's next session
-        [1, "False", "2020-06-16", "2020-06-12", "T10", "T10 Inc", "Doe John", "Pres, CEO", "P - Purchase", f"${t10}", "+10,000", "110000", "10%", f"${t10 * 10_000:,.0f}"],
+        [
+            1,
+            "False",
+            "2020-06-16",
+            "2020-06-12",
+            "T10",
+            "T10 Inc",
+            "Doe John",
+            "Pres, CEO",
+            "P - Purchase",
+            f"${t10}",
+            "+10,000",
+            "110000",
+            "10%",
+            f"${t10 * 10_000:,.0f}",
+        ],
         # a renamed ticker (OLDN is stored as T01)
-        [2, "False", "2020-03-05", "2020-03-03", RENAMED_OLD, "Old Name", "Smith Ann", "CFO", "P - Purchase", f"{t01}", "5000", "50000", "11%", f"{t01 * 5000:.0f}"],
+        [
+            2,
+            "False",
+            "2020-03-05",
+            "2020-03-03",
+            RENAMED_OLD,
+            "Old Name",
+            "Smith Ann",
+            "CFO",
+            "P - Purchase",
+            f"{t01}",
+            "5000",
+            "50000",
+            "11%",
+            f"{t01 * 5000:.0f}",
+        ],
         # bought before the 4:1 split the price file is restated for
-        [3, "False", "2020-05-20", "2020-05-18", SPLIT_TICKER, "T00 Inc", "Roe Jane", "Dir", "P - Purchase", f"{t00}", "1000", "9000", "12%", f"{t00 * 1000:.0f}"],
+        [
+            3,
+            "False",
+            "2020-05-20",
+            "2020-05-18",
+            SPLIT_TICKER,
+            "T00 Inc",
+            "Roe Jane",
+            "Dir",
+            "P - Purchase",
+            f"{t00}",
+            "1000",
+            "9000",
+            "12%",
+            f"{t00 * 1000:.0f}",
+        ],
     ]
-    columns = ["idx", "Option", "Filing_Date", "Trade_Date", "Ticker", "Company_Name", "Insider_Name", "Title", "Trade_Type", "Price", "Qty", "Owned", "ΔOwn", "Value"]
+    columns = [
+        "idx",
+        "Option",
+        "Filing_Date",
+        "Trade_Date",
+        "Ticker",
+        "Company_Name",
+        "Insider_Name",
+        "Title",
+        "Trade_Type",
+        "Price",
+        "Qty",
+        "Owned",
+        "ΔOwn",
+        "Value",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -173,8 +402,40 @@ def write_openinsider(root: Path, future_value: float = 0.0) -> None:
     screen.iloc[[0]].to_csv(folder / "CEOBUYS_2020.csv", index=False)  # overlapping screens
     t10 = screen.loc[0, "Price"].lstrip("$")
     cluster = pd.DataFrame(
-        [[1, "True", "2020-06-16", "2020-06-12", "T10", "T10 Inc", "Software", 3.0, "P - Purchase", t10, "40000", "1e6", "5%", f"{float(t10) * 40_000:.0f}"]],
-        columns=["idx", "Option", "Filing_Date", "Trade_Date", "Ticker", "Company_Name", "Industry", "Insider_Amount", "Trade_Type", "Price", "Qty", "Owned", "ΔOwn", "Value"],
+        [
+            [
+                1,
+                "True",
+                "2020-06-16",
+                "2020-06-12",
+                "T10",
+                "T10 Inc",
+                "Software",
+                3.0,
+                "P - Purchase",
+                t10,
+                "40000",
+                "1e6",
+                "5%",
+                f"{float(t10) * 40_000:.0f}",
+            ]
+        ],
+        columns=[
+            "idx",
+            "Option",
+            "Filing_Date",
+            "Trade_Date",
+            "Ticker",
+            "Company_Name",
+            "Industry",
+            "Insider_Amount",
+            "Trade_Type",
+            "Price",
+            "Qty",
+            "Owned",
+            "ΔOwn",
+            "Value",
+        ],
     )
     for column in FUTURE_COLUMNS:
         cluster[column] = future_value
@@ -225,7 +486,9 @@ def write_13f(root: Path) -> None:
     }  # fmt: skip
     _tar_xz(root / "13f" / "fixture" / "src_data_holdings.tar.xz", members)
     (root / "13f" / "fixture" / "cusip_map.csv").write_text("cusip,ticker\n111111111,T13\n")
-    (root / "13f" / "fixture" / "stocks_us.csv").write_text('ticker,cusip,name,sector,metrics\nT14,222222222,T14 Corp,Technology,[]\nT13,111111111,Wrong Map,Energy,[]\n')
+    (root / "13f" / "fixture" / "stocks_us.csv").write_text(
+        "ticker,cusip,name,sector,metrics\nT14,222222222,T14 Corp,Technology,[]\nT13,111111111,Wrong Map,Energy,[]\n"
+    )
 
 
 def write_etf(root: Path) -> None:
@@ -238,7 +501,9 @@ def write_etf(root: Path) -> None:
         ]
     folder = root / "etf" / "ark_fixture"
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows, columns=["date", "fund", "company", "ticker", "shares", "market value($)", "weight(%)"]).to_csv(folder / "fund-holdings_master.csv", index=False)
+    pd.DataFrame(rows, columns=["date", "fund", "company", "ticker", "shares", "market value($)", "weight(%)"]).to_csv(
+        folder / "fund-holdings_master.csv", index=False
+    )
 
 
 def write_normalized(root: Path) -> None:
@@ -339,7 +604,19 @@ def add_activity(root: Path, seed: int = 11, symbols: int = 24) -> Path:
         held = {s: float(rng.integers(1_000, 100_000)) for s in rng.choice(names, 8, replace=False)}
         for day in fridays:
             for symbol, shares in held.items():
-                rows.append([f"{day:%Y-%m-%d}", fund, "co", f"{symbol} UW", shares, shares * float(closes(symbol, [day])[0]), 1.0])
+                rows.append(
+                    [
+                        f"{day:%Y-%m-%d}",
+                        fund,
+                        "co",
+                        f"{symbol} UW",
+                        shares,
+                        shares * float(closes(symbol, [day])[0]),
+                        1.0,
+                    ]
+                )
             held = {s: n * rng.uniform(0.9, 1.1) for s, n in held.items()}
-    pd.DataFrame(rows, columns=["date", "fund", "company", "ticker", "shares", "market value($)", "weight(%)"]).to_csv(root / "etf" / "ark_fixture" / "fund-holdings_activity.csv", index=False)
+    pd.DataFrame(rows, columns=["date", "fund", "company", "ticker", "shares", "market value($)", "weight(%)"]).to_csv(
+        root / "etf" / "ark_fixture" / "fund-holdings_activity.csv", index=False
+    )
     return root

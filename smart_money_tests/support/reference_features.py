@@ -38,9 +38,14 @@ class Reference:
             for field in ("adj_close", "close", "volume", "shares_outstanding"):
                 value = getattr(r, field)
                 self.series[r.symbol][field][row] = float(value) if value == value and value is not None else NAN
-        self.universe_shares = inputs.universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"].to_dict()
+        self.universe_shares = (
+            inputs.universe.drop_duplicates("symbol").set_index("symbol")["shares_outstanding"].to_dict()
+        )
         # plain row lists (whole tables, and per symbol for speed; the logic below stays a loop)
-        self.rows = {name: list(getattr(inputs, name).itertuples(index=False)) for name in ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings")}
+        self.rows = {
+            name: list(getattr(inputs, name).itertuples(index=False))
+            for name in ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings")
+        }
         self.by_symbol = {name: defaultdict(list) for name in self.rows}
         for name, rows in self.rows.items():
             for r in rows:
@@ -71,10 +76,16 @@ class Reference:
     # -- families ------------------------------------------------------------------------------
     def insider(self, symbol: str, t: pd.Timestamp, cutoff: pd.Timestamp) -> dict:
         everything = self.rows["insider_trades"]
-        out: dict = {"insider_missing": 0.0 if any(cutoff - pd.Timedelta(days=365) < r.known_at <= cutoff for r in everything) else 1.0}
+        out: dict = {
+            "insider_missing": 0.0
+            if any(cutoff - pd.Timedelta(days=365) < r.known_at <= cutoff for r in everything)
+            else 1.0
+        }
         if out["insider_missing"]:
             return out
-        known = [r for r in self.by_symbol["insider_trades"][symbol] if r.known_at <= cutoff]  # amendments share the symbol
+        known = [
+            r for r in self.by_symbol["insider_trades"][symbol] if r.known_at <= cutoff
+        ]  # amendments share the symbol
         amendments = [r for r in known if isinstance(r.amends_record_id, str)]
         latest_amendment: dict[str, object] = {}
         for r in sorted(amendments, key=lambda r: r.known_at):
@@ -93,7 +104,9 @@ class Reference:
         def price_used(r) -> float:
             return r.price if r.price == r.price and r.price > 0 else self.at_date(symbol, "close", r.event_date)
 
-        trades = {(r.reporting_cik, r.event_date, r.transaction_code): r.role for r in w30 if r.transaction_code in ("P", "S")}
+        trades = {
+            (r.reporting_cik, r.event_date, r.transaction_code): r.role for r in w30 if r.transaction_code in ("P", "S")
+        }
         n_buy = sum(1 for key in trades if key[2] == "P")
         n_csuite = sum(1 for role in trades.values() if role in C_SUITE)
         buys = [r for r in w30 if r.transaction_code == "P"]
@@ -103,7 +116,11 @@ class Reference:
         close_t, adj_t, shares_t = (self.at_date(symbol, f, t) for f in ("close", "adj_close", "shares_outstanding"))
         cost = bought = 0.0
         for r in buys:
-            adj_price = price_used(r) * self.at_date(symbol, "adj_close", r.event_date) / self.at_date(symbol, "close", r.event_date)
+            adj_price = (
+                price_used(r)
+                * self.at_date(symbol, "adj_close", r.event_date)
+                / self.at_date(symbol, "close", r.event_date)
+            )
             if adj_price == adj_price:
                 cost += adj_price * r.shares
                 bought += r.shares
@@ -123,7 +140,11 @@ class Reference:
 
     def _chosen_13f(self, cutoff: pd.Timestamp):
         """Per (filer, quarter) the filing in force at the cutoff; each filer's latest quarter."""
-        known = [r for r in self.rows["institutional_holdings"] if r.known_at <= cutoff and r.event_date > cutoff - pd.Timedelta(days=342)]
+        known = [
+            r
+            for r in self.rows["institutional_holdings"]
+            if r.known_at <= cutoff and r.event_date > cutoff - pd.Timedelta(days=342)
+        ]
         chosen: dict[tuple[str, pd.Period], tuple[pd.Timestamp, str]] = {}
         for r in sorted(known, key=lambda r: r.known_at):
             chosen[(r.filer_cik, r.event_date.to_period("Q"))] = (r.known_at, r.accession)
@@ -140,7 +161,11 @@ class Reference:
             return {"institutional_missing": 1.0}
         out: dict = {"institutional_missing": 0.0}
         accessions, latest, with_previous = self._known_13f(cutoff)
-        known = [r for r in self.by_symbol["institutional_holdings"][symbol] if r.known_at <= cutoff and r.event_date > cutoff - pd.Timedelta(days=342)]
+        known = [
+            r
+            for r in self.by_symbol["institutional_holdings"][symbol]
+            if r.known_at <= cutoff and r.event_date > cutoff - pd.Timedelta(days=342)
+        ]
         now: dict[str, float] = defaultdict(float)
         before: dict[str, float] = defaultdict(float)
         stamps = []
@@ -184,7 +209,10 @@ class Reference:
             inst_closed_positions_count=every["closed"],
             inst_avg_position_size_change=every["size_change"] / every["steady"] if every["steady"] else NAN,
             inst_concentration_top10=sum(holdings[:10]) / total if total > 0 else NAN,
-            inst_momentum_score=(every["increase"] + every["new"] - every["decrease"] - every["closed"]) / every["active"] if every["active"] else NAN,
+            inst_momentum_score=(every["increase"] + every["new"] - every["decrease"] - every["closed"])
+            / every["active"]
+            if every["active"]
+            else NAN,
             hedgefund_top20_exposure=100.0 * sum(v for f, v in now.items() if f in hedge_funds),
             hedgefund_net_change_1q=100.0 * hf["change"],
             hedgefund_new_entry_count=hf["new"],
@@ -223,7 +251,10 @@ class Reference:
                     best[r.etf_symbol] = max(best.get(r.etf_symbol, r.event_date), r.event_date)
             return best
 
-        now, then = snapshot(t, t - pd.Timedelta(days=14)), snapshot(t - pd.Timedelta(days=30), t - pd.Timedelta(days=44))
+        now, then = (
+            snapshot(t, t - pd.Timedelta(days=14)),
+            snapshot(t - pd.Timedelta(days=30), t - pd.Timedelta(days=44)),
+        )
         both = set(now) & set(then)
         shares_by_etf: dict[str, float] = defaultdict(float)
         own_now = own_now_both = own_then_both = 0.0
@@ -306,7 +337,13 @@ class Reference:
     def features(self, symbol: str, t: pd.Timestamp) -> dict:
         cutoff = cal.sample_cutoff(t)
         row: dict = {"symbol": symbol, "sample_date": t}
-        for part in (self.prices(symbol, t), self.insider(symbol, t, cutoff), self.institutional(symbol, cutoff), self.congress(symbol, t, cutoff), self.etf(symbol, t, cutoff)):
+        for part in (
+            self.prices(symbol, t),
+            self.insider(symbol, t, cutoff),
+            self.institutional(symbol, cutoff),
+            self.congress(symbol, t, cutoff),
+            self.etf(symbol, t, cutoff),
+        ):
             row.update(part)
         return row
 
@@ -314,4 +351,3 @@ class Reference:
 def reference_features(inputs: FeatureInputs, symbols: list[str], sample_dates: list[pd.Timestamp]) -> pd.DataFrame:
     ref = Reference(inputs)
     return pd.DataFrame([ref.features(s, pd.Timestamp(t)) for t in sample_dates for s in symbols])
-

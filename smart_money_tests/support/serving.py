@@ -22,7 +22,9 @@ ADMIN_TOKEN = "test-admin-token-7f3a"
 
 def serve_settings(home: Path, symbols: int = 40) -> Settings:
     """Two years of months over a small simulated universe (the model's training window)."""
-    return Settings(source="simulated", start=date(2022, 7, 1), end=date(2024, 6, 1), symbols=symbols, seed=11, home=home)
+    return Settings(
+        source="simulated", start=date(2022, 7, 1), end=date(2024, 6, 1), symbols=symbols, seed=11, home=home
+    )
 
 
 def register_model(settings: Settings) -> dict:
@@ -40,19 +42,40 @@ def register_model(settings: Settings) -> dict:
     from smart_money.sources import open_source
 
     source = open_source(settings)
-    built = dataset_from_source(source, settings.symbols, pd.Timestamp(settings.start), pd.Timestamp(settings.last_month()))
+    built = dataset_from_source(
+        source, settings.symbols, pd.Timestamp(settings.start), pd.Timestamp(settings.last_month())
+    )
     dataset = built.dataset
     splits = build_splits(dataset, SplitSpec())
     parts = holdout(dataset, splits)
-    samples = volatility_samples(built.inputs.prices, source.market_index(), dataset["sample_date"].min(), parts["val"]["sample_date"].min())
+    samples = volatility_samples(
+        built.inputs.prices, source.market_index(), dataset["sample_date"].min(), parts["val"]["sample_date"].min()
+    )
     trained = train_flow_model(parts["train"], parts["val"], TrainConfig(), samples)
     folder = settings.models_dir / "candidate"
     trained.model.save(folder)
     y = parts["test"]["label"].astype(int).to_numpy()
     p = trained.model.predict_proba(parts["test"])
-    test = {"roc_auc": safe_auc(y, p), "accuracy": float(accuracy_score(y, p >= 0.5)), "base_rate": float(y.mean()), "top_decile_precision": float(np.mean(y[p >= np.quantile(p, 0.9)]))}
-    metadata = {"model_id": "smart_money_flow", "features": trained.model.normalizer.features, "label": "label", "metrics": {"test": test}}
-    gates = {"test_fixture": {"passed": True, "value": 1.0, "threshold": 1.0, "detail": "small simulated panel for serving tests; not an evaluation"}}
+    test = {
+        "roc_auc": safe_auc(y, p),
+        "accuracy": float(accuracy_score(y, p >= 0.5)),
+        "base_rate": float(y.mean()),
+        "top_decile_precision": float(np.mean(y[p >= np.quantile(p, 0.9)])),
+    }
+    metadata = {
+        "model_id": "smart_money_flow",
+        "features": trained.model.normalizer.features,
+        "label": "label",
+        "metrics": {"test": test},
+    }
+    gates = {
+        "test_fixture": {
+            "passed": True,
+            "value": 1.0,
+            "threshold": 1.0,
+            "detail": "small simulated panel for serving tests; not an evaluation",
+        }
+    }
     entry = register_candidate(Registry(settings.models_dir), folder, metadata, gates, parts["test"], {})
     shutil.rmtree(folder)
     return entry
@@ -122,7 +145,9 @@ class LoopbackServer:
         import uvicorn
 
         self.port = port or free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws="websockets-sansio"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws="websockets-sansio")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

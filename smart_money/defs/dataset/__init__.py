@@ -20,5 +20,9 @@ def dataset_definitions(settings: Settings, partitions: dg.PartitionsDefinition)
     training = build_training_dataset_asset()
     return dg.Definitions(
         assets=[features, labels, training, build_splits_asset()],
-        asset_checks=[features_check(features, partitions), labels_check(labels, partitions), *training_dataset_checks(training)],
+        asset_checks=[
+            features_check(features, partitions),
+            labels_check(labels, partitions),
+            *training_dataset_checks(training),
+        ],
     )

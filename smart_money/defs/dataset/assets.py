@@ -65,7 +65,10 @@ def build_features_asset(settings: Settings, partitions: dg.PartitionsDefinition
             "raw_etf_holdings": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
             "raw_prices": dg.AssetIn(partition_mapping=_lookback(PRICE_LOOKBACK_MONTHS)),
         },
-        metadata={"features": dg.MetadataValue.json(list(FEATURES)), "universe_rules": dg.MetadataValue.json(rules.__dict__)},
+        metadata={
+            "features": dg.MetadataValue.json(list(FEATURES)),
+            "universe_rules": dg.MetadataValue.json(rules.__dict__),
+        },
     )
     def features(
         context: dg.AssetExecutionContext,
@@ -92,13 +95,19 @@ def build_features_asset(settings: Settings, partitions: dg.PartitionsDefinition
         context.add_output_metadata(
             {
                 "dagster/row_count": len(frame),
-                "sample_dates": dg.MetadataValue.json(sorted(frame["sample_date"].dt.strftime("%Y-%m-%d").unique().tolist())),
+                "sample_dates": dg.MetadataValue.json(
+                    sorted(frame["sample_date"].dt.strftime("%Y-%m-%d").unique().tolist())
+                ),
                 "symbols": int(frame["symbol"].nunique()),
                 "eligible_samples": int((excluded == "").sum()),
                 "excluded_by_rule": dg.MetadataValue.json(excluded[excluded != ""].value_counts().to_dict()),
                 "hedge_funds_configured": len(inputs.hedge_funds),
-                "missing_share_of_plan_features": dg.MetadataValue.json(frame[list(PLAN_FEATURES)].isna().mean().round(3).to_dict()),
-                "preview": frame_preview(frame[["symbol", "sample_date", *PLAN_FEATURES[:6], "volatility_60d", "excluded_reason"]]),
+                "missing_share_of_plan_features": dg.MetadataValue.json(
+                    frame[list(PLAN_FEATURES)].isna().mean().round(3).to_dict()
+                ),
+                "preview": frame_preview(
+                    frame[["symbol", "sample_date", *PLAN_FEATURES[:6], "volatility_60d", "excluded_reason"]]
+                ),
             }
         )
         return by_month(frame, keys)
@@ -115,10 +124,18 @@ def build_labels_asset(settings: Settings, partitions: dg.PartitionsDefinition) 
         "the mirror label (< -5 %), and the return in excess of the market index. Samples whose "
         "end price is not known yet are `pending` and stay out of training.",
     )
-    def labels(context: dg.AssetExecutionContext, data_source: DataSourceResource, universe: pd.DataFrame, raw_prices: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    def labels(
+        context: dg.AssetExecutionContext,
+        data_source: DataSourceResource,
+        universe: pd.DataFrame,
+        raw_prices: pd.DataFrame,
+    ) -> dict[str, pd.DataFrame]:
         keys = list(context.partition_keys)
         frame = compute_labels(
-            combine_partitions(raw_prices, "prices"), universe, sample_dates_for([pd.Timestamp(k) for k in keys]), data_source.get().market_index()
+            combine_partitions(raw_prices, "prices"),
+            universe,
+            sample_dates_for([pd.Timestamp(k) for k in keys]),
+            data_source.get().market_index(),
         )
         resolved = frame[frame["status"] == "resolved"]
         context.add_output_metadata(
@@ -126,8 +143,14 @@ def build_labels_asset(settings: Settings, partitions: dg.PartitionsDefinition) 
                 "dagster/row_count": len(frame),
                 "status": dg.MetadataValue.json(frame["status"].value_counts().to_dict()),
                 "base_rate": float(resolved["label"].astype(float).mean()) if len(resolved) else float("nan"),
-                "mirror_base_rate": float(resolved["label_mirror"].astype(float).mean()) if len(resolved) else float("nan"),
-                "base_rate_by_date": dg.MetadataValue.json(resolved.groupby(resolved["sample_date"].dt.strftime("%Y-%m-%d"))["label"].apply(lambda s: round(float(s.astype(float).mean()), 4)).to_dict()),
+                "mirror_base_rate": float(resolved["label_mirror"].astype(float).mean())
+                if len(resolved)
+                else float("nan"),
+                "base_rate_by_date": dg.MetadataValue.json(
+                    resolved.groupby(resolved["sample_date"].dt.strftime("%Y-%m-%d"))["label"]
+                    .apply(lambda s: round(float(s.astype(float).mean()), 4))
+                    .to_dict()
+                ),
                 "preview": frame_preview(frame),
             }
         )
@@ -147,7 +170,9 @@ def build_training_dataset_asset() -> dg.AssetsDefinition:
             "labels": dg.AssetIn(metadata={ALLOW_MISSING: True}),
         },
     )
-    def training_dataset(context: dg.AssetExecutionContext, features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    def training_dataset(
+        context: dg.AssetExecutionContext, features: pd.DataFrame, labels: pd.DataFrame
+    ) -> pd.DataFrame:
         dataset, counts = build_training_dataset(features, labels)
         findings = validate_training_dataset(dataset)
         context.add_output_metadata(
@@ -176,7 +201,9 @@ def build_splits_asset() -> dg.AssetsDefinition:
         "(symbol, sample_date, scheme, fold, role). The plan's stratified random split is an "
         "option and is flagged LEAKY.",
     )
-    def dataset_splits(context: dg.AssetExecutionContext, config: SplitConfig, training_dataset: pd.DataFrame) -> pd.DataFrame:
+    def dataset_splits(
+        context: dg.AssetExecutionContext, config: SplitConfig, training_dataset: pd.DataFrame
+    ) -> pd.DataFrame:
         spec = SplitSpec(**config.model_dump())
         splits = build_splits(training_dataset, spec)
         summary = split_summary(splits, training_dataset)
@@ -185,9 +212,13 @@ def build_splits_asset() -> dg.AssetsDefinition:
                 "dagster/row_count": len(splits),
                 "method": spec.method,
                 "leaky": spec.leaky,
-                "warning": "LEAKY: a random split on a panel puts rows of one date on both sides" if spec.leaky else "none",
+                "warning": "LEAKY: a random split on a panel puts rows of one date on both sides"
+                if spec.leaky
+                else "none",
                 **plain_metadata({"summary": summary}),
-                "holdout_roles": dg.MetadataValue.json(splits[splits["scheme"] == HOLDOUT]["role"].value_counts().to_dict()),
+                "holdout_roles": dg.MetadataValue.json(
+                    splits[splits["scheme"] == HOLDOUT]["role"].value_counts().to_dict()
+                ),
             }
         )
         return splits

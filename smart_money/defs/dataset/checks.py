@@ -27,7 +27,12 @@ def features_check(asset: dg.AssetsDefinition, partitions: dg.PartitionsDefiniti
 
 
 def labels_check(asset: dg.AssetsDefinition, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
-    return pandera_check(asset, labels_schema(), "Labels schema: label iff resolved, label end after the sample date.", partitions_def=partitions)
+    return pandera_check(
+        asset,
+        labels_schema(),
+        "Labels schema: label iff resolved, label end after the sample date.",
+        partitions_def=partitions,
+    )
 
 
 def training_dataset_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
@@ -40,9 +45,16 @@ def training_dataset_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDe
     )
     def critical(frame: pd.DataFrame) -> dg.AssetCheckResult:
         findings = [f for f in validate_training_dataset(frame) if f.severity == CRITICAL]
-        return dg.AssetCheckResult(passed=not findings, metadata={"findings": dg.MetadataValue.md(report_markdown(findings) if findings else "none")})
+        return dg.AssetCheckResult(
+            passed=not findings,
+            metadata={"findings": dg.MetadataValue.md(report_markdown(findings) if findings else "none")},
+        )
 
-    @dg.asset_check(asset=asset, name="warnings", description="WARNING findings (completeness, label balance, coverage): shown, not blocking.")
+    @dg.asset_check(
+        asset=asset,
+        name="warnings",
+        description="WARNING findings (completeness, label balance, coverage): shown, not blocking.",
+    )
     def warnings(frame: pd.DataFrame) -> dg.AssetCheckResult:
         findings = [f for f in validate_training_dataset(frame) if f.severity == WARNING]
         return dg.AssetCheckResult(

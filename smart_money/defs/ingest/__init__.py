@@ -20,5 +20,8 @@ def ingest_definitions(settings: Settings, partitions: dg.PartitionsDefinition) 
     for table in TABLES:
         asset = build_raw_asset(table, settings, partitions)
         assets.append(asset)
-        checks += [raw_schema_check(asset, table, settings, partitions), quarantine_rate_check(asset, table, settings, partitions)]
+        checks += [
+            raw_schema_check(asset, table, settings, partitions),
+            quarantine_rate_check(asset, table, settings, partitions),
+        ]
     return dg.Definitions(assets=assets, asset_checks=checks)

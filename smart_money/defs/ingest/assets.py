@@ -22,8 +22,7 @@ RAW_DESCRIPTIONS = {
     "insider_trades": "SEC Form 4 lines (open-market purchases P, sales S, awards, exercises, "
     "gifts ...), by filing time `known_at`.",
     "institutional_holdings": "13F-HR positions per filer and quarter end, by filing time.",
-    "congress_trades": "STOCK Act periodic transaction reports of members of Congress, by "
-    "disclosure date.",
+    "congress_trades": "STOCK Act periodic transaction reports of members of Congress, by disclosure date.",
     "etf_holdings": "ETF holdings snapshots, by publication time.",
     "prices": "Daily bars (close as traded, adj_close for returns), by session date; each month "
     "also carries the first days of the next so its 14-day labels resolve.",

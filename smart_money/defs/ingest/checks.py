@@ -16,7 +16,9 @@ from smart_money.settings import Settings
 QUARANTINE_WARN_RATE = 0.02
 
 
-def raw_schema_check(asset: dg.AssetsDefinition, table: str, settings: Settings, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+def raw_schema_check(
+    asset: dg.AssetsDefinition, table: str, settings: Settings, partitions: dg.PartitionsDefinition
+) -> dg.AssetChecksDefinition:
     spec = TABLES[table]
     first_month = pd.Timestamp(settings.start)
 
@@ -38,7 +40,9 @@ def raw_schema_check(asset: dg.AssetsDefinition, table: str, settings: Settings,
     )
 
 
-def quarantine_rate_check(asset: dg.AssetsDefinition, table: str, settings: Settings, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+def quarantine_rate_check(
+    asset: dg.AssetsDefinition, table: str, settings: Settings, partitions: dg.PartitionsDefinition
+) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=asset,
         name="quarantine_rate",

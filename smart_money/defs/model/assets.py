@@ -49,6 +49,7 @@ def candidate_dir(settings: Settings, run_id: str) -> UPath:
 
 def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     """trained_model -> evaluation_report -> registered_model (unpartitioned: all months)."""
+
     @model_asset(
         name="trained_model",
         kinds={"python", "lightgbm"},
@@ -56,7 +57,11 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         "on validation) boosted from a volatility prior, plus the plan's z-score normalizer and a "
         "calibrator fitted on the later validation window. Saved as text/JSON under "
         "models/smart-money-flow/candidates/<run id>/ (see docs/model.md for why this shape).",
-        ins={"training_dataset": dg.AssetIn(), "dataset_splits": dg.AssetIn(), "raw_prices": dg.AssetIn(metadata={ALLOW_MISSING: True})},
+        ins={
+            "training_dataset": dg.AssetIn(),
+            "dataset_splits": dg.AssetIn(),
+            "raw_prices": dg.AssetIn(metadata={ALLOW_MISSING: True}),
+        },
     )
     def trained_model(
         context: dg.AssetExecutionContext,
@@ -69,7 +74,13 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         parts = holdout(training_dataset, dataset_splits)
         train_config = config.train_config()
         prices = combine_partitions(raw_prices, "prices")
-        samples = volatility_samples(prices, data_source.get().market_index(), parts[TRAIN]["sample_date"].min(), parts[VAL]["sample_date"].min(), train_config.volatility_step)
+        samples = volatility_samples(
+            prices,
+            data_source.get().market_index(),
+            parts[TRAIN]["sample_date"].min(),
+            parts[VAL]["sample_date"].min(),
+            train_config.volatility_step,
+        )
         search_table = None
         if config.search:
             result = search_parameters(parts[TRAIN], train_config, samples)
@@ -88,11 +99,17 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "train_rows": trained.train_rows,
                 "val_rows": trained.val_rows,
                 "volatility_samples": len(samples),
-                "calibrator": dg.MetadataValue.json(trained.model.calibrator.to_json() if trained.model.calibrator.method != "isotonic" else {"method": "isotonic"}),
+                "calibrator": dg.MetadataValue.json(
+                    trained.model.calibrator.to_json()
+                    if trained.model.calibrator.method != "isotonic"
+                    else {"method": "isotonic"}
+                ),
                 "prior": dg.MetadataValue.json(trained.model.prior.__dict__ if trained.model.prior else {}),
                 "top_importance": dg.MetadataValue.json(dict(list(importance.items())[:15])),
                 "artifacts": dg.MetadataValue.path(str(folder)),
-                "parameter_search": dg.MetadataValue.md(search_table.to_markdown(index=False, floatfmt=".4f")) if search_table is not None else "off (TrainModelConfig.search)",
+                "parameter_search": dg.MetadataValue.md(search_table.to_markdown(index=False, floatfmt=".4f"))
+                if search_table is not None
+                else "off (TrainModelConfig.search)",
             }
         )
         return {
@@ -131,24 +148,40 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         if isinstance(source, OracleSource):
             keys = training_dataset[["symbol", "sample_date"]]
             values = source.oracle(keys)
-            oracle = keys.assign(oracle_public=values["oracle_public"].to_numpy(), oracle_truth=values["oracle_truth"].to_numpy())
+            oracle = keys.assign(
+                oracle_public=values["oracle_public"].to_numpy(), oracle_truth=values["oracle_truth"].to_numpy()
+            )
             if config.independent_worlds > 0:
                 first = training_dataset["sample_date"].min().to_period("M").to_timestamp()
                 last = training_dataset["sample_date"].max().to_period("M").to_timestamp()
-                independent = independent_universes(source, config.independent_worlds, config.independent_symbols, first, last)
+                independent = independent_universes(
+                    source, config.independent_worlds, config.independent_symbols, first, last
+                )
         train_config = TrainConfig(**{**trained_model["train_config"]})
         result = evaluate(
-            model, training_dataset, dataset_splits, train_config,
+            model,
+            training_dataset,
+            dataset_splits,
+            train_config,
             EvalConfig(**config.model_dump()),
-            oracle, independent, samples, volatility_rounds=trained_model["volatility_best_iteration"],
+            oracle,
+            independent,
+            samples,
+            volatility_rounds=trained_model["volatility_best_iteration"],
         )
         plots = make_plots(result)
         window = f"{training_dataset['sample_date'].min():%Y-%m} .. {training_dataset['sample_date'].max():%Y-%m}"
-        html = render_html(result, plots, {"version": "candidate " + trained_model["run_id"][:8], "source": source.name, "window": window})
+        html = render_html(
+            result,
+            plots,
+            {"version": "candidate " + trained_model["run_id"][:8], "source": source.name, "window": window},
+        )
         storage.write_text(folder / "report.html", html)
         storage.write_text(folder / "evaluation.json", json.dumps(result.summary, indent=2, default=str))
         test_rows = holdout(training_dataset, dataset_splits)[TEST]
-        predictions = result.predictions.merge(test_rows[["symbol", "sample_date", *INPUT_FEATURES]], on=["symbol", "sample_date"])
+        predictions = result.predictions.merge(
+            test_rows[["symbol", "sample_date", *INPUT_FEATURES]], on=["symbol", "sample_date"]
+        )
         storage.write_parquet(folder / "test_predictions.parquet", predictions)
         test = result.summary["metrics"]["test"]
         context.add_output_metadata(
@@ -194,7 +227,12 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "version": entry["version"],
                 "status": entry["status"],
                 "reasons": dg.MetadataValue.json(entry["reasons"]),
-                "gates": dg.MetadataValue.md("| gate | passed | value | threshold |\n|---|---|---|---|\n" + "\n".join(f"| {n} | {g['passed']} | {g['value']:.4f} | {g['threshold']} |" for n, g in gates.items())),
+                "gates": dg.MetadataValue.md(
+                    "| gate | passed | value | threshold |\n|---|---|---|---|\n"
+                    + "\n".join(
+                        f"| {n} | {g['passed']} | {g['value']:.4f} | {g['threshold']} |" for n, g in gates.items()
+                    )
+                ),
                 "registry": dg.MetadataValue.path(str(registry.index_path)),
                 "report": dg.MetadataValue.path(str(registry.folder(entry["version"]) / "report.html")),
                 **plain_metadata({"metrics": entry["metrics"]}),

@@ -32,7 +32,13 @@ class TrainModelConfig(dg.Config):
             "n_estimators": self.n_estimators,
             "min_child_samples": self.min_child_samples,
         }
-        return TrainConfig(params=params, calibration=self.calibration, class_weight=self.class_weight, use_prior=self.use_prior, winsorize=self.winsorize)
+        return TrainConfig(
+            params=params,
+            calibration=self.calibration,
+            class_weight=self.class_weight,
+            use_prior=self.use_prior,
+            winsorize=self.winsorize,
+        )
 
 
 EvaluationConfig = launchpad_config(

@@ -29,7 +29,19 @@ from smart_money.orchestration.names import OPTIONS_GROUP
 from smart_money.orchestration.resources import OptionsEventStoreResource
 
 MARKET_ASSETS = ("option_prints", "option_quotes", "underlying_quotes", "event_calendar")
-PREVIEW_COLUMNS = ["event_id", "underlying_id", "event_kind", "n_prints", "total_premium", "dte_days", "structure", "primary_profile_id", "primary_probability", "primary_direction", "abstained"]
+PREVIEW_COLUMNS = [
+    "event_id",
+    "underlying_id",
+    "event_kind",
+    "n_prints",
+    "total_premium",
+    "dte_days",
+    "structure",
+    "primary_profile_id",
+    "primary_probability",
+    "primary_direction",
+    "abstained",
+]
 
 
 def _options_asset(name: str, partitions: dg.PartitionsDefinition, description: str, kinds: set[str] | None = None):
@@ -70,19 +82,34 @@ def build_market_asset(source: OptionsSource, partitions: dg.PartitionsDefinitio
         tape = source.normalized_day(day)
         closed = tape is None
         tape = tape or NormalizedTape.empty()
-        calendar = tape.calendar if tape.calendar is not None else pd.DataFrame(columns=["underlying", "event_type", "announced_ts", "event_ts"])
+        calendar = (
+            tape.calendar
+            if tape.calendar is not None
+            else pd.DataFrame(columns=["underlying", "event_type", "announced_ts", "event_ts"])
+        )
         common = {"source": source.name, "market_open_or_data": not closed}
-        frames = {"option_prints": tape.prints, "option_quotes": tape.quotes, "underlying_quotes": tape.underlying, "event_calendar": calendar}
+        frames = {
+            "option_prints": tape.prints,
+            "option_quotes": tape.quotes,
+            "underlying_quotes": tape.underlying,
+            "event_calendar": calendar,
+        }
         for name, frame in frames.items():
             extra = {}
             if name == "option_prints" and len(frame):
                 extra = {
                     "underlyings": int(frame["underlying"].nunique()),
-                    "conditions": dg.MetadataValue.json({str(k): int(v) for k, v in frame["condition"].value_counts().items() if v}),
+                    "conditions": dg.MetadataValue.json(
+                        {str(k): int(v) for k, v in frame["condition"].value_counts().items() if v}
+                    ),
                     "first_ts": str(frame["ts"].min()),
                     "last_ts": str(frame["ts"].max()),
                 }
-            yield dg.Output(frame, output_name=name, metadata={"dagster/row_count": len(frame), **common, **extra, "preview": frame_preview(frame)})
+            yield dg.Output(
+                frame,
+                output_name=name,
+                metadata={"dagster/row_count": len(frame), **common, **extra, "preview": frame_preview(frame)},
+            )
 
     return option_market
 
@@ -96,7 +123,12 @@ def build_parent_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsD
         "placement, aggressor mix, coverage, quote age, venues and sweeps, gaps, premium, DTE to the 16:00 "
         "New York close, moneyness, structure, OPRA condition shares, spot move, IV shock, calendar alignment.",
     )
-    def parent_events(option_prints: pd.DataFrame, option_quotes: pd.DataFrame, underlying_quotes: pd.DataFrame, event_calendar: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    def parent_events(
+        option_prints: pd.DataFrame,
+        option_quotes: pd.DataFrame,
+        underlying_quotes: pd.DataFrame,
+        event_calendar: pd.DataFrame,
+    ) -> dg.Output[pd.DataFrame]:
         rules = load_rules()
         rec = reconstruct(option_prints, rules.reconstruction())
         calendar = event_calendar if len(event_calendar) else None
@@ -108,10 +140,30 @@ def build_parent_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsD
                 "dagster/row_count": len(features),
                 "prints_in_events": int(features["n_prints"].sum()) if len(features) else 0,
                 "multi_leg_events": int((features["event_kind"] == "multi_leg_event").sum()) if len(features) else 0,
-                "structures": dg.MetadataValue.json(dict(Counter(features["structure"]))) if len(features) else dg.MetadataValue.json({}),
+                "structures": dg.MetadataValue.json(dict(Counter(features["structure"])))
+                if len(features)
+                else dg.MetadataValue.json({}),
                 **plain_metadata({"dropped_prints": rec.dropped}),
                 "rules_version": rules.version,
-                "preview": frame_preview(features[["event_id", "underlying_id", "event_kind", "n_prints", "n_legs", "structure", "total_premium", "dte_days", "coverage", "buy_share", "sell_share"]] if len(features) else features),
+                "preview": frame_preview(
+                    features[
+                        [
+                            "event_id",
+                            "underlying_id",
+                            "event_kind",
+                            "n_prints",
+                            "n_legs",
+                            "structure",
+                            "total_premium",
+                            "dte_days",
+                            "coverage",
+                            "buy_share",
+                            "sell_share",
+                        ]
+                    ]
+                    if len(features)
+                    else features
+                ),
             },
         )
 
@@ -128,7 +180,9 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         "directions, reasons, suppressions and abstention; also inserted (idempotently) into the "
         "ClickHouse table `smart_money_events`.",
     )
-    def smart_money_events(context: dg.AssetExecutionContext, parent_events: pd.DataFrame, options_store: OptionsEventStoreResource) -> dg.Output[pd.DataFrame]:
+    def smart_money_events(
+        context: dg.AssetExecutionContext, parent_events: pd.DataFrame, options_store: OptionsEventStoreResource
+    ) -> dg.Output[pd.DataFrame]:
         rules = load_rules()
         calibration = load_calibration(rules)
         scored = score_events(parent_events, rules, calibration)
@@ -141,7 +195,9 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
                 "dagster/row_count": len(scored),
                 "emitted": len(emitted),
                 "abstention_rate": float(scored["abstained"].mean()) if len(scored) else 0.0,
-                "by_primary_profile": dg.MetadataValue.json({str(k): int(v) for k, v in Counter(emitted["primary_profile_id"]).items()}),
+                "by_primary_profile": dg.MetadataValue.json(
+                    {str(k): int(v) for k, v in Counter(emitted["primary_profile_id"]).items()}
+                ),
                 "inserted_into_clickhouse": inserted,
                 "clickhouse": options_store.location,
                 "scoring_version": rules.version,
@@ -161,18 +217,31 @@ def build_evaluation_asset(source: OptionsSource, partitions: dg.PartitionsDefin
         "market's hidden labels (joined by member prints; the engine never sees them). On user files there "
         "are no labels: only emitted counts and mean probabilities.",
     )
-    def options_evaluation(context: dg.AssetExecutionContext, smart_money_events: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    def options_evaluation(
+        context: dg.AssetExecutionContext, smart_money_events: pd.DataFrame
+    ) -> dg.Output[pd.DataFrame]:
         synthetic = source.synthetic_day(_day(context)) if source.input_dir is None else None
         if synthetic is None or not len(smart_money_events):
-            emitted = smart_money_events[~smart_money_events["abstained"]] if len(smart_money_events) else smart_money_events
+            emitted = (
+                smart_money_events[~smart_money_events["abstained"]] if len(smart_money_events) else smart_money_events
+            )
             frame = pd.DataFrame(
                 {
                     "profile": list(PROFILES),
-                    "emitted": [int((emitted["primary_profile_id"] == p).sum()) if len(emitted) else 0 for p in PROFILES],
-                    "mean_probability": [float(smart_money_events[f"{p}__probability"].mean()) if len(smart_money_events) else float("nan") for p in PROFILES],
+                    "emitted": [
+                        int((emitted["primary_profile_id"] == p).sum()) if len(emitted) else 0 for p in PROFILES
+                    ],
+                    "mean_probability": [
+                        float(smart_money_events[f"{p}__probability"].mean())
+                        if len(smart_money_events)
+                        else float("nan")
+                        for p in PROFILES
+                    ],
                 }
             )
-            return dg.Output(frame, metadata={"labelled": False, "dagster/row_count": len(frame), "table": frame_preview(frame)})
+            return dg.Output(
+                frame, metadata={"labelled": False, "dagster/row_count": len(frame), "table": frame_preview(frame)}
+            )
         result = metrics(label_events(smart_money_events, synthetic[1]))
         frame = pd.DataFrame(
             [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,7 @@ class ScoredBatch:
         frames = [b.events for b in batches if len(b.events)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+
 def member_print_ids(rec: Reconstruction) -> list[list[str]]:
     """Member print IDs of each event, in (ts, print_id) order."""
     ids = rec.prints["print_id"].to_numpy()
@@ -100,8 +101,18 @@ def packet_ids(rec: Reconstruction) -> list[list[str]]:
     row[packet] = np.arange(len(p))
     head = p.iloc[row]
     labels = (
-        "flowpacket:" + head["underlying"].astype(str) + ":" + head["expiry"].dt.strftime("%Y%m%d") + ":" + head["right"].astype(str)
-        + ":" + head["strike"].map("{:g}".format) + ":" + pd.Series(first).astype(str).to_numpy() + ":" + pd.Series(last).astype(str).to_numpy()
+        "flowpacket:"
+        + head["underlying"].astype(str)
+        + ":"
+        + head["expiry"].dt.strftime("%Y%m%d")
+        + ":"
+        + head["right"].astype(str)
+        + ":"
+        + head["strike"].map("{:g}".format)
+        + ":"
+        + pd.Series(first).astype(str).to_numpy()
+        + ":"
+        + pd.Series(last).astype(str).to_numpy()
     ).to_numpy()
     event_of_packet = rec.packets["event"].to_numpy()
     bounds = np.searchsorted(event_of_packet, np.arange(len(rec.events) + 1))
@@ -128,7 +139,9 @@ def score_frames(
     rules = rules or load_rules()
     calibration = calibration if calibration is not None else load_calibration(rules)
     rec = reconstruct(prints, rules.reconstruction())
-    features = compute_features(rec, quotes, empty_underlying() if underlying is None else underlying, calendar, rules.features())
+    features = compute_features(
+        rec, quotes, empty_underlying() if underlying is None else underlying, calendar, rules.features()
+    )
     return ScoredBatch(score_events(features, rules, calibration), rec)
 
 
@@ -180,7 +193,10 @@ def profile_scores_json(events: pd.DataFrame, rules: RulesConfig) -> list[str]:
                 "probability": prob,
                 "confidence_band": np.where(prob >= b["high"], "high", np.where(prob >= b["medium"], "medium", "low")),
                 "direction": np.array(DIRECTIONS, dtype=object)[events[f"{p}__direction"].to_numpy()],
-                "reasons": [reasons(int(m)) + ([f"subtype:{st}"] if st else []) for m, st in zip(events[f"{p}__reasons"].to_numpy(), subtype)],
+                "reasons": [
+                    reasons(int(m)) + ([f"subtype:{st}"] if st else [])
+                    for m, st in zip(events[f"{p}__reasons"].to_numpy(), subtype)
+                ],
                 "raw_score": events[f"{p}__raw"].to_numpy(dtype=float),
                 "fit": events[f"{p}__fit"].to_numpy(dtype=float),
                 "evidence": events[f"{p}__evidence"].to_numpy(dtype=float),
@@ -190,7 +206,9 @@ def profile_scores_json(events: pd.DataFrame, rules: RulesConfig) -> list[str]:
                 "calibration_version": events["calibration_version"].to_numpy(),
             }
         )
-        per_profile.append(np.array(frame.to_json(orient="records", lines=True, double_precision=6).splitlines(), dtype=object))
+        per_profile.append(
+            np.array(frame.to_json(orient="records", lines=True, double_precision=6).splitlines(), dtype=object)
+        )
     parts = np.stack(per_profile, axis=1)
     probabilities = np.stack([events[f"{p}__probability"].to_numpy(dtype=float) for p in PROFILES], axis=1)
     order = np.argsort(-np.round(probabilities, 6), axis=1, kind="stable")
@@ -198,19 +216,38 @@ def profile_scores_json(events: pd.DataFrame, rules: RulesConfig) -> list[str]:
     return ["[" + ",".join(row) + "]" for row in ranked.tolist()]
 
 
-def smart_money_events(events: pd.DataFrame, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> list[SmartMoneyEvent]:
+def smart_money_events(
+    events: pd.DataFrame, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None
+) -> list[SmartMoneyEvent]:
     """Typed SmartMoneyEvent records from scored events with membership
     (ScoredBatch.with_membership); what `options-score` writes as JSON lines."""
-    ingest_ts = ingest_ts or datetime.now(timezone.utc)
+    ingest_ts = ingest_ts or datetime.now(UTC)
     features = [json.loads(f) for f in features_json(events)]
     scores = [json.loads(x) for x in profile_scores_json(events, rules)]
     suppression = _decoder(SUPPRESSIONS)
     out = []
-    columns = ["event_id", "underlying_id", "event_kind", "event_window_ms", "first_ts_ns", "primary_profile_id", "primary_direction", "abstained", "suppressed_mask", "member_print_ids", "packet_ids"]
+    columns = [
+        "event_id",
+        "underlying_id",
+        "event_kind",
+        "event_window_ms",
+        "first_ts_ns",
+        "primary_profile_id",
+        "primary_direction",
+        "abstained",
+        "suppressed_mask",
+        "member_print_ids",
+        "packet_ids",
+    ]
     for i, row in enumerate(events[columns].itertuples(index=False)):
         out.append(
             SmartMoneyEvent(
-                meta=EventMeta(source_ts=pd.Timestamp(int(row.first_ts_ns), tz="UTC").floor("us").to_pydatetime(), ingest_ts=ingest_ts, seq=i, trace_id=row.event_id),
+                meta=EventMeta(
+                    source_ts=pd.Timestamp(int(row.first_ts_ns), tz="UTC").floor("us").to_pydatetime(),
+                    ingest_ts=ingest_ts,
+                    seq=i,
+                    trace_id=row.event_id,
+                ),
                 event_id=row.event_id,
                 packet_ids=list(row.packet_ids),
                 member_print_ids=list(row.member_print_ids),
@@ -229,10 +266,12 @@ def smart_money_events(events: pd.DataFrame, rules: RulesConfig, run_mode: str =
     return out
 
 
-def storage_rows(ev: pd.DataFrame, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None) -> pd.DataFrame:
+def storage_rows(
+    ev: pd.DataFrame, rules: RulesConfig, run_mode: str = "replay", ingest_ts: datetime | None = None
+) -> pd.DataFrame:
     """Rows of the `smart_money_events` table (store.COLUMNS), one per scored event with
     membership (ScoredBatch.with_membership)."""
-    ingest_ts = ingest_ts or datetime.now(timezone.utc)
+    ingest_ts = ingest_ts or datetime.now(UTC)
     n = len(ev)
     suppression = _decoder(SUPPRESSIONS)
     suppressed = [json.dumps(suppression(int(m))) for m in ev["suppressed_mask"].to_numpy()]

@@ -32,7 +32,9 @@ ConfidenceBand = Literal["high", "medium", "low"]
 EventKind = Literal["single_leg_event", "multi_leg_event"]
 Right = Literal["C", "P"]
 RunMode = Literal["live", "replay", "synthetic"]
-Structure = Literal["single", "straddle", "strangle", "synthetic", "collar", "vertical", "ladder", "roll", "box", "multi_leg"]
+Structure = Literal[
+    "single", "straddle", "strangle", "synthetic", "collar", "vertical", "ladder", "roll", "box", "multi_leg"
+]
 
 
 class _Record(BaseModel):
@@ -254,7 +256,9 @@ def classifier_hits(event: SmartMoneyEvent) -> list[ClassifierHit]:
     if event.abstained:
         return []
     chosen = [s for s in event.profile_scores if s.profile_id == event.primary_profile_id]
-    chosen += [s for s in event.profile_scores if s.profile_id != event.primary_profile_id and s.probability >= HIT_THRESHOLD]
+    chosen += [
+        s for s in event.profile_scores if s.profile_id != event.primary_profile_id and s.probability >= HIT_THRESHOLD
+    ]
     hits = []
     for score in chosen[:MAX_HITS]:
         explanations = [f"probability {score.probability:.2f}", *score.reasons]
@@ -291,6 +295,7 @@ def alert_event(event: SmartMoneyEvent) -> AlertEvent | None:
 
 
 # --- columnar frames --------------------------------------------------------------------------
+
 
 class _Frame(pa.DataFrameModel):
     class Config:

@@ -72,7 +72,11 @@ def new_york_day(ts_ns: np.ndarray) -> np.ndarray:
     """Calendar date in New York of each UTC timestamp, as days since the epoch. UTC offsets
     change only on whole hours, so converting each distinct UTC hour is exact (and cheap)."""
     hours, inverse = np.unique(ts_ns // (3600 * SECOND_NS), return_inverse=True)
-    local = pd.DatetimeIndex((hours * 3600 * SECOND_NS).astype("datetime64[ns]"), tz="UTC").tz_convert(NEW_YORK).tz_localize(None)
+    local = (
+        pd.DatetimeIndex((hours * 3600 * SECOND_NS).astype("datetime64[ns]"), tz="UTC")
+        .tz_convert(NEW_YORK)
+        .tz_localize(None)
+    )
     return local.to_numpy(dtype="datetime64[D]").astype(np.int64)[inverse]
 
 
@@ -131,7 +135,7 @@ def compute_features(
     size = p["size"].to_numpy(dtype=float)
     mult = p["multiplier"].to_numpy(dtype=float)
     strike = p["strike"].to_numpy(dtype=float)
-    is_call = (p["right"].to_numpy() == "C")
+    is_call = p["right"].to_numpy() == "C"
     premium = price * size * mult
     event = rec.event_of_print
     ev_start = ev["print_start"].to_numpy()
@@ -161,7 +165,12 @@ def compute_features(
     placement[has_quote & usable_quote & ~fresh] = STALE
     with np.errstate(invalid="ignore"):
         cls = np.select(
-            [price > ask + eps, price < bid - eps, (price >= ask - eps) & (price > mid), (price <= bid + eps) & (price < mid)],
+            [
+                price > ask + eps,
+                price < bid - eps,
+                (price >= ask - eps) & (price > mid),
+                (price <= bid + eps) & (price < mid),
+            ],
             [AA, BB, A, B],
             default=MID,
         )
@@ -175,7 +184,9 @@ def compute_features(
         list(cond.AGGRESSOR_CONFIDENCE.values()),
         0.5,
     )
-    place_conf = np.select([(placement == AA) | (placement == BB), (placement == A) | (placement == B)], [1.0, 0.85], 0.0)
+    place_conf = np.select(
+        [(placement == AA) | (placement == BB), (placement == A) | (placement == B)], [1.0, 0.85], 0.0
+    )
     letter_bits = cond.letter_table({letter: 1 << i for i, letter in enumerate(LETTERS)}, p["condition"])
 
     # --- underlying as-of join ------------------------------------------------------------
@@ -186,8 +197,16 @@ def compute_features(
         u_pos, u_found = np.zeros(0, np.int64), np.zeros(0, bool)
     u_code = np.where(u_found, u_pos, -1)
     u_ts = underlying["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    u_mid_all = 0.5 * (underlying["bid"].to_numpy(dtype=float) + underlying["ask"].to_numpy(dtype=float)) if len(underlying) else np.zeros(0)
-    u_spread_all = (underlying["ask"].to_numpy(dtype=float) - underlying["bid"].to_numpy(dtype=float)) if len(underlying) else np.zeros(0)
+    u_mid_all = (
+        0.5 * (underlying["bid"].to_numpy(dtype=float) + underlying["ask"].to_numpy(dtype=float))
+        if len(underlying)
+        else np.zeros(0)
+    )
+    u_spread_all = (
+        (underlying["ask"].to_numpy(dtype=float) - underlying["bid"].to_numpy(dtype=float))
+        if len(underlying)
+        else np.zeros(0)
+    )
 
     def spot_at(*queries: tuple[np.ndarray, np.ndarray, float]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Underlying mid and spread as of each (code, time) query, if no older than its
@@ -240,13 +259,31 @@ def compute_features(
     mid_first, mid_last = mid[pk_first], mid[pk_last]
     spot_last = spot_print[pk_last]
     t_last = np.maximum((expiry_close - ts[pk_last]) / DAY_NS, 1e-4) / 365.0
-    iv_first = implied_vol(np.where(usable_quote[pk_first], mid_first, np.nan), pk_spot, pk_strike, pk_t, pk_call, cfg.rate, cfg.dividend_yield)
-    iv_last = implied_vol(np.where(usable_quote[pk_last], mid_last, np.nan), spot_last, pk_strike, t_last, pk_call, cfg.rate, cfg.dividend_yield)
+    iv_first = implied_vol(
+        np.where(usable_quote[pk_first], mid_first, np.nan),
+        pk_spot,
+        pk_strike,
+        pk_t,
+        pk_call,
+        cfg.rate,
+        cfg.dividend_yield,
+    )
+    iv_last = implied_vol(
+        np.where(usable_quote[pk_last], mid_last, np.nan),
+        spot_last,
+        pk_strike,
+        t_last,
+        pk_call,
+        cfg.rate,
+        cfg.dividend_yield,
+    )
     pk_iv = np.where(np.isfinite(iv_first), iv_first, iv_last)
     iv_ok = np.isfinite(pk_iv) & np.isfinite(pk_spot)
     safe_iv = np.where(iv_ok, pk_iv, 0.3)
     safe_spot = np.where(iv_ok, pk_spot, pk_strike)
-    pk_delta = np.where(iv_ok, bs_delta(safe_spot, pk_strike, pk_t, safe_iv, pk_call, cfg.rate, cfg.dividend_yield), np.nan)
+    pk_delta = np.where(
+        iv_ok, bs_delta(safe_spot, pk_strike, pk_t, safe_iv, pk_call, cfg.rate, cfg.dividend_yield), np.nan
+    )
     pk_vega = np.where(iv_ok, bs_vega(safe_spot, pk_strike, pk_t, safe_iv, cfg.rate, cfg.dividend_yield), np.nan)
     rel_first = _div(spread[pk_first], mid_first)
     rel_last = _div(spread[pk_last], mid_last)
@@ -258,17 +295,26 @@ def compute_features(
     dominant = np.lexsort((-pk_premium, pk_event))[ev_pk_start]  # highest-premium packet
     shock = iv_last - iv_first
     shock_ok = np.isfinite(shock)
-    iv_shock = _div(np.bincount(pk_event, weights=np.where(shock_ok, shock * pk_premium, 0), minlength=n_ev), np.bincount(pk_event, weights=np.where(shock_ok, pk_premium, 0), minlength=n_ev))
+    iv_shock = _div(
+        np.bincount(pk_event, weights=np.where(shock_ok, shock * pk_premium, 0), minlength=n_ev),
+        np.bincount(pk_event, weights=np.where(shock_ok, pk_premium, 0), minlength=n_ev),
+    )
     widen = rel_last / rel_first - 1
     widen_ok = np.isfinite(widen)
-    spread_widening = _div(np.bincount(pk_event, weights=np.where(widen_ok, widen * pk_premium, 0), minlength=n_ev), np.bincount(pk_event, weights=np.where(widen_ok, pk_premium, 0), minlength=n_ev))
+    spread_widening = _div(
+        np.bincount(pk_event, weights=np.where(widen_ok, widen * pk_premium, 0), minlength=n_ev),
+        np.bincount(pk_event, weights=np.where(widen_ok, pk_premium, 0), minlength=n_ev),
+    )
     delta_ok = np.isfinite(pk_delta)
     net_delta = _div(
         np.bincount(pk_event, weights=np.where(delta_ok, pk_side * pk_delta * pk_size, 0), minlength=n_ev),
         np.bincount(pk_event, weights=np.where(delta_ok, pk_size, 0), minlength=n_ev),
     )
     vega_w = np.where(np.isfinite(pk_vega), pk_vega * pk_size, 0.0)
-    vega_sold_share = _div(np.bincount(pk_event, weights=vega_w * (pk_side < 0), minlength=n_ev), np.bincount(pk_event, weights=vega_w * (pk_side != 0), minlength=n_ev))
+    vega_sold_share = _div(
+        np.bincount(pk_event, weights=vega_w * (pk_side < 0), minlength=n_ev),
+        np.bincount(pk_event, weights=vega_w * (pk_side != 0), minlength=n_ev),
+    )
     n_legs = ev["n_legs"].to_numpy()
     leg_min = _seg(pk_size, ev_pk_start, np.minimum) if n_ev else np.zeros(0)
     leg_max = _seg(pk_size, ev_pk_start, np.maximum) if n_ev else np.zeros(0)
@@ -276,7 +322,9 @@ def compute_features(
     n_strikes = _count_distinct(pk_event, pk_strike, n_ev)
     n_expiries = _count_distinct(pk_event, pk_expiry_day, n_ev)
     n_rights = _count_distinct(pk_event, pk_call.astype(np.int64), n_ev)
-    strike_premium_pairs = pd.DataFrame({"e": pk_event, "k": pk_strike, "v": pk_premium}).groupby(["e", "k"], sort=False)["v"].sum()
+    strike_premium_pairs = (
+        pd.DataFrame({"e": pk_event, "k": pk_strike, "v": pk_premium}).groupby(["e", "k"], sort=False)["v"].sum()
+    )
     top_strike = strike_premium_pairs.groupby(level=0).max().reindex(range(n_ev)).to_numpy()
     strike_concentration = _div(top_strike, ev_total_premium)
     call_side = np.bincount(pk_event, weights=np.where(pk_call, pk_side, 0), minlength=n_ev)
@@ -286,7 +334,10 @@ def compute_features(
     # --- print -> event reductions --------------------------------------------------------
     count = ev_len.astype(float)
     classified = _seg(fresh.astype(np.int64), ev_start)
-    counts = {name: _seg((placement == code).astype(np.int64), ev_start) for name, code in zip(PLACEMENTS, (AA, A, MID, B, BB))}
+    counts = {
+        name: _seg((placement == code).astype(np.int64), ev_start)
+        for name, code in zip(PLACEMENTS, (AA, A, MID, B, BB))
+    }
     buys = counts["AA"] + counts["A"]
     sells = counts["B"] + counts["BB"]
     aggressive = buys + sells
@@ -303,7 +354,12 @@ def compute_features(
     buy_share = _div(buys, aggressive)
     sell_share = _div(sells, aggressive)
     one_sided = np.fmax(buy_share, sell_share)
-    sweep = ((venue_count >= 2) & (ev_len >= cfg.sweep_min_prints) & (np.nan_to_num(max_gap, nan=np.inf) <= cfg.sweep_max_gap_ms) & (np.nan_to_num(one_sided) >= 0.8)) | (iso > 0)
+    sweep = (
+        (venue_count >= 2)
+        & (ev_len >= cfg.sweep_min_prints)
+        & (np.nan_to_num(max_gap, nan=np.inf) <= cfg.sweep_max_gap_ms)
+        & (np.nan_to_num(one_sided) >= 0.8)
+    ) | (iso > 0)
     age_sum = _seg(np.where(has_quote, age_ms, 0.0), ev_start)
     spread_bps_print = np.where(fresh, _div(spread, mid) * 1e4, 0.0)
     eligible_dir = fresh & ~special
@@ -317,7 +373,13 @@ def compute_features(
     dom_call = pk_call[dominant]
     moneyness = dom_strike / spot_first
     otm_pct = np.where(dom_call, (dom_strike - spot_first) / spot_first, (spot_first - dom_strike) / spot_first)
-    days_to_event, event_type, expiry_after_event = _calendar(calendar, und_index, ev_und, first_ts, expiry_close_ns(p["expiry"].iloc[pk_first[dominant]]) if n_ev else np.zeros(0, np.int64))
+    days_to_event, event_type, expiry_after_event = _calendar(
+        calendar,
+        und_index,
+        ev_und,
+        first_ts,
+        expiry_close_ns(p["expiry"].iloc[pk_first[dominant]]) if n_ev else np.zeros(0, np.int64),
+    )
     pre_event = np.clip(1.0 - days_to_event / cfg.event_horizon_days, 0.0, 1.0)
 
     out = pd.DataFrame(
@@ -402,10 +464,19 @@ def _structures(n_legs, n_rights, n_strikes, n_expiries, call_side, put_side) ->
     two_legs = n_legs == 2
     choices = [
         (n_legs == 1, "single"),
-        (same_expiry & two_legs & (n_rights == 2) & (n_strikes == 1) & (call_side == put_side) & (call_side != 0), "straddle"),
-        (same_expiry & two_legs & (n_rights == 2) & (n_strikes == 1) & (call_side == -put_side) & (call_side != 0), "synthetic"),
+        (
+            same_expiry & two_legs & (n_rights == 2) & (n_strikes == 1) & (call_side == put_side) & (call_side != 0),
+            "straddle",
+        ),
+        (
+            same_expiry & two_legs & (n_rights == 2) & (n_strikes == 1) & (call_side == -put_side) & (call_side != 0),
+            "synthetic",
+        ),
         (same_expiry & two_legs & (n_rights == 2) & (n_strikes == 2) & (put_side > 0) & (call_side < 0), "collar"),
-        (same_expiry & two_legs & (n_rights == 2) & (n_strikes == 2) & (call_side == put_side) & (call_side != 0), "strangle"),
+        (
+            same_expiry & two_legs & (n_rights == 2) & (n_strikes == 2) & (call_side == put_side) & (call_side != 0),
+            "strangle",
+        ),
         (same_expiry & (n_legs == 4) & (n_rights == 2) & (n_strikes == 2), "box"),
         (same_expiry & (n_rights == 1) & (n_strikes == 2), "vertical"),
         (same_expiry & (n_rights == 1) & (n_strikes >= 3), "ladder"),

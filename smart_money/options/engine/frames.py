@@ -39,7 +39,11 @@ def utc(values: pd.Series) -> pd.Series:
     """Timestamps as tz-aware UTC nanoseconds; integers are epoch nanoseconds."""
     if pd.api.types.is_integer_dtype(values):
         return pd.to_datetime(values, unit="ns", utc=True)
-    out = pd.to_datetime(values, utc=True, format="ISO8601") if values.dtype == object else pd.to_datetime(values, utc=True)
+    out = (
+        pd.to_datetime(values, utc=True, format="ISO8601")
+        if values.dtype == object
+        else pd.to_datetime(values, utc=True)
+    )
     return out.dt.as_unit("ns")
 
 
@@ -122,15 +126,31 @@ class NormalizedTape:
     @classmethod
     def of(cls, tape) -> NormalizedTape:
         """From any object with raw prints/quotes/underlying/calendar frames."""
-        return cls(normalize_prints(tape.prints), normalize_quotes(tape.quotes), normalize_underlying(tape.underlying), normalize_calendar(tape.calendar))
+        return cls(
+            normalize_prints(tape.prints),
+            normalize_quotes(tape.quotes),
+            normalize_underlying(tape.underlying),
+            normalize_calendar(tape.calendar),
+        )
 
     @classmethod
     def empty(cls) -> NormalizedTape:
         """No data (a closed market day): typed zero-row frames, no calendar."""
-        return cls(normalize_prints(empty_prints()), normalize_quotes(empty_quotes()), normalize_underlying(empty_underlying()), None)
+        return cls(
+            normalize_prints(empty_prints()),
+            normalize_quotes(empty_quotes()),
+            normalize_underlying(empty_underlying()),
+            None,
+        )
 
     @classmethod
-    def from_files(cls, prints: str | Path, quotes: str | Path, underlying: str | Path | None = None, calendar: str | Path | None = None) -> NormalizedTape:
+    def from_files(
+        cls,
+        prints: str | Path,
+        quotes: str | Path,
+        underlying: str | Path | None = None,
+        calendar: str | Path | None = None,
+    ) -> NormalizedTape:
         return cls(
             normalize_prints(read_table(prints)),
             normalize_quotes(read_table(quotes)),
@@ -208,8 +228,11 @@ def contract_names(frame: pd.DataFrame) -> pd.Categorical:
     days = ((uniques >> 28) & 0x7FFF) + _EPOCH_DAY_2000
     strikes = (uniques >> 1) & ((1 << 27) - 1)
     text = [
-        f"{name} {day} {'C' if call else 'P'} {strike // 1000}" + (f".{strike % 1000:03d}".rstrip("0") if strike % 1000 else "")
-        for name, day, call, strike in zip(names, np.asarray(days, dtype="datetime64[D]").astype(str), (uniques & 1).tolist(), strikes.tolist())
+        f"{name} {day} {'C' if call else 'P'} {strike // 1000}"
+        + (f".{strike % 1000:03d}".rstrip("0") if strike % 1000 else "")
+        for name, day, call, strike in zip(
+            names, np.asarray(days, dtype="datetime64[D]").astype(str), (uniques & 1).tolist(), strikes.tolist()
+        )
     ]
     return pd.Categorical.from_codes(codes, categories=pd.Index(text, dtype=object))
 

@@ -21,7 +21,9 @@ PRUNE_AT_ROWS = 20_000
 
 
 class LiveEngine:
-    def __init__(self, rules: RulesConfig, calibration: Calibration, calendar: pd.DataFrame | None = None, lateness_ms: int = 100):
+    def __init__(
+        self, rules: RulesConfig, calibration: Calibration, calendar: pd.DataFrame | None = None, lateness_ms: int = 100
+    ):
         self.rules, self.calibration, self.calendar = rules, calibration, calendar
         self.lateness_ns = lateness_ms * 1_000_000
         self.close_delay_ns = rules.reconstruction().close_delay_ns
@@ -54,7 +56,10 @@ class LiveEngine:
         return self._emit(watermark)
 
     def _something_finished(self, watermark: int) -> bool:
-        earliest = min((int(p["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64).min()) for p in self.prints if len(p)), default=None)
+        earliest = min(
+            (int(p["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64).min()) for p in self.prints if len(p)),
+            default=None,
+        )
         return earliest is not None and earliest <= watermark - self.close_delay_ns
 
     def flush(self) -> list[ScoredBatch]:
@@ -69,7 +74,11 @@ class LiveEngine:
         underlying = self._concat(self.underlying, empty_underlying())
         batch = score_frames(pending, quotes, underlying, self.calendar, self.rules, self.calibration)
         first = batch.events["first_ts_ns"].to_numpy()
-        finished = first <= watermark - self.close_delay_ns if watermark != np.iinfo(np.int64).max else np.ones(len(first), bool)
+        finished = (
+            first <= watermark - self.close_delay_ns
+            if watermark != np.iinfo(np.int64).max
+            else np.ones(len(first), bool)
+        )
         if not finished.any():
             return []
         rec = batch.reconstruction

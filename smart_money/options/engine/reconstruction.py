@@ -117,7 +117,9 @@ def drop_unscorable(prints: pd.DataFrame, print_hash: np.ndarray) -> tuple[np.nd
     groups = cond.group_codes(prints["condition"])
     is_cancel = groups == cond.group_index("cancel")
     refs = prints.loc[is_cancel, "ref_print_id"].dropna().astype(str).to_numpy()
-    was_cancelled = pd.Series(print_hash).isin(print_hashes(refs)[0]).to_numpy() if len(refs) else np.zeros(len(prints), dtype=bool)
+    was_cancelled = (
+        pd.Series(print_hash).isin(print_hashes(refs)[0]).to_numpy() if len(refs) else np.zeros(len(prints), dtype=bool)
+    )
     late = groups == cond.group_index("late")
     excluded = groups == cond.group_index("excluded")
     keep = ~(is_cancel | was_cancelled | late | excluded)
@@ -153,7 +155,9 @@ def _anchored_starts(ts: np.ndarray, keys: np.ndarray, window_ns: int) -> np.nda
     return new
 
 
-def _group_legs(und: np.ndarray, start: np.ndarray, contract: np.ndarray, size: np.ndarray, cfg: ReconstructionConfig) -> np.ndarray:
+def _group_legs(
+    und: np.ndarray, start: np.ndarray, contract: np.ndarray, size: np.ndarray, cfg: ReconstructionConfig
+) -> np.ndarray:
     """Event index per packet, for packets sorted by (underlying, start, contract).
 
     The earliest unassigned packet of an underlying anchors an event; later packets join it
@@ -162,7 +166,15 @@ def _group_legs(und: np.ndarray, start: np.ndarray, contract: np.ndarray, size: 
     never interact.
     """
     n = len(start)
-    anchor_of = leg_anchors(und, start, contract, size.astype(float), cfg.leg_window_ms * MS, 1.0 / cfg.max_leg_ratio, float(cfg.max_leg_ratio))
+    anchor_of = leg_anchors(
+        und,
+        start,
+        contract,
+        size.astype(float),
+        cfg.leg_window_ms * MS,
+        1.0 / cfg.max_leg_ratio,
+        float(cfg.max_leg_ratio),
+    )
     is_anchor = anchor_of == np.arange(n)
     return (np.cumsum(is_anchor) - 1)[anchor_of].astype(np.int64)
 
@@ -194,7 +206,11 @@ def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = Reconstruction
     packet_size = np.bincount(packet_sorted, weights=prints["size"].to_numpy()[rows[order]], minlength=n_packets)
 
     p_order = np.lexsort((packet_contract, packet_start, packet_und))
-    event_sorted = _group_legs(packet_und[p_order], packet_start[p_order], packet_contract[p_order], packet_size[p_order], cfg) if n_packets else np.zeros(0, np.int64)
+    event_sorted = (
+        _group_legs(packet_und[p_order], packet_start[p_order], packet_contract[p_order], packet_size[p_order], cfg)
+        if n_packets
+        else np.zeros(0, np.int64)
+    )
     event_of_packet = np.empty(n_packets, dtype=np.int64)
     event_of_packet[p_order] = event_sorted
 
@@ -230,7 +246,9 @@ def reconstruct(prints: pd.DataFrame, cfg: ReconstructionConfig = Reconstruction
     events = pd.DataFrame(
         {
             "event_id": hex_ids(ev_hi[ev_order], ev_lo[ev_order]),
-            "underlying_id": ordered["underlying"].to_numpy()[np.searchsorted(event_of_print, np.arange(n_events))] if n else np.array([], dtype=object),
+            "underlying_id": ordered["underlying"].to_numpy()[np.searchsorted(event_of_print, np.arange(n_events))]
+            if n
+            else np.array([], dtype=object),
         }
     )
     offsets = np.searchsorted(event_of_print, np.arange(n_events + 1))

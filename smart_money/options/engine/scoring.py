@@ -68,7 +68,9 @@ def _clip01(x: np.ndarray) -> np.ndarray:
 
 
 def _direction_from_bias(bias: np.ndarray, min_bias: float) -> np.ndarray:
-    return np.select([bias > min_bias, bias < -min_bias, np.isfinite(bias)], [BULLISH, BEARISH, MIXED], UNKNOWN).astype(np.int8)
+    return np.select([bias > min_bias, bias < -min_bias, np.isfinite(bias)], [BULLISH, BEARISH, MIXED], UNKNOWN).astype(
+        np.int8
+    )
 
 
 def _col(f: pd.DataFrame, name: str) -> np.ndarray:
@@ -93,7 +95,11 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
     bias = _col(f, "directional_bias")
     min_bias = rules.values["direction"]["min_bias"]
     sig = rules.values["retail_signature"]
-    retail_signature = _le(dte_cal, sig["max_dte"]) & _ge(_col(f, "otm_pct"), sig["min_otm_pct"]) & _ge(call_share, sig["min_call_share"])
+    retail_signature = (
+        _le(dte_cal, sig["max_dte"])
+        & _ge(_col(f, "otm_pct"), sig["min_otm_pct"])
+        & _ge(call_share, sig["min_call_share"])
+    )
     days_to_event = _col(f, "days_to_event")
     stock_tied = _col(f, "stock_tied_share")
     out: dict[str, ProfileEvaluation] = {}
@@ -149,18 +155,24 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
     out["event_driven"] = ProfileEvaluation(
         required={
             "event_ahead": _between(days_to_event, t["days_to_event"]),
-            "first_expiry_after_event": (f["expiry_after_event"].to_numpy() == True) & _le(expiry_gap, t["max_days_expiry_after_event"]),  # noqa: E712
+            "first_expiry_after_event": (f["expiry_after_event"].to_numpy() == True)
+            & _le(expiry_gap, t["max_days_expiry_after_event"]),  # noqa: E712
             "meaningful_premium": _ge(premium, t["min_premium"]),
             "one_sided": _ge(one_sided, t["min_one_sided"]),
             "event_structure": otm_subtype | vol_subtype,
         },
         bonus={
-            "spread_widening": (_ge(_col(f, "spread_widening"), t["bonus_spread_widening"]), np.isfinite(_col(f, "spread_widening"))),
+            "spread_widening": (
+                _ge(_col(f, "spread_widening"), t["bonus_spread_widening"]),
+                np.isfinite(_col(f, "spread_widening")),
+            ),
             "iv_up": (iv_shock > t["bonus_iv_shock"], np.isfinite(iv_shock)),
         },
         aggression=one_sided,
         context=_clip01(_col(f, "pre_event_concentration")),
-        direction=np.where(vol_subtype, MIXED, np.where(bias_dir == MIXED, MIXED, _direction_from_bias(bias, min_bias))).astype(np.int8),
+        direction=np.where(
+            vol_subtype, MIXED, np.where(bias_dir == MIXED, MIXED, _direction_from_bias(bias, min_bias))
+        ).astype(np.int8),
         subtype=np.where(vol_subtype, "volatility", np.where(otm_subtype, "otm_directional", "")),
     )
 
@@ -193,7 +205,11 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
         aggression=_clip01(np.fmax(np.nan_to_num(sell), np.nan_to_num(vega_sold))),
         context=1.0 - _clip01(np.abs(move) / t["context_move_scale_bps"]),
         direction=vs_direction,
-        subtype=np.select([buy_write, put_write, overwrite, short_straddle, roll], ["buy_write", "put_write", "call_overwrite", "short_straddle", "roll"], ""),
+        subtype=np.select(
+            [buy_write, put_write, overwrite, short_straddle, roll],
+            ["buy_write", "put_write", "call_overwrite", "short_straddle", "roll"],
+            "",
+        ),
     )
 
     t = rules.profile("arbitrage")
@@ -208,7 +224,8 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
             "parity_structure": box | conversion,
             "delta_neutral": _le(np.abs(_col(f, "net_delta")), t["max_abs_net_delta"]) | conversion,
             "balanced_sides": _le(np.abs(_col(f, "net_bias")), t["max_abs_bias"]),
-            "complex_or_simultaneous": _ge(complex_share, t["min_complex_share"]) | _le(_col(f, "event_window_ms"), t["max_leg_span_ms"]),
+            "complex_or_simultaneous": _ge(complex_share, t["min_complex_share"])
+            | _le(_col(f, "event_window_ms"), t["max_leg_span_ms"]),
         },
         bonus={
             "very_symmetric": (_ge(symmetry, t["bonus_min_symmetry"]), np.isfinite(symmetry)),
@@ -227,18 +244,25 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
         & _ge(np.abs(move), t["min_abs_move_bps"])
     )
     protective = (
-        (structure == "collar") | ((n_legs == 1) & (put_side > 0) & (stock_tied >= t["min_stock_tied_share"]))
-    ) & _between(dte, t["protective_dte_days"]) & _between(_col(f, "otm_pct"), t["protective_otm_pct"])
+        ((structure == "collar") | ((n_legs == 1) & (put_side > 0) & (stock_tied >= t["min_stock_tied_share"])))
+        & _between(dte, t["protective_dte_days"])
+        & _between(_col(f, "otm_pct"), t["protective_otm_pct"])
+    )
     two_sided = _ge(np.fmin(np.nan_to_num(buy), np.nan_to_num(sell)), t["two_sided_min_share"])
     out["hedge_reactive"] = ProfileEvaluation(
-        required={"dealer_or_protective_context": dealer | protective, "hedge_size": _ge(_col(f, "notional"), t["min_notional"])},
+        required={
+            "dealer_or_protective_context": dealer | protective,
+            "hedge_size": _ge(_col(f, "notional"), t["min_notional"]),
+        },
         bonus={
             "two_sided": (two_sided, np.isfinite(buy)),
             "large_size": (_ge(_col(f, "total_size"), t["bonus_min_size"]), always),
         },
         aggression=one_sided,
         context=_clip01(np.abs(move) / t["context_move_scale_bps"]),
-        direction=np.where(protective & ~dealer, BEARISH, np.select([move < 0, move > 0], [BEARISH, BULLISH], UNKNOWN)).astype(np.int8),
+        direction=np.where(
+            protective & ~dealer, BEARISH, np.select([move < 0, move > 0], [BEARISH, BULLISH], UNKNOWN)
+        ).astype(np.int8),
         subtype=np.select([dealer, protective], ["dealer_gamma", "protective"], ""),
     )
 
@@ -246,23 +270,30 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
     return out
 
 
-def _attach_penalties(out: dict[str, ProfileEvaluation], f: pd.DataFrame, rules: RulesConfig, retail_signature, one_sided, bias) -> None:
+def _attach_penalties(
+    out: dict[str, ProfileEvaluation], f: pd.DataFrame, rules: RulesConfig, retail_signature, one_sided, bias
+) -> None:
     p = rules.values["penalties"]
     spread = _col(f, "spread_bps")
     premium = _col(f, "total_premium")
     move = _col(f, "underlying_move_bps")
     arbitrage_fits = np.all(np.stack(list(out["arbitrage"].required.values())), axis=0)
     conditions = {
-        "wide_option_spread": _ge(spread, p["wide_option_spread"]["min_spread_bps"]) & _ge(_col(f, "spread_abs"), p["wide_option_spread"]["min_spread_abs"]),
+        "wide_option_spread": _ge(spread, p["wide_option_spread"]["min_spread_bps"])
+        & _ge(_col(f, "spread_abs"), p["wide_option_spread"]["min_spread_abs"]),
         "retail_wide_spread": _ge(spread, p["retail_wide_spread"]["min_spread_bps"]),
         "wide_underlying_spread": _ge(_col(f, "underlying_spread_bps"), p["wide_underlying_spread"]["min_spread_bps"]),
         "inside_market": _ge(_col(f, "inside_share"), p["inside_market"]["min_inside_share"]),
         "special_prints": _ge(_col(f, "special_share"), p["special_prints"]["min_share"]),
         "small_premium": premium < p["small_premium"]["max_premium"],
-        "weak_direction": ~(np.abs(bias) > p["weak_direction"]["max_abs_bias"]) & (one_sided < p["weak_direction"]["max_one_sided"]),
+        "weak_direction": ~(np.abs(bias) > p["weak_direction"]["max_abs_bias"])
+        & (one_sided < p["weak_direction"]["max_one_sided"]),
         "retail_frenzy": retail_signature,
         "negotiated_block": _ge(_col(f, "cross_share"), p["negotiated_block"]["min_share"])
-        | (_ge(_col(f, "auction_share"), p["negotiated_block"]["min_share"]) & _le(_col(f, "n_prints"), p["negotiated_block"]["max_auction_prints"])),
+        | (
+            _ge(_col(f, "auction_share"), p["negotiated_block"]["min_share"])
+            & _le(_col(f, "n_prints"), p["negotiated_block"]["max_auction_prints"])
+        ),
         "arbitrage_structure": arbitrage_fits,
         "no_event": f["calendar_available"].to_numpy(dtype=bool) & ~np.isfinite(_col(f, "days_to_event")),
         "spot_moving": _ge(np.abs(move), p["spot_moving"]["min_abs_move_bps"]),
@@ -290,8 +321,6 @@ def reason_names(rules: RulesConfig) -> dict[str, list[str]]:
     return {p: [*e.required, *e.bonus] for p, e in evaluated.items()}
 
 
-
-
 def score_events(f: pd.DataFrame, rules: RulesConfig, calibration: Calibration) -> pd.DataFrame:
     """Columns added to the feature frame: per profile raw/fit/evidence/penalty/probability/
     direction/reason and penalty masks, then the event decision (primary profile, direction,
@@ -317,7 +346,12 @@ def score_events(f: pd.DataFrame, rules: RulesConfig, calibration: Calibration) 
             sc["fit_when_required_met"]["base"] + sc["fit_when_required_met"]["bonus"] * bonus_share,
             sc["fit_cap_when_required_missing"] * required.mean(axis=0),
         )
-        evidence = w["quality"] * quality + w["premium"] * premium_factor + w["aggression"] * _clip01(e.aggression) + w["context"] * _clip01(e.context)
+        evidence = (
+            w["quality"] * quality
+            + w["premium"] * premium_factor
+            + w["aggression"] * _clip01(e.aggression)
+            + w["context"] * _clip01(e.context)
+        )
         penalty = np.max(np.stack(list(e.penalties.values())), axis=0) if e.penalties else np.zeros(n)
         raw = fit * (0.55 + 0.45 * evidence) * (1.0 - sc["penalty_slope"] * penalty)
         probability = np.clip(calibration.apply(profile, raw), 0.0, 1.0)
@@ -332,7 +366,9 @@ def score_events(f: pd.DataFrame, rules: RulesConfig, calibration: Calibration) 
                 f"{profile}__probability": probability,
                 f"{profile}__direction": e.direction,
                 f"{profile}__reasons": reasons,
-                f"{profile}__penalties": _bits({k: v > 0 for k, v in e.penalties.items()}, PENALTIES) if e.penalties else np.zeros(n, np.int64),
+                f"{profile}__penalties": _bits({k: v > 0 for k, v in e.penalties.items()}, PENALTIES)
+                if e.penalties
+                else np.zeros(n, np.int64),
                 f"{profile}__subtype": e.subtype if e.subtype is not None else np.full(n, "", dtype=object),
             }
         )
@@ -370,7 +406,9 @@ def score_events(f: pd.DataFrame, rules: RulesConfig, calibration: Calibration) 
         {
             "primary_profile_id": np.where(abstained, None, profile_names[top]),
             "primary_probability": np.where(abstained, np.nan, prob_m[rows, top]),
-            "primary_direction": np.where(abstained, "unknown", np.array(DIRECTIONS, dtype=object)[direction_m[rows, top]]),
+            "primary_direction": np.where(
+                abstained, "unknown", np.array(DIRECTIONS, dtype=object)[direction_m[rows, top]]
+            ),
             "top_profile_id": profile_names[top],
             "margin": margin,
             "abstained": abstained,

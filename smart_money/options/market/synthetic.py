@@ -44,14 +44,27 @@ FAMILIES: dict[str, tuple[tuple[str, float], ...]] = {
     "event_driven": (("otm_before_earnings", 0.06), ("straddle_before_event", 0.03), ("earnings_within_48h", 0.02)),
     "vol_seller": (("short_straddle", 0.03), ("put_write", 0.03), ("buy_write", 0.03), ("roll", 0.03)),
     "arbitrage": (("box", 0.05), ("conversion", 0.05)),
-    "hedge_reactive": (("dealer_0dte", 0.05), ("dealer_1dte", 0.02), ("close_0dte", 0.025), ("dst_0dte", 0.015), ("collar", 0.02)),
+    "hedge_reactive": (
+        ("dealer_0dte", 0.05),
+        ("dealer_1dte", 0.02),
+        ("close_0dte", 0.025),
+        ("dst_0dte", 0.015),
+        ("collar", 0.02),
+    ),
     "neutral_noise": (("small", 0.15), ("mixed_medium", 0.02), ("with_cancel", 0.01)),
     "stale_quote_chop": (("frozen_nbbo", 0.03),),
     "wide_chop": (("wide_small", 0.03),),
     "auction_block": (("cross_at_ask", 0.015), ("auction_at_ask", 0.015)),
     "ambiguous": (("short_dated_sweep", 0.035), ("block_before_event", 0.035)),
 }
-PROFILE_FAMILIES = ("institutional_directional", "retail_whale", "event_driven", "vol_seller", "arbitrage", "hedge_reactive")
+PROFILE_FAMILIES = (
+    "institutional_directional",
+    "retail_whale",
+    "event_driven",
+    "vol_seller",
+    "arbitrage",
+    "hedge_reactive",
+)
 EXPECT_ABSTAIN = ("neutral_noise", "stale_quote_chop", "wide_chop", "auction_block", "ambiguous")
 
 
@@ -142,11 +155,20 @@ class _Scenario:
         mids = self.spot0 * np.exp(noise + ramp * self.move_bps / 1e4)
         half = np.maximum(0.005, mids * rng.uniform(0.00005, 0.0002))
         rows.underlying.append(
-            pd.DataFrame({"ts": times, "underlying": self.underlying, "bid": np.round(mids - half, 2), "ask": np.round(mids + half, 2)})
+            pd.DataFrame(
+                {
+                    "ts": times,
+                    "underlying": self.underlying,
+                    "bid": np.round(mids - half, 2),
+                    "ask": np.round(mids + half, 2),
+                }
+            )
         )
         return times, mids
 
-    def leg_quotes(self, rows: _Rows, leg: _Leg, spot_t: np.ndarray, spot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def leg_quotes(
+        self, rows: _Rows, leg: _Leg, spot_t: np.ndarray, spot: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = self.rng
         sparse = np.arange(self.start - 12 * SECOND, self.start - 3 * SECOND, SECOND)
         dense = np.arange(self.start - 3 * SECOND, self.start + 2 * SECOND, 150 * MS)
@@ -162,12 +184,32 @@ class _Scenario:
         bid = np.maximum(0.0, np.floor((mid - half) * 100) / 100)
         ask = np.maximum(bid + 0.01, np.ceil((mid + half) * 100) / 100)
         rows.quotes.append(
-            pd.DataFrame({"ts": times, "underlying": self.underlying, "expiry": pd.Timestamp(leg.expiry), "strike": leg.strike, "right": leg.right, "bid": bid, "ask": ask})
+            pd.DataFrame(
+                {
+                    "ts": times,
+                    "underlying": self.underlying,
+                    "expiry": pd.Timestamp(leg.expiry),
+                    "strike": leg.strike,
+                    "right": leg.right,
+                    "bid": bid,
+                    "ask": ask,
+                }
+            )
         )
         return times, bid, ask
 
     # --- prints -----------------------------------------------------------------------------
-    def emit(self, rows: _Rows, leg: _Leg, quotes, offsets_ms: np.ndarray, sizes: np.ndarray, placements: list[str], conditions: list[str], venues: list[str]) -> list[str]:
+    def emit(
+        self,
+        rows: _Rows,
+        leg: _Leg,
+        quotes,
+        offsets_ms: np.ndarray,
+        sizes: np.ndarray,
+        placements: list[str],
+        conditions: list[str],
+        venues: list[str],
+    ) -> list[str]:
         q_t, bid, ask = quotes
         ids = []
         for off, size, place, condition, venue in zip(offsets_ms, sizes, placements, conditions, venues):
@@ -210,7 +252,15 @@ class _Scenario:
         return offsets
 
 
-def _label(rows: _Rows, sc: _Scenario, ids: list[str], profile: str | None, direction: str, forward: float, ambiguous: bool = False) -> None:
+def _label(
+    rows: _Rows,
+    sc: _Scenario,
+    ids: list[str],
+    profile: str | None,
+    direction: str,
+    forward: float,
+    ambiguous: bool = False,
+) -> None:
     rows.labels.append(
         {
             "scenario_id": f"{sc.underlying}", "family": sc.family, "variant": sc.variant, "true_profile": profile,
@@ -241,15 +291,30 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         offsets = sc.burst_offsets(n, max_gap)
         sizes = rng.integers(size_range[0], size_range[1] + 1, size=n)
         cond = sc.mix(n, conditions_p)
-        return sc.emit(rows, leg, quotes, offsets, sizes, sc.mix(n, weights), cond, venues(n_venues, n) if n_venues else [VENUES[rng.integers(len(VENUES))]] * n)
+        return sc.emit(
+            rows,
+            leg,
+            quotes,
+            offsets,
+            sizes,
+            sc.mix(n, weights),
+            cond,
+            venues(n_venues, n) if n_venues else [VENUES[rng.integers(len(VENUES))]] * n,
+        )
 
     def multi(legs: list[_Leg], per_leg: int, size: int, placement_noise: float, condition: str, simultaneous: bool):
         spot_t, spot = sc.spot_path(rows)
         ids = []
         for j, leg in enumerate(legs):
             quotes = sc.leg_quotes(rows, leg, spot_t, spot)
-            offsets = (np.arange(per_leg) * 1.0 + j * 0.5) if simultaneous else sc.burst_offsets(per_leg) + j * rng.uniform(0, 40)
-            sizes = np.full(per_leg, size) + (rng.integers(-int(size * 0.02), int(size * 0.02) + 1, size=per_leg) if size > 50 else 0)
+            offsets = (
+                (np.arange(per_leg) * 1.0 + j * 0.5)
+                if simultaneous
+                else sc.burst_offsets(per_leg) + j * rng.uniform(0, 40)
+            )
+            sizes = np.full(per_leg, size) + (
+                rng.integers(-int(size * 0.02), int(size * 0.02) + 1, size=per_leg) if size > 50 else 0
+            )
             right_side = "A" if leg.side > 0 else "B"
             placements = [right_side if rng.random() >= placement_noise else "MID" for _ in range(per_leg)]
             ids += sc.emit(rows, leg, quotes, offsets, sizes, placements, [condition] * per_leg, venues(4, per_leg))
@@ -263,7 +328,14 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         n = int(rng.integers(6, 11))
         price = float(bs_price(sc.spot0, strike, t_years(expiry), sc.vol, right == "C", RATE))
         per_print = max(50, int(rng.uniform(300_000, 1_500_000) / (n * max(price, 0.05) * 100)))
-        ids = single(_Leg(strike, right, expiry, 1), n, (int(per_print * 0.7), int(per_print * 1.3)), {"A": 0.7, "AA": 0.12, "MID": 0.1, "B": 0.08}, {"S": 0.6, "I": 0.4}, 6)
+        ids = single(
+            _Leg(strike, right, expiry, 1),
+            n,
+            (int(per_print * 0.7), int(per_print * 1.3)),
+            {"A": 0.7, "AA": 0.12, "MID": 0.1, "B": 0.08},
+            {"S": 0.6, "I": 0.4},
+            6,
+        )
         direction = "bullish" if right == "C" else "bearish"
         _label(rows, sc, ids, family, direction, _forward(rng, direction, True))
     elif family == "retail_whale":
@@ -272,13 +344,34 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         sc.iv_ramp = rng.uniform(0.03, 0.08)
         expiry = _expiry(day, int(rng.integers(1, 6)))
         strike = _strike_for_delta(sc.spot0, sc.vol, t_years(expiry), rng.uniform(0.1, 0.3), "C")
-        ids = single(_Leg(strike, "C", expiry, 1), int(rng.integers(12, 31)), (3, 20), {"A": 0.6, "AA": 0.1, "MID": 0.2, "B": 0.1}, {"I": 0.6, "a": 0.35, "S": 0.05}, 5, max_gap=30.0)
+        ids = single(
+            _Leg(strike, "C", expiry, 1),
+            int(rng.integers(12, 31)),
+            (3, 20),
+            {"A": 0.6, "AA": 0.1, "MID": 0.2, "B": 0.1},
+            {"I": 0.6, "a": 0.35, "S": 0.05},
+            5,
+            max_gap=30.0,
+        )
         _label(rows, sc, ids, family, "bullish", _forward(rng, "bullish", False))
     elif family == "event_driven" or (family == "ambiguous" and variant == "block_before_event"):
-        days_to_event = rng.uniform(0.6, 2.0) if variant == "earnings_within_48h" else rng.uniform(5, 15) if family == "ambiguous" else rng.uniform(2, 18)
+        days_to_event = (
+            rng.uniform(0.6, 2.0)
+            if variant == "earnings_within_48h"
+            else rng.uniform(5, 15)
+            if family == "ambiguous"
+            else rng.uniform(2, 18)
+        )
         event_ts = sc.start + int(days_to_event * 86400 * SECOND)
         event_day = pd.Timestamp(event_ts, tz="UTC").tz_convert(NEW_YORK).date()
-        rows.calendar.append({"underlying": sc.underlying, "event_type": "earnings", "announced_ts": sc.start - int(rng.uniform(10, 40) * 86400 * SECOND), "event_ts": event_ts})
+        rows.calendar.append(
+            {
+                "underlying": sc.underlying,
+                "event_type": "earnings",
+                "announced_ts": sc.start - int(rng.uniform(10, 40) * 86400 * SECOND),
+                "event_ts": event_ts,
+            }
+        )
         calendar_far = False
         expiry = _expiry(event_day, int(rng.integers(1, 6)))
         sc.spread_rel = float(rng.uniform(0.03, 0.08))
@@ -290,12 +383,25 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             price = float(bs_price(sc.spot0, strike, t_years(expiry), sc.vol, True, RATE))
             n = int(rng.integers(6, 10))
             per_print = max(50, int(rng.uniform(300_000, 800_000) / (n * max(price, 0.05) * 100)))
-            ids = single(_Leg(strike, right, expiry, 1), n, (int(per_print * 0.8), int(per_print * 1.2)), {"A": 0.75, "AA": 0.1, "MID": 0.1, "B": 0.05}, {"S": 0.5, "I": 0.5}, 5)
+            ids = single(
+                _Leg(strike, right, expiry, 1),
+                n,
+                (int(per_print * 0.8), int(per_print * 1.2)),
+                {"A": 0.75, "AA": 0.1, "MID": 0.1, "B": 0.05},
+                {"S": 0.5, "I": 0.5},
+                5,
+            )
             truth = str(rng.choice(["institutional_directional", "event_driven"]))
             _label(rows, sc, ids, truth, "bullish", _forward(rng, "bullish", True), ambiguous=True)
         elif variant == "straddle_before_event":
             strike = _round_strike(sc.spot0, 1.0)
-            size = int(max(20, rng.uniform(40_000, 180_000) / (2 * 3 * max(float(bs_price(sc.spot0, strike, t_years(expiry), sc.vol, True, RATE)), 0.05) * 100)))
+            size = int(
+                max(
+                    20,
+                    rng.uniform(40_000, 180_000)
+                    / (2 * 3 * max(float(bs_price(sc.spot0, strike, t_years(expiry), sc.vol, True, RATE)), 0.05) * 100),
+                )
+            )
             legs = [_Leg(strike, "C", expiry, 1), _Leg(strike, "P", expiry, 1)]
             ids = multi(legs, 3, size, 0.1, "I", False)
             _label(rows, sc, ids, family, "mixed", _forward(rng, "mixed", True))
@@ -305,7 +411,14 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             price = float(bs_price(sc.spot0, strike, t_years(expiry), sc.vol, right == "C", RATE))
             n = int(rng.integers(2, 7))
             per_print = max(10, int(rng.uniform(35_000, 200_000) / (n * max(price, 0.05) * 100)))
-            ids = single(_Leg(strike, right, expiry, 1), n, (int(per_print * 0.8), int(per_print * 1.2)), {"A": 0.8, "AA": 0.05, "MID": 0.12, "B": 0.03}, {"I": 0.8, "S": 0.2}, 3)
+            ids = single(
+                _Leg(strike, right, expiry, 1),
+                n,
+                (int(per_print * 0.8), int(per_print * 1.2)),
+                {"A": 0.8, "AA": 0.05, "MID": 0.12, "B": 0.03},
+                {"I": 0.8, "S": 0.2},
+                3,
+            )
             direction = "bullish" if right == "C" else "bearish"
             _label(rows, sc, ids, family, direction, _forward(rng, direction, True))
     elif family == "vol_seller":
@@ -313,12 +426,26 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         sold = {"B": 0.6, "BB": 0.2, "MID": 0.17, "A": 0.03}
         if variant == "short_straddle":
             strike = _round_strike(sc.spot0, 1.0)
-            ids = multi([_Leg(strike, "C", expiry, -1), _Leg(strike, "P", expiry, -1)], int(rng.integers(2, 4)), int(rng.integers(100, 400)), 0.1, "f", False)
+            ids = multi(
+                [_Leg(strike, "C", expiry, -1), _Leg(strike, "P", expiry, -1)],
+                int(rng.integers(2, 4)),
+                int(rng.integers(100, 400)),
+                0.1,
+                "f",
+                False,
+            )
             direction = "neutral"
         elif variant == "roll":
             near, far = _expiry(day, int(rng.integers(8, 13))), _expiry(day, int(rng.integers(40, 71)))
             strike = _round_strike(sc.spot0, rng.uniform(1.0, 1.04))
-            ids = multi([_Leg(strike, "C", near, 1), _Leg(strike, "C", far, -1)], int(rng.integers(2, 4)), int(rng.integers(100, 500)), 0.05, "f", False)
+            ids = multi(
+                [_Leg(strike, "C", near, 1), _Leg(strike, "C", far, -1)],
+                int(rng.integers(2, 4)),
+                int(rng.integers(100, 500)),
+                0.05,
+                "f",
+                False,
+            )
             direction = "bearish"
         else:
             right = "P" if variant == "put_write" else "C"
@@ -332,7 +459,12 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         size = int(rng.integers(200, 1000))
         if variant == "box":
             k1, k2 = _round_strike(sc.spot0, 0.95), _round_strike(sc.spot0, 1.05)
-            legs = [_Leg(k1, "C", expiry, 1), _Leg(k2, "C", expiry, -1), _Leg(k2, "P", expiry, 1), _Leg(k1, "P", expiry, -1)]
+            legs = [
+                _Leg(k1, "C", expiry, 1),
+                _Leg(k2, "C", expiry, -1),
+                _Leg(k2, "P", expiry, 1),
+                _Leg(k1, "P", expiry, -1),
+            ]
             ids = multi(legs, 1, size, 0.0, "f", True)
         else:
             k = _round_strike(sc.spot0, 1.0)
@@ -342,20 +474,34 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         if variant == "collar":
             expiry = _expiry(day, int(rng.integers(45, 121)))
             size = int(rng.integers(200, 1200))
-            legs = [_Leg(_round_strike(sc.spot0, rng.uniform(0.92, 0.96)), "P", expiry, 1), _Leg(_round_strike(sc.spot0, rng.uniform(1.04, 1.08)), "C", expiry, -1)]
+            legs = [
+                _Leg(_round_strike(sc.spot0, rng.uniform(0.92, 0.96)), "P", expiry, 1),
+                _Leg(_round_strike(sc.spot0, rng.uniform(1.04, 1.08)), "C", expiry, -1),
+            ]
             ids = multi(legs, int(rng.integers(2, 4)), size, 0.05, "I", False)
             _label(rows, sc, ids, family, "bearish", _forward(rng, "bearish", False))
         else:
             session = DST_DAYS[idx % 2] if variant == "dst_0dte" else day
             if session != day:
                 sc.day = session
-            sc.start = _ns(session, time(15, 59)) + int(rng.uniform(0, 50)) * SECOND if variant in ("close_0dte", "dst_0dte") else _ns(session, time(11, 0)) + int(rng.uniform(0, 4.8 * 3600)) * SECOND
+            sc.start = (
+                _ns(session, time(15, 59)) + int(rng.uniform(0, 50)) * SECOND
+                if variant in ("close_0dte", "dst_0dte")
+                else _ns(session, time(11, 0)) + int(rng.uniform(0, 4.8 * 3600)) * SECOND
+            )
             expiry = session if variant != "dealer_1dte" else _expiry(session, 1)
             sc.move_bps = float(rng.choice([-1, 1]) * rng.uniform(40, 110))
             right = "P" if sc.move_bps < 0 else "C"
             strike = _round_strike(sc.spot0 * np.exp(sc.move_bps / 1e4), 1.0)
             sizes = (2000, 8000) if variant in ("close_0dte", "dst_0dte") else (500, 2500)
-            ids = single(_Leg(strike, right, expiry, 1), int(rng.integers(1, 5)), sizes, {"A": 0.5, "B": 0.3, "MID": 0.2}, {"I": 1.0}, 3)
+            ids = single(
+                _Leg(strike, right, expiry, 1),
+                int(rng.integers(1, 5)),
+                sizes,
+                {"A": 0.5, "B": 0.3, "MID": 0.2},
+                {"I": 1.0},
+                3,
+            )
             direction = "bearish" if sc.move_bps < 0 else "bullish"
             _label(rows, sc, ids, family, direction, _forward(rng, direction, False))
     elif family == "neutral_noise":
@@ -371,15 +517,41 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             placements = ["A", "B"] + sc.mix(n - 2, {"MID": 0.7, "A": 0.15, "B": 0.15})
             spot_t, spot = sc.spot_path(rows)
             quotes = sc.leg_quotes(rows, _Leg(strike, right, expiry, 1), spot_t, spot)
-            ids = sc.emit(rows, _Leg(strike, right, expiry, 1), quotes, sc.burst_offsets(n), rng.integers(max(1, clip // 2), clip + 1, size=n), list(rng.permutation(placements)), sc.mix(n, background), venues(3, n))
+            ids = sc.emit(
+                rows,
+                _Leg(strike, right, expiry, 1),
+                quotes,
+                sc.burst_offsets(n),
+                rng.integers(max(1, clip // 2), clip + 1, size=n),
+                list(rng.permutation(placements)),
+                sc.mix(n, background),
+                venues(3, n),
+            )
         else:  # retail-sized odd lots: premium well under $10k
             n = int(rng.integers(1, 4))
             clip = max(1, int(rng.uniform(800, 9_000) / (n * max(price, 0.05) * 100)))
-            ids = single(_Leg(strike, right, expiry, 1), n, (max(1, clip // 2), clip), {"A": 0.22, "B": 0.18, "MID": 0.6}, background, 1)
+            ids = single(
+                _Leg(strike, right, expiry, 1),
+                n,
+                (max(1, clip // 2), clip),
+                {"A": 0.22, "B": 0.18, "MID": 0.6},
+                background,
+                1,
+            )
         if variant == "with_cancel":  # a cancel record for the first print and a late report
             first = rows.prints[-len(ids)]
-            rows.prints.append({**first, "print_id": f"{sc.underlying}-cxl", "ts": first["ts"] + 5 * MS, "condition": "A", "ref_print_id": first["print_id"]})
-            rows.prints.append({**first, "print_id": f"{sc.underlying}-late", "ts": first["ts"] + 7 * MS, "condition": "D"})
+            rows.prints.append(
+                {
+                    **first,
+                    "print_id": f"{sc.underlying}-cxl",
+                    "ts": first["ts"] + 5 * MS,
+                    "condition": "A",
+                    "ref_print_id": first["print_id"],
+                }
+            )
+            rows.prints.append(
+                {**first, "print_id": f"{sc.underlying}-late", "ts": first["ts"] + 7 * MS, "condition": "D"}
+            )
             ids = ids[1:]
         if ids:
             _label(rows, sc, ids, None, "unknown", _forward(rng, "unknown", False))
@@ -388,7 +560,14 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         strike = _round_strike(sc.spot0, 1.0)
         sc.freeze_quotes_before_ns = sc.start - int(rng.uniform(1.5, 5) * SECOND)
         sc.move_bps = float(rng.choice([-1, 1]) * rng.uniform(30, 60))
-        ids = single(_Leg(strike, "C", expiry, 1), int(rng.integers(3, 9)), (100, 600), {"A": 0.4, "B": 0.3, "MID": 0.3}, {"I": 1.0}, 3)
+        ids = single(
+            _Leg(strike, "C", expiry, 1),
+            int(rng.integers(3, 9)),
+            (100, 600),
+            {"A": 0.4, "B": 0.3, "MID": 0.3},
+            {"I": 1.0},
+            3,
+        )
         _label(rows, sc, ids, None, "unknown", _forward(rng, "unknown", False))
     elif family == "wide_chop":
         right = "C" if rng.random() < 0.5 else "P"
@@ -398,7 +577,14 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         price = float(bs_price(sc.spot0, strike, t_years(expiry), sc.vol, right == "C", RATE))
         n = int(rng.integers(2, 6))
         clip = max(1, int(rng.uniform(2_000, 9_500) / (n * max(price, 0.05) * 100)))
-        ids = single(_Leg(strike, right, expiry, 1), n, (max(1, clip // 2), clip), {"A": 0.35, "B": 0.35, "MID": 0.3}, {"I": 0.7, "a": 0.3}, 2)
+        ids = single(
+            _Leg(strike, right, expiry, 1),
+            n,
+            (max(1, clip // 2), clip),
+            {"A": 0.35, "B": 0.35, "MID": 0.3},
+            {"I": 0.7, "a": 0.3},
+            2,
+        )
         _label(rows, sc, ids, None, "unknown", _forward(rng, "unknown", False))
     elif family == "auction_block":
         right = "C" if rng.random() < 0.5 else "P"
@@ -416,13 +602,35 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
         price = float(bs_price(sc.spot0, strike, t_years(expiry), sc.vol, True, RATE))
         n = int(rng.integers(6, 11))
         per_print = max(60, int(250_000 / (n * max(price, 0.05) * 100)))
-        ids = single(_Leg(strike, "C", expiry, 1), n, (int(per_print * 0.8), int(per_print * 1.2)), {"A": 0.75, "AA": 0.1, "MID": 0.1, "B": 0.05}, {"S": 1.0}, 5)
+        ids = single(
+            _Leg(strike, "C", expiry, 1),
+            n,
+            (int(per_print * 0.8), int(per_print * 1.2)),
+            {"A": 0.75, "AA": 0.1, "MID": 0.1, "B": 0.05},
+            {"S": 1.0},
+            5,
+        )
         truth = str(rng.choice(["institutional_directional", "retail_whale"]))
-        _label(rows, sc, ids, truth, "bullish", _forward(rng, "bullish", truth == "institutional_directional"), ambiguous=True)
+        _label(
+            rows,
+            sc,
+            ids,
+            truth,
+            "bullish",
+            _forward(rng, "bullish", truth == "institutional_directional"),
+            ambiguous=True,
+        )
     else:  # pragma: no cover - guarded by FAMILIES
         raise ValueError(f"unknown family {family}")
     if calendar_far and rng.random() < 0.7:  # most names have a known, distant next earnings date
-        rows.calendar.append({"underlying": sc.underlying, "event_type": "earnings", "announced_ts": sc.start - 20 * 86400 * SECOND, "event_ts": sc.start + int(rng.uniform(40, 80) * 86400 * SECOND)})
+        rows.calendar.append(
+            {
+                "underlying": sc.underlying,
+                "event_type": "earnings",
+                "announced_ts": sc.start - 20 * 86400 * SECOND,
+                "event_ts": sc.start + int(rng.uniform(40, 80) * 86400 * SECOND),
+            }
+        )
 
 
 def _assemble(rows: _Rows) -> tuple[MarketTape, pd.DataFrame]:
@@ -472,7 +680,9 @@ def catalogue(per_variant: int = 3, seed: int = 11, day: date = DEFAULT_DAY) -> 
     return _assemble(rows)
 
 
-def stream_market(tape: MarketTape, batch_ms: int = 250, max_delay_ms: int = 40, seed: int = 0) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+def stream_market(
+    tape: MarketTape, batch_ms: int = 250, max_delay_ms: int = 40, seed: int = 0
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
     """The tape as a live feed: micro-batches of (prints, quotes, underlying) in arrival order,
     each record delayed by up to `max_delay_ms` after its event time (so arrival order is not
     event order). Works on raw or normalized tapes alike; empty windows are skipped."""

@@ -155,7 +155,9 @@ class DiskCache:
         return expiry
 
     # -- writes ----------------------------------------------------------------------------------
-    def put(self, key: str, rows: list[Any], calls: int, finalized: bool = False, fetched_at: datetime | None = None) -> CacheEntry:
+    def put(
+        self, key: str, rows: list[Any], calls: int, finalized: bool = False, fetched_at: datetime | None = None
+    ) -> CacheEntry:
         entry = CacheEntry(key, rows, fetched_at or self.clock(), calls, finalized)
         payload = {
             "key": key,
@@ -205,7 +207,13 @@ class DiskCache:
             size += path.stat().st_size
             try:
                 payload = json.loads(path.read_text())
-                entry = CacheEntry(payload["key"], [], datetime.fromisoformat(payload["fetched_at"]), int(payload.get("calls", 1)), bool(payload.get("finalized")))
+                entry = CacheEntry(
+                    payload["key"],
+                    [],
+                    datetime.fromisoformat(payload["fetched_at"]),
+                    int(payload.get("calls", 1)),
+                    bool(payload.get("finalized")),
+                )
                 calls += entry.calls
                 if now >= self.expires_at(entry):
                     expired += 1

@@ -17,6 +17,8 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 from pyrate_limiter import Duration, Limiter, Rate
@@ -71,11 +73,8 @@ def _retry_after_seconds(value: str | None) -> float | None:
     try:
         return max(float(value), 0.0)
     except ValueError:
-        from datetime import datetime, timezone
-        from email.utils import parsedate_to_datetime
-
         try:
-            return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.0)
+            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
         except (TypeError, ValueError):
             return None
 
@@ -86,7 +85,9 @@ class _WaitRetryAfterOrBackoff:
 
     def __init__(self, config: FmpSettings):
         self.cap = config.retry_after_max_s
-        self.backoff = wait_exponential_jitter(multiplier=config.backoff_initial_s, max=config.backoff_max_s, jitter=config.backoff_initial_s)
+        self.backoff = wait_exponential_jitter(
+            multiplier=config.backoff_initial_s, max=config.backoff_max_s, jitter=config.backoff_initial_s
+        )
 
     def __call__(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -122,7 +123,9 @@ class FmpClient:
             base_url=config.base_url.rstrip("/"),
             headers={"apikey": api_key, "Accept": "application/json", "User-Agent": "smart-money/fmp"},
             timeout=httpx.Timeout(config.timeout_s),
-            limits=httpx.Limits(max_connections=config.max_concurrency * 2, max_keepalive_connections=config.max_concurrency),
+            limits=httpx.Limits(
+                max_connections=config.max_concurrency * 2, max_keepalive_connections=config.max_concurrency
+            ),
             transport=transport,
             follow_redirects=False,
         )
@@ -171,7 +174,9 @@ class FmpClient:
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         self.stats.add("retries")
-        logger.warning("FMP %s (attempt %d), retrying in %.1fs", redact(str(error), self._api_key), state.attempt_number, wait)
+        logger.warning(
+            "FMP %s (attempt %d), retrying in %.1fs", redact(str(error), self._api_key), state.attempt_number, wait
+        )
 
     def _take_permit(self) -> None:
         """Wait for a slot in the rate window. Non-blocking tries, so each permit is stamped with
@@ -196,14 +201,18 @@ class FmpClient:
             raise FmpTransientError(f"connection problem on {where}: {type(exc).__name__}", path) from exc
         return self._classify(response.status_code, response.headers, body, path, where, symbol)
 
-    def _classify(self, status: int, headers: httpx.Headers, body: bytes, path: str, where: str, symbol: str | None) -> list | dict:
+    def _classify(
+        self, status: int, headers: httpx.Headers, body: bytes, path: str, where: str, symbol: str | None
+    ) -> list | dict:
         text = redact(body.decode("utf-8", errors="replace").strip(), self._api_key)
         if status == 200:
             try:
                 payload = json.loads(body)
             except ValueError as exc:
                 self.stats.add("bad_bodies")
-                raise FmpTransientError(f"truncated or invalid JSON from {where} ({len(body)} bytes)", path, status) from exc
+                raise FmpTransientError(
+                    f"truncated or invalid JSON from {where} ({len(body)} bytes)", path, status
+                ) from exc
             message = _error_message(payload)
             if message is None:
                 return payload
@@ -211,10 +220,17 @@ class FmpClient:
             return self._raise_for_message(message, 200, path, where, symbol, headers)
         if status == 429:
             self.stats.add("rate_limited")
-            raise FmpRateLimited(f"429 rate limit on {where}: {text[:200]}", path, status, _retry_after_seconds(headers.get("Retry-After")))
+            raise FmpRateLimited(
+                f"429 rate limit on {where}: {text[:200]}",
+                path,
+                status,
+                _retry_after_seconds(headers.get("Retry-After")),
+            )
         if status >= 500:
             self.stats.add("server_errors")
-            raise FmpTransientError(f"{status} server error on {where}", path, status, _retry_after_seconds(headers.get("Retry-After")))
+            raise FmpTransientError(
+                f"{status} server error on {where}", path, status, _retry_after_seconds(headers.get("Retry-After"))
+            )
         if status == 400:
             match = _PARAMETER_PATTERN.search(text)
             named = f" (parameter '{match.group(1)}')" if match else ""
@@ -225,7 +241,9 @@ class FmpClient:
             message = text
         return self._raise_for_message(message, status, path, where, symbol, headers)
 
-    def _raise_for_message(self, message: str, status: int, path: str, where: str, symbol: str | None, headers: httpx.Headers) -> list | dict:
+    def _raise_for_message(
+        self, message: str, status: int, path: str, where: str, symbol: str | None, headers: httpx.Headers
+    ) -> list | dict:
         lowered = message.lower()
         if status == 401 or "invalid api key" in lowered:
             raise FmpAuthError(
@@ -234,7 +252,12 @@ class FmpClient:
                 path,
                 status,
             )
-        if status == 402 or "exclusive endpoint" in lowered or "special endpoint" in lowered or "premium query parameter" in lowered:
+        if (
+            status == 402
+            or "exclusive endpoint" in lowered
+            or "special endpoint" in lowered
+            or "premium query parameter" in lowered
+        ):
             scope = "symbol" if ("special endpoint" in lowered or "premium query parameter" in lowered) else "endpoint"
             raise FmpPlanError(f"plan does not cover {where} ({scope}): {message[:200]}", path, symbol, scope)
         if "legacy endpoint" in lowered:
@@ -246,7 +269,12 @@ class FmpClient:
             )
         if "limit reach" in lowered:
             self.stats.add("rate_limited")
-            raise FmpRateLimited(f"rate limit on {where}: {message[:200]}", path, status, _retry_after_seconds(headers.get("Retry-After")))
+            raise FmpRateLimited(
+                f"rate limit on {where}: {message[:200]}",
+                path,
+                status,
+                _retry_after_seconds(headers.get("Retry-After")),
+            )
         if status == 200:
             raise FmpTransientError(f"error body from {where}: {message[:200]}", path, status)
         raise FmpError(f"{status} from {where}: {message[:200]}", path, status)

@@ -82,14 +82,29 @@ class Family:
     plan: str = "Starter"
 
 
-INSIDER = Family("insider-trades", Route("/stable/insider-trading/search", 1000), Route("/api/v4/insider-trading", 100, limit_param=False))
-SENATE = Family("senate-trades", Route("/stable/senate-trades", 100), Route("/api/v4/senate-trading", 100, limit_param=False))
-HOUSE = Family("house-trades", Route("/stable/house-trades", 100), Route("/api/v4/senate-disclosure", 100, limit_param=False))
+INSIDER = Family(
+    "insider-trades",
+    Route("/stable/insider-trading/search", 1000),
+    Route("/api/v4/insider-trading", 100, limit_param=False),
+)
+SENATE = Family(
+    "senate-trades", Route("/stable/senate-trades", 100), Route("/api/v4/senate-trading", 100, limit_param=False)
+)
+HOUSE = Family(
+    "house-trades", Route("/stable/house-trades", 100), Route("/api/v4/senate-disclosure", 100, limit_param=False)
+)
 HOLDERS = Family("13f-holders", Route("/stable/institutional-ownership/extract-analytics/holder", 100), plan="Ultimate")
-POSITIONS_SUMMARY = Family("13f-summary", Route("/stable/institutional-ownership/symbol-positions-summary"), plan="Ultimate")
+POSITIONS_SUMMARY = Family(
+    "13f-summary", Route("/stable/institutional-ownership/symbol-positions-summary"), plan="Ultimate"
+)
 ETF_EXPOSURE = Family("etf-exposure", Route("/stable/etf/asset-exposure"), plan="Ultimate")
 ETF_HOLDINGS = Family("etf-holdings", Route("/stable/etf/holdings"), plan="Ultimate")
-PRICES_FULL = Family("eod-full", Route("/stable/historical-price-eod/full"), Route("/api/v3/historical-price-full", symbol_in_path=True), plan="Free")
+PRICES_FULL = Family(
+    "eod-full",
+    Route("/stable/historical-price-eod/full"),
+    Route("/api/v3/historical-price-full", symbol_in_path=True),
+    plan="Free",
+)
 PRICES_ADJUSTED = Family("eod-dividend-adjusted", Route("/stable/historical-price-eod/dividend-adjusted"), plan="Free")
 CONSTITUENTS = Family("sp500-constituents", Route("/stable/sp500-constituent"))
 CONSTITUENT_CHANGES = Family("sp500-changes", Route("/stable/historical-sp500-constituent"))
@@ -109,7 +124,9 @@ def as_rows(payload: Any) -> list[dict]:
     return []
 
 
-def request(client: FmpClient, family: Family, params: dict[str, Any], symbol: str | None = None) -> tuple[list[dict], Route]:
+def request(
+    client: FmpClient, family: Family, params: dict[str, Any], symbol: str | None = None
+) -> tuple[list[dict], Route]:
     """One call of `family`: the legacy route when asked for and still allowed, else stable.
     A 'Legacy Endpoint' refusal switches the client to stable and retries there."""
     if client.use_legacy and family.legacy is not None:
@@ -197,7 +214,9 @@ class Parsed:
     counts: Counter = field(default_factory=Counter)
 
 
-def validate_rows(model: type[BaseModel], rows: Iterable[Any], parse: Callable[[Any], BaseModel] | None = None) -> tuple[list[BaseModel], list[dict]]:
+def validate_rows(
+    model: type[BaseModel], rows: Iterable[Any], parse: Callable[[Any], BaseModel] | None = None
+) -> tuple[list[BaseModel], list[dict]]:
     """Validate raw rows one by one; failures come back as {'raw': row, 'reason': ...}."""
     parse = parse or model.model_validate
     good, bad = [], []
@@ -245,7 +264,17 @@ def insider_trades(rows: Iterable[Any], symbol: str) -> Parsed:
     f = _frame(models)
     accession = f["url"].str.extract(_ACCESSION, expand=False)
     digest = [
-        _digest(r.reporting_cik, r.transaction_date, r.transaction_type, r.securities_transacted, r.price, r.securities_owned, r.security_name, r.form_type, r.acquisition_or_disposition)
+        _digest(
+            r.reporting_cik,
+            r.transaction_date,
+            r.transaction_type,
+            r.securities_transacted,
+            r.price,
+            r.securities_owned,
+            r.security_name,
+            r.form_type,
+            r.acquisition_or_disposition,
+        )
         for r in f.itertuples(index=False)
     ]
     filing = pd.to_datetime(f["filing_date"])
@@ -289,7 +318,11 @@ def holder_positions(rows: Iterable[Any], symbol: str) -> Parsed:
     grouped = f
     if f.duplicated(keys).any():  # sub-account rows of one filer: one position
         group = f.groupby(keys, dropna=False)
-        grouped = group.agg(investor_name=("investor_name", "first"), security_cusip=("security_cusip", "first"), filing_date=("filing_date", "max"))
+        grouped = group.agg(
+            investor_name=("investor_name", "first"),
+            security_cusip=("security_cusip", "first"),
+            filing_date=("filing_date", "max"),
+        )
         grouped["shares_number"] = group["shares_number"].sum(min_count=1)
         grouped["market_value"] = group["market_value"].sum(min_count=1)
         grouped = grouped.reset_index()
@@ -340,12 +373,25 @@ def congress_trades(rows: Iterable[Any], chamber: str, symbol: str) -> Parsed:
     if not equity:
         return parsed
     f = _frame(equity)
-    name_key = ("NAME:" + f["last_name"].str.upper() + "," + f["first_name"].fillna("").str.upper()).fillna("NAME:" + f["office"].str.upper())
+    name_key = ("NAME:" + f["last_name"].str.upper() + "," + f["first_name"].fillna("").str.upper()).fillna(
+        "NAME:" + f["office"].str.upper()
+    )
     member_id = f["member_id"].fillna(name_key)
     names = (f["first_name"].fillna("") + " " + f["last_name"].fillna("")).str.strip()
     bands = [amount_band(a) for a in f["amount"]]
     digest = [
-        _digest(chamber, m, r.transaction_date, r.disclosure_date, r.type, r.amount, r.owner, r.asset_description, r.link, r.symbol)
+        _digest(
+            chamber,
+            m,
+            r.transaction_date,
+            r.disclosure_date,
+            r.type,
+            r.amount,
+            r.owner,
+            r.asset_description,
+            r.link,
+            r.symbol,
+        )
         for m, r in zip(member_id, f.itertuples(index=False))
     ]
     parsed.frame = pd.DataFrame(

@@ -52,9 +52,14 @@ def _boolean(value: Any) -> Any:
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
 Number = Annotated[float | None, BeforeValidator(_number)]
 Stamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
-Day = Annotated[date | None, BeforeValidator(lambda v: _timestamp(v).date() if isinstance(_timestamp(v), datetime) else _timestamp(v))]
+Day = Annotated[
+    date | None,
+    BeforeValidator(lambda v: _timestamp(v).date() if isinstance(_timestamp(v), datetime) else _timestamp(v)),
+]
 Flag = Annotated[bool | None, BeforeValidator(_boolean)]
-Ticker = Annotated[str, BeforeValidator(lambda v: _blank_to_none(v).upper() if isinstance(_blank_to_none(v), str) else v)]
+Ticker = Annotated[
+    str, BeforeValidator(lambda v: _blank_to_none(v).upper() if isinstance(_blank_to_none(v), str) else v)
+]
 
 
 class FmpRow(BaseModel):
@@ -76,7 +81,9 @@ class InsiderTradeRow(FmpRow):
     price: Number = None
     reporting_name: Text = Field(default=None, validation_alias="reportingName")
     type_of_owner: Text = Field(default=None, validation_alias="typeOfOwner")
-    acquisition_or_disposition: Text = Field(default=None, validation_alias=AliasChoices("acquisitionOrDisposition", "acquistionOrDisposition"))
+    acquisition_or_disposition: Text = Field(
+        default=None, validation_alias=AliasChoices("acquisitionOrDisposition", "acquistionOrDisposition")
+    )
     direct_or_indirect: Text = Field(default=None, validation_alias="directOrIndirect")
     form_type: Text = Field(default=None, validation_alias="formType")
     security_name: Text = Field(default=None, validation_alias="securityName")

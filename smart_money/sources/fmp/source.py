@@ -10,6 +10,7 @@ endpoint, shown as metadata) and the rest of the pull goes on; a 401 stops every
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -87,7 +88,13 @@ class Progress:
                 eta = elapsed / self.done * (self.total - self.done)
                 self.log.info(
                     "FMP %s: %d/%d units (%d from cache), %d HTTP calls, %.0fs elapsed, ETA %.0fs",
-                    self.label, self.done, self.total, self.cached, self.calls(), elapsed, eta,
+                    self.label,
+                    self.done,
+                    self.total,
+                    self.cached,
+                    self.calls(),
+                    elapsed,
+                    eta,
                 )
 
 
@@ -230,7 +237,9 @@ class FmpSource(ListedUniverseSource):
     def _finalized(self, end: pd.Timestamp) -> bool:
         return end <= pd.Timestamp(self.clock()) - pd.Timedelta(days=FINALIZED_AFTER_DAYS)
 
-    def _collect(self, label: str, units: list[Unit], transform: Callable[[UnitResult], fx.Parsed], table: str) -> tuple[fx.Parsed, list[Gap], int]:
+    def _collect(
+        self, label: str, units: list[Unit], transform: Callable[[UnitResult], fx.Parsed], table: str
+    ) -> tuple[fx.Parsed, list[Gap], int]:
         """Run the units and normalize their rows, once per symbol and endpoint (the quarters of
         a symbol's 13F listing are transformed together: per-unit pandas work adds up)."""
         merged: dict[tuple[str, str], UnitResult] = {}
@@ -255,11 +264,15 @@ class FmpSource(ListedUniverseSource):
         return fx.Parsed(frame, rejected, counts), gaps, len(units)
 
     # -- tables ----------------------------------------------------------------------------------
-    def _listing_unit(self, family: fx.Family, symbol: str, start: pd.Timestamp, end: pd.Timestamp, date_keys: tuple[str, ...]) -> Unit:
+    def _listing_unit(
+        self, family: fx.Family, symbol: str, start: pd.Timestamp, end: pd.Timestamp, date_keys: tuple[str, ...]
+    ) -> Unit:
         first, last = start.date(), (end - pd.Timedelta(seconds=1)).date()
 
         def run() -> tuple[list[Any], int]:
-            rows, calls = fx.all_pages(self.client, family, {"symbol": symbol}, symbol, stop_before=first, date_keys=date_keys)
+            rows, calls = fx.all_pages(
+                self.client, family, {"symbol": symbol}, symbol, stop_before=first, date_keys=date_keys
+            )
             in_window = [r for r in rows if (d := fx.newest_date([r], date_keys)) is None or first <= d <= last]
             return in_window, calls
 
@@ -267,29 +280,55 @@ class FmpSource(ListedUniverseSource):
 
     def _insider_trades(self, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp):
         units = [self._listing_unit(fx.INSIDER, s, start, end, ("filingDate",)) for s in symbols]
-        return self._collect("insider_trades", units, lambda r: fx.insider_trades(r.rows, r.unit.symbol), "insider_trades")
+        return self._collect(
+            "insider_trades", units, lambda r: fx.insider_trades(r.rows, r.unit.symbol), "insider_trades"
+        )
 
     def _congress_trades(self, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp):
         keys = ("disclosureDate", "dateRecieved", "dateReceived")
         units = [self._listing_unit(f, s, start, end, keys) for s in symbols for f in (fx.SENATE, fx.HOUSE)]
         chamber = {fx.SENATE.data_type: "senate", fx.HOUSE.data_type: "house"}
-        return self._collect("congress_trades", units, lambda r: fx.congress_trades(r.rows, chamber[r.unit.family.data_type], r.unit.symbol), "congress_trades")
+        return self._collect(
+            "congress_trades",
+            units,
+            lambda r: fx.congress_trades(r.rows, chamber[r.unit.family.data_type], r.unit.symbol),
+            "congress_trades",
+        )
 
     def _institutional_holdings(self, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp):
-        quarters = pd.period_range(start - pd.Timedelta(days=THIRTEEN_F_REACH_DAYS), end - pd.Timedelta(days=1), freq="Q")
+        quarters = pd.period_range(
+            start - pd.Timedelta(days=THIRTEEN_F_REACH_DAYS), end - pd.Timedelta(days=1), freq="Q"
+        )
         quarters = [q for q in quarters if q.end_time.normalize() >= start - pd.Timedelta(days=THIRTEEN_F_REACH_DAYS)]
         now = pd.Timestamp(self.clock())
         quarters = [q for q in quarters if q.end_time < now]  # nothing is filed for a quarter still running
 
         def unit(symbol: str, quarter: pd.Period) -> Unit:
             def run() -> tuple[list[Any], int]:
-                return fx.all_pages(self.client, fx.HOLDERS, {"symbol": symbol, "year": quarter.year, "quarter": quarter.quarter}, symbol)
+                return fx.all_pages(
+                    self.client,
+                    fx.HOLDERS,
+                    {"symbol": symbol, "year": quarter.year, "quarter": quarter.quarter},
+                    symbol,
+                )
 
             final = quarter.end_time + pd.Timedelta(days=THIRTEEN_F_FINAL_DAYS) < now
-            return Unit(symbol, fx.HOLDERS, quarter.start_time.date(), (quarter.end_time + pd.Timedelta(days=1)).date(), run, finalized=final)
+            return Unit(
+                symbol,
+                fx.HOLDERS,
+                quarter.start_time.date(),
+                (quarter.end_time + pd.Timedelta(days=1)).date(),
+                run,
+                finalized=final,
+            )
 
         units = [unit(s, q) for s in symbols for q in quarters]
-        return self._collect("institutional_holdings", units, lambda r: fx.holder_positions(r.rows, r.unit.symbol), "institutional_holdings")
+        return self._collect(
+            "institutional_holdings",
+            units,
+            lambda r: fx.holder_positions(r.rows, r.unit.symbol),
+            "institutional_holdings",
+        )
 
     def _etf_holdings(self, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp):
         """FMP keeps only the latest ETF snapshot: a window gets the snapshots fetched on its
@@ -300,20 +339,38 @@ class FmpSource(ListedUniverseSource):
         first, last = start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")
         stored: list[tuple[str, datetime, list[Any]]] = []
         for symbol in symbols:
-            for entry in self.cache.find(symbol, fx.ETF_EXPOSURE.data_type, lambda s, e: first <= s < last and s != f"{today:%Y-%m-%d}"):
+            for entry in self.cache.find(
+                symbol, fx.ETF_EXPOSURE.data_type, lambda s, e: first <= s < last and s != f"{today:%Y-%m-%d}"
+            ):
                 stored.append((symbol, entry.fetched_at, entry.rows))
         units = []
         if start <= now < end:
             for symbol in symbols:
-                units.append(Unit(symbol, fx.ETF_EXPOSURE, today.date(), (today + pd.Timedelta(days=1)).date(),
-                                  lambda s=symbol: (fx.request(self.client, fx.ETF_EXPOSURE, {"symbol": s}, s)[0], 1), finalized=True))
-        parsed, gaps, count = self._collect("etf_holdings", units, lambda r: fx.etf_exposure(r.rows, r.unit.symbol, r.fetched_at), "etf_holdings")
+                units.append(
+                    Unit(
+                        symbol,
+                        fx.ETF_EXPOSURE,
+                        today.date(),
+                        (today + pd.Timedelta(days=1)).date(),
+                        lambda s=symbol: (fx.request(self.client, fx.ETF_EXPOSURE, {"symbol": s}, s)[0], 1),
+                        finalized=True,
+                    )
+                )
+        parsed, gaps, count = self._collect(
+            "etf_holdings", units, lambda r: fx.etf_exposure(r.rows, r.unit.symbol, r.fetched_at), "etf_holdings"
+        )
         extra = [fx.etf_exposure(rows, symbol, fetched_at) for symbol, fetched_at, rows in stored]
         frames = [p.frame for p in [parsed, *extra] if len(p.frame)]
         parsed.frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if not units and not stored:
-            gaps.append(Gap("*", "etf_holdings", "FMP serves only the latest ETF holdings snapshot, usable from the day it is fetched; "
-                            f"no snapshot was fetched in [{first}, {last})"))
+            gaps.append(
+                Gap(
+                    "*",
+                    "etf_holdings",
+                    "FMP serves only the latest ETF holdings snapshot, usable from the day it is fetched; "
+                    f"no snapshot was fetched in [{first}, {last})",
+                )
+            )
         return parsed, gaps, count
 
     def _prices(self, symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp):
@@ -338,7 +395,11 @@ class FmpSource(ListedUniverseSource):
             parsed = fx.prices(full, adjusted or [], symbol)
             frames.append(parsed.frame)
             rejected.extend({**r, "symbol": symbol} for r in parsed.rejected)
-        frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else pd.DataFrame()
+        frame = (
+            pd.concat([f for f in frames if len(f)], ignore_index=True)
+            if any(len(f) for f in frames)
+            else pd.DataFrame()
+        )
         return fx.Parsed(frame, rejected), gaps, len(units)
 
     # -- snapshots outside the raw tables ---------------------------------------------------------
@@ -355,7 +416,9 @@ class FmpSource(ListedUniverseSource):
                  lambda s=s: (fx.request(self.client, fx.POSITIONS_SUMMARY, {"symbol": s, **params}, s)[0], 1), finalized=final)
             for s in dict.fromkeys(symbols)
         ]  # fmt: skip
-        parsed, gaps, count = self._collect("13f_summary", units, lambda r: fx.positions_summary(r.rows), "institutional_holdings")
+        parsed, gaps, count = self._collect(
+            "13f_summary", units, lambda r: fx.positions_summary(r.rows), "institutional_holdings"
+        )
         return FetchResult("positions_summary", parsed.frame, gaps, {"units": count}, _rejected_frame(parsed.rejected))
 
     def etf_holdings(self, etf: str) -> FetchResult:
@@ -364,8 +427,16 @@ class FmpSource(ListedUniverseSource):
         today = pd.Timestamp(self.clock()).normalize()
         unit = Unit(etf, fx.ETF_HOLDINGS, today.date(), (today + pd.Timedelta(days=1)).date(),
                     lambda: (fx.request(self.client, fx.ETF_HOLDINGS, {"symbol": etf}, etf)[0], 1), finalized=True)  # fmt: skip
-        parsed, gaps, count = self._collect("etf_holdings_snapshot", [unit], lambda r: fx.etf_holdings(r.rows), "etf_holdings")
-        return FetchResult("etf_holdings_snapshot", parsed.frame, gaps, {"units": count, **parsed.counts}, _rejected_frame(parsed.rejected))
+        parsed, gaps, count = self._collect(
+            "etf_holdings_snapshot", [unit], lambda r: fx.etf_holdings(r.rows), "etf_holdings"
+        )
+        return FetchResult(
+            "etf_holdings_snapshot",
+            parsed.frame,
+            gaps,
+            {"units": count, **parsed.counts},
+            _rejected_frame(parsed.rejected),
+        )
 
     # -- universe --------------------------------------------------------------------------------
     def _build_universe(self) -> pd.DataFrame:
@@ -375,8 +446,16 @@ class FmpSource(ListedUniverseSource):
         since `history_start`), plus the index ETFs; names, sectors and shares outstanding from
         the company profiles. `as_of` keeps only intervals that had started by then."""
         listing = [
-            Unit(SP500_KEY, fx.CONSTITUENTS, LATEST, LATEST, lambda: (fx.request(self.client, fx.CONSTITUENTS, {})[0], 1)),
-            Unit(SP500_KEY, fx.CONSTITUENT_CHANGES, LATEST, LATEST, lambda: (fx.request(self.client, fx.CONSTITUENT_CHANGES, {})[0], 1)),
+            Unit(
+                SP500_KEY, fx.CONSTITUENTS, LATEST, LATEST, lambda: (fx.request(self.client, fx.CONSTITUENTS, {})[0], 1)
+            ),
+            Unit(
+                SP500_KEY,
+                fx.CONSTITUENT_CHANGES,
+                LATEST,
+                LATEST,
+                lambda: (fx.request(self.client, fx.CONSTITUENT_CHANGES, {})[0], 1),
+            ),
         ]
         current_rows, change_rows = (r.rows or [] for r in self.run_units("universe", listing))
         members, _ = fx.constituents(current_rows)
@@ -390,22 +469,50 @@ class FmpSource(ListedUniverseSource):
         stocks = intervals[intervals["symbol"].isin(chosen)].copy()
         missing = [s for s in chosen if s not in set(stocks["symbol"])]  # asked for, never in the index
         if missing:
-            stocks = pd.concat([stocks, pd.DataFrame({"symbol": missing, "member_from": self.history_start, "member_to": pd.NaT})], ignore_index=True)
-        etfs = pd.DataFrame({"symbol": list(self.index_etfs), "member_from": self.history_start, "member_to": pd.NaT, "asset_type": "etf"})
+            stocks = pd.concat(
+                [stocks, pd.DataFrame({"symbol": missing, "member_from": self.history_start, "member_to": pd.NaT})],
+                ignore_index=True,
+            )
+        etfs = pd.DataFrame(
+            {
+                "symbol": list(self.index_etfs),
+                "member_from": self.history_start,
+                "member_to": pd.NaT,
+                "asset_type": "etf",
+            }
+        )
         stocks["asset_type"] = "stock"
         frame = pd.concat([stocks, etfs], ignore_index=True)
         profiles = self.run_units(
             "profiles",
-            [Unit(s, fx.PROFILE, LATEST, LATEST, lambda s=s: (fx.request(self.client, fx.PROFILE, {"symbol": s}, s)[0], 1)) for s in frame["symbol"].unique()],
+            [
+                Unit(
+                    s,
+                    fx.PROFILE,
+                    LATEST,
+                    LATEST,
+                    lambda s=s: (fx.request(self.client, fx.PROFILE, {"symbol": s}, s)[0], 1),
+                )
+                for s in frame["symbol"].unique()
+            ],
         )
         info = {r.unit.symbol: fx.profile(r.rows or []) for r in profiles}
         by_symbol = {m.symbol: m for m in members}
         listed_name = frame["name"] if "name" in frame else pd.Series(None, index=frame.index)
         frame["name"] = [getattr(info.get(s), "company_name", None) or n for s, n in zip(frame["symbol"], listed_name)]
-        frame["sector"] = [getattr(by_symbol.get(s), "sector", None) or getattr(info.get(s), "sector", None) for s in frame["symbol"]]
-        frame["cik"] = [getattr(by_symbol.get(s), "cik", None) or getattr(info.get(s), "cik", None) for s in frame["symbol"]]
-        frame["shares_outstanding"] = [p.shares_outstanding if (p := info.get(s)) and a == "stock" else None for s, a in zip(frame["symbol"], frame["asset_type"])]
-        frame = frame.sort_values(["asset_type", "symbol", "member_from"], ascending=[False, True, True], ignore_index=True)
+        frame["sector"] = [
+            getattr(by_symbol.get(s), "sector", None) or getattr(info.get(s), "sector", None) for s in frame["symbol"]
+        ]
+        frame["cik"] = [
+            getattr(by_symbol.get(s), "cik", None) or getattr(info.get(s), "cik", None) for s in frame["symbol"]
+        ]
+        frame["shares_outstanding"] = [
+            p.shares_outstanding if (p := info.get(s)) and a == "stock" else None
+            for s, a in zip(frame["symbol"], frame["asset_type"])
+        ]
+        frame = frame.sort_values(
+            ["asset_type", "symbol", "member_from"], ascending=[False, True, True], ignore_index=True
+        )
         return frame[UNIVERSE.columns]
 
 
@@ -417,7 +524,9 @@ def membership_intervals(members: Sequence[Any], changes: Sequence[Any]) -> pd.D
     addition means a member for as long as the record tells)."""
     first_added = {m.symbol: m.date_first_added for m in members}
     names = {m.symbol: m.name for m in members}
-    open_stints: dict[str, dict[str, Any]] = {m.symbol: {"symbol": m.symbol, "member_to": None, "name": m.name} for m in members}
+    open_stints: dict[str, dict[str, Any]] = {
+        m.symbol: {"symbol": m.symbol, "member_to": None, "name": m.name} for m in members
+    }
     closed: list[dict[str, Any]] = []
     ordered = sorted((c for c in changes if c.date is not None), key=lambda c: c.date, reverse=True)
     for change in ordered:
@@ -429,10 +538,16 @@ def membership_intervals(members: Sequence[Any], changes: Sequence[Any]) -> pd.D
         if removed:
             if removed in open_stints:  # removed twice with no addition between: keep the later stint
                 continue
-            open_stints[removed] = {"symbol": removed, "member_to": change.date - timedelta(days=1), "name": change.removed_security or names.get(removed)}
+            open_stints[removed] = {
+                "symbol": removed,
+                "member_to": change.date - timedelta(days=1),
+                "name": change.removed_security or names.get(removed),
+            }
     inception = date(1957, 3, 4)  # the S&P 500's first day
     for symbol, stint in open_stints.items():
-        stint["member_from"] = first_added.get(symbol) if stint["member_to"] is None and first_added.get(symbol) else inception
+        stint["member_from"] = (
+            first_added.get(symbol) if stint["member_to"] is None and first_added.get(symbol) else inception
+        )
         closed.append(stint)
     frame = pd.DataFrame(closed, columns=["symbol", "name", "member_from", "member_to"])
     frame["member_from"] = pd.to_datetime(frame["member_from"])
@@ -442,8 +557,6 @@ def membership_intervals(members: Sequence[Any], changes: Sequence[Any]) -> pd.D
 
 def _rejected_frame(rejected: list[dict]) -> pd.DataFrame:
     """Rows pydantic could not read, as strings, with the reason (quarantined by the caller)."""
-    import json
-
     if not rejected:
         return pd.DataFrame(columns=["symbol", "raw", "quarantine_reason"])
     return pd.DataFrame(

@@ -9,6 +9,7 @@ quarantine) and counts of what it did (duplicates dropped, dates derived, ...).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tarfile
 from collections import Counter
@@ -65,8 +66,6 @@ def read_csv(path: Path, **kwargs) -> pd.DataFrame:
 
 def read_json_records(path: Path) -> pd.DataFrame:
     """A JSON array of flat objects (the Stock Watcher exports)."""
-    import json
-
     with Path(path).open() as handle:
         payload = json.load(handle)
     if not isinstance(payload, list):
@@ -122,7 +121,9 @@ def deadline(event_dates: pd.Series, business_days: int = 0, calendar_days: int 
     out = pd.Series(pd.NaT, index=days.index, dtype="datetime64[ns]")
     if business_days:
         start = days[ok].to_numpy(dtype="datetime64[D]")
-        out[ok] = np.busday_offset(start, business_days, roll="backward", holidays=federal_holidays()).astype("datetime64[ns]")
+        out[ok] = np.busday_offset(start, business_days, roll="backward", holidays=federal_holidays()).astype(
+            "datetime64[ns]"
+        )
     else:
         out[ok] = days[ok] + pd.Timedelta(days=calendar_days)
     return end_of_day(out)
@@ -142,7 +143,9 @@ def stable_ids(frame: pd.DataFrame, columns: list[str], prefix: str) -> pd.Serie
     text = frame[columns[0]].astype("string").fillna("")
     for column in columns[1:]:
         text = text + "|" + frame[column].astype("string").fillna("")
-    return prefix + pd.Series([hashlib.sha1(s.encode()).hexdigest()[:16] for s in text], index=frame.index, dtype=object)
+    return prefix + pd.Series(
+        [hashlib.sha1(s.encode()).hexdigest()[:16] for s in text], index=frame.index, dtype=object
+    )
 
 
 def rejected_rows(raw: pd.DataFrame, mask: pd.Series, reason: str, symbols: pd.Series | None = None) -> pd.DataFrame:
@@ -166,7 +169,9 @@ def first_nonempty(*columns: pd.Series) -> pd.Series:
     return out
 
 
-def drop_columns_matching(frame: pd.DataFrame, patterns: Iterable[re.Pattern[str]], names: Iterable[str] = ()) -> tuple[pd.DataFrame, list[str]]:
+def drop_columns_matching(
+    frame: pd.DataFrame, patterns: Iterable[re.Pattern[str]], names: Iterable[str] = ()
+) -> tuple[pd.DataFrame, list[str]]:
     """`frame` without the columns whose names match a pattern or are listed; and which went."""
     names = set(names)
     dropped = [c for c in frame.columns if c in names or any(p.fullmatch(str(c)) for p in patterns)]

@@ -46,7 +46,19 @@ STOCK_ACT_BANDS = {
     500_001: 1_000_000, 1_000_001: 5_000_000, 5_000_001: 25_000_000, 25_000_001: 50_000_000,
 }  # fmt: skip
 STOCK_ASSET_TYPES = frozenset({"stock", ""})
-COLUMNS = ["symbol", "event_date", "known_at", "record_id", "member_id", "member_name", "chamber", "transaction_type", "amount_low", "amount_high", "owner"]
+COLUMNS = [
+    "symbol",
+    "event_date",
+    "known_at",
+    "record_id",
+    "member_id",
+    "member_name",
+    "chamber",
+    "transaction_type",
+    "amount_low",
+    "amount_high",
+    "owner",
+]
 
 
 def extract(path: Path) -> pd.DataFrame:
@@ -75,7 +87,9 @@ def transform(raw: pd.DataFrame, chamber: str) -> Parsed:
     if raw.empty:
         return parsed
     member = raw.get("senator", raw.get("representative")).astype("string")
-    asset_type = raw.get("asset_type", pd.Series("", index=raw.index)).astype("string").fillna("").str.strip().str.lower()
+    asset_type = (
+        raw.get("asset_type", pd.Series("", index=raw.index)).astype("string").fillna("").str.strip().str.lower()
+    )
     symbols = normalize_tickers(raw["ticker"])
     stock = asset_type.isin(STOCK_ASSET_TYPES) & symbols.notna()
     parsed.counts["not_a_stock_trade"] += int((~stock).sum())
@@ -91,7 +105,9 @@ def transform(raw: pd.DataFrame, chamber: str) -> Parsed:
         parsed.counts["known_at_from_deadline"] += int(len(raw))
     bad = event.isna() | known.isna()
     if bad.any():
-        parsed.rejected = rejected_rows(raw, bad, "congress_trades: transaction or disclosure date missing, unparseable or implausible", symbols)
+        parsed.rejected = rejected_rows(
+            raw, bad, "congress_trades: transaction or disclosure date missing, unparseable or implausible", symbols
+        )
     raw, symbols, member, event, known, derived = (x[~bad] for x in (raw, symbols, member, event, known, derived))
 
     low, high = amounts(raw["amount"])
@@ -112,7 +128,11 @@ def transform(raw: pd.DataFrame, chamber: str) -> Parsed:
             "_derived_known_at": derived,
         }
     )
-    frame["record_id"] = stable_ids(frame, ["chamber", "member_id", "event_date", "symbol", "transaction_type", "amount_low", "owner", "_link"], f"{chamber}-")
+    frame["record_id"] = stable_ids(
+        frame,
+        ["chamber", "member_id", "event_date", "symbol", "transaction_type", "amount_low", "owner", "_link"],
+        f"{chamber}-",
+    )
     parsed.frame = frame.reset_index(drop=True)
     return parsed
 
@@ -125,7 +145,15 @@ def deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if frame.empty:
         return frame, 0
     direction = frame["transaction_type"].fillna("").str.replace(r"_(partial|full)$", "", regex=True)
-    key = [frame["chamber"], frame["member_id"], frame["event_date"], frame["symbol"], direction, frame["amount_low"].fillna(-1), frame["owner"].fillna("")]
+    key = [
+        frame["chamber"],
+        frame["member_id"],
+        frame["event_date"],
+        frame["symbol"],
+        direction,
+        frame["amount_low"].fillna(-1),
+        frame["owner"].fillna(""),
+    ]
     ordered = frame.assign(_direction=direction).sort_values(["_derived_known_at", "known_at"], kind="stable")
     keys = pd.concat([k.rename(f"k{i}") for i, k in enumerate(key)], axis=1).loc[ordered.index]
     keep = ~keys.duplicated()

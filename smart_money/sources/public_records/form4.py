@@ -38,7 +38,9 @@ from smart_money.sources.public_records.common import (
 )
 
 FILING_DEADLINE_BUSINESS_DAYS = 2
-QUARTER_FILE = re.compile(r"(?:^|/)json/(?P<ticker>[^/]+)/quarterly/(?P<year>\d{4})(?:\.0)?-Q(?P<quarter>\d)(?:\.0)?\.json$")
+QUARTER_FILE = re.compile(
+    r"(?:^|/)json/(?P<ticker>[^/]+)/quarterly/(?P<year>\d{4})(?:\.0)?-Q(?P<quarter>\d)(?:\.0)?\.json$"
+)
 # Acquired (A) or disposed (D) by the SEC's definition of each code (Form 4, General
 # Instructions 8). Codes that can go either way are absent: the file does not say which.
 DIRECTION = {
@@ -56,7 +58,6 @@ def _quarter_index(day: pd.Timestamp) -> int:
     return day.year * 4 + (day.month - 1) // 3
 
 
-
 def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> pd.DataFrame:
     """Every transaction of the quarter files that can hold [first, last] (all when None; a file
     may hold a few transactions dated a quarter off its name), with its folder's ticker, as
@@ -70,7 +71,11 @@ def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | 
             continue
         for row in json.loads(read_bytes()).get("transactions", []):
             rows.append({**row, "ticker": match["ticker"], "file": name})
-    return pd.DataFrame.from_records(rows).astype("string") if rows else pd.DataFrame(columns=["ticker", "transaction_date"])
+    return (
+        pd.DataFrame.from_records(rows).astype("string")
+        if rows
+        else pd.DataFrame(columns=["ticker", "transaction_date"])
+    )
 
 
 def transform(raw: pd.DataFrame) -> Parsed:
@@ -102,7 +107,10 @@ def transform(raw: pd.DataFrame) -> Parsed:
     direction = lines["transaction_code"].map(DIRECTION)
     problems = [
         (lines["event_date"].isna(), "insider_trades: transaction date missing, unparseable or implausible"),
-        (direction.isna() & lines["event_date"].notna(), "insider_trades: the code does not fix acquired/disposed and the file does not state it"),
+        (
+            direction.isna() & lines["event_date"].notna(),
+            "insider_trades: the code does not fix acquired/disposed and the file does not state it",
+        ),
     ]
     rejected = []
     bad = pd.Series(False, index=lines.index)

@@ -27,7 +27,9 @@ SYMBOL_COLUMNS = ("symbol", "etf_symbol")
 def files_for(folder: Path, table: str) -> list[Path]:
     """The files of `table` in a normalized folder (a single file or a sub-folder of files)."""
     single = [folder / f"{table}{suffix}" for suffix in SUFFIXES if (folder / f"{table}{suffix}").is_file()]
-    nested = sorted(p for p in (folder / table).glob("*") if p.name.endswith(SUFFIXES)) if (folder / table).is_dir() else []
+    nested = (
+        sorted(p for p in (folder / table).glob("*") if p.name.endswith(SUFFIXES)) if (folder / table).is_dir() else []
+    )
     return single + nested
 
 

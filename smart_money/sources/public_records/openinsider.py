@@ -111,23 +111,36 @@ def transform(raws: list[pd.DataFrame]) -> Parsed:
     raw_all = pd.concat(raws, ignore_index=True)
     bad = lines["event_date"].isna() | lines["known_at"].isna()
     if bad.any():
-        parsed.rejected = rejected_rows(raw_all, bad, "insider_trades: trade or filing date missing, unparseable or implausible", lines["symbol"])
+        parsed.rejected = rejected_rows(
+            raw_all, bad, "insider_trades: trade or filing date missing, unparseable or implausible", lines["symbol"]
+        )
     lines = lines[~bad]
     before = len(lines)
-    lines = lines.drop_duplicates(["symbol", "event_date", "filing_day", "reporting_name", "shares", "price", "cluster"])
+    lines = lines.drop_duplicates(
+        ["symbol", "event_date", "filing_day", "reporting_name", "shares", "price", "cluster"]
+    )
     parsed.counts["duplicate_rows_across_screens"] += before - len(lines)
     lines, absorbed = split_clusters(lines)
     parsed.counts["cluster_rows_fully_listed"] += absorbed
     if "_cluster_member" not in lines:
         lines["_cluster_member"] = np.nan
     name_key = slug(lines["reporting_name"])
-    cluster_key = "openinsider-cluster:" + lines["symbol"].fillna("") + ":" + lines["filing_day"].fillna("") + ":" + lines["_cluster_member"].astype("Int64").astype("string").fillna("")
+    cluster_key = (
+        "openinsider-cluster:"
+        + lines["symbol"].fillna("")
+        + ":"
+        + lines["filing_day"].fillna("")
+        + ":"
+        + lines["_cluster_member"].astype("Int64").astype("string").fillna("")
+    )
     lines["reporting_cik"] = np.where(lines["cluster"], cluster_key, "name:" + name_key)
     lines["role"] = lines["type_of_owner"].map(insider_role)
     lines["acquisition_or_disposition"] = np.where(lines["transaction_code"] == "S", "D", "A")
     lines["form_type"] = "4"
     lines["amends_record_id"] = None
-    lines["record_id"] = stable_ids(lines, ["symbol", "event_date", "filing_day", "reporting_cik", "shares", "price"], "oi-")
+    lines["record_id"] = stable_ids(
+        lines, ["symbol", "event_date", "filing_day", "reporting_cik", "shares", "price"], "oi-"
+    )
     parsed.frame = lines[COLUMNS].reset_index(drop=True)
     return parsed
 
@@ -135,5 +148,7 @@ def transform(raws: list[pd.DataFrame]) -> Parsed:
 def read(paths: list[Path]) -> Parsed:
     raws = [extract(p) for p in paths]
     parsed = transform(raws)
-    parsed.counts["look_ahead_and_bookkeeping_columns_dropped"] += sum(len(r.attrs.get("dropped_columns", [])) for r in raws)
+    parsed.counts["look_ahead_and_bookkeeping_columns_dropped"] += sum(
+        len(r.attrs.get("dropped_columns", [])) for r in raws
+    )
     return parsed

@@ -26,7 +26,15 @@ import pandas as pd
 
 DATE_LINE = re.compile(r"^\d{4}-\d{2}-\d{2},")
 COLUMNS = ["symbol", "date", "open", "high", "low", "close", "adj_close", "volume", "shares_outstanding"]
-NAMES = {"Date": "date", "Open": "open", "High": "high", "Low": "low", "Close": "close", "Adj Close": "adj_close", "Volume": "volume"}
+NAMES = {
+    "Date": "date",
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Adj Close": "adj_close",
+    "Volume": "volume",
+}
 
 
 def symbol_of(path: Path) -> str:
@@ -72,7 +80,9 @@ def extract(path: Path) -> tuple[pd.DataFrame, Counter]:
     header, body = lines[0], lines[1:]
     data = [line for line in body if DATE_LINE.match(line)]
     counts["non_data_lines_skipped"] += len(body) - len(data)
-    raw = pd.read_csv(io.StringIO("\n".join([header, *data])), na_values=["null"], keep_default_na=True, dtype={"Date": str})
+    raw = pd.read_csv(
+        io.StringIO("\n".join([header, *data])), na_values=["null"], keep_default_na=True, dtype={"Date": str}
+    )
     return raw, counts
 
 
@@ -90,7 +100,9 @@ def transform(raw: pd.DataFrame, symbol: str, counts: Counter | None = None) -> 
     repeated = frame["date"].duplicated()
     counts["repeated_dates_dropped"] += int(repeated.sum())
     frame = frame[~repeated]
-    out = frame.assign(symbol=symbol, date=pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce"), shares_outstanding=np.nan)
+    out = frame.assign(
+        symbol=symbol, date=pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce"), shares_outstanding=np.nan
+    )
     return out[COLUMNS].reset_index(drop=True), counts  # Yahoo's daily files carry no shares outstanding
 
 

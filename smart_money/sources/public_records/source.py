@@ -56,7 +56,11 @@ MARKET_INDEX = "SPY"
 INDEX_FOLDER = "index"
 PRICE_READERS = 4  # price files are xz: decompression runs outside the GIL
 DELISTED_AFTER_DAYS = 30
-RESTATED = ("insider_trades", "institutional_holdings", "etf_holdings")  # tables with share counts  # a price file ending this long before the newest one is a delisted name
+RESTATED = (
+    "insider_trades",
+    "institutional_holdings",
+    "etf_holdings",
+)  # tables with share counts  # a price file ending this long before the newest one is a delisted name
 
 
 class RecordsFolderError(FileNotFoundError):
@@ -85,7 +89,9 @@ class RecordFiles:
             raise RecordsFolderError(f"SMART_MONEY_PUBLIC_RECORDS_DIR={root}: no such folder")
 
         def files(*patterns: str) -> list[Path]:
-            return sorted({p for pattern in patterns for p in root.glob(pattern) if p.is_file() and not p.name.startswith(".")})
+            return sorted(
+                {p for pattern in patterns for p in root.glob(pattern) if p.is_file() and not p.name.startswith(".")}
+            )
 
         maps = files("13f/*/cusip_map.csv", "13f/*/cusip*.csv") + files("13f/*/stocks_us.csv")
         found = cls(
@@ -101,11 +107,25 @@ class RecordFiles:
             ticker_changes=files("ticker_changes.csv"),
         )
         if not found.price_candidates and not normalized.files_for(root / "normalized", "prices"):
-            raise RecordsFolderError(f"{root}: no price files (prices/**/<TICKER>.csv[.xz] or normalized/prices.csv|parquet); every sample needs prices")
+            raise RecordsFolderError(
+                f"{root}: no price files (prices/**/<TICKER>.csv[.xz] or normalized/prices.csv|parquet); every sample needs prices"
+            )
         return found
 
     def counts(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in ("senate", "house", "openinsider", "form4", "thirteenf", "cusip_maps", "etf", "price_candidates")}
+        return {
+            name: len(getattr(self, name))
+            for name in (
+                "senate",
+                "house",
+                "openinsider",
+                "form4",
+                "thirteenf",
+                "cusip_maps",
+                "etf",
+                "price_candidates",
+            )
+        }
 
 
 @dataclass(frozen=True)
@@ -129,7 +149,11 @@ class PublicRecordsSource(ListedUniverseSource):
         self._universe: pd.DataFrame | None = None
 
     def describe(self) -> dict[str, str]:
-        return {"source": self.name, "records": str(self.root), "files": ", ".join(f"{k} {v}" for k, v in self.files.counts().items())}
+        return {
+            "source": self.name,
+            "records": str(self.root),
+            "files": ", ".join(f"{k} {v}" for k, v in self.files.counts().items()),
+        }
 
     def market_index(self) -> str:
         return MARKET_INDEX
@@ -231,7 +255,21 @@ class PublicRecordsSource(ListedUniverseSource):
         if len(user_prices):
             spans = user_prices.groupby("symbol")["date"].agg(["min", "max"]).reset_index()
             extra = spans[~spans["symbol"].isin(frame["symbol"])]
-            frame = pd.concat([frame, pd.DataFrame({"symbol": extra["symbol"], "asset_type": "stock", "member_from": extra["min"], "last": extra["max"], "folder": "normalized"})], ignore_index=True)
+            frame = pd.concat(
+                [
+                    frame,
+                    pd.DataFrame(
+                        {
+                            "symbol": extra["symbol"],
+                            "asset_type": "stock",
+                            "member_from": extra["min"],
+                            "last": extra["max"],
+                            "folder": "normalized",
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
         frame["member_from"], frame["last"] = pd.to_datetime(frame["member_from"]), pd.to_datetime(frame["last"])
         # a series ending well before the newest one of its collection (one download) is a
         # name that stopped trading: its membership ends there
@@ -347,14 +385,28 @@ class PublicRecordsSource(ListedUniverseSource):
         if len(rejected):
             rejected = rejected.assign(symbol=self.canonical(normalize_tickers(rejected["symbol"])))
             rejected = rejected[rejected["symbol"].isin(wanted)].reset_index(drop=True)
-        stats = {"rows": float(len(frame)), "symbols_with_rows": float(frame["symbol"].nunique()), "rows_rejected_by_reader": float(len(rejected)), **{k: float(v) for k, v in parsed.counts.items() if v}}
-        self.log.info("public records %s: %d rows for %d symbols in [%s, %s)", table, len(frame), frame["symbol"].nunique(), f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}")
+        stats = {
+            "rows": float(len(frame)),
+            "symbols_with_rows": float(frame["symbol"].nunique()),
+            "rows_rejected_by_reader": float(len(rejected)),
+            **{k: float(v) for k, v in parsed.counts.items() if v},
+        }
+        self.log.info(
+            "public records %s: %d rows for %d symbols in [%s, %s)",
+            table,
+            len(frame),
+            frame["symbol"].nunique(),
+            f"{start:%Y-%m-%d}",
+            f"{end:%Y-%m-%d}",
+        )
         return FetchResult(table=table, frame=frame, gaps=[], stats=stats, rejected=rejected if len(rejected) else None)
 
     def coverage(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         """Per event table and year of `known_at` in [start, end): rows and tickers in the
         records, and how many of them have a price file (the rest cannot be used: survivorship)."""
-        priced = set(self._canonical_files()) | set(self._normalized("prices").get("symbol", pd.Series(dtype=str)).dropna())
+        priced = set(self._canonical_files()) | set(
+            self._normalized("prices").get("symbol", pd.Series(dtype=str)).dropna()
+        )
         rows = []
         for table in ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings"):
             frame = self._parse(table, start, end).frame
@@ -368,7 +420,9 @@ class PublicRecordsSource(ListedUniverseSource):
                     "table": table, "year": str(year), "rows": int(len(part)), "tickers": int(part["symbol"].nunique()),
                     "tickers_with_prices": int(part.loc[has_price, "symbol"].nunique()), "rows_with_prices": int(has_price.sum()),
                 })  # fmt: skip
-        return pd.DataFrame(rows, columns=["table", "year", "rows", "tickers", "tickers_with_prices", "rows_with_prices"])
+        return pd.DataFrame(
+            rows, columns=["table", "year", "rows", "tickers", "tickers_with_prices", "rows_with_prices"]
+        )
 
     def universe_summary(self, start: pd.Timestamp, end: pd.Timestamp, run_size: int | None = None) -> pd.DataFrame:
         """Per price collection (folder under prices/, or the normalized layout): the stocks
@@ -405,7 +459,11 @@ class PublicRecordsSource(ListedUniverseSource):
         )  # fmt: skip
         for (name, reason), count in sorted(unused.items()):
             rows.append({"price collection": f"{name}: files not used ({reason})", "stocks / files": count})
-        return pd.DataFrame(rows).fillna(0).astype({c: int for c in rows[0] if c != "price collection"}) if rows else pd.DataFrame()
+        return (
+            pd.DataFrame(rows).fillna(0).astype({c: int for c in rows[0] if c != "price collection"})
+            if rows
+            else pd.DataFrame()
+        )
 
     def _fetch_prices(self, wanted: set[str], start: pd.Timestamp, end: pd.Timestamp) -> FetchResult:
         files = self._canonical_files()
@@ -414,13 +472,27 @@ class PublicRecordsSource(ListedUniverseSource):
         if len(user):
             user = user.assign(symbol=self.canonical(user["symbol"]))
             frames.append(user[user["symbol"].isin(wanted)])
-        gaps = [Gap(s, "prices", "no price file for this ticker in the records folder") for s in sorted(wanted) if s not in files and not (len(user) and (user["symbol"] == s).any())]
-        frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else empty_frame(TABLES["prices"])
+        gaps = [
+            Gap(s, "prices", "no price file for this ticker in the records folder")
+            for s in sorted(wanted)
+            if s not in files and not (len(user) and (user["symbol"] == s).any())
+        ]
+        frame = (
+            pd.concat([f for f in frames if len(f)], ignore_index=True)
+            if any(len(f) for f in frames)
+            else empty_frame(TABLES["prices"])
+        )
         frame = frame[(frame["date"] >= start) & (frame["date"] < end)].reset_index(drop=True)
         invalid = frame["close"].isna() | frame["adj_close"].isna()
         rejected = None
         if invalid.any():
-            rejected = frame[invalid].astype("string").assign(**{QUARANTINE_REASON: "prices: close or adjusted close missing"})
+            rejected = (
+                frame[invalid].astype("string").assign(**{QUARANTINE_REASON: "prices: close or adjusted close missing"})
+            )
             frame = frame[~invalid].reset_index(drop=True)
-        stats = {"rows": float(len(frame)), "symbols_with_rows": float(frame["symbol"].nunique()), **{k: float(v) for k, v in counts.items() if v}}
+        stats = {
+            "rows": float(len(frame)),
+            "symbols_with_rows": float(frame["symbol"].nunique()),
+            **{k: float(v) for k, v in counts.items() if v},
+        }
         return FetchResult(table="prices", frame=frame, gaps=gaps, stats=stats, rejected=rejected)

@@ -43,7 +43,19 @@ FORMS_13F = ("13F-HR", "13F-HR/A")
 OPTION_KINDS = frozenset({"PUT", "CALL"})
 TYPICAL_SHARE_PRICE = 40.0
 UNITS = (1_000.0, 1.0, 0.001)  # thousands of USD, USD, thousandths (seen in a few files)
-COLUMNS = ["symbol", "event_date", "known_at", "record_id", "accession", "filer_cik", "filer_name", "cusip", "form_type", "shares", "value_usd"]
+COLUMNS = [
+    "symbol",
+    "event_date",
+    "known_at",
+    "record_id",
+    "accession",
+    "filer_cik",
+    "filer_name",
+    "cusip",
+    "form_type",
+    "shares",
+    "value_usd",
+]
 
 
 def read_cusip_map(paths: list[Path]) -> dict[str, str]:
@@ -62,8 +74,9 @@ def read_cusip_map(paths: list[Path]) -> dict[str, str]:
     return mapping
 
 
-
-def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> tuple[pd.DataFrame, Counter]:
+def extract(
+    path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, Counter]:
     """One row per position of the filings whose filing quarter meets [first, last], with the
     file's manager, quarter, form, filing date and accession."""
     lo = -1 if first is None else first.year * 4 + (first.month - 1) // 3
@@ -91,7 +104,9 @@ def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | 
                     "shares": position.get("shares"), "value": position.get("value"), "kind": kind,
                 }
             )  # fmt: skip
-    return pd.DataFrame.from_records(rows, columns=["manager", "quarter", "form", "date", "accession", "name", "cusip", "shares", "value", "kind"]), counts
+    return pd.DataFrame.from_records(
+        rows, columns=["manager", "quarter", "form", "date", "accession", "name", "cusip", "shares", "value", "kind"]
+    ), counts
 
 
 def file_units(raw: pd.DataFrame) -> pd.Series:
@@ -150,6 +165,8 @@ def transform(raw: pd.DataFrame, cusip_to_ticker: dict[str, str], counts: Counte
     return parsed
 
 
-def read(path: Path, cusip_maps: list[Path], first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> Parsed:
+def read(
+    path: Path, cusip_maps: list[Path], first: pd.Timestamp | None = None, last: pd.Timestamp | None = None
+) -> Parsed:
     raw, counts = extract(path, first, last)
     return transform(raw, read_cusip_map(cusip_maps), counts)

@@ -43,7 +43,10 @@ class EtfBook:
         self.known_sessions = self.snapshot_sessions + 1
         # log ownership fraction per ETF and snapshot: a slow random walk (creations/redemptions)
         steps = np.stack(
-            [rng_for(world.seed, STREAM_ETF, int(w)).normal(0.0004, 0.012, len(self.etfs)) for w in range(len(self.snapshot_sessions))]
+            [
+                rng_for(world.seed, STREAM_ETF, int(w)).normal(0.0004, 0.012, len(self.etfs))
+                for w in range(len(self.snapshot_sessions))
+            ]
         )
         start = np.log([e.start_fraction for e in self.etfs])
         self.log_fraction = start[None, :] + np.cumsum(steps, axis=0)
@@ -113,7 +116,9 @@ class EtfBook:
             )
         if not frames:
             return pd.DataFrame()
-        return pd.concat(frames, ignore_index=True).sort_values(["known_at", "etf_symbol"], kind="stable", ignore_index=True)
+        return pd.concat(frames, ignore_index=True).sort_values(
+            ["known_at", "etf_symbol"], kind="stable", ignore_index=True
+        )
 
     def price_paths(self) -> dict[str, np.ndarray]:
         """Daily closes of every ETF (the market and sector ETFs track their factor exactly)."""

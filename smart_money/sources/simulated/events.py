@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
+from scipy.stats import norm
 
 from smart_money.sources.simulated.world import CHUNK, World, rng_for
 
@@ -137,8 +139,6 @@ FILING_HOURS = (6.0, 22.0)  # EDGAR accepts Form 4 filings between 06:00 and 22:
 
 def congress_lag_pmf(world: World) -> np.ndarray:
     """P(lag = L calendar days), L = 0..congress_lag_max_days (lag >= 1)."""
-    from scipy.stats import norm
-
     p = world.params
     edges = np.arange(p.congress_lag_max_days + 2) - 0.5
     cdf = norm.cdf((np.log(np.clip(edges, 1e-9, None)) - np.log(p.congress_lag_median_days)) / p.congress_lag_sigma)
@@ -249,7 +249,9 @@ class InsiderBook:
         events = events.sort_values(["session", "symbol_index", "window", "draw"], ignore_index=True)
         events["seq"] = events.groupby(["symbol_index", "window"]).cumcount()
         events["insider"] = self.roster.offset[events["symbol_index"]] + events["slot"]
-        events["known_at"] = minutes_to_timestamp(w.sessions, events["filing_session"].to_numpy(), events["filing_minute"].to_numpy())
+        events["known_at"] = minutes_to_timestamp(
+            w.sessions, events["filing_session"].to_numpy(), events["filing_minute"].to_numpy()
+        )
         return events.drop(columns=["draw"])
 
     def _records(self) -> pd.DataFrame:
@@ -266,12 +268,19 @@ class InsiderBook:
         price_now = w.close[sym, session]
         factor = w.split_factor[sym, session]
         shares0 = w.universe.shares0[sym]
-        from scipy.special import ndtri
-
-        dollars = np.exp(np.log(150_000.0) + ndtri(np.clip(u, 1e-6, 1 - 1e-6))) * np.where(ros.role[ins] == "CEO", 2.0, 1.0)
+        dollars = np.exp(np.log(150_000.0) + ndtri(np.clip(u, 1e-6, 1 - 1e-6))) * np.where(
+            ros.role[ins] == "CEO", 2.0, 1.0
+        )
         other_code = np.array(["J", "C", "X", "W"])[(u * 4).astype(int) % 4]
         code = np.select(
-            [kind == BUY, kind == SALE, kind == AWARD, (kind == EXERCISE) & (line_no == 0), kind == EXERCISE, kind == GIFT],
+            [
+                kind == BUY,
+                kind == SALE,
+                kind == AWARD,
+                (kind == EXERCISE) & (line_no == 0),
+                kind == EXERCISE,
+                kind == GIFT,
+            ],
             ["P", "S", "A", "M", "F", "G"],
             other_code,
         )
@@ -279,11 +288,21 @@ class InsiderBook:
         # Share amounts in origin units: absolute, or a fraction of the current holding.
         absolute = np.select(
             [kind == BUY, kind == AWARD, kind == EXERCISE],
-            [dollars / price_now * factor / lines_of_event, shares0 * (0.0002 + 0.002 * u), shares0 * (0.0001 + 0.001 * u) * np.where(line_no == 0, 1.0, 0.38)],
+            [
+                dollars / price_now * factor / lines_of_event,
+                shares0 * (0.0002 + 0.002 * u),
+                shares0 * (0.0001 + 0.001 * u) * np.where(line_no == 0, 1.0, 0.38),
+            ],
             0.0,
         )
-        fraction = np.select([kind == SALE, kind == GIFT, kind == OTHER_KIND], [(0.05 + 0.20 * u) / lines_of_event, 0.01 + 0.04 * u, 0.01], 0.0)
-        price = np.select([code == "M", np.isin(code, ["A", "G"])], [price_now * 0.6, 0.0], price_now * (1.0 + 0.002 * (line_no - 1)))
+        fraction = np.select(
+            [kind == SALE, kind == GIFT, kind == OTHER_KIND],
+            [(0.05 + 0.20 * u) / lines_of_event, 0.01 + 0.04 * u, 0.01],
+            0.0,
+        )
+        price = np.select(
+            [code == "M", np.isin(code, ["A", "G"])], [price_now * 0.6, 0.0], price_now * (1.0 + 0.002 * (line_no - 1))
+        )
 
         rng0 = rng_for(w.seed, STREAM_INSIDER, 0)
         lo = np.array([ROLE_HOLDING[r][0] for r in ros.role])
@@ -304,9 +323,12 @@ class InsiderBook:
 
         ev_cols = ev.iloc[line_event]
         accession = (
-            "0001" + pd.Series(sym).map("{:06d}".format).to_numpy()
-            + "-" + ev_cols["window"].map("{:04d}".format).to_numpy()
-            + "-" + ev_cols["seq"].map("{:03d}".format).to_numpy()
+            "0001"
+            + pd.Series(sym).map("{:06d}".format).to_numpy()
+            + "-"
+            + ev_cols["window"].map("{:04d}".format).to_numpy()
+            + "-"
+            + ev_cols["seq"].map("{:03d}".format).to_numpy()
         )
         record_id = accession + "#" + line_no.astype(str)
         dirt = ev_cols["dirt_u"].to_numpy()
@@ -336,13 +358,16 @@ class InsiderBook:
         amendments = frame[amended].copy()
         if len(amendments):
             amend_session = np.minimum(
-                ev_cols["filing_session"].to_numpy()[amended] + ev_cols["amend_lag"].to_numpy()[amended], len(w.sessions) - 1
+                ev_cols["filing_session"].to_numpy()[amended] + ev_cols["amend_lag"].to_numpy()[amended],
+                len(w.sessions) - 1,
             )
             amendments["amends_record_id"] = amendments["record_id"]
             amendments["record_id"] = amendments["record_id"].str.replace("#", "A#", regex=False)
             amendments["form_type"] = "4/A"
             amendments["shares"] = amendments["shares"] * ev_cols["amend_scale"].to_numpy()[amended]
-            amendments["known_at"] = minutes_to_timestamp(w.sessions, amend_session, ev_cols["filing_minute"].to_numpy()[amended])
+            amendments["known_at"] = minutes_to_timestamp(
+                w.sessions, amend_session, ev_cols["filing_minute"].to_numpy()[amended]
+            )
         # Exact duplicates (re-sent filings) and rows with an impossible transaction date.
         duplicate = ((dirt * 17.0 + line_no * 0.61) % 1.0) < p.duplicate_rate
         invalid = np.isin(code, ["A", "G"]) & (((dirt * 23.0) % 1.0) < p.invalid_row_rate * 10)
@@ -394,7 +419,9 @@ class CongressBook:
         events = events.sort_values(["session", "symbol_index", "window", "draw"], ignore_index=True)
         events["seq"] = events.groupby(["symbol_index", "window"]).cumcount()
         trade_day = w.sessions[events["session"].to_numpy()]
-        events["known_at"] = (trade_day + pd.to_timedelta(events["lag_days"], unit="D") + pd.Timedelta(hours=23, minutes=59, seconds=59)).to_numpy()
+        events["known_at"] = (
+            trade_day + pd.to_timedelta(events["lag_days"], unit="D") + pd.Timedelta(hours=23, minutes=59, seconds=59)
+        ).to_numpy()
         return events.drop(columns=["draw"])
 
     def _records(self) -> pd.DataFrame:
@@ -411,11 +438,16 @@ class CongressBook:
         kind = ev["kind"].to_numpy()
         sale_type = np.array(["sale_full", "sale_partial", "sale"])[(dirt * 3).astype(int) % 3]
         ttype = np.select([kind == CONGRESS_BUY, kind == CONGRESS_SALE], ["purchase", sale_type], "exchange")
-        owner = np.array(["self", "spouse", "joint", "dependent", None], dtype=object)[((dirt * 11.0) % 1.0 * 5).astype(int)]
+        owner = np.array(["self", "spouse", "joint", "dependent", None], dtype=object)[
+            ((dirt * 11.0) % 1.0 * 5).astype(int)
+        ]
         record_id = (
-            "PTR-" + ev["symbol_index"].map("{:06d}".format).to_numpy()
-            + "-" + ev["window"].map("{:04d}".format).to_numpy()
-            + "-" + ev["seq"].map("{:03d}".format).to_numpy()
+            "PTR-"
+            + ev["symbol_index"].map("{:06d}".format).to_numpy()
+            + "-"
+            + ev["window"].map("{:04d}".format).to_numpy()
+            + "-"
+            + ev["seq"].map("{:03d}".format).to_numpy()
         )
         m = ev["member"].to_numpy()
         frame = pd.DataFrame(

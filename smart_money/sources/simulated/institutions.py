@@ -82,8 +82,12 @@ class ThirteenFBook:
         n, F, H = w.n, self.n_filers, self.n_hedge_funds
         Q = len(self.quarters)
         size_pref = size_preference(w)
-        breadth = np.select([self.kind == "index", self.kind == "large", self.kind == "hedge_fund"], [0.97, 0.60, 0.10], 0.15)
-        mean_frac = np.select([self.kind == "index", self.kind == "large", self.kind == "hedge_fund"], [0.02, 0.015, 0.006], 0.006)
+        breadth = np.select(
+            [self.kind == "index", self.kind == "large", self.kind == "hedge_fund"], [0.97, 0.60, 0.10], 0.15
+        )
+        mean_frac = np.select(
+            [self.kind == "index", self.kind == "large", self.kind == "hedge_fund"], [0.02, 0.015, 0.006], 0.006
+        )
         # Positions of other filers stop growing at 4x their typical stake; hedge funds' actions must
         # stay visible in their filings (they are the evidence the oracle reads), so no cap there.
         cap_frac = np.where(self.kind == "hedge_fund", np.inf, 4.0 * mean_frac)[:, None]
@@ -121,7 +125,11 @@ class ThirteenFBook:
                 p_held[:H] = probs["held"][s][None, :, :3]
                 p_enter[:H] = probs["enter"][s][None, :] * (breadth[:H, None] / 0.10) * size_pref[cs][None, :]
                 cum = np.cumsum(p_held, axis=2)
-                held_action = np.where(u_act < cum[..., 0], INCREASE, np.where(u_act < cum[..., 1], DECREASE, np.where(u_act < cum[..., 2], EXIT, UNCHANGED)))
+                held_action = np.where(
+                    u_act < cum[..., 0],
+                    INCREASE,
+                    np.where(u_act < cum[..., 1], DECREASE, np.where(u_act < cum[..., 2], EXIT, UNCHANGED)),
+                )
                 enter = u_act < p_enter
                 action = np.where(held, held_action, np.where(enter, ENTER, STAY_OUT))
                 new = np.select(
@@ -133,10 +141,18 @@ class ThirteenFBook:
                 self.action[qi, :, cs] = action
             rng_f = rng_for(w.seed, STREAM_13F, int(q), 10_000)
             style = rng_f.choice(3, size=F, p=(0.30, 0.65, 0.05))
-            lag = np.select([style == 0, style == 1], [rng_f.integers(10, 36, F), rng_f.integers(36, 46, F)], rng_f.integers(46, 76, F))
+            lag = np.select(
+                [style == 0, style == 1],
+                [rng_f.integers(10, 36, F), rng_f.integers(36, 46, F)],
+                rng_f.integers(46, 76, F),
+            )
             self.filing_day[qi] = (quarter_end(int(q)) + pd.to_timedelta(lag, unit="D")).to_numpy()
             amend = rng_f.random(F) < p.thirteen_f_amend_probability
-            self.amend_day[qi] = np.where(amend, self.filing_day[qi] + pd.to_timedelta(rng_f.integers(5, 41, F), unit="D").to_numpy(), np.datetime64("NaT"))
+            self.amend_day[qi] = np.where(
+                amend,
+                self.filing_day[qi] + pd.to_timedelta(rng_f.integers(5, 41, F), unit="D").to_numpy(),
+                np.datetime64("NaT"),
+            )
             self.amend_scale[qi] = rng_f.uniform(0.97, 1.03, F)
         fd = pd.DatetimeIndex(self.filing_day.ravel())
         # filed on the next session when the day falls on a weekend or holiday; 17:30 ET

@@ -162,7 +162,9 @@ class Oracle:
                 gap_days = (w.sample_dates[k + shift] - trade_dates).days.to_numpy()
                 max_lag = gap_days - 1  # known_at = trade + lag days, end of day; must be < cutoff day
                 cdf = np.cumsum(cg)
-                out[f"congress_{label}"][k] = float(np.where(max_lag >= 0, cdf[np.clip(max_lag, 0, len(cg) - 1)], 0.0).mean())
+                out[f"congress_{label}"][k] = float(
+                    np.where(max_lag >= 0, cdf[np.clip(max_lag, 0, len(cg) - 1)], 0.0).mean()
+                )
         return out
 
     def news_log_posterior(self, k: int, stage: str) -> np.ndarray:
@@ -277,7 +279,9 @@ class Oracle:
     def _initial(self) -> np.ndarray:
         n = self.world.n
         log_v = np.log(stationary(self.t_vol))
-        return np.broadcast_to(log_v[None, :, None] + np.log(self.season_prior)[None, None, :], (n, len(log_v), 3)).copy()
+        return np.broadcast_to(
+            log_v[None, :, None] + np.log(self.season_prior)[None, None, :], (n, len(log_v), 3)
+        ).copy()
 
     def _forward_filter(self) -> np.ndarray:
         """log alpha~_j(v, s) after period j's observation, using every term's full evidence and
@@ -295,7 +299,9 @@ class Oracle:
         return alpha
 
     # -- label probabilities ---------------------------------------------------------------------
-    def _label_probability(self, k: int, sym: np.ndarray, m_w: np.ndarray, vs_w: np.ndarray, z_w: np.ndarray, mirror: bool = False) -> np.ndarray:
+    def _label_probability(
+        self, k: int, sym: np.ndarray, m_w: np.ndarray, vs_w: np.ndarray, z_w: np.ndarray, mirror: bool = False
+    ) -> np.ndarray:
         """Sum over states of weight x P(label | m, v, s, z) for symbols `sym`.
 
         m_w: (M,) or (len(sym), M); vs_w: (len(sym), V, S); z_w: (len(sym), 3)."""

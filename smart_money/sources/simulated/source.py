@@ -115,7 +115,11 @@ class SimulatedSource(OracleSource):
     def universe(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         w = self.world
         p = self.params
-        last = len(w.sessions) - 1 if as_of is None else int(w.sessions.searchsorted(pd.Timestamp(as_of), side="right")) - 1
+        last = (
+            len(w.sessions) - 1
+            if as_of is None
+            else int(w.sessions.searchsorted(pd.Timestamp(as_of), side="right")) - 1
+        )
         idx = np.arange(w.n)
         names = [
             f"{t.title()} {INDUSTRY_WORDS[(i * 7 + self.seed) % len(INDUSTRY_WORDS)]} {SUFFIXES[i % len(SUFFIXES)]}"
@@ -136,7 +140,9 @@ class SimulatedSource(OracleSource):
         etf_rows = [
             dict(
                 symbol=e.symbol,
-                name=f"Simulated {e.style.title()} ETF" if e.style != "sector" else f"Simulated {p.sectors[e.sector][0]} ETF",
+                name=f"Simulated {e.style.title()} ETF"
+                if e.style != "sector"
+                else f"Simulated {p.sectors[e.sector][0]} ETF",
                 asset_type="etf",
                 sector=p.sectors[e.sector][0] if e.style == "sector" else None,
                 cik=None,
@@ -162,7 +168,9 @@ class SimulatedSource(OracleSource):
             raise KeyError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
         start, end = pd.Timestamp(start), pd.Timestamp(end)
         if start < cal.month_start(self.world.sessions[0]):
-            raise ValueError(f"the simulated market starts in {self.world.sessions[0]:%Y-%m}; asked for {start:%Y-%m-%d}")
+            raise ValueError(
+                f"the simulated market starts in {self.world.sessions[0]:%Y-%m}; asked for {start:%Y-%m-%d}"
+            )
         if end > self.world.sessions[-1] + pd.Timedelta(days=1):
             raise ValueError(
                 f"the simulated world was generated up to {self.world.sessions[-1]:%Y-%m-%d}; "
@@ -182,14 +190,20 @@ class SimulatedSource(OracleSource):
             frame = self.bundle.etfs.records(start, end, sym_idx)
         if frame.empty:
             frame = empty_frame(spec)
-        return FetchResult(table=table, frame=frame.reset_index(drop=True), gaps=gaps, stats={"rows": float(len(frame))})
+        return FetchResult(
+            table=table, frame=frame.reset_index(drop=True), gaps=gaps, stats={"rows": float(len(frame))}
+        )
 
-    def _window(self, records: pd.DataFrame, sym_idx: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    def _window(
+        self, records: pd.DataFrame, sym_idx: np.ndarray, start: pd.Timestamp, end: pd.Timestamp
+    ) -> pd.DataFrame:
         tickers = set(self.world.universe.tickers[sym_idx])
         mask = (records["known_at"] >= start) & (records["known_at"] < end) & records["symbol"].isin(tickers)
         return records.loc[mask]
 
-    def _prices(self, symbols: Sequence[str], sym_idx: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    def _prices(
+        self, symbols: Sequence[str], sym_idx: np.ndarray, start: pd.Timestamp, end: pd.Timestamp
+    ) -> pd.DataFrame:
         w = self.world
         lo, hi = w.sessions.searchsorted(start), w.sessions.searchsorted(end)
         days = np.arange(lo, hi)
@@ -197,7 +211,9 @@ class SimulatedSource(OracleSource):
         if len(sym_idx) and len(days):
             ii, dd = np.meshgrid(sym_idx, days, indexing="ij")
             close = w.close[ii, dd]
-            prev = w.close[ii, np.maximum(dd - 1, 0)] * w.split_factor[ii, np.maximum(dd - 1, 0)] / w.split_factor[ii, dd]
+            prev = (
+                w.close[ii, np.maximum(dd - 1, 0)] * w.split_factor[ii, np.maximum(dd - 1, 0)] / w.split_factor[ii, dd]
+            )
             sigma = (w.universe.base_vol[ii] / np.sqrt(252.0)).clip(0.005)
             gap = (_hash_uniform(ii, dd, 1) - 0.5) * sigma * 0.8
             open_ = np.where(dd == 0, close, prev * np.exp(gap))
@@ -205,7 +221,10 @@ class SimulatedSource(OracleSource):
             low = np.minimum(open_, close) * np.exp(-_hash_uniform(ii, dd, 3) * sigma * 0.6)
             move = np.abs(w.log_return[ii, dd]) / sigma
             volume = np.round(
-                w.shares_outstanding[ii, dd] * w.universe.turnover[ii] * np.exp(_hash_uniform(ii, dd, 4) - 0.5) * (1.0 + 0.5 * move)
+                w.shares_outstanding[ii, dd]
+                * w.universe.turnover[ii]
+                * np.exp(_hash_uniform(ii, dd, 4) - 0.5)
+                * (1.0 + 0.5 * move)
             )
             volume = np.where(_hash_uniform(ii, dd, 5) < 0.003, np.nan, volume)
             frames.append(
@@ -272,4 +291,3 @@ class SimulatedSource(OracleSource):
             out.loc[group.index[ok.to_numpy()], "oracle_truth"] = truth
             out.loc[group.index[ok.to_numpy()], "oracle_public"] = public
         return out
-

@@ -138,9 +138,7 @@ class World:
         self.sessions = cal.sessions_between(self.sample_dates[0], self.sample_dates[-1])
         self.period_start = self.sessions.searchsorted(self.sample_dates)  # index of t_k
         self.n_periods = len(self.sample_dates) - 1
-        self.label_end = np.array(
-            [self.sessions.searchsorted(cal.label_end_date(t)) for t in self.sample_dates[:-1]]
-        )
+        self.label_end = np.array([self.sessions.searchsorted(cal.label_end_date(t)) for t in self.sample_dates[:-1]])
         self.season = np.array([season_of(t) for t in self.sample_dates[:-1]])
         self._generate()
 
@@ -237,7 +235,11 @@ class World:
                 self.news[cs, k] = z
 
                 sigma = (u.base_vol[cs] * mults[v] / np.sqrt(SESSIONS_PER_YEAR))[:, None]
-                drift = (self.season_state[cs, self.season_index[self.season[k]]] * p.season_drift_per_month / SESSIONS_PER_MONTH)[:, None]
+                drift = (
+                    self.season_state[cs, self.season_index[self.season[k]]]
+                    * p.season_drift_per_month
+                    / SESSIONS_PER_MONTH
+                )[:, None]
                 e = drift + sigma * eps + jump_hit * jump_size
                 rows = np.flatnonzero(z != 0)
                 e[rows, day[rows]] += z[rows] * size[rows]

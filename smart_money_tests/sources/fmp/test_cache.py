@@ -25,7 +25,10 @@ class Clock:
 
 
 def test_keys_name_symbol_window_and_data_type():
-    assert cache_key("AAPL", date(2023, 1, 1), date(2023, 3, 1), "insider-trades") == "AAPL_2023-01-01_2023-03-01_insider-trades"
+    assert (
+        cache_key("AAPL", date(2023, 1, 1), date(2023, 3, 1), "insider-trades")
+        == "AAPL_2023-01-01_2023-03-01_insider-trades"
+    )
     with pytest.raises(ValueError):
         cache_key("BRK_B", "latest", "latest", "profile")
 
@@ -60,7 +63,9 @@ def test_an_entry_fetched_before_its_window_closed_expires_when_it_closes(tmp_pa
 
 def test_a_killed_write_leaves_no_entry_and_a_damaged_file_is_a_miss(tmp_path):
     cache = DiskCache(tmp_path)
-    (tmp_path / ".AAA_2023-01-01_2023-02-01_insider-trades.json.1234.tmp").write_text('{"key": "AAA_2023-01-01_2023-02-01_ins')
+    (tmp_path / ".AAA_2023-01-01_2023-02-01_insider-trades.json.1234.tmp").write_text(
+        '{"key": "AAA_2023-01-01_2023-02-01_ins'
+    )
     assert cache.get("AAA_2023-01-01_2023-02-01_insider-trades") is None and cache.entries() == []
     (tmp_path / "BBB_2023-01-01_2023-02-01_insider-trades.json").write_text('{"key": "BBB_2023')
     assert cache.get("BBB_2023-01-01_2023-02-01_insider-trades") is None and cache.stats.corrupt == 1
@@ -69,7 +74,9 @@ def test_a_killed_write_leaves_no_entry_and_a_damaged_file_is_a_miss(tmp_path):
 
 def test_a_failed_backfill_resumes_with_only_the_missing_units(small_source, tmp_path):
     with FakeFmpServer(small_source, api_key=KEY) as probe:
-        names = fmp_source_for(probe, tmp_path / "u").universe().query("asset_type == 'stock'")["symbol"].head(6).tolist()
+        names = (
+            fmp_source_for(probe, tmp_path / "u").universe().query("asset_type == 'stock'")["symbol"].head(6).tolist()
+        )
     broken = names[-1]
     with FakeFmpServer(small_source, api_key=KEY, faults=Faults(broken_symbols=frozenset({broken}))) as fake:
         source = fmp_source_for(fake, tmp_path / "cache", max_retries=2)
@@ -98,6 +105,9 @@ def test_cache_commands_show_and_clear_entries(tmp_path, monkeypatch):
     assert shown.exit_code == 0 and "insider-trades" in shown.output and "4" in shown.output
     cleared = runner.invoke(app, ["cache", "clear", "--symbol", "aaa"])
     assert cleared.exit_code == 0 and "removed 2 cache entries for AAA" in cleared.output
-    assert sorted(p.name for p in cache.entries()) == ["BBB_2023-01-01_2023-02-01_insider-trades.json", "BBB_latest_latest_profile.json"]
+    assert sorted(p.name for p in cache.entries()) == [
+        "BBB_2023-01-01_2023-02-01_insider-trades.json",
+        "BBB_latest_latest_profile.json",
+    ]
     assert runner.invoke(app, ["cache", "clear"]).exit_code == 0 and cache.entries() == []
     assert json.loads(json.dumps(cache.summary()))["entries"] == 0

@@ -84,7 +84,9 @@ def test_a_bad_query_names_the_parameter_and_an_unknown_symbol_is_just_empty(hea
 
 
 def test_transient_faults_are_retried_to_exactly_the_same_rows(small_source, tmp_path):
-    faults = Faults(server_error_rate=0.08, truncated_rate=0.05, error_body_rate=0.05, timeout_rate=0.03, slow_answer_s=1.5, seed=11)
+    faults = Faults(
+        server_error_rate=0.08, truncated_rate=0.05, error_body_rate=0.05, timeout_rate=0.03, slow_answer_s=1.5, seed=11
+    )
     with FakeFmpServer(small_source, api_key=KEY) as fake:
         names = symbols_of(fmp_source_for(fake, tmp_path / "u"), 8)
         clean = fmp_source_for(fake, tmp_path / "clean").fetch("congress_trades", names, START, END)
@@ -93,7 +95,9 @@ def test_transient_faults_are_retried_to_exactly_the_same_rows(small_source, tmp
         injected = sum(fake.stats.injected.values())
     assert injected > 0 and noisy.stats["retries"] >= injected
     key = ["record_id", "known_at"]
-    pd.testing.assert_frame_equal(clean.frame.sort_values(key, ignore_index=True), noisy.frame.sort_values(key, ignore_index=True))
+    pd.testing.assert_frame_equal(
+        clean.frame.sort_values(key, ignore_index=True), noisy.frame.sort_values(key, ignore_index=True)
+    )
 
 
 def test_retry_after_decides_the_wait_when_the_server_sends_it():
@@ -162,7 +166,9 @@ def test_positions_summaries_and_etf_holdings_snapshots(small_source, tmp_path):
         names = symbols_of(source, 3)
         quarter = pd.Period("2022Q4")
         summary = source.positions_summary(names + ["NOSUCH"], quarter)
-        holders = source.fetch("institutional_holdings", names, pd.Timestamp("2023-01-01"), pd.Timestamp("2023-07-01")).frame
+        holders = source.fetch(
+            "institutional_holdings", names, pd.Timestamp("2023-01-01"), pd.Timestamp("2023-07-01")
+        ).frame
         spy = source.etf_holdings("SPY")
         again = source.etf_holdings("SPY")
     assert sorted(summary.frame["symbol"]) == sorted(names) and not summary.gaps

@@ -82,8 +82,12 @@ def test_every_recorded_response_parses_and_normalizes(name):
 
 
 def test_legacy_and_stable_insider_rows_are_the_same_line():
-    stable = json.loads(shared_path("fixtures", "fmp", "stable_insider-trading-search_AAPL_P-Purchase_limit1_openbb.json").read_text())
-    legacy = json.loads(shared_path("fixtures", "fmp", "v4_insider-trading_AAPL_P-Purchase_page0_openbb.json").read_text())
+    stable = json.loads(
+        shared_path("fixtures", "fmp", "stable_insider-trading-search_AAPL_P-Purchase_limit1_openbb.json").read_text()
+    )
+    legacy = json.loads(
+        shared_path("fixtures", "fmp", "v4_insider-trading_AAPL_P-Purchase_page0_openbb.json").read_text()
+    )
     s = fx.insider_trades(stable, "AAPL").frame.iloc[0]
     same = fx.insider_trades(legacy, "AAPL").frame
     match = same[same["record_id"] == s["record_id"]]
@@ -91,12 +95,23 @@ def test_legacy_and_stable_insider_rows_are_the_same_line():
     row = match.iloc[0]
     assert row["known_at"] == pd.Timestamp("2015-07-28 18:31:06")  # legacy keeps the filing time
     assert s["known_at"] == pd.Timestamp("2015-07-28 23:59:59")  # stable: date only -> end of day
-    assert (row["event_date"], row["shares"], row["role"], row["transaction_code"]) == (s["event_date"], 2000.0, "DIRECTOR", "P")
+    assert (row["event_date"], row["shares"], row["role"], row["transaction_code"]) == (
+        s["event_date"],
+        2000.0,
+        "DIRECTOR",
+        "P",
+    )
 
 
 def test_v3_and_stable_prices_agree_and_only_v3_has_adjusted_close():
-    stable = json.loads(shared_path("fixtures", "fmp", "stable_historical-price-eod-full_AAPL_2023-01-01_2023-01-10_openbb.json").read_text())
-    legacy = json.loads(shared_path("fixtures", "fmp", "v3_historical-price-full_AAPL_2023-01-01_2023-01-10_openbb.json").read_text())
+    stable = json.loads(
+        shared_path(
+            "fixtures", "fmp", "stable_historical-price-eod-full_AAPL_2023-01-01_2023-01-10_openbb.json"
+        ).read_text()
+    )
+    legacy = json.loads(
+        shared_path("fixtures", "fmp", "v3_historical-price-full_AAPL_2023-01-01_2023-01-10_openbb.json").read_text()
+    )
     a, b = fx.prices(stable, [], "AAPL").frame, fx.prices(fx.as_rows(legacy), [], "AAPL").frame
     assert list(a["date"]) == list(b["date"]) and a["date"].is_monotonic_increasing
     np.testing.assert_allclose(a["close"], b["close"])
@@ -107,10 +122,18 @@ def test_v3_and_stable_prices_agree_and_only_v3_has_adjusted_close():
 def test_insider_rows_with_every_dirt_spelling():
     parsed = fx.insider_trades(own("insider_dirty.json"), "ACME")
     frame = parsed.frame.set_index("reporting_cik")
-    assert [r["reason"].split(":")[0] for r in parsed.rejected] == ["InsiderTradeRow", "InsiderTradeRow"]  # bad date, not an object
+    assert [r["reason"].split(":")[0] for r in parsed.rejected] == [
+        "InsiderTradeRow",
+        "InsiderTradeRow",
+    ]  # bad date, not an object
     assert parsed.counts["rows_not_matching_filter"] == 1  # OTHER, though we asked for ACME
     buy, sale, form3 = frame.loc["0001000001"], frame.loc["0001000002"], frame.loc["0001000003"]
-    assert (buy["shares"], buy["price"], buy["role"], buy["known_at"]) == (500.25, 12.5, "CEO", pd.Timestamp("2024-03-05 23:59:59"))
+    assert (buy["shares"], buy["price"], buy["role"], buy["known_at"]) == (
+        500.25,
+        12.5,
+        "CEO",
+        pd.Timestamp("2024-03-05 23:59:59"),
+    )
     assert buy["record_id"].startswith("0001000001-24-000007#")
     assert sale["acquisition_or_disposition"] == "D" and sale["transaction_code"] == "S"  # legacy spelling, 'S-Sale+OE'
     assert sale["shares"] == 1200.0 and np.isnan(sale["price"]) and np.isnan(sale["shares_owned_after"])
@@ -126,8 +149,19 @@ def test_congress_rows_bands_owners_members_and_set_asides():
     assert parsed.counts["non_equity_rows_set_aside"] == 1  # the corporate bond
     f = parsed.frame.set_index("member_name")
     pat, lee, kim = f.loc["Pat Smith"], f.loc["Lee Jones"], f.loc["Kim Park"]
-    assert (pat["member_id"], pat["transaction_type"], pat["owner"], pat["amount_low"], pat["amount_high"]) == ("X000123", "sale_partial", "spouse", 15001.0, 50000.0)
-    assert lee["member_id"] == "NAME:JONES,LEE" and lee["amount_low"] == 50_000_001.0 and np.isnan(lee["amount_high"]) and lee["owner"] is None
+    assert (pat["member_id"], pat["transaction_type"], pat["owner"], pat["amount_low"], pat["amount_high"]) == (
+        "X000123",
+        "sale_partial",
+        "spouse",
+        15001.0,
+        50000.0,
+    )
+    assert (
+        lee["member_id"] == "NAME:JONES,LEE"
+        and lee["amount_low"] == 50_000_001.0
+        and np.isnan(lee["amount_high"])
+        and lee["owner"] is None
+    )
     assert kim["known_at"] == pd.Timestamp("2024-03-22 23:59:59")  # legacy dateRecieved [sic]
     outcome = validate_and_quarantine(parsed.frame, TABLES["congress_trades"])
     assert outcome.n_quarantined == 1 and "transaction_type: not_nullable" in outcome.reason_counts  # 'receive'
@@ -138,8 +172,14 @@ def test_holder_rows_sum_sub_accounts_and_set_options_aside():
     assert parsed.counts["option_positions_set_aside"] == 1 and parsed.counts["sub_account_rows_summed"] == 1
     f = parsed.frame.set_index("filer_cik")
     assert f.loc["0001111111", "shares"] == 1500.0 and f.loc["0001111111", "value_usd"] == 18000.0
-    assert f.loc["0002222222", "shares"] == 2500.0 and np.isnan(f.loc["0002222222", "value_usd"]) and pd.isna(f.loc["0002222222", "cusip"])
-    assert (f["event_date"] == pd.Timestamp("2024-03-31")).all() and f.loc["0002222222", "known_at"] == pd.Timestamp("2024-05-15 23:59:59")
+    assert (
+        f.loc["0002222222", "shares"] == 2500.0
+        and np.isnan(f.loc["0002222222", "value_usd"])
+        and pd.isna(f.loc["0002222222", "cusip"])
+    )
+    assert (f["event_date"] == pd.Timestamp("2024-03-31")).all() and f.loc["0002222222", "known_at"] == pd.Timestamp(
+        "2024-05-15 23:59:59"
+    )
     assert validate_and_quarantine(parsed.frame, TABLES["institutional_holdings"]).n_quarantined == 0
 
 
@@ -147,7 +187,10 @@ def test_membership_intervals_walk_the_change_history_backwards():
     data = own("sp500_changes.json")
     members, _ = fx.constituents(data["constituents"])
     changes, _ = fx.constituent_changes(data["changes"])
-    got = {(r.symbol, f"{r.member_from:%Y-%m-%d}", "" if pd.isna(r.member_to) else f"{r.member_to:%Y-%m-%d}") for r in membership_intervals(members, changes).itertuples()}
+    got = {
+        (r.symbol, f"{r.member_from:%Y-%m-%d}", "" if pd.isna(r.member_to) else f"{r.member_to:%Y-%m-%d}")
+        for r in membership_intervals(members, changes).itertuples()
+    }
     assert got == {
         ("AAA", "1990-01-02", ""),
         ("NEW", "2023-06-20", ""),
@@ -162,8 +205,22 @@ def test_membership_intervals_walk_the_change_history_backwards():
 def test_models_read_string_booleans_and_missing_spellings():
     from smart_money.sources.fmp.models import CongressTradeRow, EtfPositionRow, ProfileRow
 
-    row = CongressTradeRow.model_validate({"symbol": "x", "disclosureDate": "2024-01-02", "capitalGainsOver200USD": "False", "owner": "NULL", "comment": "--"})
-    assert (row.symbol, row.capital_gains_over_200, row.owner, row.comment, row.disclosure_date) == ("X", False, None, None, date(2024, 1, 2))
+    row = CongressTradeRow.model_validate(
+        {
+            "symbol": "x",
+            "disclosureDate": "2024-01-02",
+            "capitalGainsOver200USD": "False",
+            "owner": "NULL",
+            "comment": "--",
+        }
+    )
+    assert (row.symbol, row.capital_gains_over_200, row.owner, row.comment, row.disclosure_date) == (
+        "X",
+        False,
+        None,
+        None,
+        date(2024, 1, 2),
+    )
     cash = EtfPositionRow.model_validate({"symbol": "DIA", "asset": " ", "isin": "", "sharesNumber": "1,234.5"})
     assert (cash.asset, cash.isin, cash.shares_number) == (None, None, 1234.5)
     legacy = ProfileRow.model_validate({"symbol": "ACME", "mktCap": 1_000_000, "price": 10, "isEtf": "false"})
@@ -185,7 +242,9 @@ def test_rows_a_source_could_not_read_are_quarantined_with_their_reason():
 
         def fetch(self, table, symbols, start, end):
             frame = parsed.frame[(parsed.frame["known_at"] >= start) & (parsed.frame["known_at"] < end)]
-            return FetchResult(table, frame, rejected=_rejected_frame([{**r, "symbol": "ACME"} for r in parsed.rejected]))
+            return FetchResult(
+                table, frame, rejected=_rejected_frame([{**r, "symbol": "ACME"} for r in parsed.rejected])
+            )
 
     month = pd.Timestamp("2024-03-01")
     pull = pull_raw(Recorded(), "insider_trades", ["ACME"], [month], pd.Timestamp("2023-01-01"))
@@ -196,10 +255,25 @@ def test_rows_a_source_could_not_read_are_quarantined_with_their_reason():
 
 
 def test_legacy_house_rows_name_the_representative_only():
-    rows = [{"ticker": "ACME", "representative": "Hon. Ann Lee", "disclosureDate": "2022-05-02", "transactionDate": "2022-04-11",
-             "owner": "joint", "assetDescription": "Acme", "type": "purchase", "amount": "$1,001 - $15,000", "district": "CA12"}]
+    rows = [
+        {
+            "ticker": "ACME",
+            "representative": "Hon. Ann Lee",
+            "disclosureDate": "2022-05-02",
+            "transactionDate": "2022-04-11",
+            "owner": "joint",
+            "assetDescription": "Acme",
+            "type": "purchase",
+            "amount": "$1,001 - $15,000",
+            "district": "CA12",
+        }
+    ]
     frame = fx.congress_trades(rows, "house", "ACME").frame
-    assert (frame.loc[0, "member_id"], frame.loc[0, "member_name"], frame.loc[0, "transaction_type"]) == ("NAME:HON. ANN LEE", "Hon. Ann Lee", "purchase")
+    assert (frame.loc[0, "member_id"], frame.loc[0, "member_name"], frame.loc[0, "transaction_type"]) == (
+        "NAME:HON. ANN LEE",
+        "Hon. Ann Lee",
+        "purchase",
+    )
 
 
 class DailyBars:
@@ -220,10 +294,16 @@ def test_price_requests_are_chunked_and_split_again_at_the_row_cap(monkeypatch):
     client = DailyBars()
     rows, calls = fx.price_rows(client, fx.PRICES_FULL, "ACME", date(1990, 1, 1), date(2024, 1, 1))
     days = sorted(r["date"] for r in rows)
-    assert days == [f"{d:%Y-%m-%d}" for d in pd.date_range("1990-01-01", "2023-12-31", freq="B")]  # nothing lost, nothing twice
-    assert calls == client.calls == len(fx.price_chunks(date(1990, 1, 1), date(2024, 1, 1)))  # 5,000-day chunks fit the cap
+    assert days == [
+        f"{d:%Y-%m-%d}" for d in pd.date_range("1990-01-01", "2023-12-31", freq="B")
+    ]  # nothing lost, nothing twice
+    assert (
+        calls == client.calls == len(fx.price_chunks(date(1990, 1, 1), date(2024, 1, 1)))
+    )  # 5,000-day chunks fit the cap
 
     monkeypatch.setattr(fx, "PRICE_CHUNK_DAYS", 20_000)  # a chunk over the cap is halved and asked again
     client = DailyBars()
     rows, calls = fx.price_rows(client, fx.PRICES_FULL, "ACME", date(1990, 1, 1), date(2024, 1, 1))
-    assert len(rows) == len({r["date"] for r in rows}) == len(days) and calls > len(fx.price_chunks(date(1990, 1, 1), date(2024, 1, 1)))
+    assert len(rows) == len({r["date"] for r in rows}) == len(days) and calls > len(
+        fx.price_chunks(date(1990, 1, 1), date(2024, 1, 1))
+    )

@@ -27,7 +27,9 @@ THROUGH_FEATURES = [
     "raw_prices", "features", "labels",
 ]  # fmt: skip
 LIMIT, PERIOD = 60, 1.0
-FAULTS = Faults(server_error_rate=0.05, truncated_rate=0.03, error_body_rate=0.03, timeout_rate=0.02, slow_answer_s=2.0, seed=5)
+FAULTS = Faults(
+    server_error_rate=0.05, truncated_rate=0.03, error_body_rate=0.03, timeout_rate=0.02, slow_answer_s=2.0, seed=5
+)
 
 
 def fmp_env(monkeypatch, fake: FakeFmpServer) -> None:
@@ -94,9 +96,13 @@ def test_two_month_backfill_through_the_monthly_job(small_source, tmp_path, monk
         warm_requests = fake.stats.requests
     assert noisy.success and warm.success, (noisy.error, warm.error)
     assert injected > 10
-    assert sum(a.metadata.get("source_retries", 0) for a in noisy.assets) > 0  # (the universe's retries are not in metadata)
+    assert (
+        sum(a.metadata.get("source_retries", 0) for a in noisy.assets) > 0
+    )  # (the universe's retries are not in metadata)
     clean_tables, noisy_tables = stored_tables(tmp_path / "clean"), stored_tables(tmp_path / "noisy")
-    assert clean_tables.keys() == noisy_tables.keys() and len(clean_tables) == 15  # universe + (5 tables, features, labels) x 2 months
+    assert (
+        clean_tables.keys() == noisy_tables.keys() and len(clean_tables) == 15
+    )  # universe + (5 tables, features, labels) x 2 months
     for name, frame in clean_tables.items():
         pd.testing.assert_frame_equal(frame, noisy_tables[name], obj=name)
     assert warm_requests == 0
@@ -119,7 +125,9 @@ def test_the_fmp_source_needs_a_key_and_keeps_it_out_of_the_definitions(tmp_path
     monkeypatch.setenv("FMP_API_KEY", KEY)
     monkeypatch.setenv("FMP_RATE_LIMIT_PER_MIN", "750")
     resource = data_source_resource(settings_in(tmp_path))
-    assert resource.environment["FMP_RATE_LIMIT_PER_MIN"] == "750" and resource.environment["SMART_MONEY_SOURCE"] == "fmp"
+    assert (
+        resource.environment["FMP_RATE_LIMIT_PER_MIN"] == "750" and resource.environment["SMART_MONEY_SOURCE"] == "fmp"
+    )
     assert KEY not in repr(resource) and KEY not in repr(resource.environment)
     assert resource.get().cache.root == tmp_path / "data" / "cache" / "fmp"
     monkeypatch.setenv("FMP_API", "v5")

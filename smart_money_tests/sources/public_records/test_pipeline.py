@@ -31,13 +31,20 @@ def real_run(tmp_path_factory):
     env = {"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(records), "SMART_MONEY_START": "2020-01",
            "SMART_MONEY_END": "2021-06", "SMART_MONEY_SYMBOLS": str(TRAINED_ON), "SMART_MONEY_HOME": str(home)}  # fmt: skip
     settings = Settings.from_env(env)
-    quarterly_study = {**FAST_EVALUATION, "dataset_splits": {"walk_forward_through_test": True}}  # what make realdata sets
-    summary = run_monthly_graph(CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=quarterly_study)
+    quarterly_study = {
+        **FAST_EVALUATION,
+        "dataset_splits": {"walk_forward_through_test": True},
+    }  # what make realdata sets
+    summary = run_monthly_graph(
+        CODE_LOCATION, settings, instance=dg.DagsterInstance.ephemeral(), op_config=quarterly_study
+    )
     return env, settings, summary
 
 
 def test_settings_and_resource(tmp_path):
-    settings = Settings.from_env({"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(tmp_path)})
+    settings = Settings.from_env(
+        {"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(tmp_path)}
+    )
     resource = data_source_resource(settings)  # the folder is read when a run opens the source
     assert resource.environment["SMART_MONEY_PUBLIC_RECORDS_DIR"] == str(tmp_path.resolve())
     with pytest.raises(RecordsFolderError, match="no price files"):
@@ -49,7 +56,11 @@ def test_settings_and_resource(tmp_path):
     with pytest.raises(SettingsError, match="SMART_MONEY_PUBLIC_RECORDS_DIR"):
         data_source_resource(Settings.from_env({"SMART_MONEY_SOURCE": "public_records"}))
     with pytest.raises(SettingsError, match="no such folder"):
-        data_source_resource(Settings.from_env({"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(tmp_path / "nope")}))
+        data_source_resource(
+            Settings.from_env(
+                {"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(tmp_path / "nope")}
+            )
+        )
 
 
 def test_records_run_through_every_asset_to_the_registry(real_run):
@@ -65,7 +76,9 @@ def test_records_run_through_every_asset_to_the_registry(real_run):
     assert entry["status"] in {"champion", "rejected"}
     if entry["status"] == "rejected":  # an honest outcome on noise: registered, with its reasons
         assert entry["reasons"]
-    metadata = json.loads((settings.models_dir / "smart-money-flow" / f"v{entry['version']}" / "metadata.json").read_text())
+    metadata = json.loads(
+        (settings.models_dir / "smart-money-flow" / f"v{entry['version']}" / "metadata.json").read_text()
+    )
     assert metadata["data"]["source"] == "public_records"
     assert "oracle" not in metadata and "independent_universe" not in metadata
 
@@ -82,7 +95,20 @@ def test_evaluate_reproduces_the_registered_test_metrics(real_run, tmp_path):
     metadata = json.loads(metadata_path.read_text())
     test_first, test_last = json.loads((metadata_path.parent / "evaluation.json").read_text())["split_dates"]["test"]
     out = tmp_path / "same.json"
-    invoke(env, "evaluate", "--model", metadata["version"], "--start", test_first[:7], "--end", test_last[:7], "--out", str(out), "--bootstrap", "20")
+    invoke(
+        env,
+        "evaluate",
+        "--model",
+        metadata["version"],
+        "--start",
+        test_first[:7],
+        "--end",
+        test_last[:7],
+        "--out",
+        str(out),
+        "--bootstrap",
+        "20",
+    )
     scored = json.loads(out.read_text())
     assert set(HEADLINE_KEYS) | {"n_samples", "n_symbols", "base_rate", "baselines"} <= set(scored)
     assert scored["n_samples"] == metadata["data"]["n_test"]
@@ -107,33 +133,65 @@ def test_evaluate_on_symbols_the_model_never_saw(real_run, tmp_path):
 
 def test_evaluate_says_what_is_wrong(real_run, tmp_path):
     env, _, _ = real_run
-    result = CliRunner().invoke(app, ["evaluate", "--model", "9.9.9", "--start", "2020-07", "--end", "2020-09", "--out", str(tmp_path / "x.json")], env=env)
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", "--model", "9.9.9", "--start", "2020-07", "--end", "2020-09", "--out", str(tmp_path / "x.json")],
+        env=env,
+    )
     assert result.exit_code == 1 and "no version 9.9.9" in result.output
 
 
 def test_export_sets_the_held_out_result_beside_the_model_and_its_quarterly_folds(real_run, tmp_path):
     env, settings, _ = real_run
-    version = json.loads((settings.models_dir / "smart-money-flow" / "registry.json").read_text())["versions"][-1]["version"]
+    version = json.loads((settings.models_dir / "smart-money-flow" / "registry.json").read_text())["versions"][-1][
+        "version"
+    ]
     evaluation = json.loads((settings.models_dir / "smart-money-flow" / f"v{version}" / "evaluation.json").read_text())
     folds = evaluation["walk_forward_folds"]
-    assert [f["test_first"][:7] for f in folds] == ["2021-01", "2021-04"]  # one fold per quarter, the test split's included
+    assert [f["test_first"][:7] for f in folds] == [
+        "2021-01",
+        "2021-04",
+    ]  # one fold per quarter, the test split's included
     assert folds[-1]["test_last"] >= evaluation["split_dates"]["test"][0]
     held_out_symbols, scored = tmp_path / "held_out.txt", tmp_path / "held_out.json"
     invoke(env, "universe", "--skip", str(TRAINED_ON), "--out", str(held_out_symbols))
-    invoke(env, "evaluate", "--model", version, "--symbols", f"@{held_out_symbols}", "--start", "2021-01", "--end", "2021-06", "--out", str(scored), "--bootstrap", "20")
+    invoke(
+        env,
+        "evaluate",
+        "--model",
+        version,
+        "--symbols",
+        f"@{held_out_symbols}",
+        "--start",
+        "2021-01",
+        "--end",
+        "2021-06",
+        "--out",
+        str(scored),
+        "--bootstrap",
+        "20",
+    )
     out = tmp_path / "docs"
     invoke(env, "models", "export", version, "--out", str(out), "--held-out", str(scored))
     summary = (out / "summary.md").read_text()
     held = json.loads(scored.read_text())
     assert "one fold per quarter, through the test split" in summary
     section = summary.split("## Held-out symbols")[1]
-    assert f"registered model on {held['n_symbols']:,} held-out symbols | {held['n_samples']:,} | {held['roc_auc']:.3f}" in section
-    assert "registered model on its own test split" in section and "walk-forward folds 2021-01 .. 2021-06 (mean of 2)" in section
+    assert (
+        f"registered model on {held['n_symbols']:,} held-out symbols | {held['n_samples']:,} | {held['roc_auc']:.3f}"
+        in section
+    )
+    assert (
+        "registered model on its own test split" in section
+        and "walk-forward folds 2021-01 .. 2021-06 (mean of 2)" in section
+    )
     for plot in ("walk_forward_auc.png", "walk_forward_families.png", "test_roc.png", "test_reliability.png"):
         assert (out / plot).stat().st_size > 1000, plot
     other = tmp_path / "other.json"
     other.write_text(json.dumps({**held, "model_version": "9.9.9"}))
-    result = CliRunner().invoke(app, ["models", "export", version, "--out", str(out), "--held-out", str(other)], env=env)
+    result = CliRunner().invoke(
+        app, ["models", "export", version, "--out", str(out), "--held-out", str(other)], env=env
+    )
     assert result.exit_code == 1 and "scores v9.9.9" in result.output
 
 

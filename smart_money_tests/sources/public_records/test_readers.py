@@ -44,7 +44,12 @@ def valid(frame: pd.DataFrame, table: str, odd_tickers: float = 0.0) -> pd.DataF
 
 # -- congress -----------------------------------------------------------------------------------
 def test_congress_disclosure_dates_bands_and_duplicates(records):
-    parsed = congress.read({"senate": sorted((records / "congress" / "senate").iterdir()), "house": sorted((records / "congress" / "house").iterdir())})
+    parsed = congress.read(
+        {
+            "senate": sorted((records / "congress" / "senate").iterdir()),
+            "house": sorted((records / "congress" / "house").iterdir()),
+        }
+    )
     frame = valid(parsed.frame, "congress_trades").set_index(["symbol", "owner"])
     # public from the disclosure date (end of day), not the trade date
     assert frame.loc[("T02", "self"), "known_at"] == pd.Timestamp("2020-06-20 23:59:59")
@@ -56,7 +61,9 @@ def test_congress_disclosure_dates_bands_and_duplicates(records):
     assert parsed.counts["known_at_from_deadline_kept"] == 1
     # amount bands as numbers: a band written as its start, an open top band
     assert tuple(frame.loc[("T07", "self"), ["amount_low", "amount_high"]]) == (1001.0, 15000.0)
-    assert frame.loc[("T05", "joint"), "amount_low"] == 50_000_001 and np.isnan(frame.loc[("T05", "joint"), "amount_high"])
+    assert frame.loc[("T05", "joint"), "amount_low"] == 50_000_001 and np.isnan(
+        frame.loc[("T05", "joint"), "amount_high"]
+    )
     # the same trade in a spouse's and a child's account is two disclosures; a repeated row and
     # another scraper's copy of it are one
     t07 = frame.loc["T07"]
@@ -72,7 +79,9 @@ def test_congress_disclosure_dates_bands_and_duplicates(records):
 
 
 def test_congress_amount_bands_table():
-    low, high = congress.amounts(pd.Series(["$1,001 - $15,000", "$1,001 -", "$250,001 -", "$1,000,000 +", "Over $50,000,000", "Unknown", None]))
+    low, high = congress.amounts(
+        pd.Series(["$1,001 - $15,000", "$1,001 -", "$250,001 -", "$1,000,000 +", "Over $50,000,000", "Unknown", None])
+    )
     assert list(low[:5]) == [1001, 1001, 250001, 1_000_000, 50_000_001]
     assert list(high[:3]) == [15000, 15000, 500000] and np.isnan(high[3]) and np.isnan(high[4])
     assert np.isnan(low[5]) and np.isnan(low[6])
@@ -151,10 +160,20 @@ def test_13f_units_periods_sub_accounts_and_maps(records):
 
 
 def test_13f_unit_choice_by_value_per_share():
-    raw = pd.DataFrame({"accession": ["a", "a", "b", "b", "c"], "value": [50, 80, 50_000, 80_000, 5.2e7], "shares": [1000, 1000, 1000, 1000, 1000]})
+    raw = pd.DataFrame(
+        {
+            "accession": ["a", "a", "b", "b", "c"],
+            "value": [50, 80, 50_000, 80_000, 5.2e7],
+            "shares": [1000, 1000, 1000, 1000, 1000],
+        }
+    )
     assert thirteenf.file_units(raw).to_dict() == {"a": 1000.0, "b": 1.0, "c": 0.001}
     days = pd.Series(pd.to_datetime(["2020-02-14", "2020-03-31", "2020-04-01"]))
-    assert thirteenf.previous_quarter_end(days).dt.strftime("%Y-%m-%d").tolist() == ["2019-12-31", "2019-12-31", "2020-03-31"]
+    assert thirteenf.previous_quarter_end(days).dt.strftime("%Y-%m-%d").tolist() == [
+        "2019-12-31",
+        "2019-12-31",
+        "2020-03-31",
+    ]
 
 
 # -- ETF --------------------------------------------------------------------------------------------
@@ -187,7 +206,12 @@ def test_renamed_tickers_follow_the_price_file():
     changes = pd.DataFrame({"old": ["FB", "ANTM", "DISCA", "DISCK"], "new": ["META", "ELV", "WBD", "WBD"]})
     mapping = tickers.aliases(changes, priced={"FB", "ELV", "ANTM", "WBD"})
     assert mapping == {"META": "FB", "ANTM": "ELV", "DISCA": "WBD", "DISCK": "WBD"}
-    assert tickers.canonical(pd.Series(["META", "FB", "ANTM", "MSFT", None]), mapping).tolist()[:4] == ["FB", "FB", "ELV", "MSFT"]
+    assert tickers.canonical(pd.Series(["META", "FB", "ANTM", "MSFT", None]), mapping).tolist()[:4] == [
+        "FB",
+        "FB",
+        "ELV",
+        "MSFT",
+    ]
 
 
 def test_basis_factor_tells_splits_from_noise():
@@ -200,16 +224,28 @@ def test_basis_factor_tells_splits_from_noise():
 
 # -- slices of the real files ---------------------------------------------------------------------------
 def test_real_senate_and_house_exports():
-    senate = congress.transform(congress.extract(shared_path("realdata", "congress", "senate", "muskany03_senate_all_transactions_2012-2022.csv")).head(2000), "senate")
+    senate = congress.transform(
+        congress.extract(
+            shared_path("realdata", "congress", "senate", "muskany03_senate_all_transactions_2012-2022.csv")
+        ).head(2000),
+        "senate",
+    )
     frame = valid(senate.frame, "congress_trades")
     lag = (frame["known_at"].dt.normalize() - frame["event_date"]).dt.days
     assert lag.median() > 5  # disclosures come weeks after the trades
     assert frame["amount_low"].notna().all()
-    house_raw = congress.extract(shared_path("realdata", "congress", "house", "pemukl_house_stock_watcher_all_transactions_2019-2022.csv"))
+    house_raw = congress.extract(
+        shared_path("realdata", "congress", "house", "pemukl_house_stock_watcher_all_transactions_2019-2022.csv")
+    )
     house = congress.transform(house_raw, "house")
     assert len(house.rejected) >= 5  # the malformed years (0009, 0021, 0201, 20222 ...)
     assert (house.frame["amount_high"].dropna() >= house.frame["amount_low"].dropna().min()).all()
-    scrape = congress.transform(congress.extract(shared_path("realdata", "congress", "house", "tattooedhead_house_all_transactions_2026-05-29_v1.json")), "house")
+    scrape = congress.transform(
+        congress.extract(
+            shared_path("realdata", "congress", "house", "tattooedhead_house_all_transactions_2026-05-29_v1.json")
+        ),
+        "house",
+    )
     assert scrape.rejected["quarantine_reason"].notna().all() and len(scrape.frame) > 5000
 
 
@@ -235,7 +271,12 @@ def test_real_form4_quarter_slice():
 
 def test_real_13f_year_slice():
     folder = shared_path("realdata", "13f", "superinvestoren")
-    parsed = thirteenf.read(folder / "src_data_holdings.tar.xz", [folder / "cusip_map.csv", folder / "stocks_us.csv"], pd.Timestamp("2020-01-01"), pd.Timestamp("2020-12-31"))
+    parsed = thirteenf.read(
+        folder / "src_data_holdings.tar.xz",
+        [folder / "cusip_map.csv", folder / "stocks_us.csv"],
+        pd.Timestamp("2020-01-01"),
+        pd.Timestamp("2020-12-31"),
+    )
     frame = valid(parsed.frame, "institutional_holdings")
     per_share = frame["value_usd"] / frame["shares"]
     assert 10 < per_share.median() < 500  # units resolved per file: dollars per share
@@ -248,6 +289,8 @@ def test_real_ark_holdings_and_dirty_price_file():
     frame = valid(parsed.frame, "etf_holdings", odd_tickers=0.05)
     assert set(frame["etf_symbol"]) >= {"ARKK", "ARKG", "ARKW"}
     assert parsed.counts["same_holdings_date_in_two_files"] > 0
-    nlok, counts = prices.read(shared_path("realdata", "prices", "kcjpop_sp500_delisted_renamed", "stocks", "NLOK.csv.xz"))
+    nlok, counts = prices.read(
+        shared_path("realdata", "prices", "kcjpop_sp500_delisted_renamed", "stocks", "NLOK.csv.xz")
+    )
     assert counts["non_data_lines_skipped"] > 0 and nlok["date"].is_unique
     valid(nlok, "prices")

@@ -57,7 +57,9 @@ def test_universe_is_every_priced_ticker_in_a_fixed_shuffled_order(source):
 
 
 def test_universe_summary_states_where_the_stocks_come_from(source):
-    summary = source.universe_summary(pd.Timestamp("2020-01-01"), pd.Timestamp("2021-07-01"), run_size=24).set_index("price collection")
+    summary = source.universe_summary(pd.Timestamp("2020-01-01"), pd.Timestamp("2021-07-01"), run_size=24).set_index(
+        "price collection"
+    )
     yahoo, old = summary.loc["prices/yahoo"], summary.loc["prices/old"]
     assert yahoo["stocks / files"] == len(tickers()) and old["stocks / files"] == 2  # GONE and LAST
     assert yahoo["in the run's universe"] + old["in the run's universe"] == 24
@@ -67,7 +69,9 @@ def test_universe_summary_states_where_the_stocks_come_from(source):
 
 
 def test_fetch_keeps_the_window_and_the_symbols_asked_for(source):
-    result = source.fetch("congress_trades", ["T02", "T03", "T16"], pd.Timestamp("2020-05-01"), pd.Timestamp("2020-06-01"))
+    result = source.fetch(
+        "congress_trades", ["T02", "T03", "T16"], pd.Timestamp("2020-05-01"), pd.Timestamp("2020-06-01")
+    )
     assert sorted(result.frame["symbol"]) == ["T03"]  # T02 was disclosed in June, T16 in April
     june = source.fetch("congress_trades", ["T02", "T16"], pd.Timestamp("2020-04-01"), pd.Timestamp("2020-07-01"))
     assert sorted(june.frame["symbol"]) == ["T02", "T16"]  # T16 comes from the normalized layout
@@ -75,7 +79,9 @@ def test_fetch_keeps_the_window_and_the_symbols_asked_for(source):
 
 
 def test_renamed_tickers_and_split_restatement(source, records):
-    insider = source.fetch("insider_trades", [RENAMED_NEW, SPLIT_TICKER], pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01")).frame.set_index("symbol")
+    insider = source.fetch(
+        "insider_trades", [RENAMED_NEW, SPLIT_TICKER], pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01")
+    ).frame.set_index("symbol")
     assert insider.loc[RENAMED_NEW, "reporting_cik"] == "name:ann-smith"  # filed as OLDN
     # bought 1,000 shares before a 4:1 split the price file is restated for: 4,000 shares at a
     # quarter of the price on the file's basis; the trade's USD value does not change
@@ -101,7 +107,9 @@ def test_prices_gaps_and_bad_folders(source, tmp_path):
 
 def test_records_are_used_from_their_public_date(source):
     """Trades become features only once disclosed or filed, whatever their trade date."""
-    features = features_at(source, ("T02", "T03", "T10", "T11", "T13", "T14", RENAMED_NEW, SPLIT_TICKER), "2020-05-01", "2020-07-01")
+    features = features_at(
+        source, ("T02", "T03", "T10", "T11", "T13", "T14", RENAMED_NEW, SPLIT_TICKER), "2020-05-01", "2020-07-01"
+    )
     may, june, july = (cal.sample_date(pd.Timestamp(m)) for m in ("2020-05-01", "2020-06-01", "2020-07-01"))
     # Senate purchase traded 2020-05-01, disclosed 2020-06-20: not in June's sample, in July's
     assert features.loc[("T02", june), "congress_buy_count_90d"] == 0
@@ -149,7 +157,11 @@ def test_real_disclosure_lags_are_respected():
         cutoff = cal.sample_cutoff(t)
         features = congress_block(trades, t, cutoff)  # what the features asset computes
         counted = int(features["congress_buy_count_90d"].get("MSFT", 0))
-        window = (trades["event_date"] > t - pd.Timedelta(days=90)) & (trades["event_date"] <= t) & (trades["transaction_type"] == "purchase")
+        window = (
+            (trades["event_date"] > t - pd.Timedelta(days=90))
+            & (trades["event_date"] <= t)
+            & (trades["transaction_type"] == "purchase")
+        )
         assert counted == int((window & (trades["known_at"] <= cutoff)).sum()), t
         naive_differs += int(counted != int(window.sum()))
     assert naive_differs > 0  # counting by trade date would have used undisclosed trades
@@ -159,4 +171,6 @@ def test_the_committed_normalized_layout_doc_matches_the_schemas():
     from smart_money.reporting.generated_docs import LAYOUT_DOC, normalized_layout_doc
     from smart_money.settings.paths import project_root
 
-    assert (project_root() / LAYOUT_DOC).read_text() == normalized_layout_doc(), "run `smart-money docs` and commit docs/normalized-layout.md"
+    assert (project_root() / LAYOUT_DOC).read_text() == normalized_layout_doc(), (
+        "run `smart-money docs` and commit docs/normalized-layout.md"
+    )

@@ -86,7 +86,9 @@ def test_insider_records_carry_realistic_dirt(small_source):
 
 
 def test_thirteen_f_and_congress_lags_match_the_rules(small_source):
-    h = small_source.bundle.thirteen_f.records(pd.Timestamp("2022-01-01"), pd.Timestamp("2023-01-01"), np.arange(SMALL_UNIVERSE))
+    h = small_source.bundle.thirteen_f.records(
+        pd.Timestamp("2022-01-01"), pd.Timestamp("2023-01-01"), np.arange(SMALL_UNIVERSE)
+    )
     original = h[h["form_type"] == "13F-HR"]
     lag = (original["known_at"].dt.normalize() - original["event_date"]).dt.days
     assert original["event_date"].dt.is_quarter_end.all()
@@ -112,7 +114,9 @@ def test_prices_adjust_for_splits(small_source):
 def test_oracle_public_news_posterior_is_calibrated():
     """The exact posterior of the private news given public filings must be calibrated: among
     samples it gives P(good news) = p, a share p has good news."""
-    source = SimulatedSource(n_symbols=250, seed=5, params=SimulationParams(strength=3.0), horizon=pd.Timestamp("2020-01-01"))
+    source = SimulatedSource(
+        n_symbols=250, seed=5, params=SimulationParams(strength=3.0), horizon=pd.Timestamp("2020-01-01")
+    )
     world, oracle = source.world, source.bundle.oracle
     predicted, realised = [], []
     for k in range(12, world.n_periods - 2):
@@ -136,7 +140,11 @@ def test_oracles_rank_labels_truth_above_public():
     samples = []
     for k in range(12, world.n_periods - 2):
         r = world.log_adj_close[:, world.label_end[k]] - world.log_adj_close[:, world.period_start[k]]
-        samples.append(pd.DataFrame({"symbol": world.universe.tickers, "sample_date": world.sample_dates[k], "y": r > np.log(1.05)}))
+        samples.append(
+            pd.DataFrame(
+                {"symbol": world.universe.tickers, "sample_date": world.sample_dates[k], "y": r > np.log(1.05)}
+            )
+        )
     frame = pd.concat(samples, ignore_index=True)
     oracle = source.oracle(frame)
     auc_truth = roc_auc_score(frame["y"], oracle["oracle_truth"])
