@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test ui bench bench-scaling validate clean realdata
+.PHONY: run test lint ui bench bench-scaling validate clean realdata
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ realdata: $(BIN)/.installed
 ## test: the test suite
 test: $(BIN)/.installed
 	$(BIN)/pytest -n 2
+
+## lint: ruff (format and rules) and the import-linter layer contracts of pyproject.toml
+lint: $(BIN)/.installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## ui: the Dagster UI and daemon (schedules, backfills) on http://127.0.0.1:3000
 ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
