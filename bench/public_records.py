@@ -6,7 +6,7 @@ Side by side in one process:
 2. the Form 4 archive read for the window (only the quarter files it can need are parsed) vs
    the whole archive;
 then each table's fetch for the window, and the whole in-memory dataset pipeline
-(`core.pipeline.dataset_from_source`: every table, features, labels). Prints one JSON line;
+(`dataset.pipeline.dataset_from_source`: every table, features, labels). Prints one JSON line;
 reports `skipped` with the reason when the folder is absent.
 """
 

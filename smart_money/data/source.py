@@ -9,7 +9,7 @@ A source answers two questions, for any symbol batch and time window, with norma
 
 Fetches report what they could not get (`gaps`, e.g. a plan that does not cover an endpoint for
 a symbol) and how they got it (`stats`, e.g. HTTP calls and cache hits) so the assets can show
-it. Sources never drop rows silently: cleaning belongs to `core.quality`.
+it. Sources never drop rows silently: cleaning belongs to `data.quality`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ LAYOUT_DOC = Path("docs") / "normalized-layout.md"
 def features_doc() -> str:
     return (
         "# Feature catalogue\n\n"
-        "Generated from `smart_money/core/catalogue.py` by `smart-money docs`; do not edit by hand.\n\n"
+        "Generated from `smart_money/dataset/catalogue.py` by `smart-money docs`; do not edit by hand.\n\n"
         "t is the sample date (the 15th of the month, or the last NYSE session before it) and c is "
         "t 16:00 New York time: a row may be used only if its `known_at` is on or before c. Windows "
         "are calendar days ending at t on the named date field. Open-market means Form 4 codes P "
@@ -50,7 +50,7 @@ def normalized_layout_doc() -> str:
     pandera schemas every source is validated against."""
     parts = [
         "# Normalized layout (bring your own records)\n\n"
-        "Generated from `smart_money/core/schemas.py` by `smart-money docs`; do not edit by hand.\n\n"
+        "Generated from `smart_money/data/schemas.py` by `smart-money docs`; do not edit by hand.\n\n"
         "`SMART_MONEY_SOURCE=public_records SMART_MONEY_PUBLIC_RECORDS_DIR=<folder>` reads, besides the "
         "public formats it knows (docs/real-data.md), tables already in the project's schema that you export "
         "from any vendor. "

@@ -1,5 +1,5 @@
 """A registered model's evaluation as Markdown tables and PNG plots, for docs/ (the numbers the
-README quotes come from here: `smart-money models export <version> --out <folder>`).
+docs/real-data.md quotes come from here: `smart-money models export <version> --out <folder>`).
 
 Reads only the registered, hash-verified files of a version folder: metadata.json (gates,
 status, data window), evaluation.json (holdout metrics, baselines, mirror label, walk-forward

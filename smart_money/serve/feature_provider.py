@@ -1,7 +1,7 @@
 """Point-in-time features for any session date, computed through the configured source.
 
 A prediction for (symbol, date) needs the symbol's features as of that date's close. They are
-computed exactly as the `features` asset computes them (`core.features.compute_features`, rows
+computed exactly as the `features` asset computes them (`dataset.features.compute_features`, rows
 known by the date's 16:00 New York cutoff only), for the whole configured universe at once:
 one source pull of the date's month with the usual 13-month look-back, then one vectorised
 cross-section. The cross-section is cached per date, so every later symbol of that date is a

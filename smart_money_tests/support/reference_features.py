@@ -1,6 +1,6 @@
 """Reference implementation of every catalogue feature: a plain loop over (symbol, sample date)
 that reads the raw rows directly. Deliberately simple and slow; the vectorised
-`core.features.compute_features` must reproduce it (and is benchmarked against it)."""
+`dataset.features.compute_features` must reproduce it (and is benchmarked against it)."""
 
 from __future__ import annotations
 

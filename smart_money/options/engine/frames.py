@@ -2,7 +2,7 @@
 
 Files may be CSV, Parquet or JSON lines; timestamps are ISO-8601 strings (an offset or `Z`;
 naive ones are taken as UTC) or integer epoch nanoseconds. Column names are those of the
-pandera models in `contracts` (README, "Options flow").
+pandera models in `contracts` (docs/options-flow.md, "Scoring files").
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Where the options engine's input for one trading day comes from: the synthetic market
 (default) or files a user points at with SMART_MONEY_OPTIONS_DIR.
 
-File layout under SMART_MONEY_OPTIONS_DIR (formats: README, "Options flow"):
+File layout under SMART_MONEY_OPTIONS_DIR (formats: docs/options-flow.md, "Scoring files"):
   prints/YYYY-MM-DD.{parquet,csv,jsonl}      required for a day with data
   quotes/YYYY-MM-DD.{parquet,csv,jsonl}      required with prints
   underlying/YYYY-MM-DD.{parquet,csv,jsonl}  optional (spot, moves)

@@ -1,5 +1,5 @@
 """FMP endpoint families, OpenBB-style: query (route and parameters) -> extract (every page of
-raw rows) -> transform (pydantic rows -> a normalized table of core/schemas.py).
+raw rows) -> transform (pydantic rows -> a normalized table of data/schemas.py).
 
 Nothing here caches or schedules: `source.FmpSource` decides which units to fetch, looks them up
 in the cache and runs them concurrently. Listing endpoints are newest first; a page shorter than

@@ -2,7 +2,7 @@
 
 Each reader module is OpenBB-style: `extract(path)` reads a file as it is (nothing interpreted
 yet, except dropping columns that must never be read), `transform(raw)` turns those rows into
-a normalized table of `core/schemas.py` plus the rows it could not read (with a reason, for the
+a normalized table of `data/schemas.py` plus the rows it could not read (with a reason, for the
 quarantine) and counts of what it did (duplicates dropped, dates derived, ...).
 """
 

@@ -3,7 +3,7 @@
 `<records folder>/normalized/<table>.csv` (or `.csv.gz`, `.csv.xz`, `.parquet`), or a folder
 `normalized/<table>/` of such files, for `insider_trades`, `institutional_holdings`,
 `congress_trades`, `etf_holdings`, `prices` and optionally `universe`. Columns are those of
-the table's schema in `core/schemas.py` (extra columns are ignored; docs/normalized-layout.md
+the table's schema in `data/schemas.py` (extra columns are ignored; docs/normalized-layout.md
 lists them). Dates are ISO 8601; a public date (`known_at`) without a time of day means the end of
 that day (usable from the next session), one with a time is taken as New York time (a
 time zone, if given, is converted to it).

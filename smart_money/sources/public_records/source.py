@@ -16,7 +16,7 @@ The records folder is read by convention (docs/real-data.md):
 
 Every table is put on one symbol per company (renamed tickers) and on the price files' split
 basis (share counts of insider lines, 13F positions and ETF holdings are restated when a split
-happened between the record and the price download; see core.normalize.basis_factor). Each
+happened between the record and the price download; see data.normalize.basis_factor). Each
 fetch reads only what its window needs; the universe is every ticker with a price file (see the
 survivorship note in docs/real-data.md), in a fixed pseudo-random order so that the first N
 are a sample and the rest a held-out set.
