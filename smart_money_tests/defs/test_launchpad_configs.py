@@ -15,7 +15,9 @@ from smart_money.evaluation.gates import GateConfig
 from smart_money.model.flow_model import TrainConfig
 
 
-@pytest.mark.parametrize(("config", "core"), [(SplitConfig, SplitSpec), (EvaluationConfig, EvalConfig), (RegistryConfig, GateConfig)])
+@pytest.mark.parametrize(
+    ("config", "core"), [(SplitConfig, SplitSpec), (EvaluationConfig, EvalConfig), (RegistryConfig, GateConfig)]
+)
 def test_derived_configs_have_the_core_fields_and_defaults(config, core):
     assert config().model_dump() == dataclasses.asdict(core())
     changed = {field.name: field.default for field in dataclasses.fields(core)}

@@ -546,8 +546,17 @@ class FakeFmpServer:
                 if parts.path == "/__stats":  # for benchmarks running the server in another process
                     with server._lock:
                         stats = server.stats
-                        self._send(200, {"requests": stats.requests, "statuses": stats.statuses, "injected": stats.injected,
-                                         "max_in_flight": stats.max_in_flight, "arrivals": stats.arrivals}, {})  # fmt: skip
+                        self._send(
+                            200,
+                            {
+                                "requests": stats.requests,
+                                "statuses": stats.statuses,
+                                "injected": stats.injected,
+                                "max_in_flight": stats.max_in_flight,
+                                "arrivals": stats.arrivals,
+                            },
+                            {},
+                        )
                     return
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 key = self.headers.get("apikey") or query.pop("apikey", None)

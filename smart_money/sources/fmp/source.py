@@ -425,8 +425,14 @@ class FmpSource(ListedUniverseSource):
         """One ETF's holdings as FMP serves them today (its latest snapshot, `updated_at` in UTC;
         Ultimate plan), cached per fetch day like the exposure snapshots."""
         today = pd.Timestamp(self.clock()).normalize()
-        unit = Unit(etf, fx.ETF_HOLDINGS, today.date(), (today + pd.Timedelta(days=1)).date(),
-                    lambda: (fx.request(self.client, fx.ETF_HOLDINGS, {"symbol": etf}, etf)[0], 1), finalized=True)  # fmt: skip
+        unit = Unit(
+            etf,
+            fx.ETF_HOLDINGS,
+            today.date(),
+            (today + pd.Timedelta(days=1)).date(),
+            lambda: (fx.request(self.client, fx.ETF_HOLDINGS, {"symbol": etf}, etf)[0], 1),
+            finalized=True,
+        )
         parsed, gaps, count = self._collect(
             "etf_holdings_snapshot", [unit], lambda r: fx.etf_holdings(r.rows), "etf_holdings"
         )
