@@ -347,7 +347,7 @@ def apply_amendments(lines: pd.DataFrame) -> tuple[pd.DataFrame, Counter]:
     amends = lines["amends_record_id"].to_numpy(dtype=object).copy()
     rows = {name: lines[name].to_numpy() for name in ("event_date", "transaction_code", "acquisition_or_disposition", "shares", "price", "line_sk", "record_id")}
     amendments = lines[is_amendment]
-    for accession, positions in amendments.groupby("accession", sort=False).indices.items():
+    for positions in amendments.groupby("accession", sort=False).indices.values():
         head = amendments.iloc[positions[0]]
         counts["amendment_filings"] += 1
         family = ORIGINAL_OF[head["form_type"]]
