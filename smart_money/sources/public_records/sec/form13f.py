@@ -60,8 +60,8 @@ import pandas as pd
 
 from smart_money.core.normalize import end_of_day
 from smart_money.core.quality import QUARANTINE_REASON
-from smart_money.sources.public_records.common import Parsed, numbers
-from smart_money.sources.public_records.sec.tsv import cik, read_table, read_whole, sec_dates, unquote
+from smart_money.sources.public_records.common import Parsed
+from smart_money.sources.public_records.sec.tsv import cik, read_table, read_whole, sec_dates, sec_numbers, unquote
 
 FORMS = ("13F-HR", "13F-HR/A")
 NOTICES = ("13F-NT", "13F-NT/A")
@@ -142,15 +142,15 @@ def read_file(path: Path, cusip_to_ticker: dict[str, str]) -> tuple[pd.DataFrame
     parts, rejected, price_parts = [], [], []
     share_lines: Counter = Counter()  # SH lines per filing, mapped or not: does it carry holdings?
     unmapped: set[str] = set()
-    for chunk in read_table(path, "INFOTABLE.tsv", INFO_COLUMNS, INFO_COLUMNS):
+    for chunk in read_table(path, "INFOTABLE.tsv", INFO_COLUMNS, INFO_COLUMNS, strip=("CUSIP", "SSHPRNAMTTYPE", "PUTCALL")):
         counts["infotable_lines_read"] += len(chunk)
         chunk = chunk[chunk["ACCESSION_NUMBER"].isin(known)]
         cusip = chunk["CUSIP"].str.upper()
         symbols = cusip.map(cusip_to_ticker)
         kind = chunk["SSHPRNAMTTYPE"].str.upper()
         option = chunk["PUTCALL"] != ""
-        shares = numbers(chunk["SSHPRNAMT"])
-        value = numbers(chunk["VALUE"])
+        shares = sec_numbers(chunk["SSHPRNAMT"])
+        value = sec_numbers(chunk["VALUE"])
         counts["option_lines_set_aside"] += int(option.sum())
         counts["principal_amount_lines_set_aside"] += int((~option & (kind == "PRN")).sum())
         held = ~option & (kind == "SH")
@@ -183,9 +183,9 @@ def read_file(path: Path, cusip_to_ticker: dict[str, str]) -> tuple[pd.DataFrame
     filings["share_lines"] = filings["accession"].map(share_lines).fillna(0).astype(int)
     lines = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["accession", "cusip", "symbol", "shares", "value"])
     lines["value_usd"] = lines["value"] * lines["accession"].map(filings.set_index("accession")["usd_per_unit"])
-    positions = lines.groupby(["accession", "cusip"], as_index=False, sort=False).agg(
-        symbol=("symbol", "first"), shares=("shares", "sum"), value_usd=("value_usd", lambda v: v.sum(min_count=1)), lines=("shares", "size")
-    )  # fmt: skip
+    grouped = lines.groupby(["accession", "cusip"], sort=False)
+    positions = grouped.agg(symbol=("symbol", "first"), shares=("shares", "sum"), lines=("shares", "size")).reset_index()
+    positions["value_usd"] = grouped["value_usd"].sum(min_count=1).to_numpy()  # unknown stays unknown
     counts["sub_account_lines_summed"] += int((positions["lines"] - 1).sum())
     parsed = Parsed(pd.DataFrame(), pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=["symbol", QUARANTINE_REASON]), counts)
     positions = positions[POSITION_COLUMNS].astype({"accession": "category", "cusip": "category", "symbol": "category"})  # a quarter is millions of lines
@@ -225,9 +225,9 @@ def holdings(filings: pd.DataFrame, positions: pd.DataFrame) -> Parsed:
             emitted.append(state.assign(emitted_as=filing.accession))
     rows = pd.concat([e for e in emitted if len(e)], ignore_index=True) if any(len(e) for e in emitted) else pd.DataFrame(columns=[*POSITION_COLUMNS, "emitted_as"])
     meta = filings.set_index("accession")
-    summed = rows.groupby(["emitted_as", "symbol"], as_index=False, sort=False).agg(
-        cusip=("cusip", "first"), shares=("shares", "sum"), value_usd=("value_usd", lambda v: v.sum(min_count=1))
-    )  # fmt: skip
+    grouped = rows.groupby(["emitted_as", "symbol"], sort=False)
+    summed = grouped.agg(cusip=("cusip", "first"), shares=("shares", "sum")).reset_index()
+    summed["value_usd"] = grouped["value_usd"].sum(min_count=1).to_numpy()
     filing = meta.reindex(summed["emitted_as"])
     frame = pd.DataFrame(
         {

@@ -67,8 +67,8 @@ import pandas as pd
 from smart_money.core.normalize import end_of_day, form4_code, insider_role
 from smart_money.core.quality import QUARANTINE_REASON
 from smart_money.core.schemas import INSIDER_ROLES
-from smart_money.sources.public_records.common import Parsed, normalize_tickers, numbers, valid_ticker
-from smart_money.sources.public_records.sec.tsv import cik, read_table, read_whole, sec_dates, unquote
+from smart_money.sources.public_records.common import Parsed, normalize_tickers, valid_ticker
+from smart_money.sources.public_records.sec.tsv import cik, read_table, read_whole, sec_dates, sec_numbers, unquote
 
 FORMS = ("4", "4/A", "5", "5/A")
 ORIGINAL_OF = {"4/A": "4", "5/A": "5"}
@@ -183,9 +183,13 @@ def _owners(path: Path, accessions: pd.Index, counts: Counter) -> pd.DataFrame:
     raw = raw.sort_values(["ACCESSION_NUMBER", "rank", "cik_number", "cik"], kind="stable")
     grouped = raw.groupby("ACCESSION_NUMBER", sort=False)
     primary = grouped.head(1).set_index("ACCESSION_NUMBER")
-    all_ciks = grouped["cik"].agg(lambda s: ",".join(sorted(s)))
-    others = grouped["cik"].agg(lambda s: ",".join(sorted(s.iloc[1:])) or None)
-    size = grouped.size()
+    size = grouped.size().reindex(primary.index)
+    all_ciks = primary["cik"].copy()
+    others = pd.Series(None, index=primary.index, dtype=object)
+    joint = raw[raw["ACCESSION_NUMBER"].isin(size.index[size > 1])]  # a few percent of filings
+    for accession, ciks in joint.groupby("ACCESSION_NUMBER", sort=False)["cik"]:
+        all_ciks[accession] = ",".join(sorted(ciks))
+        others[accession] = ",".join(sorted(ciks.iloc[1:]))
     counts["joint_filings"] += int((size > 1).sum())
     return pd.DataFrame(
         {
@@ -219,7 +223,7 @@ def _lines(chunk: pd.DataFrame, submissions: pd.DataFrame, owners: pd.DataFrame,
     sub.index = own.index = chunk.index
     symbols = sub["symbol"]
     event_day = sec_dates(chunk["TRANS_DATE"])
-    shares = numbers(chunk["TRANS_SHARES"])
+    shares = sec_numbers(chunk["TRANS_SHARES"])
     direction = chunk["TRANS_ACQUIRED_DISP_CD"].str.upper()
     line_sk = pd.to_numeric(chunk["NONDERIV_TRANS_SK"], errors="coerce")
     not_common = ~common_stock(unquote(chunk["SECURITY_TITLE"]))
@@ -258,8 +262,8 @@ def _lines(chunk: pd.DataFrame, submissions: pd.DataFrame, owners: pd.DataFrame,
             "transaction_code": chunk.loc[good, "TRANS_CODE"].map(form4_code),
             "acquisition_or_disposition": direction[good],
             "shares": shares[good],
-            "price": numbers(chunk.loc[good, "TRANS_PRICEPERSHARE"]),
-            "shares_owned_after": numbers(chunk.loc[good, "SHRS_OWND_FOLWNG_TRANS"]),
+            "price": sec_numbers(chunk.loc[good, "TRANS_PRICEPERSHARE"]),
+            "shares_owned_after": sec_numbers(chunk.loc[good, "SHRS_OWND_FOLWNG_TRANS"]),
             "form_type": sub.loc[good, "form_type"],
             "amends_record_id": None,
             "issuer_cik": sub.loc[good, "issuer_cik"],

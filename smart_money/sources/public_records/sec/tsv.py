@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smart_money.sources.public_records.common import parse_dates
+from smart_money.sources.public_records.common import numbers, parse_dates
 
 CHUNK_ROWS = 250_000
 _MONTHS = {m: f"{i:02d}" for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
@@ -66,11 +66,12 @@ def read_table(
     required: Sequence[str],
     chunk_rows: int = CHUNK_ROWS,
     optional_table: bool = False,
+    strip: Sequence[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Chunks of `table` (e.g. "NONDERIV_TRANS.tsv") with the `wanted` columns that exist, as
-    stripped strings ("" for empty). Raises SecDataError naming the file when the table or a
-    `required` column is missing or a line cannot be read; an absent `optional_table` yields
-    nothing."""
+    strings ("" for empty), the `strip` columns (default: all) without surrounding blanks.
+    Raises SecDataError naming the file when the table or a `required` column is missing or a
+    line cannot be read; an absent `optional_table` yields nothing."""
     with open_archive(path) as archive:
         member = member_name(archive, table)
         if member is None:
@@ -83,6 +84,7 @@ def read_table(
             raise SecDataError(f"{path}:{member}: missing column(s) {', '.join(missing)} (header: {', '.join(header[:20])})")
         keep = [c for c in wanted if c in header]
         positions = [header.index(c) for c in keep]
+        stripped = [c for c in (keep if strip is None else strip) if c in keep]
         try:
             with archive.open(member) as handle:
                 reader = pd.read_csv(
@@ -90,7 +92,10 @@ def read_table(
                     quoting=csv.QUOTE_NONE, encoding="utf-8-sig", encoding_errors="replace", chunksize=chunk_rows,
                 )  # fmt: skip
                 for chunk in reader:  # columns come named from `header`, in file order
-                    yield chunk[keep].fillna("").apply(lambda column: column.str.strip())
+                    chunk = chunk[keep].fillna("")
+                    for column in stripped:
+                        chunk[column] = chunk[column].str.strip()
+                    yield chunk
         except _READ_ERRORS as exc:
             raise SecDataError(f"{path}:{member}: cannot be read ({type(exc).__name__}: {exc}); the file is damaged or not in the SEC's layout") from exc
 
@@ -103,10 +108,24 @@ def read_whole(path: Path, table: str, wanted: Sequence[str], required: Sequence
 
 
 def sec_dates(raw: pd.Series) -> pd.Series:
-    """'15-JAN-2023' (or ISO '2023-01-15') -> dates; unreadable or implausible -> NaT."""
-    text = raw.astype("string").str.strip().str.upper()
+    """'15-JAN-2023' (or ISO '2023-01-15') -> dates; unreadable or implausible -> NaT. A file
+    holds a few hundred distinct dates for a million lines: each is parsed once."""
+    distinct = pd.Series(raw.astype("string").unique(), dtype="string")
+    text = distinct.str.strip().str.upper()
     numeric = text.str.replace(r"^(\d{1,2})-([A-Z]{3})-(\d{4})$", lambda m: f"{m[1]}-{_MONTHS.get(m[2], 'XX')}-{m[3]}", regex=True)
-    return parse_dates(numeric, formats=("%d-%m-%Y", "%Y-%m-%d"))
+    parsed = parse_dates(numeric, formats=("%d-%m-%Y", "%Y-%m-%d"))
+    lookup = dict(zip(distinct.fillna("").tolist(), parsed.tolist(), strict=True))
+    return pd.Series(pd.to_datetime(raw.astype("string").fillna("").map(lookup)), index=raw.index, dtype="datetime64[ns]")
+
+
+def sec_numbers(raw: pd.Series) -> pd.Series:
+    """Numbers as the data sets write them ('1000', '12.5'); the slower cleanup of
+    common.numbers ('$1,000') only for what does not parse plainly."""
+    out = pd.to_numeric(raw, errors="coerce").astype(float)
+    retry = out.isna() & raw.fillna("").astype(str).str.len().gt(0)
+    if retry.any():
+        out[retry] = numbers(raw[retry])
+    return out
 
 
 def unquote(raw: pd.Series) -> pd.Series:
