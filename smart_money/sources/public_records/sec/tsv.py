@@ -41,11 +41,6 @@ def member_name(archive: zipfile.ZipFile, table: str) -> str | None:
     return None
 
 
-def has_member(path: Path, table: str) -> bool:
-    with open_archive(path) as archive:
-        return member_name(archive, table) is not None
-
-
 def open_archive(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
