@@ -69,6 +69,20 @@ def window_schema(spec: TableSpec, lower: pd.Timestamp | None, upper: pd.Timesta
     return schema
 
 
+def with_optional_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """`frame` plus the schema's optional columns it lacks, as nulls (sources that do not know a
+    column, e.g. the 10b5-1 flag outside the SEC data sets, leave it out)."""
+    absent = [name for name, column in schema.columns.items() if not column.required and name not in frame.columns]
+    if not absent:
+        return frame
+
+    def nulls(name: str) -> pd.Series:
+        dtype = "boolean" if str(schema.columns[name].dtype) == "boolean" else object
+        return pd.Series(pd.NA if dtype == "boolean" else None, index=frame.index, dtype=dtype)
+
+    return frame.assign(**{name: nulls(name) for name in absent})
+
+
 def failure_reasons(failure_cases: pd.DataFrame) -> dict[int, list[str]]:
     """Row index -> list of 'column: check' reasons from pandera's failure cases."""
     reasons: dict[int, list[str]] = {}
@@ -99,7 +113,7 @@ def validate_and_quarantine(
     missing = [c for c, col in schema.columns.items() if c not in frame.columns and col.required]
     if missing:
         raise SchemaViolation(f"{spec.name}: missing required columns {missing}")
-    work = frame.reset_index(drop=True)
+    work = with_optional_columns(frame, schema).reset_index(drop=True)
     before = len(work)
     work = work.drop_duplicates(ignore_index=True)
     duplicates_removed = before - len(work)

@@ -60,6 +60,20 @@ class InsiderTradesSchema(_EventTable):
     shares_owned_after: float = pa.Field(ge=0, nullable=True)
     form_type: str = pa.Field(isin=("4", "4/A", "5", "5/A"))
     amends_record_id: str = pa.Field(nullable=True, description="Record a 4/A restates")
+    # Optional columns: only the SEC's own data sets state them; other sources may leave them out.
+    issuer_cik: str | None = pa.Field(nullable=True, description="Issuer's CIK")
+    co_reporting_ciks: str | None = pa.Field(
+        nullable=True,
+        description="Other reporting owners of a joint filing (comma-joined CIKs); the line counts once, under reporting_cik",
+    )
+    plan_10b5_1: pd.BooleanDtype | None = pa.Field(
+        nullable=True,
+        description="Rule 10b5-1 checkbox of the filing (on the forms from 2023-04-01); null when not stated",
+    )
+    filed_late: pd.BooleanDtype | None = pa.Field(
+        nullable=True,
+        description="The filer marked the line as reported late (TRANS_TIMELINESS L); null when the source does not say",
+    )
 
 
 class InstitutionalHoldingsSchema(_EventTable):

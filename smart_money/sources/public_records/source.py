@@ -8,6 +8,10 @@ The records folder is read by convention (docs/real-data.md):
     insider/form4*/*.tar.xz         SEC Form 4 transactions as JSON (or a folder of them)
     13f/*/*holdings*.tar.xz         13F-HR filings per manager, with cusip_map.csv and
                                     stocks_us.csv (CUSIP -> ticker, names, sectors) beside it
+    sec/insider/*_form345.zip       the SEC's Insider Transactions Data Sets (sec/records.py)
+    sec/13f/*_form13f.zip           the SEC's Form 13F Data Sets, with sec/13f/cusip_map.csv;
+                                    for the filing dates they cover they replace the
+                                    third-party insider and 13F files
     etf/*/fund-holdings*.csv        daily ETF holdings
     prices/**/<TICKER>[_*].csv[.xz] Yahoo-style daily prices; prices/index/ holds the ETFs
                                     (SPY is the market index)
@@ -51,6 +55,7 @@ from smart_money.sources.public_records import (
     tickers,
 )
 from smart_money.sources.public_records.common import Parsed, normalize_tickers
+from smart_money.sources.public_records.sec.records import SecDataSets
 
 MARKET_INDEX = "SPY"
 INDEX_FOLDER = "index"
@@ -81,6 +86,8 @@ class RecordFiles:
     etf: list[Path] = field(default_factory=list)
     price_candidates: list[Path] = field(default_factory=list)
     ticker_changes: list[Path] = field(default_factory=list)
+    sec_insider: list[Path] = field(default_factory=list)
+    sec_13f: list[Path] = field(default_factory=list)
 
     @classmethod
     def discover(cls, root: Path) -> RecordFiles:
@@ -93,7 +100,11 @@ class RecordFiles:
                 {p for pattern in patterns for p in root.glob(pattern) if p.is_file() and not p.name.startswith(".")}
             )
 
-        maps = files("13f/*/cusip_map.csv", "13f/*/cusip*.csv") + files("13f/*/stocks_us.csv")
+        maps = (
+            files("13f/*/cusip_map.csv", "13f/*/cusip*.csv")
+            + files("sec/13f/cusip*.csv")
+            + files("13f/*/stocks_us.csv")
+        )
         found = cls(
             root=root,
             senate=files("congress/senate/*.csv", "congress/senate/*.csv.xz", "congress/senate/*.json"),
@@ -105,6 +116,8 @@ class RecordFiles:
             etf=files("etf/*/fund-holdings*.csv"),
             price_candidates=files("prices/**/*.csv", "prices/**/*.csv.xz"),
             ticker_changes=files("ticker_changes.csv"),
+            sec_insider=files("sec/insider/*.zip"),
+            sec_13f=files("sec/13f/*.zip"),
         )
         if not found.price_candidates and not normalized.files_for(root / "normalized", "prices"):
             raise RecordsFolderError(
@@ -124,6 +137,8 @@ class RecordFiles:
                 "cusip_maps",
                 "etf",
                 "price_candidates",
+                "sec_insider",
+                "sec_13f",
             )
         }
 
@@ -147,6 +162,9 @@ class PublicRecordsSource(ListedUniverseSource):
         self._closes: dict[str, pd.Series] = {}
         self._spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
         self._universe: pd.DataFrame | None = None
+        self.sec = SecDataSets(
+            self.files.sec_insider, self.files.sec_13f, lambda: thirteenf.read_cusip_map(self.files.cusip_maps)
+        )
 
     def describe(self) -> dict[str, str]:
         return {
@@ -305,18 +323,30 @@ class PublicRecordsSource(ListedUniverseSource):
         return listing[["name", "sector"]].replace({"": None})
 
     # -- event tables --------------------------------------------------------------------------
-    def _parse(self, table: str, start: pd.Timestamp, end: pd.Timestamp) -> Parsed:
+    def _parse(self, table: str, start: pd.Timestamp, end: pd.Timestamp, symbols: set[str] | None = None) -> Parsed:
         """Every row of `table` the files hold around the window (readers of the tar files skip
-        what the window cannot need), plus the normalized layout's rows."""
+        what the window cannot need; the SEC files' rows may be limited to `symbols`, as stored
+        in the files), plus the normalized layout's rows."""
         if table == "congress_trades":
             parsed = congress.read({"senate": self.files.senate, "house": self.files.house})
         elif table == "insider_trades":
             parts = [openinsider.read(self.files.openinsider)] if self.files.openinsider else []
             parts += [form4.read(p, start, end) for p in self.files.form4]
+            if self.sec.files["insider"]:
+                parts = [
+                    self.sec.replace_covered("insider", Parsed.concat(parts)),
+                    self.sec.insider_trades(start, end, symbols),
+                ]
             parsed = Parsed.concat(parts)
             parsed.frame = self._drop_cross_source_duplicates(parsed.frame, parsed.counts)
         elif table == "institutional_holdings":
-            parsed = Parsed.concat(thirteenf.read(p, self.files.cusip_maps, start, end) for p in self.files.thirteenf)
+            parts = [thirteenf.read(p, self.files.cusip_maps, start, end) for p in self.files.thirteenf]
+            if self.sec.files["13f"]:
+                parts = [
+                    self.sec.replace_covered("13f", Parsed.concat(parts)),
+                    self.sec.institutional_holdings(start, end, symbols),
+                ]
+            parsed = Parsed.concat(parts)
         elif table == "etf_holdings":
             parsed = etf.read(self.files.etf)
         elif table == "prices":
@@ -375,7 +405,10 @@ class PublicRecordsSource(ListedUniverseSource):
         if table == "prices":
             return self._fetch_prices(wanted, start, end)
         spec = TABLES[table]
-        parsed = self._parse(table, start, end)
+        as_filed = wanted | {
+            old for old, new in self.aliases.items() if new in wanted
+        }  # tickers as the files write them
+        parsed = self._parse(table, start, end, as_filed)
         frame = parsed.frame if len(parsed.frame) else empty_frame(spec)
         frame = frame.assign(symbol=self.canonical(frame["symbol"]))
         column = frame[spec.partition_column]
@@ -391,6 +424,7 @@ class PublicRecordsSource(ListedUniverseSource):
             "rows_rejected_by_reader": float(len(rejected)),
             **{k: float(v) for k, v in parsed.counts.items() if v},
         }
+        stats.update(self.sec.window_stats(table, frame))
         self.log.info(
             "public records %s: %d rows for %d symbols in [%s, %s)",
             table,
