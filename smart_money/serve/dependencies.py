@@ -1,7 +1,10 @@
 """What the routers get from the app: `create_app` builds the prediction service, the feature
 toggles, the event reader, the live feed and the admin token once per app and keeps them on
 `app.state` (`attach`); a route asks for one by annotating a parameter with the matching alias
-below (`service: Service`), which FastAPI resolves with `Depends` per request or WebSocket."""
+below (`service: Service`), which FastAPI resolves with `Depends` per request or WebSocket.
+
+The getters are `async def` although they never await: FastAPI runs a plain `def` dependency
+in its thread pool, which would add a thread hand-off to every request."""
 
 from __future__ import annotations
 
@@ -28,23 +31,23 @@ def attach(
     app.state.admin_token = admin_token
 
 
-def prediction_service(connection: HTTPConnection) -> PredictionService:
+async def prediction_service(connection: HTTPConnection) -> PredictionService:
     return connection.app.state.service
 
 
-def feature_toggles(connection: HTTPConnection) -> FeatureToggles:
+async def feature_toggles(connection: HTTPConnection) -> FeatureToggles:
     return connection.app.state.toggles
 
 
-def event_reader(connection: HTTPConnection) -> EventReader:
+async def event_reader(connection: HTTPConnection) -> EventReader:
     return connection.app.state.reader
 
 
-def live_feed(connection: HTTPConnection) -> LiveFeed:
+async def live_feed(connection: HTTPConnection) -> LiveFeed:
     return connection.app.state.feed
 
 
-def admin_token(connection: HTTPConnection) -> str | None:
+async def admin_token(connection: HTTPConnection) -> str | None:
     """The bearer token that may switch the feature toggle (None or empty: nobody can)."""
     return connection.app.state.admin_token
 
