@@ -28,11 +28,12 @@ def serve_settings(home: Path, symbols: int = 40) -> Settings:
 
 
 def register_model(settings: Settings) -> dict:
-    """Train the flow model on the settings' panel (chronological 70/15/15), measure it on its
-    test split and register it as champion. The registry gate here only records that this is a
-    test fixture; the metrics are real."""
+    """Train the flow model on the settings' panel (their source, universe, months and universe
+    rules; chronological 70/15/15), measure it on its test split and register it as champion.
+    The registry gate here only records that this is a test fixture; the metrics are real."""
     from sklearn.metrics import accuracy_score
 
+    from smart_money.dataset.features import UniverseRules
     from smart_money.dataset.pipeline import dataset_from_source
     from smart_money.dataset.splits import SplitSpec, build_splits
     from smart_money.evaluation.flow_evaluation import holdout
@@ -43,7 +44,12 @@ def register_model(settings: Settings) -> dict:
 
     source = open_source(settings)
     built = dataset_from_source(
-        source, settings.symbols, pd.Timestamp(settings.start), pd.Timestamp(settings.last_month())
+        source,
+        settings.symbols,
+        pd.Timestamp(settings.start),
+        pd.Timestamp(settings.last_month()),
+        UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity),
+        settings.hedge_funds,
     )
     dataset = built.dataset
     splits = build_splits(dataset, SplitSpec())
@@ -73,7 +79,7 @@ def register_model(settings: Settings) -> dict:
             "passed": True,
             "value": 1.0,
             "threshold": 1.0,
-            "detail": "small simulated panel for serving tests; not an evaluation",
+            "detail": f"small {settings.source} panel for serving tests; not an evaluation",
         }
     }
     entry = register_candidate(Registry(settings.models_dir), folder, metadata, gates, parts["test"], {})
