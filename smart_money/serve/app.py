@@ -82,6 +82,14 @@ def create_app(
     app.add_exception_handler(Exception, problems.internal_error)
 
     app.mount("/static", pages.static_files(), name="static")
-    for router in (pages.router, predictions.router, models.router, admin.router, analysis.router, events.router):
+    for router in (
+        pages.router,
+        predictions.router,
+        models.router,
+        predictions.stats_router,
+        admin.router,
+        analysis.router,
+        events.router,
+    ):
         app.include_router(router)
     return app

@@ -12,6 +12,7 @@ from smart_money.serve.prediction import Query as PredictionQuery
 PREDICTION_MAX_AGE_S = 300  # Cache-Control of predictions (= the server-side prediction cache TTL)
 
 router = APIRouter(tags=["predictions"])
+stats_router = APIRouter(tags=router.tags)  # included after the registry router: the OpenAPI path order of before
 
 
 @router.post("/api/ml/smart-money-flow", response_model=m.Prediction, responses=m.ERRORS)
@@ -50,7 +51,7 @@ async def predict_batch(body: m.BatchRequest, response: Response, service: Servi
     }
 
 
-@router.get("/api/ml/stats")
+@stats_router.get("/api/ml/stats")
 async def stats(service: Service) -> dict:
     """Prediction counts, cache hits and recent latencies measured in the server."""
     return service.stats()
