@@ -151,7 +151,11 @@ class EventFeatures(_Record):
     iv: float | None
     iv_shock: float | None
     delta: float | None
-    net_delta: float | None
+    net_delta: float | None  # null when a leg's side is unknown (see unknown_side_share)
+    abs_net_delta: float | None  # |net delta|, also known when only the legs' relations are
+    unknown_side_share: float | None  # share of contracts on legs with no side, seen or inferred
+    package_side: float  # +1 bought, -1 sold, 0 unknown (the legs' size-weighted vote)
+    package_balance: float | None  # |bought - sold| / contracts, from the legs' relations
     vega_sold_share: float | None
     call_share: float
     strike_count: int
@@ -167,6 +171,13 @@ class EventFeatures(_Record):
     auction_share: float
     cross_share: float
     underlying_move_bps: float | None
+    move_30s_bps: float | None  # the underlying's move up to the first print over each horizon
+    move_2m_bps: float | None
+    move_5m_bps: float | None
+    move_15m_bps: float | None
+    move_strength: float | None  # max |move| / its horizon's scale
+    strongest_move_bps: float | None
+    strongest_move_horizon_s: float | None
     calendar_available: bool
     days_to_event: float | None
     event_type: str | None
