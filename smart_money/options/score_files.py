@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,10 +128,13 @@ def score_files(
     into `smart_money_events`. Raises OptionsInputError (nothing written) for unusable files.
     Returns a summary."""
     out = Path(out)
+    t0 = time.perf_counter()
     inputs = read_inputs(prints, quotes, underlying, calendar)
     tape = inputs.tape
+    t1 = time.perf_counter()
     rules = load_rules()
     batch = score_frames(tape.prints, tape.quotes, tape.underlying, tape.calendar, rules, load_calibration(rules))
+    t2 = time.perf_counter()
     events = batch.with_membership()
     _write_atomically(out, to_json_lines(smart_money_events(events, rules)))
     rejected_file = rejected_path(out)
@@ -147,6 +151,11 @@ def score_files(
         "rejected": inputs.rejected_counts,
         "rejected_file": str(rejected_file) if len(inputs.rejected) else None,
         "rejected_reasons": dict(Counter(inputs.rejected["reason"]).most_common()),
+        "seconds": {
+            "read_and_check": round(t1 - t0, 3),
+            "score": round(t2 - t1, 3),
+            "write": round(time.perf_counter() - t2, 3),
+        },
     }
     if store_url is not None:
         # imported only when storing: chDB / clickhouse-connect are heavy and the plain file

@@ -148,12 +148,18 @@ def numbers(values: pd.Series) -> np.ndarray:
 
 
 def texts(values: pd.Series) -> pd.Series:
-    """Text values with missing ones as '' (not the string 'nan')."""
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    """Text values with missing ones as '' (not the string 'nan'), stripped; the work is done
+    once per distinct value (names repeat: underlyings, venues, rights, conditions)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    cleaned = pd.Index(uniques).astype(str).str.strip().to_numpy(dtype=object)
+    return pd.Series(np.append(cleaned, "")[codes], index=values.index, dtype=object)
 
 
 def check_rights(frame: pd.DataFrame, problems: RowProblems) -> pd.Series:
-    right = texts(frame["right"]).str.upper().str[:1]
+    codes, uniques = pd.factorize(texts(frame["right"]))
+    right = pd.Series(
+        pd.Index(uniques, dtype=object).str.upper().str[:1].to_numpy(dtype=object)[codes], index=frame.index
+    )
     problems.flag(~right.isin(["C", "P"]).to_numpy(), "right", "right is not C or P")
     return right
 
