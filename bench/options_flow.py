@@ -36,17 +36,16 @@ BASELINE_PACKAGE = "smart_money_baseline"
 
 def engine_modules(package: str = "smart_money") -> SimpleNamespace:
     """The engine functions of one version of `<package>.options`."""
-    module = lambda name: importlib.import_module(f"{package}.options.{name}")  # noqa: E731
-    scoring = module("scoring")
+    module = lambda name: importlib.import_module(f"{package}.options.engine.{name}")  # noqa: E731
     return SimpleNamespace(
         reconstruct=module("reconstruction").reconstruct,
-        compute_features=module("features").compute_features,
-        score_events=scoring.score_events,
-        load_rules=scoring.load_rules,
+        compute_features=module("event_features").compute_features,
+        score_events=module("scoring").score_events,
+        load_rules=module("rules").load_rules,
         load_calibration=module("calibration").load_calibration,
         NormalizedTape=module("frames").NormalizedTape,
-        score_frames=module("engine").score_frames,
-        event_signature=module("engine").event_signature,
+        score_frames=module("batch").score_frames,
+        event_signature=module("batch").event_signature,
     )
 
 

@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "features_labels_36m_500": ["-m", "bench.features", "--months", "36", "--symbols", "500"],
     "fmp_36m_100": ["-m", "bench.fmp", "--months", "36", "--symbols", "100"],
     "options_flow": ["-m", "bench.options_flow"],
+    "options_score": ["-m", "bench.options_score"],
     "model_default": ["-m", "bench.model"],
     "model_design": ["-m", "bench.model_design"],
     "public_records_700": ["-m", "bench.public_records", "--symbols", "700"],

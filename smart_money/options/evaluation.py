@@ -19,9 +19,9 @@ from smart_money.options.engine.calibration import (
     CALIBRATION_SEED,
     UNCALIBRATED,
     Calibration,
-    fit_calibration,
     write_calibration,
 )
+from smart_money.options.engine.calibration_fit import fit_calibration
 from smart_money.options.engine.contracts import PROFILES
 from smart_money.options.engine.frames import NormalizedTape
 from smart_money.options.engine.live import LiveEngine

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from smart_money.options.engine.batch import (
-    score_frames,
-    smart_money_events,
-    storage_rows,
-    to_json_lines,
-)
 from smart_money.options.engine.calibration import CALIBRATION_SEED, load_calibration
-from smart_money.options.engine.frames import NormalizedTape
 from smart_money.options.engine.rules import load_rules
 from smart_money.options.evaluation import evaluate_synthetic
-from smart_money.options.store import EventStore, describe_url
+from smart_money.options.score_files import score_files as score_input_files
 from smart_money.settings import Settings
 from smart_money.settings.options import OptionsSettings
 
@@ -32,26 +24,10 @@ def score_files(
     calendar: Path | None = None,
     settings: Settings | None = None,
 ) -> dict:
-    """Score the files, write SmartMoneyEvents as JSON lines to `out`; with `settings`, also
-    insert them into the configured store. Returns a summary."""
-    rules = load_rules()
-    tape = NormalizedTape.from_files(prints, quotes, underlying, calendar)
-    batch = score_frames(tape.prints, tape.quotes, tape.underlying, tape.calendar, rules, load_calibration(rules))
-    events = batch.with_membership()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_json_lines(smart_money_events(events, rules)))
-    summary = {
-        "prints": len(tape.prints),
-        "events": len(events),
-        "by_profile": dict(Counter(events["primary_profile_id"].fillna("(abstained)")).most_common()),
-        "dropped": batch.reconstruction.dropped,
-    }
-    if settings is not None:
-        url = OptionsSettings.from_env().store_url(settings.data_dir)
-        with EventStore(url) as store:
-            summary["stored"] = store.insert(storage_rows(events, rules, run_mode="replay"))
-        summary["store"] = describe_url(url)
-    return summary
+    """Score the files (see `score_files.score_files`); with `settings`, also insert the events
+    into the configured store. Raises OptionsInputError for files that cannot be used."""
+    url = OptionsSettings.from_env().store_url(settings.data_dir) if settings is not None else None
+    return score_input_files(prints, quotes, out, underlying, calendar, url)
 
 
 def _plain(value):

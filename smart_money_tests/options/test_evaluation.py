@@ -122,7 +122,8 @@ def test_options_eval_writes_the_metrics_file(tmp_path):
 
 
 def test_calibration_is_fitted_per_profile_stored_as_json_and_needs_300_positives(tmp_path):
-    from smart_money.options.engine.calibration import fit_calibration, write_calibration
+    from smart_money.options.engine.calibration import write_calibration
+    from smart_money.options.engine.calibration_fit import fit_calibration
     from smart_money.options.engine.contracts import PROFILES
 
     rng = np.random.default_rng(0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from smart_money.options.engine.contracts import PrintsFrame, ScoredEventsFrame
+from smart_money.options.engine.schemas import PrintsFrame, ScoredEventsFrame
 from smart_money.orchestration.checks import pandera_check
 
 

@@ -5,6 +5,7 @@ frequency of "this event really is that profile" on a labelled history (the synt
 drawn with a seed different from any evaluation). The fitted breakpoints are stored as JSON
 next to the rules config (`config/calibration-v*.json`), never pickled, and applied with linear
 interpolation. A profile with fewer than MIN_POSITIVES labelled positives stays uncalibrated.
+Fitting (scikit-learn) lives in `calibration_fit`, so applying a calibration imports no sklearn.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from sklearn.isotonic import IsotonicRegression
 
-from smart_money.options.engine.contracts import PROFILES
 from smart_money.options.engine.rules import RulesConfig, config_dir
 
 MIN_POSITIVES = 300
@@ -55,34 +53,6 @@ def load_calibration(rules: RulesConfig, path: Path | None = None) -> Calibratio
         raise ValueError(f"{target} was fitted for rules {payload['rules_version']}, not {rules.version}")
     points = {p: (v["raw"], v["probability"]) for p, v in payload["profiles"].items() if v.get("raw")}
     return Calibration(payload["version"], points)
-
-
-def fit_calibration(scored: pd.DataFrame, truth: pd.Series, rules: RulesConfig, provenance: dict) -> dict:
-    """Isotonic maps per profile from raw scores of `scored` and the true profile per event
-    (`truth`, aligned; None/'' for events of no profile). Returns the JSON payload."""
-    profiles: dict[str, dict] = {}
-    labels = truth.fillna("").to_numpy()
-    for p in PROFILES:
-        raw = scored[f"{p}__raw"].to_numpy(dtype=float)
-        y = (labels == p).astype(float)
-        positives = int(y.sum())
-        if positives < MIN_POSITIVES:
-            profiles[p] = {"positives": positives, "raw": [], "probability": []}
-            continue
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
-        profiles[p] = {
-            "positives": positives,
-            "events": len(y),
-            "raw": [round(float(x), 8) for x in iso.X_thresholds_],
-            "probability": [round(float(v), 8) for v in iso.y_thresholds_],
-        }
-    return {
-        "version": f"{rules.version}+iso-{provenance.get('seed')}",
-        "rules_version": rules.version,
-        "method": "isotonic (scikit-learn), per profile, raw score -> P(true profile)",
-        "fitted_on": provenance,
-        "profiles": profiles,
-    }
 
 
 def write_calibration(payload: dict, rules: RulesConfig, path: Path | None = None) -> Path:

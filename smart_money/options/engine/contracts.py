@@ -1,8 +1,8 @@
 """Typed contracts of the options engine.
 
-Two views of the same data: pydantic models for single records (what the CLI writes as JSON
-lines and an API would serve) and pandera models for the columnar frames the vectorized engine
-works on (what the Dagster checks validate). Timestamps are UTC; expiries are New York dates.
+Pydantic models for single records (what the CLI writes as JSON lines and an API would serve);
+the pandera models of the columnar frames (what the Dagster checks validate) are in `schemas`,
+so the scoring path does not import pandera. Timestamps are UTC; expiries are New York dates.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-import pandas as pd
-import pandera.pandas as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from smart_money.options.engine.conditions import CONDITIONS
@@ -151,7 +149,11 @@ class EventFeatures(_Record):
     iv: float | None
     iv_shock: float | None
     delta: float | None
-    net_delta: float | None
+    net_delta: float | None  # null when a leg's side is unknown (see unknown_side_share)
+    abs_net_delta: float | None  # |net delta|, also known when only the legs' relations are
+    unknown_side_share: float | None  # share of contracts on legs with no side, seen or inferred
+    package_side: float  # +1 bought, -1 sold, 0 unknown (the legs' size-weighted vote)
+    package_balance: float | None  # |bought - sold| / contracts, from the legs' relations
     vega_sold_share: float | None
     call_share: float
     strike_count: int
@@ -167,6 +169,13 @@ class EventFeatures(_Record):
     auction_share: float
     cross_share: float
     underlying_move_bps: float | None
+    move_30s_bps: float | None  # the underlying's move up to the first print over each horizon
+    move_2m_bps: float | None
+    move_5m_bps: float | None
+    move_15m_bps: float | None
+    move_strength: float | None  # max |move| / its horizon's scale
+    strongest_move_bps: float | None
+    strongest_move_horizon_s: float | None
     calendar_available: bool
     days_to_event: float | None
     event_type: str | None
@@ -292,83 +301,3 @@ def alert_event(event: SmartMoneyEvent) -> AlertEvent | None:
         primary_profile_id=event.primary_profile_id,
         profile_scores=event.profile_scores,
     )
-
-
-# --- columnar frames --------------------------------------------------------------------------
-
-
-class _Frame(pa.DataFrameModel):
-    class Config:
-        coerce = True
-        strict = "filter"
-
-
-class PrintsFrame(_Frame):
-    """Option prints as the engine reads them (CLI `--prints`, asset `option_prints`)."""
-
-    print_id: str = pa.Field(unique=True, str_length={"min_value": 1})
-    ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
-    underlying: str = pa.Field(str_length={"min_value": 1})
-    expiry: pd.Timestamp = pa.Field(description="Expiration date (New York)")
-    strike: float = pa.Field(gt=0)
-    right: str = pa.Field(isin=("C", "P"))
-    price: float = pa.Field(ge=0)
-    size: int = pa.Field(gt=0)
-    venue: str = pa.Field(str_length={"min_value": 1})
-    condition: str = pa.Field(isin=sorted(CONDITIONS))
-    multiplier: int = pa.Field(gt=0)
-    ref_print_id: str = pa.Field(nullable=True)
-
-
-class QuotesFrame(_Frame):
-    ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
-    underlying: str
-    expiry: pd.Timestamp
-    strike: float = pa.Field(gt=0)
-    right: str = pa.Field(isin=("C", "P"))
-    bid: float = pa.Field(ge=0)
-    ask: float = pa.Field(ge=0)
-
-    @pa.dataframe_check(error="ask below bid (crossed quote)")
-    def not_crossed(cls, df: pd.DataFrame) -> pd.Series:
-        return df["ask"] >= df["bid"]
-
-
-class UnderlyingFrame(_Frame):
-    ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
-    underlying: str
-    bid: float = pa.Field(gt=0)
-    ask: float = pa.Field(gt=0)
-
-
-class CalendarFrame(_Frame):
-    underlying: str
-    event_type: str
-    announced_ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
-    event_ts: pd.DatetimeTZDtype = pa.Field(dtype_kwargs={"unit": "ns", "tz": "UTC"})
-
-    @pa.dataframe_check(error="announced_ts after event_ts")
-    def announced_first(cls, df: pd.DataFrame) -> pd.Series:
-        return df["announced_ts"] <= df["event_ts"]
-
-
-class ScoredEventsFrame(_Frame):
-    """One row per parent event after scoring (asset `smart_money_events`)."""
-
-    event_id: str = pa.Field(unique=True, str_length={"min_value": 1})
-    underlying_id: str
-    event_kind: str = pa.Field(isin=("single_leg_event", "multi_leg_event"))
-    first_ts_ns: int = pa.Field(gt=0, description="Event time of the first print (epoch ns, UTC)")
-    n_prints: int = pa.Field(gt=0)
-    total_premium: float = pa.Field(ge=0)
-    dte_days: float = pa.Field(ge=0)
-    coverage: float = pa.Field(ge=0, le=1)
-    stale_share: float = pa.Field(ge=0, le=1)
-    primary_profile_id: str = pa.Field(nullable=True, isin=list(PROFILES))
-    primary_probability: float = pa.Field(nullable=True, ge=0, le=1)
-    primary_direction: str = pa.Field(isin=("bullish", "bearish", "neutral", "mixed", "unknown"))
-    abstained: bool
-
-    @pa.dataframe_check(error="abstained must be exactly the rows without a primary profile")
-    def abstention_consistent(cls, df: pd.DataFrame) -> pd.Series:
-        return df["abstained"] == df["primary_profile_id"].isna()

@@ -36,6 +36,8 @@ SECOND_NS = 1_000_000_000
 PLACEMENTS = ("AA", "A", "MID", "B", "BB")
 AA, A, MID, B, BB, STALE, MISSING, UNUSABLE = range(8)
 LETTERS = tuple(sorted(cond.CONDITIONS))
+# Horizons of the underlying's move, as of the event's first print (feature `move_<label>_bps`).
+MOVE_HORIZONS_S = {"30s": 30, "2m": 120, "5m": 300, "15m": 900}
 # Fields that exist only after the fact; they must never be features (checked by the tests).
 BATCH_ONLY_FIELDS = ("next_day_oi_change", "forward_return_1d", "forward_return_5d")
 
@@ -46,12 +48,15 @@ class FeatureConfig:
     placement_tolerance_min: float = 0.01
     placement_tolerance_spread_share: float = 0.05
     spot_fresh_ms: float = 1_000.0
-    move_lookback_s: float = 30.0
+    move_lookback_s: float = 30.0  # `underlying_move_bps`: the move over this look-back
+    # the move is also read over MOVE_HORIZONS_S; a move of `scale` bp at a horizon has strength 1
+    move_scale_bps: tuple[float, ...] = (15.0, 27.0, 43.0, 75.0)  # about 3 sd of a 20% vol name
     sweep_max_gap_ms: float = 50.0
     sweep_min_prints: int = 3
     rate: float = 0.04
     dividend_yield: float = 0.0
     event_horizon_days: float = 21.0
+    stock_tied_share: float = 0.5  # share of stock-tied prints that makes a package stock-tied
 
 
 def expiry_close_ns(expiry: pd.Series) -> np.ndarray:
@@ -227,13 +232,15 @@ def compute_features(
 
     fresh_spot_ns = cfg.spot_fresh_ms * MS
     ev_und = und_index.get_indexer(und_names)
-    lookback_ns = int(cfg.move_lookback_s * SECOND_NS)
-    (spot_print, _), (spot_first, u_spread_first), (spot_before, _), (spot_end, _) = spot_at(
+    # the move over each horizon, as of the first print (nothing after it): the fresh spot then
+    # against the last quote at or before first - horizon (at most one horizon older than that)
+    horizons_ns = [int(cfg.move_lookback_s * SECOND_NS)] + [h * SECOND_NS for h in MOVE_HORIZONS_S.values()]
+    (spot_print, _), (spot_first, u_spread_first), *spot_before = spot_at(
         (p_und, ts, fresh_spot_ns),
         (ev_und, first_ts, fresh_spot_ns),
-        (ev_und, first_ts - lookback_ns, 2 * lookback_ns),
-        (ev_und, last_ts, fresh_spot_ns),
+        *((ev_und, first_ts - h, h) for h in horizons_ns),
     )
+    moves = [(spot_first / before - 1.0) * 1e4 for before, _ in spot_before]
 
     # --- packets (one contract each) ---------------------------------------------------------
     packet = rec.packet_of_print
@@ -247,7 +254,7 @@ def compute_features(
     pk_premium = np.bincount(packet, weights=premium, minlength=n_pk)
     pk_buy = np.bincount(packet, weights=size * (side > 0), minlength=n_pk)
     pk_sell = np.bincount(packet, weights=size * (side < 0), minlength=n_pk)
-    pk_side = np.sign(pk_buy - pk_sell)
+    pk_observed = np.sign(pk_buy - pk_sell)  # 0: no print of the leg shows a side (or they cancel out)
     pk_call = is_call[pk_first]
     pk_strike = strike[pk_first]
     expiry_close = expiry_close_ns(p["expiry"].iloc[pk_first])
@@ -305,16 +312,6 @@ def compute_features(
         np.bincount(pk_event, weights=np.where(widen_ok, widen * pk_premium, 0), minlength=n_ev),
         np.bincount(pk_event, weights=np.where(widen_ok, pk_premium, 0), minlength=n_ev),
     )
-    delta_ok = np.isfinite(pk_delta)
-    net_delta = _div(
-        np.bincount(pk_event, weights=np.where(delta_ok, pk_side * pk_delta * pk_size, 0), minlength=n_ev),
-        np.bincount(pk_event, weights=np.where(delta_ok, pk_size, 0), minlength=n_ev),
-    )
-    vega_w = np.where(np.isfinite(pk_vega), pk_vega * pk_size, 0.0)
-    vega_sold_share = _div(
-        np.bincount(pk_event, weights=vega_w * (pk_side < 0), minlength=n_ev),
-        np.bincount(pk_event, weights=vega_w * (pk_side != 0), minlength=n_ev),
-    )
     n_legs = ev["n_legs"].to_numpy()
     leg_min = _seg(pk_size, ev_pk_start, np.minimum) if n_ev else np.zeros(0)
     leg_max = _seg(pk_size, ev_pk_start, np.maximum) if n_ev else np.zeros(0)
@@ -327,9 +324,63 @@ def compute_features(
     )
     top_strike = strike_premium_pairs.groupby(level=0).max().reindex(range(n_ev)).to_numpy()
     strike_concentration = _div(top_strike, ev_total_premium)
+    tied = _seg((groups == cond.group_index("stock_tied")).astype(np.int64), ev_start) / np.maximum(ev_len, 1)
+    pkg = package_sides(
+        pk_event,
+        pk_call,
+        pk_strike,
+        pk_expiry_day,
+        pk_size,
+        pk_observed,
+        n_legs,
+        n_rights,
+        n_strikes,
+        n_expiries,
+        tied >= cfg.stock_tied_share,
+    )
+    structure, pk_side = pkg.structure, pkg.leg_side
+    delta_ok = np.isfinite(pk_delta)
+    size_delta = np.where(delta_ok, pk_size, 0.0)
+    delta_size = np.bincount(pk_event, weights=size_delta, minlength=n_ev)
+    # signed net delta per contract: only when every leg has a side (seen, or given by its
+    # package); a leg of unknown side makes it unknown, never a zero
+    leg_total = np.bincount(pk_event, weights=pk_size, minlength=n_ev)
+    unknown_size = np.bincount(pk_event, weights=pk_size * (pk_side == 0), minlength=n_ev)
+    unknown_side_share = _div(unknown_size, leg_total)
+    net_delta = np.where(
+        unknown_size > 0,
+        np.nan,
+        _div(
+            np.bincount(pk_event, weights=np.where(delta_ok, pk_side * pk_delta * pk_size, 0), minlength=n_ev),
+            delta_size,
+        ),
+    )
+    # its size, which a package's legs fix whichever side traded it (a box, a conversion)
+    relative = np.where(pkg.pattern != 0, pkg.pattern, pk_side)
+    abs_net_delta = np.where(
+        pkg.relations_known,
+        np.abs(
+            _div(
+                np.bincount(pk_event, weights=np.where(delta_ok, relative * pk_delta * pk_size, 0), minlength=n_ev),
+                delta_size,
+            )
+        ),
+        np.abs(net_delta),
+    )
+    # how far the legs' sizes are from offsetting (0: as much bought as sold), likewise side-free
+    # for packages
+    package_balance = np.where(
+        pkg.relations_known,
+        np.abs(_div(np.bincount(pk_event, weights=relative * pk_size, minlength=n_ev), leg_total)),
+        np.nan,
+    )
+    vega_w = np.where(np.isfinite(pk_vega), pk_vega * pk_size, 0.0)
+    vega_sold_share = _div(
+        np.bincount(pk_event, weights=vega_w * (pk_side < 0), minlength=n_ev),
+        np.bincount(pk_event, weights=vega_w * (pk_side != 0), minlength=n_ev),
+    )
     call_side = np.bincount(pk_event, weights=np.where(pk_call, pk_side, 0), minlength=n_ev)
     put_side = np.bincount(pk_event, weights=np.where(pk_call, 0, pk_side), minlength=n_ev)
-    structure = _structures(n_legs, n_rights, n_strikes, n_expiries, call_side, put_side)
 
     # --- print -> event reductions --------------------------------------------------------
     count = ev_len.astype(float)
@@ -368,7 +419,8 @@ def compute_features(
     share = lambda mask: _seg(mask.astype(np.int64), ev_start) / count  # noqa: E731
 
     # --- event-level context: spot, move, calendar -----------------------------------------
-    move_bps = (spot_end / spot_before - 1.0) * 1e4
+    move_bps, horizon_moves = moves[0], moves[1:]
+    strength, strongest, strongest_horizon = move_evidence(horizon_moves, cfg.move_scale_bps)
     dom_strike = pk_strike[dominant]
     dom_call = pk_call[dominant]
     moneyness = dom_strike / spot_first
@@ -427,6 +479,10 @@ def compute_features(
             "iv_shock": iv_shock,
             "delta": pk_delta[dominant] if n_ev else np.zeros(0),
             "net_delta": net_delta,
+            "abs_net_delta": abs_net_delta,
+            "unknown_side_share": unknown_side_share,
+            "package_side": pkg.package_side,
+            "package_balance": package_balance,
             "vega_sold_share": vega_sold_share,
             "call_share": _div(np.bincount(pk_event, weights=pk_premium * pk_call, minlength=n_ev), ev_total_premium),
             "strike_count": n_strikes,
@@ -442,6 +498,10 @@ def compute_features(
             "auction_share": share(groups == cond.group_index("auction")),
             "cross_share": share(groups == cond.group_index("cross")),
             "underlying_move_bps": move_bps,
+            **{f"move_{label}_bps": m for label, m in zip(MOVE_HORIZONS_S, horizon_moves)},
+            "move_strength": strength,
+            "strongest_move_bps": strongest,
+            "strongest_move_horizon_s": strongest_horizon,
             "calendar_available": np.full(n_ev, calendar is not None),
             "days_to_event": days_to_event,
             "event_type": event_type,
@@ -459,30 +519,112 @@ def condition_letters(mask: int) -> str:
     return "".join(letter for i, letter in enumerate(LETTERS) if mask >> i & 1)
 
 
-def _structures(n_legs, n_rights, n_strikes, n_expiries, call_side, put_side) -> np.ndarray:
-    same_expiry = n_expiries == 1
-    two_legs = n_legs == 2
+def move_evidence(moves: list[np.ndarray], scales_bps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The move that fits best: the largest |move| / scale over the horizons (its strength; 1 =
+    one scale), that move in bp and its horizon in seconds. NaN where no horizon has a move."""
+    if len(scales_bps) != len(moves):
+        raise ValueError(f"move_scale_bps needs one scale per horizon {list(MOVE_HORIZONS_S)}")
+    stack = np.stack(moves) if moves and len(moves[0]) else np.zeros((len(moves), 0))
+    ratio = np.abs(stack) / np.asarray(scales_bps, dtype=float)[:, None]
+    known = np.isfinite(ratio).any(axis=0)
+    best = np.argmax(np.where(np.isfinite(ratio), ratio, -1.0), axis=0)
+    columns = np.arange(stack.shape[1])
+    strength = np.where(known, ratio[best, columns] if len(columns) else np.zeros(0), np.nan)
+    strongest = np.where(known, stack[best, columns] if len(columns) else np.zeros(0), np.nan)
+    horizon = np.where(known, np.asarray(list(MOVE_HORIZONS_S.values()), dtype=float)[best], np.nan)
+    return strength, strongest, horizon
+
+
+# Structures whose legs' sides are fixed relative to each other: each leg's sign in the package
+# bought (+1); 0 where the structure fixes no relation (ladders, generic multi-leg).
+@dataclass
+class Packages:
+    structure: np.ndarray  # per event
+    pattern: np.ndarray  # per packet: its sign when the package is bought, 0 if none
+    package_side: np.ndarray  # per event: +1 bought, -1 sold, 0 unknown
+    leg_side: np.ndarray  # per packet: seen or given by the package; 0 unknown
+    relations_known: np.ndarray  # per event: every leg has a pattern
+
+
+def package_sides(
+    pk_event, pk_call, pk_strike, pk_expiry_day, pk_size, pk_observed, n_legs, n_rights, n_strikes, n_expiries, tied
+) -> Packages:
+    """Recognise each event's structure from its legs' relations (rights, strikes, expiries,
+    stock-tied codes) and only then from the sides its prints show; take the package's side
+    from the legs that show one (a size-weighted vote of seen side x pattern) and give it to
+    the legs that do not. Rules (same expiry unless said):
+
+    - one leg: single (its own side);
+    - call + put, one strike: synthetic if stock-tied (conversion/reversal) or the two seen
+      sides differ, else straddle (legs on the same side);
+    - call + put, two strikes: collar (put bought, call sold) if the seen sides differ with
+      the put bought, or if stock-tied and no seen side contradicts it; other differing sides
+      are a generic multi-leg (risk reversal); else strangle;
+    - four legs, call + put at two strikes: box (long the low-strike synthetic, short the high);
+    - one right, two strikes: vertical (low strike against high); three or more: ladder;
+    - one right, one strike, two expiries: roll (near against far);
+    - anything else: multi_leg (legs keep the sides they show).
+    """
+    n_ev = len(n_legs)
+    same_expiry, two_legs = n_expiries == 1, n_legs == 2
+    calls = pk_call.astype(bool)
+    observed = pk_observed.astype(float)
+    call_seen = np.bincount(pk_event, weights=np.where(calls, observed, 0.0), minlength=n_ev)
+    put_seen = np.bincount(pk_event, weights=np.where(calls, 0.0, observed), minlength=n_ev)
+    both_seen = (call_seen != 0) & (put_seen != 0)
+    differ = both_seen & (call_seen == -put_seen)
+    pair = same_expiry & two_legs & (n_rights == 2)
+    one_strike, two_strikes = pair & (n_strikes == 1), pair & (n_strikes == 2)
+    collar_seen = differ & (put_seen > 0)
+    collar_tied = tied & ~differ & ~(put_seen < 0) & ~(call_seen > 0)
     choices = [
         (n_legs == 1, "single"),
-        (
-            same_expiry & two_legs & (n_rights == 2) & (n_strikes == 1) & (call_side == put_side) & (call_side != 0),
-            "straddle",
-        ),
-        (
-            same_expiry & two_legs & (n_rights == 2) & (n_strikes == 1) & (call_side == -put_side) & (call_side != 0),
-            "synthetic",
-        ),
-        (same_expiry & two_legs & (n_rights == 2) & (n_strikes == 2) & (put_side > 0) & (call_side < 0), "collar"),
-        (
-            same_expiry & two_legs & (n_rights == 2) & (n_strikes == 2) & (call_side == put_side) & (call_side != 0),
-            "strangle",
-        ),
+        (one_strike & (tied | differ), "synthetic"),
+        (one_strike, "straddle"),
+        (two_strikes & (collar_seen | collar_tied), "collar"),
+        (two_strikes & differ, "multi_leg"),
+        (two_strikes, "strangle"),
         (same_expiry & (n_legs == 4) & (n_rights == 2) & (n_strikes == 2), "box"),
         (same_expiry & (n_rights == 1) & (n_strikes == 2), "vertical"),
         (same_expiry & (n_rights == 1) & (n_strikes >= 3), "ladder"),
         ((n_expiries == 2) & two_legs & (n_rights == 1) & (n_strikes == 1), "roll"),
     ]
-    return np.select([c for c, _ in choices], [name for _, name in choices], "multi_leg").astype(object)
+    structure = np.select([c for c, _ in choices], [name for _, name in choices], "multi_leg").astype(object)
+
+    low_strike = np.full(n_ev, np.inf)
+    np.minimum.at(low_strike, pk_event, pk_strike)
+    near_expiry = np.full(n_ev, np.iinfo(np.int64).max)
+    np.minimum.at(near_expiry, pk_event, pk_expiry_day)
+    kind = structure[pk_event]
+    is_low = pk_strike == low_strike[pk_event]
+    is_near = pk_expiry_day == near_expiry[pk_event]
+    call_sign = np.where(calls, 1, -1)
+    pattern = np.select(
+        [
+            kind == "single",
+            (kind == "straddle") | (kind == "strangle"),
+            kind == "synthetic",  # long call, short put
+            kind == "collar",  # long put, short call
+            kind == "box",  # long the low-strike synthetic, short the high-strike one
+            kind == "vertical",  # long the low strike
+            kind == "roll",  # rolled out: near sold, far bought
+        ],
+        [
+            np.ones(len(kind)),
+            np.ones(len(kind)),
+            call_sign,
+            -call_sign,
+            call_sign * np.where(is_low, 1, -1),
+            np.where(is_low, 1, -1),
+            np.where(is_near, -1, 1),
+        ],  # fmt: skip
+        0,
+    ).astype(float)
+    vote = np.bincount(pk_event, weights=observed * pattern * pk_size, minlength=n_ev)
+    package_side = np.sign(vote)
+    leg_side = np.where(pattern != 0, package_side[pk_event] * pattern, observed)
+    relations_known = np.bincount(pk_event, weights=(pattern == 0).astype(float), minlength=n_ev) == 0
+    return Packages(structure, pattern, package_side, leg_side, relations_known)
 
 
 def _calendar(calendar, und_index, ev_und, first_ts, dominant_close):

@@ -12,106 +12,114 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
-from smart_money.options.engine import conditions as cond
-from smart_money.options.engine.contracts import (
-    CalendarFrame,
-    PrintsFrame,
-    QuotesFrame,
-    UnderlyingFrame,
+from smart_money.options.engine.validation import (
+    OptionsInputError,
+    RowProblems,
+    check_table,
+    parse_timestamps,
+    row_numbers,
 )
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV, Parquet or JSON-lines file as a frame; OptionsInputError if it cannot be read."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return pd.read_json(path, lines=suffix != ".json", dtype=False)
-    if suffix in (".csv", ".gz"):
-        return pd.read_csv(path, keep_default_na=True, dtype={"condition": str, "print_id": str, "venue": str})
-    raise ValueError(f"{path}: unsupported file type {suffix!r} (use .csv, .parquet or .jsonl)")
+    if suffix not in (".parquet", ".pq", ".jsonl", ".ndjson", ".json", ".csv", ".gz"):
+        raise OptionsInputError(
+            str(path), None, None, f"unsupported file type {suffix!r} (use .csv, .parquet or .jsonl)"
+        )
+    if not path.is_file():
+        raise OptionsInputError(str(path), None, None, "no such file")
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            return pd.read_json(path, lines=suffix != ".json", dtype=False)
+        return pd.read_csv(
+            path, keep_default_na=True, dtype={"condition": str, "print_id": str, "venue": str, "ref_print_id": str}
+        )
+    except pd.errors.EmptyDataError:
+        raise OptionsInputError(str(path), None, None, "the file is empty (no header row)") from None
+    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as error:  # pyarrow/json/csv errors
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise OptionsInputError(str(path), None, None, f"cannot be read ({reason})") from None
 
 
 def utc(values: pd.Series) -> pd.Series:
     """Timestamps as tz-aware UTC nanoseconds; integers are epoch nanoseconds."""
-    if pd.api.types.is_integer_dtype(values):
-        return pd.to_datetime(values, unit="ns", utc=True)
-    out = (
-        pd.to_datetime(values, utc=True, format="ISO8601")
-        if values.dtype == object
-        else pd.to_datetime(values, utc=True)
-    )
-    return out.dt.as_unit("ns")
-
-
-def _dates(values: pd.Series) -> pd.Series:
-    """Expiry dates as midnight timestamps (a zoned value is read in New York time)."""
-    stamps = pd.to_datetime(values)
-    if stamps.dt.tz is not None:
-        stamps = stamps.dt.tz_convert("America/New_York").dt.tz_localize(None)
-    return stamps.dt.normalize().dt.as_unit("ns")
+    return parse_timestamps(values)
 
 
 DICTIONARY_COLUMNS = ("underlying", "venue", "condition", "right")
 
 
-def _validated(frame: pd.DataFrame, model: type[pa.DataFrameModel]) -> pd.DataFrame:
-    """Validate, then dictionary-encode the repetitive name columns (as Parquet/Arrow would):
-    the engine maps names to codes once per distinct name, not once per row. Option prints and
-    quotes also get their `contract` (see `contract_names`)."""
-    out = model.validate(frame, lazy=True).reset_index(drop=True)
+def _encoded(out: pd.DataFrame) -> pd.DataFrame:
+    """Dictionary-encode the repetitive name columns (as Parquet/Arrow would): the engine maps
+    names to codes once per distinct name, not once per row. Option prints and quotes also get
+    their `contract` (see `contract_names`)."""
     for column in DICTIONARY_COLUMNS:
         if column in out:
             out[column] = out[column].astype("category")
+    if "size" in out:
+        out["size"] = out["size"].astype(np.int64)
+    if "multiplier" in out:
+        out["multiplier"] = out["multiplier"].astype(np.int64)
     if "strike" in out:
         out["contract"] = contract_names(out)
     return out
 
 
+@dataclass
+class Checked:
+    """A table's usable rows, normalized, and the problems of every input row."""
+
+    frame: pd.DataFrame
+    problems: RowProblems
+    source: pd.DataFrame  # the rows as read (for reporting rejected ones)
+
+
+def check(frame: pd.DataFrame, kind: str, file: str) -> Checked:
+    """Normalize a raw table, quarantining unusable rows (see `validation`); structural
+    problems raise OptionsInputError."""
+    out, problems = check_table(frame, kind, file)
+    return Checked(_encoded(out), problems, frame)
+
+
+def _strict(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    checked = check(frame, kind, f"<{kind}>")
+    if checked.problems.bad.any():
+        first = np.flatnonzero(checked.problems.bad)
+        raise OptionsInputError(
+            f"<{kind}>",
+            str(checked.problems.column[first[0]]),
+            row_numbers(checked.problems.bad),
+            str(checked.problems.reason[first[0]]),
+        )
+    return checked.frame
+
+
 def normalize_prints(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out["ts"] = utc(out["ts"])
-    out["expiry"] = _dates(out["expiry"])
-    out["print_id"] = out["print_id"].astype(str)
-    out["right"] = out["right"].astype(str).str.upper().str[0]
-    out["condition"] = [cond.normalize(c) for c in out["condition"]] if "condition" in out else cond.REGULAR
-    if "multiplier" not in out:
-        out["multiplier"] = 100
-    out["multiplier"] = out["multiplier"].fillna(100).astype(np.int64)
-    if "ref_print_id" not in out:
-        out["ref_print_id"] = None
-    out["ref_print_id"] = out["ref_print_id"].astype(object).where(out["ref_print_id"].notna(), None)
-    out["venue"] = out["venue"].astype(str)
-    return _validated(out, PrintsFrame)
+    """Typed, dictionary-encoded prints; OptionsInputError on any unusable row."""
+    return _strict(frame, "prints")
 
 
 def normalize_quotes(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out["ts"] = utc(out["ts"])
-    out["expiry"] = _dates(out["expiry"])
-    out["right"] = out["right"].astype(str).str.upper().str[0]
-    return _validated(out, QuotesFrame)
+    return _strict(frame, "quotes")
 
 
 def normalize_underlying(frame: pd.DataFrame | None) -> pd.DataFrame:
     if frame is None:
-        return empty_underlying()
-    out = frame.copy()
-    out["ts"] = utc(out["ts"])
-    return _validated(out, UnderlyingFrame)
+        frame = empty_underlying()
+    return _strict(frame, "underlying")
 
 
 def normalize_calendar(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     """None stays None: no calendar at all (event alignment features become null)."""
     if frame is None:
         return None
-    out = frame.copy()
-    out["announced_ts"] = utc(out["announced_ts"])
-    out["event_ts"] = utc(out["event_ts"])
-    return _validated(out, CalendarFrame)
+    return _strict(frame, "calendar")
 
 
 @dataclass

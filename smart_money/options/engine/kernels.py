@@ -1,131 +1,128 @@
-"""Compiled inner loops (numba) where numpy has no linear-time equivalent or would build
-many temporaries.
-
-The as-of join walks prints and quotes once in time order, remembering the latest quote of
-every instrument: O(prints + quotes), no sort by instrument. This is what a live consumer of
-the feed does, done over a whole tape at once.
+"""The engine's inner loops: exact numpy/Python versions for ordinary inputs, and the compiled
+ones (`kernels_jit`, numba) for large inputs only, so scoring a file does not pay numba's
+import and first-call start (about half a second). Both versions give identical results (the
+tests compare them); the sizes below only choose the faster one.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
-from numba import njit
+
+JIT_MIN_ROWS = 400_000  # as-of join: prints + quotes
+JIT_MIN_PACKETS = 20_000  # multi-leg grouping
 
 
-@njit(cache=True, nogil=True)
-def _asof_walk(left_ts, left_code, right_ts, right_code, n_codes):  # pragma: no cover - compiled
-    latest = np.full(n_codes, -1, dtype=np.int64)
-    out = np.empty(len(left_ts), dtype=np.int64)
-    j = 0
-    n_right = len(right_ts)
-    for i in range(len(left_ts)):
-        t = left_ts[i]
-        while j < n_right and right_ts[j] <= t:
-            code = right_code[j]
-            if code >= 0:
-                latest[code] = j
-            j += 1
-        code = left_code[i]
-        out[i] = latest[code] if code >= 0 else -1
-    return out
-
-
-def _time_sorted(ts: np.ndarray) -> np.ndarray | None:
-    """None if already in time order, else the stable order that sorts it."""
-    if len(ts) < 2 or bool(np.all(ts[1:] >= ts[:-1])):
-        return None
-    return np.argsort(ts, kind="stable")
+def _jit():
+    """The compiled kernels, imported on first use (numba is heavy to import and start)."""
+    return importlib.import_module("smart_money.options.engine.kernels_jit")
 
 
 def asof_join(left_ts: np.ndarray, left_code: np.ndarray, right_ts: np.ndarray, right_code: np.ndarray) -> np.ndarray:
     """For each left row, the index of the last right row with the same code and
-    ts <= left ts, or -1. Codes are small integers (-1 = unknown instrument); neither side
-    needs to be sorted (feeds usually are, which keeps this linear)."""
-    if len(left_ts) == 0:
-        return np.zeros(0, dtype=np.int64)
-    n_codes = int(max(left_code.max(initial=-1), right_code.max(initial=-1))) + 1
-    if n_codes == 0 or len(right_ts) == 0:
-        return np.full(len(left_ts), -1, dtype=np.int64)
-    left_order, right_order = _time_sorted(left_ts), _time_sorted(right_ts)
-    lt, lc = (left_ts, left_code) if left_order is None else (left_ts[left_order], left_code[left_order])
-    rt, rc = (right_ts, right_code) if right_order is None else (right_ts[right_order], right_code[right_order])
-    idx = _asof_walk(*(a.astype(np.int64, copy=False) for a in (lt, lc, rt, rc)), n_codes)
-    if right_order is not None:
-        idx = np.where(idx >= 0, right_order[np.maximum(idx, 0)], -1)
-    if left_order is None:
-        return idx
-    out = np.empty_like(idx)
-    out[left_order] = idx
+    ts <= left ts (among equal times, the last in input order), or -1. Codes are small
+    integers (-1 = unknown instrument); neither side needs to be sorted."""
+    if len(left_ts) + len(right_ts) >= JIT_MIN_ROWS:
+        return _jit().asof_join(left_ts, left_code, right_ts, right_code)
+    left_ts, left_code = np.asarray(left_ts, np.int64), np.asarray(left_code, np.int64)
+    right_ts, right_code = np.asarray(right_ts, np.int64), np.asarray(right_code, np.int64)
+    out = np.full(len(left_ts), -1, dtype=np.int64)
+    known = np.flatnonzero(right_code >= 0)
+    if len(left_ts) == 0 or len(known) == 0:
+        return out
+    # rank times jointly, then search (code, rank) keys: right rows sorted by code, time and
+    # input order, so the last match among equal times is the last in input order
+    ranks = np.unique(np.concatenate([left_ts, right_ts[known]]), return_inverse=True)[1]
+    n_ranks = int(ranks.max()) + 1
+    left_key = left_code * n_ranks + ranks[: len(left_ts)]
+    right_key = right_code[known] * n_ranks + ranks[len(left_ts) :]
+    order = np.argsort(right_key, kind="stable")
+    sorted_key = right_key[order]
+    pos = np.searchsorted(sorted_key, left_key, side="right") - 1
+    hit = (pos >= 0) & (left_code >= 0)
+    hit[hit] = right_code[known][order][pos[hit]] == left_code[hit]
+    out[hit] = known[order][pos[hit]]
     return out
 
 
 _MIX_1, _MIX_2, _GOLDEN = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
 
 
-@njit(cache=True, nogil=True)
-def _splitmix64(z):  # pragma: no cover - compiled
+def _splitmix64(z: np.ndarray) -> np.ndarray:
     z = z + _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * _MIX_1
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, nogil=True)
-def fold_words(data, offsets, seed_high, seed_low, multiplier):  # pragma: no cover - compiled
+def fold_words(data, offsets, seed_high, seed_low, multiplier):
     """Two hashes per string of an Arrow-style (bytes, offsets) array: each string's bytes,
     trailing NULs dropped, read as little-endian 64-bit words (the last one zero-padded) and
-    folded with splitmix64."""
+    folded with splitmix64 (vectorised over strings, one pass per word position)."""
+    offsets = np.asarray(offsets, dtype=np.int64)
     n = len(offsets) - 1
-    high = np.empty(n, dtype=np.uint64)
-    low = np.empty(n, dtype=np.uint64)
-    for i in range(n):
-        start, end = offsets[i], offsets[i + 1]
-        while end > start and data[end - 1] == 0:
-            end -= 1
-        h, lo = seed_high, seed_low
-        for word_start in range(start, end, 8):
-            word = np.uint64(0)
-            for b in range(min(8, end - word_start)):
-                word |= np.uint64(data[word_start + b]) << np.uint64(8 * b)
-            h = _splitmix64(h ^ word)
-            lo = _splitmix64(lo + word * multiplier)
-        high[i] = h
-        low[i] = lo
+    lengths = np.diff(offsets)
+    width = int(-(-lengths.max() // 8) * 8) if n and lengths.max() > 0 else 8
+    matrix = np.zeros((n, width), dtype=np.uint8)
+    if lengths.sum():
+        rows = np.repeat(np.arange(n), lengths)
+        cols = np.arange(int(lengths.sum())) - np.repeat(offsets[:-1] - offsets[0], lengths)
+        matrix[rows, cols] = np.asarray(data)[offsets[0] : offsets[-1]]
+    nonzero = matrix != 0
+    # bytes up to the last non-NUL one count; trailing NULs do not
+    effective = np.where(nonzero.any(axis=1), width - np.argmax(nonzero[:, ::-1], axis=1), 0)
+    n_words = -(-effective // 8)
+    words = matrix.view("<u8")
+    high = np.full(n, seed_high, dtype=np.uint64)
+    low = np.full(n, seed_low, dtype=np.uint64)
+    multiplier = np.uint64(multiplier)
+    with np.errstate(over="ignore"):
+        for w in range(words.shape[1]):
+            active = n_words > w
+            if not active.any():
+                break
+            word = words[:, w]
+            high = np.where(active, _splitmix64(high ^ word), high)
+            low = np.where(active, _splitmix64(low + word * multiplier), low)
     return high, low
 
 
-@njit(cache=True, nogil=True)
-def leg_anchors(und, start, contract, size, window, min_ratio, max_ratio):  # pragma: no cover - compiled
+def leg_anchors(und, start, contract, size, window, min_ratio, max_ratio):
     """The anchor packet of each packet, for packets sorted by (underlying, start, contract):
     within a chain of packets of one underlying less than `window` apart, the earliest
     unassigned packet anchors; later ones join it if they start within `window` of it, trade
     a contract not yet in it and have a size ratio to it within [min_ratio, max_ratio]."""
     n = len(start)
+    if n >= JIT_MIN_PACKETS:
+        return _jit().leg_anchors(und, start, contract, size, window, min_ratio, max_ratio)
     anchor_of = np.arange(n)
-    remaining = np.empty(n, dtype=np.int64)
-    rest = np.empty(n, dtype=np.int64)
-    lo = 0
-    while lo < n:
-        hi = lo + 1
-        while hi < n and und[hi] == und[hi - 1] and start[hi] - start[hi - 1] < window:
-            hi += 1
-        m = hi - lo
-        for k in range(m):
-            remaining[k] = lo + k
-        while m > 1:
+    if n < 2:
+        return anchor_of
+    und, start = np.asarray(und), np.asarray(start)
+    breaks = np.flatnonzero((und[1:] != und[:-1]) | (start[1:] - start[:-1] >= window)) + 1
+    bounds = np.concatenate([[0], breaks, [n]])
+    chains = np.flatnonzero(np.diff(bounds) > 1)
+    if not len(chains):
+        return anchor_of
+    start_l, contract_l, size_l = start.tolist(), np.asarray(contract).tolist(), np.asarray(size).tolist()
+    anchors = anchor_of.tolist()
+    for c in chains.tolist():
+        remaining = list(range(int(bounds[c]), int(bounds[c + 1])))
+        while len(remaining) > 1:
             anchor = remaining[0]
-            seen = {contract[anchor]}
-            r = 0
-            for k in range(1, m):
-                j = remaining[k]
-                ratio = size[j] / size[anchor]
-                if start[j] - start[anchor] < window and min_ratio <= ratio <= max_ratio and contract[j] not in seen:
-                    anchor_of[j] = anchor
-                    seen.add(contract[j])
+            seen = {contract_l[anchor]}
+            rest = []
+            for j in remaining[1:]:
+                ratio = size_l[j] / size_l[anchor]
+                if (
+                    start_l[j] - start_l[anchor] < window
+                    and min_ratio <= ratio <= max_ratio
+                    and contract_l[j] not in seen
+                ):
+                    anchors[j] = anchor
+                    seen.add(contract_l[j])
                 else:
-                    rest[r] = j
-                    r += 1
-            remaining[:r] = rest[:r]
-            m = r
-        lo = hi
-    return anchor_of
+                    rest.append(j)
+            remaining = rest
+    return np.asarray(anchors, dtype=np.int64)

@@ -13,10 +13,14 @@ import pandas as pd
 
 from smart_money.options.engine.batch import ScoredBatch, score_frames
 from smart_money.options.engine.calibration import Calibration
+from smart_money.options.engine.event_features import MOVE_HORIZONS_S
 from smart_money.options.engine.frames import empty_underlying
 from smart_money.options.engine.rules import RulesConfig
 
 QUOTE_RETENTION_NS = 120 * 1_000_000_000
+# the underlying's move looks back up to the longest horizon, and takes a quote up to one
+# horizon older than that
+UNDERLYING_RETENTION_NS = (2 * max(MOVE_HORIZONS_S.values()) + 120) * 1_000_000_000
 PRUNE_AT_ROWS = 20_000
 
 
@@ -99,8 +103,11 @@ class LiveEngine:
         joins of late prints still see it, so staleness is judged the same way)."""
         if watermark == np.iinfo(np.int64).max:
             return
-        cutoff = watermark - QUOTE_RETENTION_NS
-        for name, keys in (("quotes", ["underlying", "expiry", "strike", "right"]), ("underlying", ["underlying"])):
+        for name, keys, retention in (
+            ("quotes", ["underlying", "expiry", "strike", "right"], QUOTE_RETENTION_NS),
+            ("underlying", ["underlying"], UNDERLYING_RETENTION_NS),
+        ):
+            cutoff = watermark - retention
             frame = self._concat(getattr(self, name))
             if not len(frame):
                 continue

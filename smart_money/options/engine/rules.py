@@ -23,7 +23,7 @@ SUPPRESSIONS = (
     "stale_quotes", "low_coverage", "top_score_low", "fit_low", "evidence_low", "margin_low",
     "competing_profiles", "penalty_high", "calibration_disagrees",
 )  # fmt: skip
-DEFAULT_RULES = "rules-v1.json"
+DEFAULT_RULES = "rules-v2.json"  # rules-v1.json stays loadable (load_rules(path))
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class RulesConfig:
         return ReconstructionConfig(**self.values["reconstruction"])
 
     def features(self) -> FeatureConfig:
-        return FeatureConfig(**self.values["features"])
+        return FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in self.values["features"].items()})
 
     def profile(self, name: str) -> dict:
         return self.values["profiles"][name]

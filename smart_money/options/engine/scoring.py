@@ -77,6 +77,21 @@ def _col(f: pd.DataFrame, name: str) -> np.ndarray:
     return f[name].to_numpy(dtype=float)
 
 
+def move_ratio(f: pd.DataFrame, spec: dict, strength_key: str, bps_key: str) -> np.ndarray:
+    """The underlying's move against a threshold (1 = at it). Rules from v2 on read the
+    multi-horizon `move_strength` over `spec[strength_key]`; v1 rules (no such key) the 30 s
+    move over `spec[bps_key]` bp."""
+    if strength_key in spec:
+        return _col(f, "move_strength") / spec[strength_key]
+    return np.abs(_col(f, "underlying_move_bps")) / spec[bps_key]
+
+
+def signed_move(f: pd.DataFrame, rules: RulesConfig) -> np.ndarray:
+    """The move whose direction a hedge follows: the strongest horizon's (v2) or the 30 s one."""
+    strongest = "min_move_strength" in rules.profile("hedge_reactive")
+    return _col(f, "strongest_move_bps" if strongest else "underlying_move_bps")
+
+
 def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileEvaluation]:
     """Required items, bonuses, aggression, context and direction of each profile."""
     n = len(f)
@@ -88,7 +103,7 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
     coverage = _col(f, "coverage")
     dte, dte_cal = _col(f, "dte_days"), _col(f, "dte_calendar")
     iv_shock = _col(f, "iv_shock")
-    move = _col(f, "underlying_move_bps")
+    move = signed_move(f, rules)
     call_share = _col(f, "call_share")
     n_legs = _col(f, "n_legs")
     structure = f["structure"].to_numpy()
@@ -155,8 +170,8 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
     out["event_driven"] = ProfileEvaluation(
         required={
             "event_ahead": _between(days_to_event, t["days_to_event"]),
-            "first_expiry_after_event": (f["expiry_after_event"].to_numpy() == True)
-            & _le(expiry_gap, t["max_days_expiry_after_event"]),  # noqa: E712
+            "first_expiry_after_event": (f["expiry_after_event"].to_numpy() == True)  # noqa: E712
+            & _le(expiry_gap, t["max_days_expiry_after_event"]),
             "meaningful_premium": _ge(premium, t["min_premium"]),
             "one_sided": _ge(one_sided, t["min_one_sided"]),
             "event_structure": otm_subtype | vol_subtype,
@@ -177,6 +192,7 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
     )
 
     t = rules.profile("vol_seller")
+    quiet = move_ratio(f, t, "bonus_max_move_strength", "bonus_max_abs_move_bps")
     vega_sold = _col(f, "vega_sold_share")
     call_side, put_side = _col(f, "call_leg_side"), _col(f, "put_leg_side")
     buy_write = (stock_tied >= 0.5) & (call_side < 0)
@@ -198,12 +214,12 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
             "meaningful_premium": _ge(premium, t["min_premium"]),
         },
         bonus={
-            "quiet_spot": (_le(np.abs(move), t["bonus_max_abs_move_bps"]), np.isfinite(move)),
+            "quiet_spot": (_le(quiet, 1.0), np.isfinite(quiet)),
             "large_premium": (_ge(premium, t["bonus_min_premium"]), always),
             "heavy_bid_hit": (_ge(sell, t["bonus_min_sell_share"]), np.isfinite(sell)),
         },
         aggression=_clip01(np.fmax(np.nan_to_num(sell), np.nan_to_num(vega_sold))),
-        context=1.0 - _clip01(np.abs(move) / t["context_move_scale_bps"]),
+        context=1.0 - _clip01(move_ratio(f, t, "context_move_strength", "context_move_scale_bps")),
         direction=vs_direction,
         subtype=np.select(
             [buy_write, put_write, overwrite, short_straddle, roll],
@@ -213,6 +229,10 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
     )
 
     t = rules.profile("arbitrage")
+    # bought against sold: from the legs' relations where the structure fixes them (a box
+    # printed at the mid is balanced), else from the prints' sides
+    package_balance = _col(f, "package_balance")
+    balance = np.where(np.isfinite(package_balance), package_balance, np.abs(_col(f, "net_bias")))
     complex_share = _col(f, "multi_leg_share") + stock_tied
     symmetry = _col(f, "leg_symmetry")
     box = structure == "box"
@@ -222,8 +242,8 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
             "multi_leg": _ge(n_legs, t["min_legs"]),
             "symmetric_legs": _ge(symmetry, t["min_symmetry"]),
             "parity_structure": box | conversion,
-            "delta_neutral": _le(np.abs(_col(f, "net_delta")), t["max_abs_net_delta"]) | conversion,
-            "balanced_sides": _le(np.abs(_col(f, "net_bias")), t["max_abs_bias"]),
+            "delta_neutral": _le(_col(f, "abs_net_delta"), t["max_abs_net_delta"]) | conversion,
+            "balanced_sides": _le(balance, t["max_abs_bias"]),
             "complex_or_simultaneous": _ge(complex_share, t["min_complex_share"])
             | _le(_col(f, "event_window_ms"), t["max_leg_span_ms"]),
         },
@@ -232,7 +252,7 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
             "large_premium": (_ge(premium, t["bonus_min_premium"]), always),
         },
         aggression=_clip01(symmetry),
-        context=1.0 - _clip01(np.abs(_col(f, "net_bias")) / t["max_abs_bias"]),
+        context=1.0 - _clip01(balance / t["max_abs_bias"]),
         direction=np.full(n, NEUTRAL, dtype=np.int8),
         subtype=np.select([box, conversion], ["box", "conversion"], ""),
     )
@@ -241,7 +261,7 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
     dealer = (
         _le(dte_cal, t["max_dte_calendar"])
         & (_between(abs_delta, t["abs_delta"]) | _le(_col(f, "atm_proximity"), t["max_atm_proximity"]))
-        & _ge(np.abs(move), t["min_abs_move_bps"])
+        & _ge(move_ratio(f, t, "min_move_strength", "min_abs_move_bps"), 1.0)
     )
     protective = (
         ((structure == "collar") | ((n_legs == 1) & (put_side > 0) & (stock_tied >= t["min_stock_tied_share"])))
@@ -257,9 +277,14 @@ def evaluate_profiles(f: pd.DataFrame, rules: RulesConfig) -> dict[str, ProfileE
         bonus={
             "two_sided": (two_sided, np.isfinite(buy)),
             "large_size": (_ge(_col(f, "total_size"), t["bonus_min_size"]), always),
+            **(
+                {"with_the_move": (((call_share >= 0.5) & (move > 0)) | ((call_share < 0.5) & (move < 0)), always)}
+                if t.get("bonus_with_the_move")
+                else {}
+            ),
         },
         aggression=one_sided,
-        context=_clip01(np.abs(move) / t["context_move_scale_bps"]),
+        context=_clip01(move_ratio(f, t, "context_move_strength", "context_move_scale_bps")),
         direction=np.where(
             protective & ~dealer, BEARISH, np.select([move < 0, move > 0], [BEARISH, BULLISH], UNKNOWN)
         ).astype(np.int8),
@@ -276,7 +301,6 @@ def _attach_penalties(
     p = rules.values["penalties"]
     spread = _col(f, "spread_bps")
     premium = _col(f, "total_premium")
-    move = _col(f, "underlying_move_bps")
     arbitrage_fits = np.all(np.stack(list(out["arbitrage"].required.values())), axis=0)
     conditions = {
         "wide_option_spread": _ge(spread, p["wide_option_spread"]["min_spread_bps"])
@@ -296,8 +320,8 @@ def _attach_penalties(
         ),
         "arbitrage_structure": arbitrage_fits,
         "no_event": f["calendar_available"].to_numpy(dtype=bool) & ~np.isfinite(_col(f, "days_to_event")),
-        "spot_moving": _ge(np.abs(move), p["spot_moving"]["min_abs_move_bps"]),
-        "no_spot_context": ~np.isfinite(move),
+        "spot_moving": _ge(move_ratio(f, p["spot_moving"], "min_move_strength", "min_abs_move_bps"), 1.0),
+        "no_spot_context": ~np.isfinite(signed_move(f, rules)),
         "event_soon": _le(_col(f, "days_to_event"), p["event_soon"]["max_days"]),
     }
     for name, mask in conditions.items():

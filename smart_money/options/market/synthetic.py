@@ -35,23 +35,46 @@ SPOT_VOL = 0.20
 TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600
 VENUES = ("A", "B", "C", "D", "E", "H", "I", "J", "M", "N", "P", "Q", "T", "W", "X", "Z")
 DEFAULT_DAY = date(2024, 6, 12)
+SPOT_HISTORY_S = 1_000  # underlying quotes start this long before each event (15 min look-back + margin)
 DST_DAYS = (date(2024, 3, 11), date(2024, 11, 4))  # first sessions after the clock changes
 
 # family -> (variant, weight) ; weights are the mix of generate_market
 FAMILIES: dict[str, tuple[tuple[str, float], ...]] = {
     "institutional_directional": (("call_sweep", 0.08), ("put_sweep", 0.03)),
     "retail_whale": (("otm_call_chase", 0.11),),
-    "event_driven": (("otm_before_earnings", 0.06), ("straddle_before_event", 0.03), ("earnings_within_48h", 0.02)),
-    "vol_seller": (("short_straddle", 0.03), ("put_write", 0.03), ("buy_write", 0.03), ("roll", 0.03)),
-    "arbitrage": (("box", 0.05), ("conversion", 0.05)),
+    "event_driven": (
+        ("otm_before_earnings", 0.06),
+        ("straddle_before_event", 0.03),
+        ("earnings_within_48h", 0.02),
+        ("straddle_mid_leg", 0.025),  # one leg printed at the mid
+    ),
+    "vol_seller": (
+        ("short_straddle", 0.03),
+        ("put_write", 0.03),
+        ("buy_write", 0.03),
+        ("roll", 0.03),
+        ("short_straddle_mid_leg", 0.02),
+    ),
+    "arbitrage": (
+        ("box", 0.05),
+        ("conversion", 0.05),
+        ("box_mid", 0.025),  # every leg at the mid (a multi-leg auction or cross)
+        ("conversion_mid", 0.025),
+        ("box_staggered", 0.025),  # legs reported 80-140 ms apart, partial fills, sides unreadable
+        ("reversal_partial", 0.025),  # a reversal in unequal fills, legs 100-400 ms apart
+    ),
     "hedge_reactive": (
         ("dealer_0dte", 0.05),
         ("dealer_1dte", 0.02),
         ("close_0dte", 0.025),
         ("dst_0dte", 0.015),
         ("collar", 0.02),
+        ("slow_drop_1dte", 0.025),  # the move built over ~2 min and ended 10-40 s before
+        ("slow_drop_0dte", 0.025),  # over ~5 min, ended 20-60 s before
     ),
-    "neutral_noise": (("small", 0.15), ("mixed_medium", 0.02), ("with_cancel", 0.01)),
+    "neutral_noise": (("small", 0.15), ("mixed_medium", 0.02), ("with_cancel", 0.01), ("mid_package", 0.015)),
+    # hedge-sized short-dated ATM flow with no move to hedge: a drift under the thresholds, or calm
+    "no_move_flow": (("slow_drift", 0.02), ("calm", 0.015)),
     "stale_quote_chop": (("frozen_nbbo", 0.03),),
     "wide_chop": (("wide_small", 0.03),),
     "auction_block": (("cross_at_ask", 0.015), ("auction_at_ask", 0.015)),
@@ -65,7 +88,7 @@ PROFILE_FAMILIES = (
     "arbitrage",
     "hedge_reactive",
 )
-EXPECT_ABSTAIN = ("neutral_noise", "stale_quote_chop", "wide_chop", "auction_block", "ambiguous")
+EXPECT_ABSTAIN = ("neutral_noise", "no_move_flow", "stale_quote_chop", "wide_chop", "auction_block", "ambiguous")
 
 
 @dataclass
@@ -136,6 +159,8 @@ class _Scenario:
         self.spread_ramp = 0.0
         self.freeze_quotes_before_ns: int | None = None
         self.move_bps = 0.0
+        # the move builds from `move_begin_s` to `move_end_s` seconds before the event
+        self.move_begin_s, self.move_end_s = 30.0, 2.0
         self.start = _ns(day, time(10, 0)) + int(rng.uniform(0, 5.5 * 3600)) * SECOND + int(rng.integers(0, 1000)) * MS
         self.legs: list[_Leg] = []
         self.print_seq = 0
@@ -143,15 +168,19 @@ class _Scenario:
     # --- market paths ---------------------------------------------------------------------
     def spot_path(self, rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
-        # sparse quotes far from the event (the move look-back), dense ones around it
+        # sparse quotes far from the event (the moves' look-backs, up to 15 min), dense ones around it
+        far = np.arange(self.start - SPOT_HISTORY_S * SECOND, self.start - 45 * SECOND, 10 * SECOND)
         sparse = np.arange(self.start - 45 * SECOND, self.start - 3 * SECOND, 2 * SECOND)
         dense = np.arange(self.start - 3 * SECOND, self.start + 2 * SECOND, 100 * MS)
-        times = np.concatenate([sparse, dense]) + rng.integers(0, 50 * MS, size=len(sparse) + len(dense))
+        times = np.concatenate([far, sparse, dense]) + rng.integers(
+            0, 50 * MS, size=len(far) + len(sparse) + len(dense)
+        )
         # a random walk at SPOT_VOL (annualized over trading seconds) ...
-        elapsed = np.diff(times, prepend=int(sparse[0])) / SECOND
+        elapsed = np.diff(times, prepend=int(far[0])) / SECOND
         noise = np.cumsum(rng.normal(0.0, SPOT_VOL * np.sqrt(np.maximum(elapsed, 0) / TRADING_SECONDS_PER_YEAR)))
-        # ... plus, for some families, a move over the 30 s before the event (dealers react to it)
-        ramp = np.clip((times - (self.start - 30 * SECOND)) / (28 * SECOND), 0, 1)
+        # ... plus, for some families, a move that builds before the event (dealers react to it)
+        begin, end = self.move_begin_s * SECOND, self.move_end_s * SECOND
+        ramp = np.clip((times - (self.start - begin)) / (begin - end), 0, 1)
         mids = self.spot0 * np.exp(noise + ramp * self.move_bps / 1e4)
         half = np.maximum(0.005, mids * rng.uniform(0.00005, 0.0002))
         rows.underlying.append(
@@ -232,7 +261,8 @@ class _Scenario:
             rows.prints.append(
                 {
                     "print_id": pid, "ts": ts, "underlying": self.underlying, "expiry": pd.Timestamp(leg.expiry),
-                    "strike": leg.strike, "right": leg.right, "price": round(float(max(price, 0.01)), 3), "size": int(size),
+                    "strike": leg.strike, "right": leg.right, "price": round(float(max(price, 0.01)), 3),
+                    "size": int(size),
                     "venue": venue, "condition": condition, "multiplier": 100, "ref_print_id": None,
                 }
             )  # fmt: skip
@@ -302,21 +332,50 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             venues(n_venues, n) if n_venues else [VENUES[rng.integers(len(VENUES))]] * n,
         )
 
-    def multi(legs: list[_Leg], per_leg: int, size: int, placement_noise: float, condition: str, simultaneous: bool):
+    def multi(
+        legs: list[_Leg],
+        per_leg: int,
+        size: int,
+        placement_noise: float,
+        condition: str,
+        simultaneous: bool,
+        mid_legs: tuple[int, ...] = (),
+        leg_gap_ms: tuple[float, float] | None = None,
+        partial_fills: bool = False,
+        tied_sides: bool = False,
+    ):
+        """A package: `per_leg` prints per leg. `mid_legs` print at the mid; `leg_gap_ms` reports
+        the legs that far apart (else together); `partial_fills` splits each leg's `size` into
+        unequal fills (equal totals per leg); `tied_sides` places prints anywhere in the spread
+        (a tied or auctioned package: placement tells nothing about the side)."""
         spot_t, spot = sc.spot_path(rows)
         ids = []
+        leg_start = 0.0
         for j, leg in enumerate(legs):
             quotes = sc.leg_quotes(rows, leg, spot_t, spot)
-            offsets = (
-                (np.arange(per_leg) * 1.0 + j * 0.5)
-                if simultaneous
-                else sc.burst_offsets(per_leg) + j * rng.uniform(0, 40)
-            )
-            sizes = np.full(per_leg, size) + (
-                rng.integers(-int(size * 0.02), int(size * 0.02) + 1, size=per_leg) if size > 50 else 0
-            )
+            if leg_gap_ms is not None and j:
+                leg_start += rng.uniform(*leg_gap_ms)
+            if simultaneous:
+                offsets = np.arange(per_leg) * 1.0 + (j * 0.5 if leg_gap_ms is None else leg_start)
+            else:
+                offsets = sc.burst_offsets(per_leg, span_ms=60.0 if leg_gap_ms else 450.0) + (
+                    j * rng.uniform(0, 40) if leg_gap_ms is None else leg_start
+                )
+            if partial_fills:
+                shares = rng.dirichlet(np.full(per_leg, 2.0))
+                sizes = np.maximum(1, np.floor(shares * size)).astype(int)
+                sizes[-1] = max(1, size - int(sizes[:-1].sum()))
+            else:
+                sizes = np.full(per_leg, size) + (
+                    rng.integers(-int(size * 0.02), int(size * 0.02) + 1, size=per_leg) if size > 50 else 0
+                )
             right_side = "A" if leg.side > 0 else "B"
-            placements = [right_side if rng.random() >= placement_noise else "MID" for _ in range(per_leg)]
+            if j in mid_legs:
+                placements = ["MID"] * per_leg
+            elif tied_sides:
+                placements = sc.mix(per_leg, {"MID": 0.6, "A": 0.2, "B": 0.2})
+            else:
+                placements = [right_side if rng.random() >= placement_noise else "MID" for _ in range(per_leg)]
             ids += sc.emit(rows, leg, quotes, offsets, sizes, placements, [condition] * per_leg, venues(4, per_leg))
         return ids
 
@@ -393,7 +452,7 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             )
             truth = str(rng.choice(["institutional_directional", "event_driven"]))
             _label(rows, sc, ids, truth, "bullish", _forward(rng, "bullish", True), ambiguous=True)
-        elif variant == "straddle_before_event":
+        elif variant in ("straddle_before_event", "straddle_mid_leg"):
             strike = _round_strike(sc.spot0, 1.0)
             size = int(
                 max(
@@ -403,7 +462,10 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
                 )
             )
             legs = [_Leg(strike, "C", expiry, 1), _Leg(strike, "P", expiry, 1)]
-            ids = multi(legs, 3, size, 0.1, "I", False)
+            if variant == "straddle_mid_leg":
+                ids = multi(legs, 3, size, 0.1, "I", False, mid_legs=(int(rng.integers(2)),), leg_gap_ms=(50, 300))
+            else:
+                ids = multi(legs, 3, size, 0.1, "I", False)
             _label(rows, sc, ids, family, "mixed", _forward(rng, "mixed", True))
         else:
             right = "C" if rng.random() < 0.7 else "P"
@@ -424,7 +486,7 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
     elif family == "vol_seller":
         expiry = _expiry(day, int(rng.integers(30, 61)))
         sold = {"B": 0.6, "BB": 0.2, "MID": 0.17, "A": 0.03}
-        if variant == "short_straddle":
+        if variant in ("short_straddle", "short_straddle_mid_leg"):
             strike = _round_strike(sc.spot0, 1.0)
             ids = multi(
                 [_Leg(strike, "C", expiry, -1), _Leg(strike, "P", expiry, -1)],
@@ -433,6 +495,7 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
                 0.1,
                 "f",
                 False,
+                mid_legs=(int(rng.integers(2)),) if variant == "short_straddle_mid_leg" else (),
             )
             direction = "neutral"
         elif variant == "roll":
@@ -466,6 +529,37 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
                 _Leg(k1, "P", expiry, -1),
             ]
             ids = multi(legs, 1, size, 0.0, "f", True)
+        elif variant in ("box_mid", "box_staggered"):
+            k1 = _round_strike(sc.spot0, rng.uniform(0.85, 0.97))
+            k2 = _round_strike(sc.spot0, rng.uniform(1.03, 1.15))
+            legs = [
+                _Leg(k1, "C", expiry, 1),
+                _Leg(k2, "C", expiry, -1),
+                _Leg(k2, "P", expiry, 1),
+                _Leg(k1, "P", expiry, -1),
+            ]
+            order = rng.permutation(4)
+            legs = [legs[i] for i in order]
+            if variant == "box_mid":
+                code = str(rng.choice(["f", "g", "h", "j"]))
+                ids = multi(legs, 1, size, 0.0, code, True, mid_legs=(0, 1, 2, 3))
+            else:
+                ids = multi(
+                    legs, int(rng.integers(1, 4)), size, 0.0, str(rng.choice(["f", "g", "j"])), True,
+                    leg_gap_ms=(80, 140), partial_fills=True, tied_sides=True,
+                )  # fmt: skip
+        elif variant == "conversion_mid":
+            k = _round_strike(sc.spot0, rng.uniform(0.97, 1.03))
+            code = str(rng.choice(["n", "k", "o", "q"]))
+            legs = [_Leg(k, "C", expiry, -1), _Leg(k, "P", expiry, 1)]
+            ids = multi([legs[i] for i in rng.permutation(2)], 1, size, 0.0, code, True, mid_legs=(0, 1))
+        elif variant == "reversal_partial":
+            k = _round_strike(sc.spot0, rng.uniform(0.95, 1.05))
+            legs = [_Leg(k, "C", expiry, 1), _Leg(k, "P", expiry, -1)]
+            ids = multi(
+                [legs[i] for i in rng.permutation(2)], int(rng.integers(2, 4)), size, 0.0, str(rng.choice(["n", "q"])),
+                True, leg_gap_ms=(100, 400), partial_fills=True, tied_sides=True,
+            )  # fmt: skip
         else:
             k = _round_strike(sc.spot0, 1.0)
             ids = multi([_Leg(k, "C", expiry, -1), _Leg(k, "P", expiry, 1)], 1, size, 0.0, "n", True)
@@ -489,8 +583,20 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
                 if variant in ("close_0dte", "dst_0dte")
                 else _ns(session, time(11, 0)) + int(rng.uniform(0, 4.8 * 3600)) * SECOND
             )
-            expiry = session if variant != "dealer_1dte" else _expiry(session, 1)
+            expiry = (
+                _expiry(session, int(rng.integers(1, 3)))
+                if variant == "slow_drop_1dte"
+                else _expiry(session, 1)
+                if variant == "dealer_1dte"
+                else session
+            )
             sc.move_bps = float(rng.choice([-1, 1]) * rng.uniform(40, 110))
+            if variant == "slow_drop_1dte":  # built over about two minutes, over shortly before
+                sc.move_begin_s, sc.move_end_s = rng.uniform(100, 180), rng.uniform(10, 40)
+                sc.move_bps = -rng.uniform(45, 120)
+            elif variant == "slow_drop_0dte":  # over about five minutes
+                sc.move_begin_s, sc.move_end_s = rng.uniform(240, 330), rng.uniform(20, 60)
+                sc.move_bps = -rng.uniform(55, 130)
             right = "P" if sc.move_bps < 0 else "C"
             strike = _round_strike(sc.spot0 * np.exp(sc.move_bps / 1e4), 1.0)
             sizes = (2000, 8000) if variant in ("close_0dte", "dst_0dte") else (500, 2500)
@@ -527,6 +633,15 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
                 sc.mix(n, background),
                 venues(3, n),
             )
+        elif variant == "mid_package":  # a small two-leg package crossed at the mid: no side, no profile
+            k = _round_strike(sc.spot0, 1.0)
+            legs = (
+                [_Leg(k, "C", expiry, 1), _Leg(k, "P", expiry, 1)]
+                if rng.random() < 0.5
+                else [_Leg(k, right, expiry, 1), _Leg(strike, right, expiry, -1)]
+            )
+            clip = max(1, int(rng.uniform(1_000, 8_000) / (2 * max(price, 0.05) * 100)))
+            ids = multi(legs, 1, clip, 0.0, str(rng.choice(["f", "g", "I"])), True, mid_legs=(0, 1))
         else:  # retail-sized odd lots: premium well under $10k
             n = int(rng.integers(1, 4))
             clip = max(1, int(rng.uniform(800, 9_000) / (n * max(price, 0.05) * 100)))
@@ -555,6 +670,23 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             ids = ids[1:]
         if ids:
             _label(rows, sc, ids, None, "unknown", _forward(rng, "unknown", False))
+    elif family == "no_move_flow":  # hedge-sized short-dated ATM flow, nothing to hedge
+        sc.start = _ns(day, time(11, 0)) + int(rng.uniform(0, 4.8 * 3600)) * SECOND
+        if variant == "slow_drift":  # a drift well under the move thresholds over 10-15 min
+            sc.move_begin_s, sc.move_end_s = rng.uniform(600, 900), rng.uniform(0, 30)
+            sc.move_bps = float(rng.choice([-1, 1]) * rng.uniform(5, 20))
+        right = "P" if rng.random() < 0.5 else "C"
+        expiry = _expiry(day, int(rng.integers(0, 3)))
+        strike = _round_strike(sc.spot0 * np.exp(sc.move_bps / 1e4), 1.0)
+        ids = single(
+            _Leg(strike, right, expiry, 1),
+            int(rng.integers(1, 5)),
+            (500, 2500),
+            {"A": 0.5, "B": 0.3, "MID": 0.2},
+            {"I": 1.0},
+            3,
+        )
+        _label(rows, sc, ids, None, "unknown", _forward(rng, "unknown", False))
     elif family == "stale_quote_chop":
         expiry = _expiry(day, int(rng.integers(14, 60)))
         strike = _round_strike(sc.spot0, 1.0)
