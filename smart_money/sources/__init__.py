@@ -12,8 +12,9 @@ import pandas as pd
 from smart_money.data import calendar as cal
 from smart_money.data.raw_pull import LOOKBACK_MONTHS
 from smart_money.data.source import DataSource
-from smart_money.settings import Settings, SettingsError
+from smart_money.settings import Settings
 from smart_money.settings.fmp import FmpSettings, require_api_key
+from smart_money.settings.source_check import check_source_settings
 from smart_money.sources.fmp import DiskCache, FmpClient, FmpSource
 from smart_money.sources.public_records import PublicRecordsSource
 from smart_money.sources.simulated import SimulatedSource, SimulationParams
@@ -26,22 +27,6 @@ def simulated_source(n_symbols: int, seed: int, strength: float) -> SimulatedSou
     (the horizon decides how far it is generated, never what a month contains)."""
     horizon = cal.add_months(cal.month_start(pd.Timestamp.today()), SIMULATED_HORIZON_MONTHS)
     return SimulatedSource(n_symbols=n_symbols, seed=seed, params=SimulationParams(strength=strength), horizon=horizon)
-
-
-def check_source_settings(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
-    """Raise SettingsError now (when definitions are built or a command starts) for what would
-    otherwise fail when the source is first used: a missing key, folder or invalid FMP_*."""
-    if settings.source == "fmp":
-        require_api_key(environ)
-        FmpSettings.from_env(environ)
-    elif settings.source == "public_records":
-        folder = settings.public_records_dir
-        if folder is None:
-            raise SettingsError(
-                "SMART_MONEY_SOURCE=public_records needs SMART_MONEY_PUBLIC_RECORDS_DIR: the folder of public records (see docs/real-data.md)"
-            )
-        if not folder.is_dir():
-            raise SettingsError(f"SMART_MONEY_PUBLIC_RECORDS_DIR={folder}: no such folder")
 
 
 def open_source(
