@@ -46,7 +46,7 @@ def open_source(
         client = FmpClient(fmp, fmp_api_key or require_api_key(environ))
         return FmpSource(
             client,
-            DiskCache(fmp.cache_root(settings.data_dir), fmp.cache_ttl_days, fmp.finalized_ttl_days),
+            fmp_disk_cache(settings, fmp),
             selection=settings.symbols,
             history_start=cal.add_months(pd.Timestamp(settings.start), -LOOKBACK_MONTHS).date(),
             index_etfs=fmp.index_etfs,
@@ -54,3 +54,18 @@ def open_source(
         )
     assert settings.public_records_dir is not None  # checked above
     return PublicRecordsSource(settings.public_records_dir, log=log)
+
+
+def fmp_disk_cache(settings: Settings, fmp: FmpSettings | None = None) -> DiskCache:
+    """The FMP disk cache of `settings` (FMP_CACHE_DIR, else <data dir>/cache/fmp) with the
+    FMP_* TTLs (`fmp`, default: from the environment)."""
+    fmp = fmp or FmpSettings.from_env()
+    return DiskCache(fmp.cache_root(settings.data_dir), fmp.cache_ttl_days, fmp.finalized_ttl_days)
+
+
+def universe_stocks(settings: Settings, skip: int = 0, limit: int | None = None) -> list[str]:
+    """The configured source's stocks in universe order (what SMART_MONEY_SYMBOLS=N takes the
+    first N of), without the first `skip` and at most `limit` of them."""
+    frame = open_source(settings).universe()
+    stocks = frame.loc[frame["asset_type"] == "stock", "symbol"].drop_duplicates().tolist()[skip:]
+    return stocks[:limit] if limit else stocks
