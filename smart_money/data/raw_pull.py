@@ -26,6 +26,10 @@ LOOKBACK_MONTHS = 13
 PRICE_FORWARD_DAYS = 7
 
 
+class UnknownSymbols(ValueError):
+    """Configured tickers (SMART_MONEY_SYMBOLS, --symbols) that the source's universe lacks."""
+
+
 @dataclass(frozen=True)
 class PartitionWindow:
     """Where a month's raw rows may lie, by the table's partition column: [lower, upper)."""
@@ -129,7 +133,7 @@ def pull_universe(source: DataSource, symbols: int | tuple[str, ...]) -> tuple[p
     else:
         unknown = sorted(set(symbols) - set(stocks["symbol"]))
         if unknown:
-            raise ValueError(
+            raise UnknownSymbols(
                 f"symbols not in the {source.name} universe: {', '.join(unknown[:20])}"
                 + (" ..." if len(unknown) > 20 else "")
             )

@@ -15,15 +15,26 @@ rows. Baselines are scored on the same samples; none of them is retrained either
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
+from smart_money.dataset.features import UniverseRules
+from smart_money.dataset.pipeline import dataset_from_source
 from smart_money.evaluation.flow_evaluation import metric_frame
 from smart_money.evaluation.metrics import HEADLINE_KEYS, evaluate_predictions
 from smart_money.model.flow_model import FlowModel
+from smart_money.model.registry import Registry
+from smart_money.settings import Settings
+from smart_money.sources import open_source
 
 RANKING_KEYS = ("roc_auc", "per_date_auc", "top_decile_precision", "rank_ic_mean")
 RAW_SCORE_BASELINES = ("volatility_20d", "return_1m")
+
+
+class NothingToScore(ValueError):
+    """The source, symbols and period give no labelled sample to score."""
 
 
 def score_registered_model(
@@ -32,7 +43,7 @@ def score_registered_model(
     """Metrics of `model` on the labelled samples of `dataset` (a training-dataset frame from any
     source), with baselines on the same samples. `evaluation` is the model's evaluation.json."""
     if dataset.empty:
-        raise ValueError(
+        raise NothingToScore(
             "no labelled samples to score: check the symbols and the period (labels need 14 days of later prices)"
         )
     base_rate = float(evaluation["base_rate_train"])
@@ -76,3 +87,31 @@ def score_registered_model(
         "directional": bool(metrics["per_date_auc"] > falls["per_date_auc"] + 0.01),
     }
     return out
+
+
+def score_registered_version(settings: Settings, version: str, bootstrap: int = 200) -> dict[str, object]:
+    """`smart-money evaluate`: the registered `version` ('1.0.2', 'champion' or 'latest', files
+    verified) scored on the configured source, symbols and months. What `score_registered_model`
+    returns, with the model's version, status and training data, the source, the months and the
+    dataset counts."""
+    registry = Registry(settings.models_location)
+    model, metadata = registry.load_model(registry.resolve(version))
+    evaluation = json.loads((registry.folder(metadata["version"]) / "evaluation.json").read_text())
+    first, last = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month())
+    data = dataset_from_source(
+        open_source(settings),
+        settings.symbols,
+        first,
+        last,
+        rules=UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity),
+        hedge_funds=settings.hedge_funds,
+    )
+    return {
+        "model_version": metadata["version"],
+        "model_status": metadata["status"],
+        "model_data": metadata["data"],
+        "source": settings.source,
+        "months": [f"{first:%Y-%m}", f"{last:%Y-%m}"],
+        **score_registered_model(model, evaluation, data.dataset, bootstrap),
+        "dataset_counts": data.counts,
+    }

@@ -88,6 +88,18 @@ class Registry:
         index = self.index()
         return self.entry(index["champion"]) if index["champion"] else None
 
+    def resolve(self, name: str) -> str:
+        """'1.0.2', 'v1.0.2', 'champion' or 'latest' -> a version string (RegistryError when the
+        registry has no champion or no version yet; a version number is checked when it is used)."""
+        index = self.index()
+        chosen = {
+            CHAMPION: index["champion"],
+            "latest": index["versions"][-1]["version"] if index["versions"] else None,
+        }.get(name, name.lstrip("v"))
+        if not chosen:
+            raise RegistryError(f"no {name} version in {self.index_path}")
+        return chosen
+
     # -- artifacts ------------------------------------------------------------------------------
     def folder(self, version: str) -> UPath:
         return self.root / f"v{version}"
@@ -159,7 +171,8 @@ class Registry:
                 status = CHAMPION
             else:
                 reasons.append(
-                    f"not better than champion v{champion['version']} on the same test rows ({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})"
+                    f"not better than champion v{champion['version']} on the same test rows "
+                    f"({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})"
                 )
 
         metadata = {

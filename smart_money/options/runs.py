@@ -1,4 +1,4 @@
-"""What the CLI commands do, without the command line: score files, evaluate to a file."""
+"""The engine's synthetic evaluation written to a file (what `smart-money options-eval` does)."""
 
 from __future__ import annotations
 
@@ -11,23 +11,6 @@ import numpy as np
 from smart_money.options.engine.calibration import CALIBRATION_SEED, load_calibration
 from smart_money.options.engine.rules import load_rules
 from smart_money.options.evaluation import evaluate_synthetic
-from smart_money.options.score_files import score_files as score_input_files
-from smart_money.settings import Settings
-from smart_money.settings.options import OptionsSettings
-
-
-def score_files(
-    prints: Path,
-    quotes: Path,
-    out: Path,
-    underlying: Path | None = None,
-    calendar: Path | None = None,
-    settings: Settings | None = None,
-) -> dict:
-    """Score the files (see `score_files.score_files`); with `settings`, also insert the events
-    into the configured store. Raises OptionsInputError for files that cannot be used."""
-    url = OptionsSettings.from_env().store_url(settings.data_dir) if settings is not None else None
-    return score_input_files(prints, quotes, out, underlying, calendar, url)
 
 
 def _plain(value):

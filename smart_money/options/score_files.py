@@ -1,15 +1,12 @@
 """Scoring option files (what `smart-money options-score` does), import-light.
 
-    python -m smart_money.options.score_files --prints prints.csv --quotes quotes.parquet \
-        [--underlying underlying.parquet] [--calendar calendar.csv] --out events.jsonl [--store]
-
 Imports only the engine's scoring path (no pandera, scikit-learn, chDB/ClickHouse, synthetic
 market or evaluation; the event store is imported only with `--store`).
 
 Input problems:
 - a file that cannot be used at all (unreadable, empty, a required column missing, a column
   none of whose values can be read) raises `OptionsInputError(file, column, rows, reason)`;
-  nothing is written. `main` prints it as one line (`error: ...`) and exits with status 2;
+  nothing is written (the command reports it in one line and exits with status 2);
 - unusable rows (see `engine.validation` for the plausibility ranges) are quarantined: the rest
   is scored, and the rejected rows are counted in the summary and written beside the output as
   `<out>.rejected.csv` (file, kind, row, column, reason, record as JSON).
@@ -17,7 +14,6 @@ Input problems:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -35,7 +31,7 @@ from smart_money.options.engine.frames import NormalizedTape, check, read_table
 from smart_money.options.engine.rules import load_rules
 from smart_money.options.engine.validation import OptionsInputError
 
-__all__ = ["OptionsInputError", "CheckedInputs", "read_inputs", "rejected_path", "score_files", "main"]
+__all__ = ["OptionsInputError", "CheckedInputs", "read_inputs", "rejected_path", "score_files"]
 
 REJECTED_COLUMNS = ["file", "kind", "row", "column", "reason", "record"]
 
@@ -176,32 +172,3 @@ def configured_store_url() -> str:
     from smart_money.settings.options import OptionsSettings
 
     return OptionsSettings.from_env().store_url(Settings.from_env().data_dir)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m smart_money.options.score_files", description=__doc__)
-    parser.add_argument("--prints", required=True)
-    parser.add_argument("--quotes", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--underlying")
-    parser.add_argument("--calendar")
-    parser.add_argument("--store", action="store_true", help="also insert the events into smart_money_events")
-    args = parser.parse_args(argv)
-    try:
-        summary = score_files(
-            args.prints,
-            args.quotes,
-            args.out,
-            args.underlying,
-            args.calendar,
-            configured_store_url() if args.store else None,
-        )
-    except OptionsInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(summary))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

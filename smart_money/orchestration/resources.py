@@ -18,7 +18,8 @@ from smart_money.options.store import EventStore, describe_url
 from smart_money.settings import Settings
 from smart_money.settings.fmp import API_KEY_VARIABLE, FmpSettings
 from smart_money.settings.options import CLICKHOUSE_URL_VARIABLE, OptionsSettings
-from smart_money.sources import check_source_settings, open_source
+from smart_money.settings.source_check import check_source_settings
+from smart_money.sources import open_source
 
 
 class DataSourceResource(dg.ConfigurableResource):

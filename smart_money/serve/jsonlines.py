@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from pydantic import ValidationError
 
+from smart_money.model.registry import Registry
 from smart_money.serve.api_models import PredictionRequest
-from smart_money.serve.prediction import PredictionError, PredictionService, Query
+from smart_money.serve.feature_provider import FeatureProvider
+from smart_money.serve.prediction import ChampionModel, PredictionError, PredictionService, Query
+from smart_money.settings import Settings
 
 
 def answer(service: PredictionService, request: PredictionRequest) -> dict:
@@ -41,3 +45,14 @@ def serve_lines(service: PredictionService, lines: Iterable[str]) -> Iterator[st
     for line in lines:
         if line.strip():
             yield json.dumps(answer_line(service, line))
+
+
+@contextmanager
+def prediction_session(settings: Settings) -> Iterator[PredictionService]:
+    """The champion of `settings` and its features through the configured source, for one
+    session of requests (the feature workers are shut down after it)."""
+    provider = FeatureProvider(settings)
+    try:
+        yield PredictionService(ChampionModel(Registry(settings.models_dir)), provider)
+    finally:
+        provider.close()

@@ -152,8 +152,16 @@ class Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, str | None] | None = None
+    ) -> Settings:
+        """Settings from `environ` (default: the process environment). `overrides` are variables
+        that take precedence over it, e.g. a command's options ({"SMART_MONEY_SOURCE": "fmp"});
+        each is read as if it were set in the environment (so a source brings its own defaults),
+        and None or "" leaves the environment's value."""
         env = os.environ if environ is None else environ
+        if overrides:
+            env = {**env, **{name: value for name, value in overrides.items() if value}}
         kwargs: dict[str, object] = {}
         if value := env.get("SMART_MONEY_SOURCE", "").strip():
             kwargs["source"] = value.lower()
@@ -233,7 +241,8 @@ def parse_ciks(text: str) -> tuple[str, ...]:
     bad = [c for c in ciks if c not in named and (not c.isdigit() or len(c) > 10)]
     if not ciks or bad:
         raise SettingsError(
-            f"SMART_MONEY_HEDGE_FUNDS: expected numeric CIKs or manager:<name>; invalid: {', '.join(bad) or 'empty list'}"
+            "SMART_MONEY_HEDGE_FUNDS: expected numeric CIKs or manager:<name>; "
+            f"invalid: {', '.join(bad) or 'empty list'}"
         )
     return tuple(dict.fromkeys(c if c in named else c.zfill(10) for c in ciks))
 

@@ -12,8 +12,9 @@ import pandas as pd
 from smart_money.data import calendar as cal
 from smart_money.data.raw_pull import LOOKBACK_MONTHS
 from smart_money.data.source import DataSource
-from smart_money.settings import Settings, SettingsError
+from smart_money.settings import Settings
 from smart_money.settings.fmp import FmpSettings, require_api_key
+from smart_money.settings.source_check import check_source_settings
 from smart_money.sources.fmp import DiskCache, FmpClient, FmpSource
 from smart_money.sources.public_records import PublicRecordsSource
 from smart_money.sources.simulated import SimulatedSource, SimulationParams
@@ -26,22 +27,6 @@ def simulated_source(n_symbols: int, seed: int, strength: float) -> SimulatedSou
     (the horizon decides how far it is generated, never what a month contains)."""
     horizon = cal.add_months(cal.month_start(pd.Timestamp.today()), SIMULATED_HORIZON_MONTHS)
     return SimulatedSource(n_symbols=n_symbols, seed=seed, params=SimulationParams(strength=strength), horizon=horizon)
-
-
-def check_source_settings(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
-    """Raise SettingsError now (when definitions are built or a command starts) for what would
-    otherwise fail when the source is first used: a missing key, folder or invalid FMP_*."""
-    if settings.source == "fmp":
-        require_api_key(environ)
-        FmpSettings.from_env(environ)
-    elif settings.source == "public_records":
-        folder = settings.public_records_dir
-        if folder is None:
-            raise SettingsError(
-                "SMART_MONEY_SOURCE=public_records needs SMART_MONEY_PUBLIC_RECORDS_DIR: the folder of public records (see docs/real-data.md)"
-            )
-        if not folder.is_dir():
-            raise SettingsError(f"SMART_MONEY_PUBLIC_RECORDS_DIR={folder}: no such folder")
 
 
 def open_source(
@@ -61,7 +46,7 @@ def open_source(
         client = FmpClient(fmp, fmp_api_key or require_api_key(environ))
         return FmpSource(
             client,
-            DiskCache(fmp.cache_root(settings.data_dir), fmp.cache_ttl_days, fmp.finalized_ttl_days),
+            fmp_disk_cache(settings, fmp),
             selection=settings.symbols,
             history_start=cal.add_months(pd.Timestamp(settings.start), -LOOKBACK_MONTHS).date(),
             index_etfs=fmp.index_etfs,
@@ -69,3 +54,18 @@ def open_source(
         )
     assert settings.public_records_dir is not None  # checked above
     return PublicRecordsSource(settings.public_records_dir, log=log)
+
+
+def fmp_disk_cache(settings: Settings, fmp: FmpSettings | None = None) -> DiskCache:
+    """The FMP disk cache of `settings` (FMP_CACHE_DIR, else <data dir>/cache/fmp) with the
+    FMP_* TTLs (`fmp`, default: from the environment)."""
+    fmp = fmp or FmpSettings.from_env()
+    return DiskCache(fmp.cache_root(settings.data_dir), fmp.cache_ttl_days, fmp.finalized_ttl_days)
+
+
+def universe_stocks(settings: Settings, skip: int = 0, limit: int | None = None) -> list[str]:
+    """The configured source's stocks in universe order (what SMART_MONEY_SYMBOLS=N takes the
+    first N of), without the first `skip` and at most `limit` of them."""
+    frame = open_source(settings).universe()
+    stocks = frame.loc[frame["asset_type"] == "stock", "symbol"].drop_duplicates().tolist()[skip:]
+    return stocks[:limit] if limit else stocks

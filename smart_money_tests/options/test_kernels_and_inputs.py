@@ -4,6 +4,9 @@ error (nothing written), bad rows are quarantined beside the output and the rest
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -13,7 +16,7 @@ from smart_money.options.engine import kernels, kernels_jit
 from smart_money.options.engine.contracts import SmartMoneyEvent
 from smart_money.options.engine.reconstruction import _HASH_SEEDS, _LOW_MULTIPLIER
 from smart_money.options.market.synthetic import catalogue
-from smart_money.options.score_files import OptionsInputError, main, rejected_path, score_files
+from smart_money.options.score_files import OptionsInputError, rejected_path, score_files
 
 
 def test_numpy_kernels_match_the_compiled_ones():
@@ -106,9 +109,13 @@ def test_an_unusable_file_is_one_clear_error_and_nothing_is_written(files, tmp_p
         run(folder, path, out)
     assert error.value.file == str(path) and error.value.column == column and message in str(error.value)
     assert "\n" not in str(error.value) and not out.exists() and not rejected_path(out).exists()
-    status = main(["--prints", str(path), "--quotes", str(folder / "quotes.parquet"), "--out", str(out)])
-    err = capsys.readouterr().err
-    assert status == 2 and err.startswith("error: ") and err.count("\n") == 1 and str(path) in err
+    # the command reports it in one line (and a hint), exit 2, no traceback, nothing written
+    command = [sys.executable, "-m", "smart_money.cli", "options-score", "--prints", str(path)]
+    command += ["--quotes", str(folder / "quotes.parquet"), "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and lines[0].startswith("error: ") and str(path) in lines[0], done.stderr
+    assert len(lines) <= 2 and "Traceback" not in done.stderr and not out.exists()
 
 
 def test_crossed_quotes_and_bad_spot_rows_are_quarantined_too(files, tmp_path):

@@ -54,3 +54,22 @@ def test_bad_values_name_the_variable(env, message):
 def test_symbol_count_or_list():
     assert parse_symbols("50") == 50
     assert parse_symbols("brk.b,goog") == ("BRK.B", "GOOG")
+
+
+def test_overrides_are_read_as_if_they_were_set_in_the_environment(tmp_path: Path):
+    env = {"SMART_MONEY_START": "2099-01", "SMART_MONEY_SYMBOLS": "20", "SMART_MONEY_HOME": str(tmp_path)}
+    settings = Settings.from_env(
+        env,
+        overrides={
+            "SMART_MONEY_START": "2023-01",  # replaces the environment's (invalid) start before it is checked
+            "SMART_MONEY_END": "2023-06",
+            "SMART_MONEY_SOURCE": "public_records",  # with its own defaults: no universe rules
+            "SMART_MONEY_SYMBOLS": None,  # not given: the environment's
+            "SMART_MONEY_SEED": "",
+        },
+    )
+    assert (settings.start, settings.end, settings.symbols) == (date(2023, 1, 1), date(2023, 6, 1), 20)
+    assert settings.source == "public_records" and settings.min_inst_ownership_pct is None
+    assert env["SMART_MONEY_START"] == "2099-01"  # the environment itself is left alone
+    with pytest.raises(SettingsError, match="SMART_MONEY_END"):
+        Settings.from_env({}, overrides={"SMART_MONEY_END": "June"})

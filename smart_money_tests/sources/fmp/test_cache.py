@@ -1,13 +1,12 @@
-"""The FMP disk cache: keys, atomic writes, TTLs, stats, resuming a failed backfill, the CLI."""
+"""The FMP disk cache: keys, atomic writes, TTLs, stats, resuming a failed backfill (its commands:
+cli/test_cache_cli.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from smart_money.sources.fmp import DiskCache, FmpTransientError, cache_key
 from smart_money_tests.support.fake_fmp import FakeFmpServer, Faults, fmp_source_for
@@ -90,24 +89,3 @@ def test_a_failed_backfill_resumes_with_only_the_missing_units(small_source, tmp
     assert asked == set(names) - stored
     assert result.stats["cache_hits"] == len(stored) and result.stats["http_calls"] == len(asked)
     assert broken in asked and set(result.frame["symbol"]) <= set(names)
-
-
-def test_cache_commands_show_and_clear_entries(tmp_path, monkeypatch):
-    from smart_money.cli import app
-
-    monkeypatch.setenv("SMART_MONEY_HOME", str(tmp_path))
-    cache = DiskCache(tmp_path / "data" / "cache" / "fmp")
-    for symbol in ("AAA", "BBB"):
-        cache.put(f"{symbol}_2023-01-01_2023-02-01_insider-trades", [], calls=2)
-        cache.put(f"{symbol}_latest_latest_profile", [], calls=1)
-    runner = CliRunner()
-    shown = runner.invoke(app, ["cache", "stats"])
-    assert shown.exit_code == 0 and "insider-trades" in shown.output and "4" in shown.output
-    cleared = runner.invoke(app, ["cache", "clear", "--symbol", "aaa"])
-    assert cleared.exit_code == 0 and "removed 2 cache entries for AAA" in cleared.output
-    assert sorted(p.name for p in cache.entries()) == [
-        "BBB_2023-01-01_2023-02-01_insider-trades.json",
-        "BBB_latest_latest_profile.json",
-    ]
-    assert runner.invoke(app, ["cache", "clear"]).exit_code == 0 and cache.entries() == []
-    assert json.loads(json.dumps(cache.summary()))["entries"] == 0

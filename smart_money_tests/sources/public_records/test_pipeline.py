@@ -139,6 +139,14 @@ def test_evaluate_says_what_is_wrong(real_run, tmp_path):
         env=env,
     )
     assert result.exit_code == 1 and "no version 9.9.9" in result.output
+    unknown = CliRunner().invoke(
+        app,
+        ["evaluate", "--model", "latest", "--symbols", "ZZZZ", "--start", "2020-07", "--end", "2020-09",
+         "--out", str(tmp_path / "x.json")],
+        env=env,
+    )  # fmt: skip
+    assert unknown.exit_code == 2 and "symbols not in the public_records universe: ZZZZ" in unknown.stderr
+    assert "Traceback" not in unknown.output
 
 
 def test_export_sets_the_held_out_result_beside_the_model_and_its_quarterly_folds(real_run, tmp_path):
@@ -202,12 +210,3 @@ def test_records_coverage_writes_the_tables_and_the_universe_origin(real_run, tm
     text = out.read_text()
     assert "## Records per table and year of their public date" in text and "| congress_trades | 2020 |" in text
     assert f"a run takes the first {TRAINED_ON})" in text and "| prices/old | 2 |" in text
-
-
-def test_run_config_file_errors_are_clear(tmp_path):
-    bad = tmp_path / "config.yaml"
-    bad.write_text("dataset_splits: [walk_forward_through_test]\n")
-    result = CliRunner().invoke(app, ["run", "--config", str(bad)])
-    assert result.exit_code == 2 and "must map asset names to config mappings" in result.output
-    missing = CliRunner().invoke(app, ["run", "--config", str(tmp_path / "absent.yaml")])
-    assert missing.exit_code == 2 and "cannot read" in missing.output

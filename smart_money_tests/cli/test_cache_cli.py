@@ -1,0 +1,29 @@
+"""`cache stats` and `cache clear` on the FMP disk cache."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from smart_money.cli import app
+from smart_money.sources.fmp import DiskCache
+
+
+def test_cache_commands_show_and_clear_entries(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMART_MONEY_HOME", str(tmp_path))
+    cache = DiskCache(tmp_path / "data" / "cache" / "fmp")
+    for symbol in ("AAA", "BBB"):
+        cache.put(f"{symbol}_2023-01-01_2023-02-01_insider-trades", [], calls=2)
+        cache.put(f"{symbol}_latest_latest_profile", [], calls=1)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["cache", "stats"])
+    assert shown.exit_code == 0 and "insider-trades" in shown.output and "4" in shown.output
+    cleared = runner.invoke(app, ["cache", "clear", "--symbol", "aaa"])
+    assert cleared.exit_code == 0 and "removed 2 cache entries for AAA" in cleared.output
+    assert sorted(p.name for p in cache.entries()) == [
+        "BBB_2023-01-01_2023-02-01_insider-trades.json",
+        "BBB_latest_latest_profile.json",
+    ]
+    assert runner.invoke(app, ["cache", "clear"]).exit_code == 0 and cache.entries() == []
+    assert json.loads(json.dumps(cache.summary()))["entries"] == 0

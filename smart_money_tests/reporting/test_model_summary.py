@@ -1,0 +1,48 @@
+"""The run's closing summary of the newest registered version, read from the registry."""
+
+from __future__ import annotations
+
+from smart_money.model.registry import Registry
+from smart_money.reporting.model_summary import GateResult, latest_model_summary
+from smart_money_tests.support.registry import metadata_for, write_registry
+
+
+def test_nothing_registered_gives_no_summary(tmp_path):
+    assert latest_model_summary(Registry(tmp_path)) is None
+
+
+def test_the_newest_version_with_its_metrics_gates_and_reasons(tmp_path):
+    registry = write_registry(tmp_path, {"1.0.0": "champion", "1.0.1": "rejected"})
+    summary = latest_model_summary(registry)
+    assert (summary.version, summary.status) == ("1.0.1", "rejected")
+    assert summary.metrics == (
+        "test ROC AUC 0.6100 (best baseline volatility_20d 0.5500), ECE 0.0120, Brier skill +0.0340"
+    )
+    assert summary.independent_universes is None
+    assert summary.gates == (
+        GateResult("beats_baselines", True, "0.61 > 0.55 [bootstrap]"),
+        GateResult("calibration", False, "ECE 0.012 <= 0.05"),
+    )
+    assert summary.reasons == ("gate calibration: ECE too high [0.2]",)
+    assert summary.report == str(registry.folder("1.0.1") / "report.html")
+
+
+def test_oracles_and_independent_universes_when_measured(tmp_path):
+    metadata = metadata_for("1.0.0", "champion") | {
+        "oracle": {"public_test_roc_auc": 0.64, "truth_test_roc_auc": 0.7},
+        "independent_universe": {
+            "worlds": 2,
+            "n": 12345,
+            "model_roc_auc": 0.6,
+            "oracle_public_roc_auc": 0.63,
+            "model_minus_public_auc": {"difference": -0.03, "ci_low": -0.05, "ci_high": -0.01},
+            "ece": 0.02,
+            "ece_vs_oracle_public": 0.01,
+        },
+    }
+    summary = latest_model_summary(write_registry(tmp_path, {"1.0.0": "champion"}, {"1.0.0": metadata}))
+    assert "; oracle_public 0.6400, oracle_truth 0.7000)" in summary.metrics
+    assert summary.independent_universes == (
+        "independent universes (2 worlds, 12,345 rows): AUC 0.6000 vs oracle_public 0.6300 "
+        "(-0.0300 [-0.0500, -0.0100]), ECE 0.0200, ECE vs oracle 0.0100"
+    )
