@@ -105,9 +105,12 @@ def main() -> None:
         url = queue.get(timeout=600)
         home = Path(os.environ.get("SMART_MONEY_HOME") or tempfile.mkdtemp(prefix="bench-fmp-"))
         os.environ.update(
-            FMP_API_KEY=KEY, FMP_BASE_URL=url, FMP_RATE_LIMIT_PER_MIN=str(args.limit), FMP_RATE_LIMIT_PERIOD_S=str(args.period),
+            FMP_API_KEY=KEY,
+            FMP_BASE_URL=url,
+            FMP_RATE_LIMIT_PER_MIN=str(args.limit),
+            FMP_RATE_LIMIT_PERIOD_S=str(args.period),
             FMP_CACHE_DIR=str(home / "fmp-cache"),
-        )  # fmt: skip
+        )
         settings = Settings(source="fmp", start=start, end=end, symbols=args.symbols, home=home)
         source_seconds = timed_source_calls()
 

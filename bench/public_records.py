@@ -65,7 +65,7 @@ def main(symbols: int) -> dict:
     fresh.universe()
     for table in ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings", "prices"):
         wanted = stocks + ["SPY"] if table == "prices" else stocks
-        result, seconds = timed(lambda: fresh.fetch(table, wanted, lower, upper))
+        result, seconds = timed(lambda table=table, wanted=wanted: fresh.fetch(table, wanted, lower, upper))
         out[f"fetch_{table}_s"] = round(seconds, 2)
         out[f"fetch_{table}_rows"] = len(result.frame)
 

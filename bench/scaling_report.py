@@ -135,13 +135,16 @@ def local_exponents(rows: list[dict], value, axis: str, fixed: str) -> list[str]
 
 def grid_table(rows: list[dict]) -> str:
     lines = [
-        "| symbols | months | samples | raw rows | wall (s) | CPU (s) | world gen. (s) | peak RSS (GiB) | raw rows/s | samples/s | core | IO | orchestration |",
+        "| symbols | months | samples | raw rows | wall (s) | CPU (s) | world gen. (s) | peak RSS (GiB) | raw rows/s "
+        "| samples/s | core | IO | orchestration |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['symbols']:,} | {r['months']} | {r['samples']:,} | {r['raw_rows']:,} | {r['run_wall_s']:,.0f} | {r['run_cpu_s']:,.0f} | "
-            f"{r['world_generation_s']:.0f} | {peak_mb(r) / 1024:.1f} | {r['raw_rows_per_s']:,} | {r['samples_per_s']:,.1f} | "
+            f"| {r['symbols']:,} | {r['months']} | {r['samples']:,} | {r['raw_rows']:,} | {r['run_wall_s']:,.0f} | "
+            f"{r['run_cpu_s']:,.0f} | "
+            f"{r['world_generation_s']:.0f} | {peak_mb(r) / 1024:.1f} | {r['raw_rows_per_s']:,} | "
+            f"{r['samples_per_s']:,.1f} | "
             f"{r['core_share']:.0%} | {r['io_share']:.0%} | {r['orchestration_share']:.0%} |"
         )
     return "\n".join(lines)
@@ -424,7 +427,8 @@ def fix_section(grid: list[dict], chunked_rows: list[dict]) -> list[str]:
     if not rows:
         return lines + ["(No chunked run in bench/results.json yet.)", ""]
     lines += [
-        "| run | wall (s) | CPU (s) | peak RSS (GiB) | `features` (s) | RSS during `features` (GiB) | RSS during raw pulls (GiB) | RSS during `trained_model` (GiB) |",
+        "| run | wall (s) | CPU (s) | peak RSS (GiB) | `features` (s) | RSS during `features` (GiB) | RSS during raw "
+        "pulls (GiB) | RSS during `trained_model` (GiB) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -435,7 +439,8 @@ def fix_section(grid: list[dict], chunked_rows: list[dict]) -> list[str]:
         )
         gib = [f"{v / 1024:.1f}" if v else "–" for v in (peaks.get("features"), raw, peaks.get("trained_model"))]
         lines.append(
-            f"| {label} | {r['run_wall_s']:,.0f} | {r['run_cpu_s']:,.0f} | {peak_mb(r) / 1024:.1f} | {r['steps_s'].get('features', 0):,.0f} | {' | '.join(gib)} |"
+            f"| {label} | {r['run_wall_s']:,.0f} | {r['run_cpu_s']:,.0f} | {peak_mb(r) / 1024:.1f} | "
+            f"{r['steps_s'].get('features', 0):,.0f} | {' | '.join(gib)} |"
         )
     lines.append("")
     for chunked in chunked_rows:
@@ -444,8 +449,10 @@ def fix_section(grid: list[dict], chunked_rows: list[dict]) -> list[str]:
             continue
         saved = (peak_mb(one) - peak_mb(chunked)) / 1024
         lines.append(
-            f"At {one['symbols']:,} × {one['months']} months, chunks of {chunked['chunk_months']} months changed the peak by "
-            f"{-saved:+.1f} GiB ({-saved * 1024 / peak_mb(one):+.0%}) and the CPU time by {chunked['run_cpu_s'] / one['run_cpu_s'] - 1:+.0%}."
+            f"At {one['symbols']:,} × {one['months']} months, chunks of {chunked['chunk_months']} months changed the "
+            "peak by "
+            f"{-saved:+.1f} GiB ({-saved * 1024 / peak_mb(one):+.0%}) and the CPU time by "
+            f"{chunked['run_cpu_s'] / one['run_cpu_s'] - 1:+.0%}."
         )
     return lines + [""]
 

@@ -17,12 +17,39 @@ SYMBOL_PATTERN = r"^[A-Z][A-Z0-9.\-]{0,9}$"
 
 # SEC Form 4 transaction codes (General Instructions, item 8), plus OTHER for anything else.
 FORM4_CODES = (
-    "P", "S", "V", "A", "D", "F", "I", "M", "C", "E", "H", "O", "X", "G", "L", "W", "Z",
-    "J", "K", "U", "OTHER",
-)  # fmt: skip
+    "P",
+    "S",
+    "V",
+    "A",
+    "D",
+    "F",
+    "I",
+    "M",
+    "C",
+    "E",
+    "H",
+    "O",
+    "X",
+    "G",
+    "L",
+    "W",
+    "Z",
+    "J",
+    "K",
+    "U",
+    "OTHER",
+)
 INSIDER_ROLES = (
-    "CEO", "CFO", "COO", "PRESIDENT", "CHAIR", "OFFICER", "DIRECTOR", "TEN_PERCENT_OWNER", "OTHER",
-)  # fmt: skip
+    "CEO",
+    "CFO",
+    "COO",
+    "PRESIDENT",
+    "CHAIR",
+    "OFFICER",
+    "DIRECTOR",
+    "TEN_PERCENT_OWNER",
+    "OTHER",
+)
 C_SUITE_ROLES = ("CEO", "CFO", "COO", "PRESIDENT")
 CONGRESS_TRANSACTIONS = ("purchase", "sale", "sale_partial", "sale_full", "exchange")
 CHAMBERS = ("house", "senate")
@@ -64,7 +91,8 @@ class InsiderTradesSchema(_EventTable):
     issuer_cik: str | None = pa.Field(nullable=True, description="Issuer's CIK")
     co_reporting_ciks: str | None = pa.Field(
         nullable=True,
-        description="Other reporting owners of a joint filing (comma-joined CIKs); the line counts once, under reporting_cik",
+        description="Other reporting owners of a joint filing (comma-joined CIKs); the line counts once, under "
+        "reporting_cik",
     )
     plan_10b5_1: pd.BooleanDtype | None = pa.Field(
         nullable=True,
@@ -72,7 +100,8 @@ class InsiderTradesSchema(_EventTable):
     )
     filed_late: pd.BooleanDtype | None = pa.Field(
         nullable=True,
-        description="The filer marked the line as reported late (TRANS_TIMELINESS L); null when the source does not say",
+        description="The filer marked the line as reported late (TRANS_TIMELINESS L); null when the source does not "
+        "say",
     )
 
 

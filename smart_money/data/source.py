@@ -67,7 +67,7 @@ class DataSource(ABC):
         """13F filer CIKs treated as hedge funds when SMART_MONEY_HEDGE_FUNDS is not set."""
         return []
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: most sources hold nothing to release
         """Release connections and generated state (a no-op unless the source holds some)."""
 
 

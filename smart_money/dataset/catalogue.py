@@ -27,11 +27,18 @@ SMART_MONEY_FAMILIES = ("insider", "institutional", "congress", "hedge_fund", "e
 # direction in them (ETF ownership raises volatility, Ben-David et al. 2018), and their levels
 # trend with the market's structure, so they describe a stock rather than signal a move.
 LEVEL_FEATURES = (
-    "inst_ownership_pct", "inst_concentration_top10", "hedgefund_top20_exposure",
-    "etf_ownership_pct", "etf_flow_30d", "etf_concentration",
-)  # fmt: skip
+    "inst_ownership_pct",
+    "inst_concentration_top10",
+    "hedgefund_top20_exposure",
+    "etf_ownership_pct",
+    "etf_flow_30d",
+    "etf_concentration",
+)
 DATE_LEVEL_FEATURES = ("market_volatility_20d", "market_volatility_60d", "market_return_1m")
-OPEN_MARKET = "open-market lines (Form 4 code P = purchase, S = sale; awards A, exercises M, tax F, gifts G and other codes never count)"
+OPEN_MARKET = (
+    "open-market lines (Form 4 code P = purchase, S = sale; awards A, exercises M, tax F, gifts G and "
+    "other codes never count)"
+)
 TRADE = "trade = distinct (insider CIK, transaction date, code)"
 UNDEFINED_WITHOUT_SHARES = "NaN when the stock's shares outstanding at t are unknown (public files carry none)"
 AMENDMENTS = "a 4/A known by c replaces the line it amends"
@@ -57,7 +64,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _F(
         "insider_buy_volume_30d",
         "insider",
-        f"sum of shares x price of purchase lines ({AMENDMENTS}; missing price -> close on the transaction date); 0 when none",
+        f"sum of shares x price of purchase lines ({AMENDMENTS}; missing price -> close on the transaction date); 0 "
+        "when none",
         "insider_trades",
         "event_date (known_at <= c)",
         "30d",
@@ -102,7 +110,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _F(
         "insider_avg_premium",
         "insider",
-        "adjusted close at t / share-weighted average adjusted purchase price - 1 (how far the stock is above what insiders paid); NaN without purchases",
+        "adjusted close at t / share-weighted average adjusted purchase price - 1 (how far the stock is above what "
+        "insiders paid); NaN without purchases",
         "insider_trades, prices",
         "event_date (known_at <= c)",
         "30d",
@@ -268,7 +277,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _F(
         "etf_ownership_pct",
         "etf",
-        f"sum over ETFs of shares in each ETF's latest snapshot (dated within 14 days) / shares outstanding at the snapshot; {UNDEFINED_WITHOUT_SHARES}",
+        "sum over ETFs of shares in each ETF's latest snapshot (dated within 14 days) / shares outstanding at the "
+        f"snapshot; {UNDEFINED_WITHOUT_SHARES}",
         "etf_holdings",
         "event_date (known_at <= c)",
         "latest snapshot",
@@ -277,7 +287,8 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
     _F(
         "etf_flow_30d",
         "etf",
-        f"ETF ownership now - ETF ownership in each ETF's latest snapshot dated 30-44 days earlier (ETFs with both snapshots); {UNDEFINED_WITHOUT_SHARES}",
+        "ETF ownership now - ETF ownership in each ETF's latest snapshot dated 30-44 days earlier (ETFs with both "
+        f"snapshots); {UNDEFINED_WITHOUT_SHARES}",
         "etf_holdings",
         "event_date (known_at <= c)",
         "30d",

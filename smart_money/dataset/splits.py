@@ -9,8 +9,9 @@ dates (3 monthly dates: one calendar quarter when the window starts in a quarter
 the same purge and embargo. By default the folds stop before the holdout test block so that block
 stays unseen; a study that wants one fold per quarter over the whole window (the real-data study)
 sets `walk_forward_through_test`: each fold refits its own models and nothing is selected from
-them, so the registered model and its test metrics are unaffected. The plan's stratified random split is available but marked
-leaky: on a panel it puts rows of one date (one shared 14-day market move) on both sides.
+them, so the registered model and its test metrics are unaffected. The plan's stratified random split
+is available but marked leaky: on a panel it puts rows of one date (one shared 14-day market move)
+on both sides.
 """
 
 from __future__ import annotations

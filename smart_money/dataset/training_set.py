@@ -164,7 +164,8 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
                 Finding(
                     CRITICAL,
                     "temporal_integrity",
-                    f"{int(late.sum())} rows use {column.removeprefix('asof_')} data newer than their cutoff, e.g. {example}",
+                    f"{int(late.sum())} rows use {column.removeprefix('asof_')} data newer than their cutoff, e.g. "
+                    f"{example}",
                     float(late.sum()),
                 )
             )
@@ -178,7 +179,8 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
                 Finding(
                     WARNING,
                     "all_missing",
-                    f"{name} is missing everywhere (no input for it in this window: {BY_NAME[name].source_table} has no rows, or a value it needs, such as shares outstanding, is unknown)",
+                    f"{name} is missing everywhere (no input for it in this window: {BY_NAME[name].source_table} has "
+                    "no rows, or a value it needs, such as shares outstanding, is unknown)",
                 )
             )
         elif values.nunique() == 1:
@@ -241,7 +243,8 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
         Finding(
             INFO,
             "outliers",
-            f"{int(outliers.sum())} values outside the {1 - outlier_quantile:.0%}-{outlier_quantile:.0%} quantiles (kept; winsorizing is a training option fitted on train only)",
+            f"{int(outliers.sum())} values outside the {1 - outlier_quantile:.0%}-{outlier_quantile:.0%} quantiles "
+            "(kept; winsorizing is a training option fitted on train only)",
             float(outliers.sum()),
         )
     )
@@ -252,7 +255,8 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
         Finding(
             WARNING if len(thin) else INFO,
             "symbol_coverage",
-            f"{int(per_date.min())}-{int(per_date.max())} symbols per date (median {per_date.median():.0f}); {len(thin)} dates below half the median",
+            f"{int(per_date.min())}-{int(per_date.max())} symbols per date (median {per_date.median():.0f}); "
+            f"{len(thin)} dates below half the median",
             float(per_date.median()),
         )
     )

@@ -19,7 +19,8 @@ def monthly_refresh_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         MONTHLY_JOB,
         selection=dg.AssetSelection.groups(*FLOW_MODEL_GROUPS),
-        description="Pull and validate one month of smart-money data, rebuild the dataset, retrain, evaluate and register the flow model.",
+        description="Pull and validate one month of smart-money data, rebuild the dataset, retrain, evaluate and "
+        "register the flow model.",
     )
 
 

@@ -399,7 +399,8 @@ def evaluate(
         reliability["oracle_public"] = reliability_table(y, keyed["oracle_public"].to_numpy(dtype=float))
         if metrics[TEST]["roc_auc"] > oracle_summary["truth_test_roc_auc"] + 0.02:
             warnings.append(
-                f"LEAKAGE: test AUC {metrics[TEST]['roc_auc']:.3f} beats the latent-state oracle ({oracle_summary['truth_test_roc_auc']:.3f}); no honest model can."
+                f"LEAKAGE: test AUC {metrics[TEST]['roc_auc']:.3f} beats the latent-state oracle "
+                f"({oracle_summary['truth_test_roc_auc']:.3f}); no honest model can."
             )
 
     if independent is not None and len(independent):
@@ -412,7 +413,8 @@ def evaluate(
 
     if metrics[TEST]["roc_auc"] > LEAKAGE_AUC:
         warnings.append(
-            f"LEAKAGE ALARM: test AUC {metrics[TEST]['roc_auc']:.3f} > {LEAKAGE_AUC}: on real data this needs an information coefficient about ten times Qlib's; audit before publishing."
+            f"LEAKAGE ALARM: test AUC {metrics[TEST]['roc_auc']:.3f} > {LEAKAGE_AUC}: on real data this needs an "
+            "information coefficient about ten times Qlib's; audit before publishing."
         )
 
     wf = walk_forward_folds(dataset, splits, config, vol_samples) if eval_config.walk_forward else pd.DataFrame()

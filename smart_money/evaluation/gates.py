@@ -35,7 +35,9 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
             "passed": bool(value <= config.max_ece_vs_oracle),
             "value": value,
             "threshold": config.max_ece_vs_oracle,
-            "detail": f"binned ECE against the exact posterior on {independent['worlds']} independent universes (realised ECE {independent['model']['ece']:.4f}, oracle's own {independent['oracle_public']['ece']:.4f})",
+            "detail": f"binned ECE against the exact posterior on {independent['worlds']} independent universes "
+            f"(realised ECE {independent['model']['ece']:.4f}, oracle's own "
+            f"{independent['oracle_public']['ece']:.4f})",
         }
     else:
         lower = float(test.get("ece_ci", [test["ece"], test["ece"]])[0])

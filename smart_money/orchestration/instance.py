@@ -23,8 +23,10 @@ def instance_config(profile: str) -> Path:
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
-    """Set DAGSTER_HOME (unless the user did) and give it the profile's instance config."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
+    """Point DAGSTER_HOME (Dagster reads it) at the settings' instance folder and give that folder
+    the profile's instance config."""
+    home = settings.dagster_home
+    os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     source = instance_config(settings.profile)

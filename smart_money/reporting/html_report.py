@@ -20,9 +20,21 @@ from smart_money.evaluation.flow_evaluation import Evaluation  # noqa: E402
 
 PLOTS = ("roc", "precision_recall", "reliability", "confusion", "importance", "walk_forward", "correlation")
 WF_COLUMNS_SHOWN = [
-    "fold", "test_first", "test_last", "n_test", "roc_auc", "per_date_auc", "brier_skill", "top_decile_precision", "rank_ic_mean",
-    "volatility_size_roc_auc", "momentum_roc_auc", "mirror_roc_auc", "score_per_date_auc_on_falls", "classifier_iterations",
-]  # fmt: skip
+    "fold",
+    "test_first",
+    "test_last",
+    "n_test",
+    "roc_auc",
+    "per_date_auc",
+    "brier_skill",
+    "top_decile_precision",
+    "rank_ic_mean",
+    "volatility_size_roc_auc",
+    "momentum_roc_auc",
+    "mirror_roc_auc",
+    "score_per_date_auc_on_falls",
+    "classifier_iterations",
+]
 
 
 def _png(fig) -> bytes:
@@ -141,13 +153,16 @@ td:first-child, th:first-child { text-align: left; }
 <h1>Smart-money flow model {{ version }}</h1>
 <p class="sub">generated {{ generated }} &middot; source {{ source }} &middot; data {{ window }}</p>
 {% for w in warnings %}<div class="warn">{{ w }}</div>{% endfor %}
-{% if not warnings %}<div class="ok">No leakage warning: test AUC below the 0.70 alarm{% if has_oracle %} and below the latent-state oracle{% endif %}.</div>{% endif %}
+{% if not warnings %}<div class="ok">No leakage warning: test AUC below the 0.70 alarm
+{%- if has_oracle %} and below the latent-state oracle{% endif %}.</div>{% endif %}
 {% for section in sections %}
 <section id="{{ section.id }}"><h2>{{ section.title }}</h2>
 {% if section.text %}<p>{{ section.text }}</p>{% endif %}
 {% for table in section.tables %}<table><tr>{% for h in table.header %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in table.rows %}<tr>{% for cell in row %}<td>{{ cell|safe }}</td>{% endfor %}</tr>{% endfor %}</table>{% endfor %}
-<div class="grid">{% for img in section.images %}<img alt="{{ img.name }}" src="data:image/png;base64,{{ img.data }}">{% endfor %}</div>
+{% for row in table.rows %}<tr>{% for cell in row %}<td>{{ cell|safe }}</td>{% endfor %}</tr>{% endfor %}</table>
+{%- endfor %}
+<div class="grid">{% for img in section.images %}
+<img alt="{{ img.name }}" src="data:image/png;base64,{{ img.data }}">{% endfor %}</div>
 </section>
 {% endfor %}
 <details><summary>All numbers (JSON)</summary><pre>{{ summary_json }}</pre></details>
@@ -188,7 +203,8 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
         {
             "id": "data",
             "title": "Data coverage",
-            "text": "Rows per split (chronological by sample date, purged); the base rate is the share of samples that rose more than 5 % in 14 days.",
+            "text": "Rows per split (chronological by sample date, purged); the base rate is the share of samples "
+            "that rose more than 5 % in 14 days.",
             "tables": [
                 _table(
                     ["split", "rows", "first date", "last date"],
@@ -200,7 +216,9 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
         {
             "id": "metrics",
             "title": "Holdout metrics (validation and test)",
-            "text": "Accuracy at 0.5 is shown because the plan asks for it; at this base rate it is meaningless. Precision, recall and F1 use the operating point of the validation top decile. Intervals resample dates.",
+            "text": "Accuracy at 0.5 is shown because the plan asks for it; at this base rate it is meaningless. "
+            "Precision, recall and F1 use the operating point of the validation top decile. Intervals resample "
+            "dates.",
             "tables": [
                 _table(["metric", "validation", "test"], [[k, m["val"].get(k), m["test"].get(k)] for k in keys])
             ],
@@ -213,7 +231,10 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
         {
             "id": "baselines",
             "title": "Baselines (same splits, same training)",
-            "text": "base_rate: the training base rate for everyone; volatility_size: LightGBM on 20/60-day volatility and log market cap; momentum: LightGBM on 1/3/6/12-1-month returns; shuffled_labels: the flow model trained on outcomes shuffled within dates (its pooled AUC keeps between-date information; its per-date AUC is the noise floor).",
+            "text": "base_rate: the training base rate for everyone; volatility_size: LightGBM on 20/60-day "
+            "volatility and log market cap; momentum: LightGBM on 1/3/6/12-1-month returns; shuffled_labels: the "
+            "flow model trained on outcomes shuffled within dates (its pooled AUC keeps between-date "
+            "information; its per-date AUC is the noise floor).",
             "tables": [
                 _table(
                     [
@@ -303,7 +324,11 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
             {
                 "id": "oracle",
                 "title": "Against the oracles (simulated source)",
-                "text": "oracle_public is the exact probability given everything public at the sample date's close (the best any model can do); oracle_truth knows the latent state. The test split has few dates, so the comparison is repeated on independent simulated universes (other seeds: other market paths), where realised calibration is not one market path's luck; 'ECE vs oracle' bins the model's probabilities and compares them with the exact posterior instead of realised outcomes.",
+                "text": "oracle_public is the exact probability given everything public at the sample date's close "
+                "(the best any model can do); oracle_truth knows the latent state. The test split has few dates, "
+                "so the comparison is repeated on independent simulated universes (other seeds: other market "
+                "paths), where realised calibration is not one market path's luck; 'ECE vs oracle' bins the "
+                "model's probabilities and compares them with the exact posterior instead of realised outcomes.",
                 "tables": tables,
                 "images": [],
             }
@@ -313,7 +338,8 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
         {
             "id": "direction",
             "title": "Direction check (mirror label: falls > 5 %)",
-            "text": "A volatility detector ranks rises and falls alike; a directional model ranks rises better with its bullish score.",
+            "text": "A volatility detector ranks rises and falls alike; a directional model ranks rises better with "
+            "its bullish score.",
             "tables": [
                 _table(
                     ["check", "value"],
@@ -333,7 +359,9 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
         {
             "id": "calibration",
             "title": "Calibration",
-            "text": "Reliability on the test split (and on the independent universes when simulated). The base rate of one date swings with that date's market move, so a short test window's calibration mostly measures the market's luck.",
+            "text": "Reliability on the test split (and on the independent universes when simulated). The base rate "
+            "of one date swings with that date's market move, so a short test window's calibration mostly "
+            "measures the market's luck.",
             "tables": [],
             "images": [{"name": "reliability", "data": images["reliability"]}],
         }
@@ -355,7 +383,8 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
         {
             "id": "features",
             "title": "Feature analysis",
-            "text": "Gain importance of the classifier and of the volatility model ('vol:'), by family; redundant pairs have |Spearman| > 0.9 on training rows.",
+            "text": "Gain importance of the classifier and of the volatility model ('vol:'), by family; redundant "
+            "pairs have |Spearman| > 0.9 on training rows.",
             "tables": [
                 _table(
                     ["family", "gain"], [[k, v] for k, v in sorted(fa["family_gain"].items(), key=lambda kv: -kv[1])]
@@ -396,7 +425,8 @@ def _fmt_wf(wf: dict | None) -> str:
     if not wf:
         return "Not enough dates for walk-forward folds."
     return (
-        f"{wf['folds']} folds: mean AUC {wf['mean_roc_auc']:.4f} (volatility/size baseline {wf['mean_volatility_size_auc']:.4f}), "
+        f"{wf['folds']} folds: mean AUC {wf['mean_roc_auc']:.4f} (volatility/size baseline "
+        f"{wf['mean_volatility_size_auc']:.4f}), "
         f"mean per-date AUC {wf['mean_per_date_auc']:.4f}, Brier skill {wf['mean_brier_skill']:+.4f}, "
         f"top-decile precision {wf['mean_top_decile_precision']:.3f}, Rank IC {wf['mean_rank_ic']:+.4f}."
     )
@@ -406,8 +436,10 @@ def markdown_summary(evaluation: Evaluation) -> str:
     s = evaluation.summary
     t = s["metrics"]["test"]
     lines = [
-        f"**Test** ({t['n']:,} rows, {t['n_dates']} dates, base rate {t['base_rate']:.1%}): ROC AUC {t['roc_auc']:.4f}, per-date AUC {t['per_date_auc']:.4f}, "
-        f"Brier skill {t['brier_skill']:+.4f}, ECE {t['ece']:.4f}, top-decile precision {t['top_decile_precision']:.3f}.",
+        f"**Test** ({t['n']:,} rows, {t['n_dates']} dates, base rate {t['base_rate']:.1%}): ROC AUC "
+        f"{t['roc_auc']:.4f}, per-date AUC {t['per_date_auc']:.4f}, "
+        f"Brier skill {t['brier_skill']:+.4f}, ECE {t['ece']:.4f}, top-decile precision "
+        f"{t['top_decile_precision']:.3f}.",
         "",
         "| | test ROC AUC |",
         "|---|---|",
@@ -424,8 +456,11 @@ def markdown_summary(evaluation: Evaluation) -> str:
         iu = s["independent_universe"]
         lines += [
             "",
-            f"**Independent universes** ({iu['worlds']} worlds, {iu['n']:,} rows): model AUC {iu['model']['roc_auc']:.4f} vs oracle_public {iu['oracle_public']['roc_auc']:.4f} "
-            f"(difference {_diff(iu['model_minus_public_auc'])}); ECE {iu['model']['ece']:.4f} (oracle {iu['oracle_public']['ece']:.4f}); ECE vs oracle {iu.get('ece_vs_oracle_public', float('nan')):.4f}.",
+            f"**Independent universes** ({iu['worlds']} worlds, {iu['n']:,} rows): model AUC "
+            f"{iu['model']['roc_auc']:.4f} vs oracle_public {iu['oracle_public']['roc_auc']:.4f} "
+            f"(difference {_diff(iu['model_minus_public_auc'])}); ECE {iu['model']['ece']:.4f} (oracle "
+            f"{iu['oracle_public']['ece']:.4f}); ECE vs oracle "
+            f"{iu.get('ece_vs_oracle_public', float('nan')):.4f}.",
         ]
     for warning in evaluation.warnings:
         lines += ["", f"**{warning}**"]

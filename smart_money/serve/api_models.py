@@ -23,7 +23,8 @@ FeatureValue = Annotated[float, Field(allow_inf_nan=False)] | None
 AsOf = Annotated[
     Date | None,
     Field(
-        description="Session date YYYY-MM-DD (a weekend or holiday means the session before); default: the latest close. Must not be after the latest close."
+        description="Session date YYYY-MM-DD (a weekend or holiday means the session before); default: the latest "
+        "close. Must not be after the latest close."
     ),
 ]
 Profile = Literal[
@@ -71,7 +72,8 @@ class ToggleUpdate(_Request):
 class ModelInfo(BaseModel):
     version: str
     accuracy: float | None = Field(
-        description="Test-split accuracy at a 0.5 threshold (reported as the plan asks; uninformative at a ~25 % base rate)"
+        description="Test-split accuracy at a 0.5 threshold (reported as the plan asks; uninformative at a ~25 % "
+        "base rate)"
     )
     roc_auc: float | None = Field(description="Test-split ROC AUC of the registered model")
 

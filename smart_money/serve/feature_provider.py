@@ -94,7 +94,8 @@ def resolve_day(requested: date | None, now: datetime | None = None) -> pd.Times
         )
     if requested > latest.date():
         raise InvalidDate(
-            f"date {requested:%Y-%m-%d} is after the latest close ({latest:%Y-%m-%d}); features exist only for dates whose close has passed"
+            f"date {requested:%Y-%m-%d} is after the latest close ({latest:%Y-%m-%d}); features exist only for dates "
+            "whose close has passed"
         )
     return _session_on_or_before(requested)
 

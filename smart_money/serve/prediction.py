@@ -112,14 +112,16 @@ class ChampionModel:
             champion = index.get("champion")
             if not champion:
                 raise Unavailable(
-                    "the registry has no champion model (every version was rejected by its gates; see `smart-money models list`)"
+                    "the registry has no champion model (every version was rejected by its gates; see `smart-money "
+                    "models list`)"
                 )
             if self._loaded is None or self._loaded.version != champion:
                 try:
                     model, metadata = self.registry.load_model(champion)
                 except (TamperedArtifact, RegistryError, OSError, ValueError) as exc:
                     raise Unavailable(
-                        f"champion model v{champion} could not be loaded: its files failed verification ({type(exc).__name__})"
+                        f"champion model v{champion} could not be loaded: its files failed verification "
+                        f"({type(exc).__name__})"
                     ) from exc
                 self._loaded = LoadedModel(champion, model, metadata)
             self._stamp = stamp
@@ -252,11 +254,13 @@ class PredictionService:
             )
         if data.frame.at[query.symbol, "prices_missing"] == 1:
             return UnknownSymbol(
-                f"{query.symbol} has no close on {data.day:%Y-%m-%d} or fewer than 20 sessions of price history before it"
+                f"{query.symbol} has no close on {data.day:%Y-%m-%d} or fewer than 20 sessions of price history "
+                "before it"
             )
         if query.features is None and data.smart_money_error:
             return Unavailable(
-                f"smart-money features for {data.day:%Y-%m-%d} are unavailable: {data.smart_money_error}; send the 27 features to predict from the price context alone"
+                f"smart-money features for {data.day:%Y-%m-%d} are unavailable: {data.smart_money_error}; send the "
+                "27 features to predict from the price context alone"
             )
         return None
 

@@ -87,7 +87,8 @@ class FmpSettings:
                 value = kind(text)
             except ValueError as exc:
                 raise SettingsError(
-                    f"{variable}={text!r}: expected a{'n' if kind is int else ''} {'integer' if kind is int else 'number'}"
+                    f"{variable}={text!r}: expected a{'n' if kind is int else ''} "
+                    f"{'integer' if kind is int else 'number'}"
                 ) from exc
             if value < minimum:
                 raise SettingsError(f"{variable}={text!r}: must be at least {minimum}")

@@ -70,6 +70,7 @@ class Settings:
     max_concurrent_steps: int | None = None  # multiprocess/k8s: steps at once (None: CPU count)
     data_url: str | None = None  # fsspec URL (s3://bucket/prefix ...) replacing data_dir for assets
     models_url: str | None = None  # fsspec URL replacing models_dir for candidates and the registry
+    dagster_home_override: Path | None = None  # DAGSTER_HOME, when set
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -104,7 +105,8 @@ class Settings:
 
     @property
     def dagster_home(self) -> Path:
-        return self.home / ".dagster_home"
+        """DAGSTER_HOME when the user set it, else `.dagster_home/` under the home."""
+        return self.dagster_home_override or self.home / ".dagster_home"
 
     @property
     def data_location(self) -> str:
@@ -145,6 +147,7 @@ class Settings:
             "SMART_MONEY_MAX_CONCURRENT": None if self.max_concurrent_steps is None else str(self.max_concurrent_steps),
             "SMART_MONEY_DATA_URL": self.data_url,
             "SMART_MONEY_MODELS_URL": self.models_url,
+            "DAGSTER_HOME": None if self.dagster_home_override is None else str(self.dagster_home_override),
         }
         return env | {k: v for k, v in optional.items() if v is not None}
 
@@ -207,6 +210,8 @@ class Settings:
             kwargs["data_url"] = value.rstrip("/")
         if value := env.get("SMART_MONEY_MODELS_URL", "").strip():
             kwargs["models_url"] = value.rstrip("/")
+        if value := env.get("DAGSTER_HOME", "").strip():
+            kwargs["dagster_home_override"] = Path(value).expanduser().resolve()
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

@@ -27,7 +27,8 @@ def check_user_agent(text: str, variable: str = USER_AGENT_VARIABLE) -> str:
     value = (text or "").strip()
     if not value:
         raise SettingsError(
-            f"{variable} is not set: set it to {EXPECTED_FORM} (sec.gov refuses requests without a declared name and e-mail)"
+            f"{variable} is not set: set it to {EXPECTED_FORM} (sec.gov refuses requests without a declared name and "
+            "e-mail)"
         )
     if not _USER_AGENT.match(value):
         raise SettingsError(

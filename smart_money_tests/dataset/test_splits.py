@@ -78,7 +78,7 @@ def test_walk_forward_is_expanding_purged_and_stays_before_the_test_block():
     test_block = splits[(splits["scheme"] == HOLDOUT) & (splits["role"] == TEST)]["sample_date"].min()
     assert wf["sample_date"].max() < test_block
     sizes = []
-    for fold, rows in wf.groupby("fold"):
+    for _, rows in wf.groupby("fold"):
         train, test = rows[rows["role"] == TRAIN], rows[rows["role"] == TEST]
         assert train["sample_date"].max() < test["sample_date"].min()
         assert test["sample_date"].nunique() <= 3

@@ -24,8 +24,18 @@ def test_ece_uses_equal_count_bins():
 def _labelled(primary, truth, family="x"):
     rows = []
     for p, t in zip(primary, truth):
-        row = {"primary_profile_id": p, "true_profile": t, "ambiguous": False, "family": family, "scenario_id": f"s{len(rows)}", "contaminated": False,
-               "primary_probability": np.nan if p is None else 0.9, "primary_direction": "unknown", "intended_direction": "unknown", "forward_return_1d": 0.0}  # fmt: skip
+        row = {
+            "primary_profile_id": p,
+            "true_profile": t,
+            "ambiguous": False,
+            "family": family,
+            "scenario_id": f"s{len(rows)}",
+            "contaminated": False,
+            "primary_probability": np.nan if p is None else 0.9,
+            "primary_direction": "unknown",
+            "intended_direction": "unknown",
+            "forward_return_1d": 0.0,
+        }
         for q in (
             "institutional_directional",
             "retail_whale",

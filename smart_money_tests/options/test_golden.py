@@ -94,7 +94,8 @@ def assert_same_results(actual: pd.DataFrame, expected: pd.DataFrame, label: str
             close = got == want
         bad = np.flatnonzero(~close)
         assert not len(bad), (
-            f"{label}: {column} differs in {len(bad)} events, first {actual['event_id'].iloc[bad[0]]}: {got[bad[0]]!r} != {want[bad[0]]!r}"
+            f"{label}: {column} differs in {len(bad)} events, first {actual['event_id'].iloc[bad[0]]}: "
+            f"{got[bad[0]]!r} != {want[bad[0]]!r}"
         )
 
 

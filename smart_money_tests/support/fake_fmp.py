@@ -44,9 +44,19 @@ PATHS_NEEDING_SYMBOL = {
 }
 ULTIMATE_PATHS = ("/stable/institutional-ownership/", "/stable/etf/")
 CODE_NAMES = {
-    "P": "P-Purchase", "S": "S-Sale", "A": "A-Award", "D": "D-Return", "F": "F-InKind", "M": "M-Exempt",
-    "G": "G-Gift", "C": "C-Conversion", "X": "X-InTheMoney", "J": "J-Other", "W": "W-Will", "I": "I-Discretionary",
-}  # fmt: skip
+    "P": "P-Purchase",
+    "S": "S-Sale",
+    "A": "A-Award",
+    "D": "D-Return",
+    "F": "F-InKind",
+    "M": "M-Exempt",
+    "G": "G-Gift",
+    "C": "C-Conversion",
+    "X": "X-InTheMoney",
+    "J": "J-Other",
+    "W": "W-Will",
+    "I": "I-Discretionary",
+}
 CONGRESS_TYPES = {
     "purchase": "Purchase",
     "sale": "Sale",
@@ -56,13 +66,16 @@ CONGRESS_TYPES = {
 }
 PRICE_ROW_CAP = 5_000
 INVALID_KEY_BODY = {
-    "Error Message": "Invalid API KEY. Feel free to create a Free API Key or visit https://site.financialmodelingprep.com/faqs?search=why-is-my-api-key-invalid for more information."
+    "Error Message": "Invalid API KEY. Feel free to create a Free API Key or visit "
+    "https://site.financialmodelingprep.com/faqs?search=why-is-my-api-key-invalid for more information."
 }
 LIMIT_BODY = {
-    "Error Message": "Limit Reach . Please upgrade your plan or visit our documentation for more details at https://site.financialmodelingprep.com/"
+    "Error Message": "Limit Reach . Please upgrade your plan or visit our documentation for more details at "
+    "https://site.financialmodelingprep.com/"
 }
 LEGACY_BODY = {
-    "Error Message": "Legacy Endpoint : Due to Legacy endpoints being no longer supported - This endpoint is only available for legacy users who have valid subscriptions prior August 31, 2025."
+    "Error Message": "Legacy Endpoint : Due to Legacy endpoints being no longer supported - This endpoint is only "
+    "available for legacy users who have valid subscriptions prior August 31, 2025."
 }
 
 
@@ -163,7 +176,8 @@ class FakeMarketData:
                     "securitiesTransacted": _num(r.shares),
                     "price": _num(r.price),
                     "securityName": "Common Stock",
-                    "url": f"https://www.sec.gov/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}/{accession}-index.htm",
+                    "url": f"https://www.sec.gov/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}/"
+                    f"{accession}-index.htm",
                 }
             )
         return out
@@ -176,11 +190,22 @@ class FakeMarketData:
             frame.sort_values(["event_date", "symbol", "shares"], ascending=[True, True, False]).itertuples(index=False)
         ):
             row = {
-                "date": _day(r.event_date), "cik": r.filer_cik, "filingDate": _day(r.known_at), "investorName": r.filer_name,
-                "symbol": r.symbol, "securityName": self.stocks.at[r.symbol, "name"].upper(), "typeOfSecurity": "COM",
-                "securityCusip": r.cusip or "", "sharesType": "SH", "putCallShare": "Share", "investmentDiscretion": "SOLE",
-                "sharesNumber": int(r.shares), "marketValue": _num(r.value_usd), "isNew": False, "isSoldOut": False,
-            }  # fmt: skip
+                "date": _day(r.event_date),
+                "cik": r.filer_cik,
+                "filingDate": _day(r.known_at),
+                "investorName": r.filer_name,
+                "symbol": r.symbol,
+                "securityName": self.stocks.at[r.symbol, "name"].upper(),
+                "typeOfSecurity": "COM",
+                "securityCusip": r.cusip or "",
+                "sharesType": "SH",
+                "putCallShare": "Share",
+                "investmentDiscretion": "SOLE",
+                "sharesNumber": int(r.shares),
+                "marketValue": _num(r.value_usd),
+                "isNew": False,
+                "isSoldOut": False,
+            }
             rows = out.setdefault(f"{r.symbol}:{row['date']}", [])  # one listing per symbol and quarter
             rows.append(row)
             if i % 40 == 0:  # some filers also report call options on the stock
@@ -216,7 +241,7 @@ class FakeMarketData:
                     "capitalGainsOver200USD": "False",
                     "comment": "",
                     "link": f"https://efdsearch.senate.gov/search/view/ptr/{r.record_id.lower()}/",
-                }  # fmt: skip
+                }
             )
         return out
 
@@ -230,10 +255,18 @@ class FakeMarketData:
             return []
         frame = self.market.fetch("prices", [sim], start, end).frame.sort_values("date", ascending=False)
         rows = [
-            {"symbol": symbol, "date": _day(r.date), "open": _num(r.open), "high": _num(r.high), "low": _num(r.low),
-             "close": _num(r.close), "adjClose": _num(r.adj_close), "volume": _num(r.volume)}
+            {
+                "symbol": symbol,
+                "date": _day(r.date),
+                "open": _num(r.open),
+                "high": _num(r.high),
+                "low": _num(r.low),
+                "close": _num(r.close),
+                "adjClose": _num(r.adj_close),
+                "volume": _num(r.volume),
+            }
             for r in frame.itertuples(index=False)
-        ]  # fmt: skip
+        ]
         return rows[:PRICE_ROW_CAP]  # like FMP: the oldest rows beyond the cap are dropped silently
 
     def profile(self, symbol: str) -> list[dict]:
@@ -255,24 +288,50 @@ class FakeMarketData:
         info = self.stocks.loc[symbol]
         close = float(self.prices(symbol, _day(self.last - pd.Timedelta(days=10)), _day(self.last))[0]["close"])
         return [
-            {"symbol": symbol, "companyName": info["name"], "price": close, "marketCap": close * float(info["shares_outstanding"]),
-             "sector": info["sector"], "industry": "", "cik": info["cik"], "isEtf": False, "isFund": False, "ipoDate": "2009-06-01"}
-        ]  # fmt: skip
+            {
+                "symbol": symbol,
+                "companyName": info["name"],
+                "price": close,
+                "marketCap": close * float(info["shares_outstanding"]),
+                "sector": info["sector"],
+                "industry": "",
+                "cik": info["cik"],
+                "isEtf": False,
+                "isFund": False,
+                "ipoDate": "2009-06-01",
+            }
+        ]
 
     def constituents(self) -> list[dict]:
         return [
-            {"symbol": s, "name": self.stocks.at[s, "name"], "sector": self.stocks.at[s, "sector"], "subSector": "",
-             "headQuarter": "", "dateFirstAdded": _day(self.change_date) if s in self.added else "", "cik": self.stocks.at[s, "cik"], "founded": ""}
-            for s in sorted(self.stocks.index) if s not in self.removed
-        ]  # fmt: skip
+            {
+                "symbol": s,
+                "name": self.stocks.at[s, "name"],
+                "sector": self.stocks.at[s, "sector"],
+                "subSector": "",
+                "headQuarter": "",
+                "dateFirstAdded": _day(self.change_date) if s in self.added else "",
+                "cik": self.stocks.at[s, "cik"],
+                "founded": "",
+            }
+            for s in sorted(self.stocks.index)
+            if s not in self.removed
+        ]
 
     def constituent_changes(self) -> list[dict]:
         day = _day(self.change_date)
         return [
-            {"dateAdded": self.change_date.strftime("%B %d, %Y"), "addedSecurity": self.stocks.at[a, "name"], "removedTicker": r,
-             "removedSecurity": self.stocks.at[r, "name"], "date": day, "symbol": a, "reason": "Market capitalization change."}
+            {
+                "dateAdded": self.change_date.strftime("%B %d, %Y"),
+                "addedSecurity": self.stocks.at[a, "name"],
+                "removedTicker": r,
+                "removedSecurity": self.stocks.at[r, "name"],
+                "date": day,
+                "symbol": a,
+                "reason": "Market capitalization change.",
+            }
             for a, r in zip(self.added, self.removed)
-        ]  # fmt: skip
+        ]
 
     def positions_summary(self, symbol: str, quarter: pd.Period) -> list[dict]:
         if symbol not in self.stocks.index:
@@ -295,10 +354,19 @@ class FakeMarketData:
         latest = frame[frame["event_date"] == frame["event_date"].max()]
         stamp = f"{latest['known_at'].max():%Y-%m-%d %H:%M:%S}" if len(latest) else ""
         rows = [
-            {"symbol": etf, "asset": r.symbol, "name": self.stocks.at[r.symbol, "name"].upper(), "isin": "", "securityCusip": "",
-             "sharesNumber": _num(r.shares), "weightPercentage": _num(r.weight_pct), "marketValue": _num(r.market_value), "updatedAt": stamp}
+            {
+                "symbol": etf,
+                "asset": r.symbol,
+                "name": self.stocks.at[r.symbol, "name"].upper(),
+                "isin": "",
+                "securityCusip": "",
+                "sharesNumber": _num(r.shares),
+                "weightPercentage": _num(r.weight_pct),
+                "marketValue": _num(r.market_value),
+                "updatedAt": stamp,
+            }
             for r in latest.itertuples(index=False)
-        ]  # fmt: skip
+        ]
         return rows + [
             {
                 "symbol": etf,
@@ -322,10 +390,15 @@ class FakeMarketData:
         latest = frame[frame["event_date"] == frame["event_date"].max()]
         alias = {v: k for k, v in self.etf_alias.items()}
         return [
-            {"symbol": alias.get(r.etf_symbol, r.etf_symbol), "asset": symbol, "sharesNumber": _num(r.shares),
-             "weightPercentage": _num(r.weight_pct), "marketValue": _num(r.market_value)}
+            {
+                "symbol": alias.get(r.etf_symbol, r.etf_symbol),
+                "asset": symbol,
+                "sharesNumber": _num(r.shares),
+                "weightPercentage": _num(r.weight_pct),
+                "marketValue": _num(r.market_value),
+            }
             for r in latest.itertuples(index=False)
-        ]  # fmt: skip
+        ]
 
 
 _SHARED_DATA: dict[tuple[int, int, str], FakeMarketData] = {}
@@ -345,11 +418,21 @@ def _summary(rows: list[dict], symbol: str, quarter: pd.Period, shares_outstandi
         return []
     shares = float(sum(r["sharesNumber"] for r in held))
     return [
-        {"symbol": symbol, "cik": "", "date": f"{quarter.end_time:%Y-%m-%d}", "investorsHolding": len(held),
-         "numberOf13Fshares": shares, "totalInvested": float(sum(r["marketValue"] or 0.0 for r in held)),
-         "ownershipPercent": round(100.0 * shares / shares_outstanding, 4), "newPositions": 0, "increasedPositions": 0,
-         "reducedPositions": 0, "closedPositions": 0, "putCallRatio": 0.0}
-    ]  # fmt: skip
+        {
+            "symbol": symbol,
+            "cik": "",
+            "date": f"{quarter.end_time:%Y-%m-%d}",
+            "investorsHolding": len(held),
+            "numberOf13Fshares": shares,
+            "totalInvested": float(sum(r["marketValue"] or 0.0 for r in held)),
+            "ownershipPercent": round(100.0 * shares / shares_outstanding, 4),
+            "newPositions": 0,
+            "increasedPositions": 0,
+            "reducedPositions": 0,
+            "closedPositions": 0,
+            "putCallRatio": 0.0,
+        }
+    ]
 
 
 class FakeFmpServer:
@@ -442,7 +525,9 @@ class FakeFmpServer:
             return (
                 402,
                 {
-                    "Error Message": "Exclusive Endpoint : This endpoint is not available under your current subscription please visit our subscription page to upgrade your plan at https://site.financialmodelingprep.com/"
+                    "Error Message": "Exclusive Endpoint : This endpoint is not available under your current "
+                    "subscription please visit our subscription page to upgrade your plan at "
+                    "https://site.financialmodelingprep.com/"
                 },
                 {},
             )
@@ -450,7 +535,9 @@ class FakeFmpServer:
             return (
                 402,
                 {
-                    "Error Message": "Premium Query Parameter: 'Special Endpoint : This value set for 'symbol' is not available under your current subscription please visit our subscription page to upgrade your plan at https://site.financialmodelingprep.com/"
+                    "Error Message": "Premium Query Parameter: 'Special Endpoint : This value set for 'symbol' is "
+                    "not available under your current subscription please visit our subscription page to upgrade "
+                    "your plan at https://site.financialmodelingprep.com/"
                 },
                 {},
             )
@@ -474,9 +561,15 @@ class FakeFmpServer:
         if path == "/stable/insider-trading/search":
             return paged(d.rows("insider", symbol), min(limit, 1000))
         if path == "/api/v4/insider-trading":
-            legacy = [{**{k: v for k, v in r.items() if k not in ("acquisitionOrDisposition", "url", "directOrIndirect")},
-                       "acquistionOrDisposition": r["acquisitionOrDisposition"], "link": r["url"],
-                       "filingDate": r["filingDate"] + " 17:02:11"} for r in d.rows("insider", symbol)]  # fmt: skip
+            legacy = [
+                {
+                    **{k: v for k, v in r.items() if k not in ("acquisitionOrDisposition", "url", "directOrIndirect")},
+                    "acquistionOrDisposition": r["acquisitionOrDisposition"],
+                    "link": r["url"],
+                    "filingDate": r["filingDate"] + " 17:02:11",
+                }
+                for r in d.rows("insider", symbol)
+            ]
             return paged(legacy, 100)
         if path in ("/stable/senate-trades", "/stable/house-trades"):
             chamber = "senate" if "senate" in path else "house"

@@ -24,9 +24,18 @@ def print_row(
     ref: str | None = None,
 ) -> dict:
     return {
-        "print_id": pid, "ts": at + pd.Timedelta(milliseconds=ms), "underlying": underlying, "expiry": expiry, "strike": strike,
-        "right": right, "price": price, "size": size, "venue": venue, "condition": condition, "ref_print_id": ref,
-    }  # fmt: skip
+        "print_id": pid,
+        "ts": at + pd.Timedelta(milliseconds=ms),
+        "underlying": underlying,
+        "expiry": expiry,
+        "strike": strike,
+        "right": right,
+        "price": price,
+        "size": size,
+        "venue": venue,
+        "condition": condition,
+        "ref_print_id": ref,
+    }
 
 
 def quote_rows(

@@ -61,10 +61,15 @@ def price_frame(symbol: str, seed: int, days: pd.DatetimeIndex | None = None) ->
     adj = close * np.exp(-0.0001 * np.arange(len(days))[::-1])
     return pd.DataFrame(
         {
-            "Date": days.strftime("%Y-%m-%d"), "Open": close * 0.995, "High": close * 1.01, "Low": close * 0.99,
-            "Close": close, "Adj Close": adj, "Volume": rng.integers(100_000, 2_000_000, len(days)),
+            "Date": days.strftime("%Y-%m-%d"),
+            "Open": close * 0.995,
+            "High": close * 1.01,
+            "Low": close * 0.99,
+            "Close": close,
+            "Adj Close": adj,
+            "Volume": rng.integers(100_000, 2_000_000, len(days)),
         }
-    )  # fmt: skip
+    )
 
 
 @lru_cache(maxsize=64)
@@ -212,9 +217,19 @@ def write_congress(root: Path) -> None:
     senate.to_csv(root / "congress" / "senate" / "senate_all_transactions.csv", index=False)
     # the aggregate export: no disclosure date; one trade also in the CSV, one only here
     aggregate = senate.drop(columns="disclosure_date").iloc[[1]].to_dict("records") + [
-        {"transaction_date": "07/01/2020", "owner": "Self", "ticker": "T06", "asset_description": "T06 Inc", "asset_type": "Stock", "type": "Purchase",
-         "amount": "$1,001 - $15,000", "comment": "--", "senator": "John Doe", "ptr_link": "https://ptr/4"},
-    ]  # fmt: skip
+        {
+            "transaction_date": "07/01/2020",
+            "owner": "Self",
+            "ticker": "T06",
+            "asset_description": "T06 Inc",
+            "asset_type": "Stock",
+            "type": "Purchase",
+            "amount": "$1,001 - $15,000",
+            "comment": "--",
+            "senator": "John Doe",
+            "ptr_link": "https://ptr/4",
+        },
+    ]
     (root / "congress" / "senate" / "aggregate_transactions.json").write_text(json.dumps(aggregate))
     house = pd.DataFrame(
         [
@@ -308,11 +323,35 @@ def write_congress(root: Path) -> None:
     house.to_csv(root / "congress" / "house" / "house_all_transactions.csv", index=False)
     scrape = [
         # the same trade as the CSV's first row, spelled as another scraper does
-        {"transaction_date": "06/01/2020", "disclosure_date": "07/20/2020", "ticker": "T07", "asset_description": "T07 Inc", "asset_type": "Stock",
-         "type": "Purchase", "amount": "$1,001 - $15,000", "representative": "Ann Smith", "district": "CA01", "owner": "Self", "filing_id": "1", "source_url": "https://h/1"},
-        {"transaction_date": "04/14/2021", "disclosure_date": "05/17/1935", "ticker": "T09", "asset_description": "T09", "asset_type": "Stock",
-         "type": "Sale", "amount": "$1,001 - $15,000", "representative": "Ann Smith", "district": "CA01", "owner": "Self", "filing_id": "2", "source_url": "https://h/4"},
-    ]  # fmt: skip
+        {
+            "transaction_date": "06/01/2020",
+            "disclosure_date": "07/20/2020",
+            "ticker": "T07",
+            "asset_description": "T07 Inc",
+            "asset_type": "Stock",
+            "type": "Purchase",
+            "amount": "$1,001 - $15,000",
+            "representative": "Ann Smith",
+            "district": "CA01",
+            "owner": "Self",
+            "filing_id": "1",
+            "source_url": "https://h/1",
+        },
+        {
+            "transaction_date": "04/14/2021",
+            "disclosure_date": "05/17/1935",
+            "ticker": "T09",
+            "asset_description": "T09",
+            "asset_type": "Stock",
+            "type": "Sale",
+            "amount": "$1,001 - $15,000",
+            "representative": "Ann Smith",
+            "district": "CA01",
+            "owner": "Self",
+            "filing_id": "2",
+            "source_url": "https://h/4",
+        },
+    ]
     (root / "congress" / "house" / "house_scrape.json").write_text(json.dumps(scrape))
 
 
@@ -444,24 +483,53 @@ def write_openinsider(root: Path, future_value: float = 0.0) -> None:
 
 def form4_transaction(i: int, **fields) -> dict:
     base = {
-        "id": i, "issuer_name": "T11 INC", "reporting_owner": "Lee Kim", "reporting_owner_cik": "0000000011",
-        "reporting_owner_position": "Sr. Vice President", "transaction_date": "2020-07-02", "transaction_shares": "500",
-        "transaction_price": "30.5", "transaction_type": "S", "shares_after_transaction": "1500",
-    }  # fmt: skip
+        "id": i,
+        "issuer_name": "T11 INC",
+        "reporting_owner": "Lee Kim",
+        "reporting_owner_cik": "0000000011",
+        "reporting_owner_position": "Sr. Vice President",
+        "transaction_date": "2020-07-02",
+        "transaction_shares": "500",
+        "transaction_price": "30.5",
+        "transaction_type": "S",
+        "shares_after_transaction": "1500",
+    }
     return {**base, **fields}
 
 
 def write_form4(root: Path) -> None:
     sale = form4_transaction(1, transaction_price=f"{close_on(root, 'T11', '2020-07-02'):.2f}")
     members = {
-        "data/json/T11/quarterly/2020-Q3.json": {"ticker": "T11", "year": 2020, "quarter": 3, "transactions": [
-            sale, {**sale, "id": 2},  # the same line under two ids
-            form4_transaction(3, transaction_type="G", transaction_price=None, transaction_shares="100"),
-            form4_transaction(4, transaction_type="A", transaction_price="0.0", transaction_date="2020-07-10", transaction_shares="250"),
-        ]},
-        "data/json/T11/quarterly/2020.0-Q4.0.json": {"ticker": "T11", "year": 2020, "quarter": 4, "transactions": [{**sale, "id": 5}]},
-        "data/json/T12/quarterly/2017-Q1.json": {"ticker": "T12", "year": 2017, "quarter": 1, "transactions": [form4_transaction(6, transaction_date="2017-02-01")]},
-    }  # fmt: skip
+        "data/json/T11/quarterly/2020-Q3.json": {
+            "ticker": "T11",
+            "year": 2020,
+            "quarter": 3,
+            "transactions": [
+                sale,
+                {**sale, "id": 2},  # the same line under two ids
+                form4_transaction(3, transaction_type="G", transaction_price=None, transaction_shares="100"),
+                form4_transaction(
+                    4,
+                    transaction_type="A",
+                    transaction_price="0.0",
+                    transaction_date="2020-07-10",
+                    transaction_shares="250",
+                ),
+            ],
+        },
+        "data/json/T11/quarterly/2020.0-Q4.0.json": {
+            "ticker": "T11",
+            "year": 2020,
+            "quarter": 4,
+            "transactions": [{**sale, "id": 5}],
+        },
+        "data/json/T12/quarterly/2017-Q1.json": {
+            "ticker": "T12",
+            "year": 2017,
+            "quarter": 1,
+            "transactions": [form4_transaction(6, transaction_date="2017-02-01")],
+        },
+    }
     _tar_xz(root / "insider" / "form4_fixture" / "data_json_quarterly.tar.xz", members)
 
 
@@ -474,16 +542,32 @@ def write_13f(root: Path) -> None:
     c13_march, c14 = close_on(root, "T13", "2020-03-31"), close_on(root, "T14", "2020-03-31")
     members = {
         # filed 2020-02-14 for 2019-12-31, values in thousands of USD; two sub-account rows of T13
-        "src/data/holdings/alpha/2020-Q1.json": {"form": "13F-HR", "date": "2020-02-14", "accession": "A-1", "positions": [
-            position("T13", "111111111", 1000, round(1000 * c13 / 1000, 3)), position("T13", "111111111", 500, round(500 * c13 / 1000, 3)),
-            position("T13 CALL", "111111111", 100, 5, "Call"), position("UNMAPPED", "999999999", 10, 1),
-        ]},
+        "src/data/holdings/alpha/2020-Q1.json": {
+            "form": "13F-HR",
+            "date": "2020-02-14",
+            "accession": "A-1",
+            "positions": [
+                position("T13", "111111111", 1000, round(1000 * c13 / 1000, 3)),
+                position("T13", "111111111", 500, round(500 * c13 / 1000, 3)),
+                position("T13 CALL", "111111111", 100, 5, "Call"),
+                position("UNMAPPED", "999999999", 10, 1),
+            ],
+        },
         # filed 2020-05-15 for 2020-03-31, already in USD (the switch was not clean per year)
-        "src/data/holdings/alpha/2020-Q2.json": {"form": "13F-HR", "date": "2020-05-15", "positions": [
-            position("T13", "111111111", 2000, 2000 * c13_march), position("T14", "222222222", 300, 300 * c14),
-        ]},
-        "src/data/holdings/beta/2020-Q2.json": {"form": "NPORT-P", "groupingDate": "2020-03-31", "positions": [position("T14", "222222222", 5, 5)]},
-    }  # fmt: skip
+        "src/data/holdings/alpha/2020-Q2.json": {
+            "form": "13F-HR",
+            "date": "2020-05-15",
+            "positions": [
+                position("T13", "111111111", 2000, 2000 * c13_march),
+                position("T14", "222222222", 300, 300 * c14),
+            ],
+        },
+        "src/data/holdings/beta/2020-Q2.json": {
+            "form": "NPORT-P",
+            "groupingDate": "2020-03-31",
+            "positions": [position("T14", "222222222", 5, 5)],
+        },
+    }
     _tar_xz(root / "13f" / "fixture" / "src_data_holdings.tar.xz", members)
     (root / "13f" / "fixture" / "cusip_map.csv").write_text("cusip,ticker\n111111111,T13\n")
     (root / "13f" / "fixture" / "stocks_us.csv").write_text(
@@ -510,9 +594,22 @@ def write_normalized(root: Path) -> None:
     folder = root / "normalized"
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(
-        [{"symbol": "T16", "event_date": "2020-04-01", "known_at": "2020-04-20", "record_id": "vendor-1", "member_id": "house:vendor",
-          "member_name": "Vendor Member", "chamber": "house", "transaction_type": "purchase", "amount_low": 1001, "amount_high": 15000, "owner": "self"}]
-    ).to_csv(folder / "congress_trades.csv", index=False)  # fmt: skip
+        [
+            {
+                "symbol": "T16",
+                "event_date": "2020-04-01",
+                "known_at": "2020-04-20",
+                "record_id": "vendor-1",
+                "member_id": "house:vendor",
+                "member_name": "Vendor Member",
+                "chamber": "house",
+                "transaction_type": "purchase",
+                "amount_low": 1001,
+                "amount_high": 15000,
+                "owner": "self",
+            }
+        ]
+    ).to_csv(folder / "congress_trades.csv", index=False)
 
 
 def write_records(root: Path, future_value: float = 0.0) -> Path:
@@ -542,15 +639,19 @@ def add_activity(root: Path, seed: int = 11, symbols: int = 24) -> Path:
     lags = rng.integers(5, 60, len(trade_days))
     senate = pd.DataFrame(
         {
-            "transaction_date": trade_days.strftime("%m/%d/%Y"), "owner": rng.choice(["Self", "Spouse", "Joint"], len(trade_days)),
-            "ticker": rng.choice(names, len(trade_days)), "asset_description": "stock", "asset_type": "Stock",
+            "transaction_date": trade_days.strftime("%m/%d/%Y"),
+            "owner": rng.choice(["Self", "Spouse", "Joint"], len(trade_days)),
+            "ticker": rng.choice(names, len(trade_days)),
+            "asset_description": "stock",
+            "asset_type": "Stock",
             "type": rng.choice(["Purchase", "Sale (Full)", "Sale (Partial)"], len(trade_days)),
             "amount": rng.choice(["$1,001 - $15,000", "$15,001 - $50,000", "$50,001 - $100,000"], len(trade_days)),
-            "comment": "--", "senator": rng.choice(["Member One", "Member Two", "Member Three", "Member Four"], len(trade_days)),
+            "comment": "--",
+            "senator": rng.choice(["Member One", "Member Two", "Member Three", "Member Four"], len(trade_days)),
             "ptr_link": [f"https://ptr/a{i}" for i in range(len(trade_days))],
             "disclosure_date": (trade_days + pd.to_timedelta(lags, unit="D")).strftime("%m/%d/%Y"),
         }
-    )  # fmt: skip
+    )
     senate.to_csv(root / "congress" / "senate" / "activity_all_transactions.csv", index=False)
 
     buys = days[rng.integers(0, len(days), 200)]
@@ -559,12 +660,22 @@ def add_activity(root: Path, seed: int = 11, symbols: int = 24) -> Path:
     qty = rng.integers(1_000, 50_000, len(buys))
     screen = pd.DataFrame(
         {
-            "idx": range(len(buys)), "Option": "False", "Filing_Date": (buys + pd.to_timedelta(rng.integers(1, 4, len(buys)), unit="D")).strftime("%Y-%m-%d"),
-            "Trade_Date": buys.strftime("%Y-%m-%d"), "Ticker": buyers, "Company_Name": "co", "Insider_Name": rng.choice(["Ann A", "Bob B", "Cy C", "Di D", "Ed E"], len(buys)),
-            "Title": rng.choice(["CEO", "CFO", "Dir", "10%", "COO"], len(buys)), "Trade_Type": "P - Purchase", "Price": np.round(price, 2),
-            "Qty": qty, "Owned": qty * 10, "ΔOwn": "10%", "Value": np.round(price * qty),
+            "idx": range(len(buys)),
+            "Option": "False",
+            "Filing_Date": (buys + pd.to_timedelta(rng.integers(1, 4, len(buys)), unit="D")).strftime("%Y-%m-%d"),
+            "Trade_Date": buys.strftime("%Y-%m-%d"),
+            "Ticker": buyers,
+            "Company_Name": "co",
+            "Insider_Name": rng.choice(["Ann A", "Bob B", "Cy C", "Di D", "Ed E"], len(buys)),
+            "Title": rng.choice(["CEO", "CFO", "Dir", "10%", "COO"], len(buys)),
+            "Trade_Type": "P - Purchase",
+            "Price": np.round(price, 2),
+            "Qty": qty,
+            "Owned": qty * 10,
+            "ΔOwn": "10%",
+            "Value": np.round(price * qty),
         }
-    )  # fmt: skip
+    )
     for column in FUTURE_COLUMNS:
         screen[column] = 0.0
     screen.to_csv(root / "insider" / "openinsider_fixture" / "activity_screen.csv", index=False)
@@ -575,8 +686,15 @@ def add_activity(root: Path, seed: int = 11, symbols: int = 24) -> Path:
     for i, (symbol, day) in enumerate(zip(sellers, sells)):
         key = f"data/json/{symbol}/quarterly/{day.year}-Q{(day.month - 1) // 3 + 1}.json"
         entry = members.setdefault(key, {"ticker": symbol, "transactions": []})
-        entry["transactions"].append(form4_transaction(1000 + i, transaction_date=f"{day:%Y-%m-%d}", transaction_price=f"{closes(symbol, [day])[0]:.2f}",
-                                                       transaction_shares=str(int(rng.integers(100, 20_000))), reporting_owner_cik=f"{int(rng.integers(1, 6)):010d}"))  # fmt: skip
+        entry["transactions"].append(
+            form4_transaction(
+                1000 + i,
+                transaction_date=f"{day:%Y-%m-%d}",
+                transaction_price=f"{closes(symbol, [day])[0]:.2f}",
+                transaction_shares=str(int(rng.integers(100, 20_000))),
+                reporting_owner_cik=f"{int(rng.integers(1, 6)):010d}",
+            )
+        )
     _tar_xz(root / "insider" / "form4_fixture" / "activity.tar.xz", members)
 
     cusips = {symbol: f"5{tickers().index(symbol):02d}000000" for symbol in names}
@@ -593,9 +711,10 @@ def add_activity(root: Path, seed: int = 11, symbols: int = 24) -> Path:
             holdings = {s: n for s, n in held.items() if n > 0}
             end = quarter.end_time.normalize()
             filings[f"src/data/holdings/{manager}/{filed.year}-Q{filed.quarter}.json"] = {
-                "form": "13F-HR", "date": f"{filed:%Y-%m-%d}",
+                "form": "13F-HR",
+                "date": f"{filed:%Y-%m-%d}",
                 "positions": [position(s, cusips[s], n, n * float(closes(s, [end])[0])) for s, n in holdings.items()],
-            }  # fmt: skip
+            }
     _tar_xz(root / "13f" / "fixture" / "activity_holdings.tar.xz", filings)
 
     fridays = days[days.dayofweek == 4][::2]

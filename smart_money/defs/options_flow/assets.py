@@ -61,8 +61,10 @@ def _day(context: dg.AssetExecutionContext) -> date:
 
 def build_market_asset(source: OptionsSource, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     descriptions = {
-        "option_prints": "OPRA-style option prints of the day (print_id, ts, contract, price, size, venue, OPRA condition letter), validated.",
-        "option_quotes": "Option NBBO quotes of the day (as-of joined to prints: last quote with quote_ts <= print_ts).",
+        "option_prints": "OPRA-style option prints of the day (print_id, ts, contract, price, size, venue, OPRA "
+        "condition letter), validated.",
+        "option_quotes": "Option NBBO quotes of the day (as-of joined to prints: last quote with quote_ts <= "
+        "print_ts).",
         "underlying_quotes": "Underlying bid/ask quotes of the day (spot, moneyness, moves around events).",
         "event_calendar": "Announced corporate events (earnings ...), used point in time (announced_ts <= t).",
     }

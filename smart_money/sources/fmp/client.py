@@ -140,7 +140,10 @@ class FmpClient:
         self._legacy_blocked = threading.Event()
 
     def __repr__(self) -> str:
-        return f"FmpClient(base_url={self.config.base_url!r}, api={self.config.api!r}, rate_limit={self.config.rate_limit}/{self.config.rate_period_s:g}s)"
+        return (
+            f"FmpClient(base_url={self.config.base_url!r}, api={self.config.api!r}, "
+            f"rate_limit={self.config.rate_limit}/{self.config.rate_period_s:g}s)"
+        )
 
     @property
     def use_legacy(self) -> bool:

@@ -205,10 +205,19 @@ class FmpSource(ListedUniverseSource):
             frame = frame[(column >= start) & (column < end)].reset_index(drop=True)
         stats = self._stats(before_client, before_cache, units, parsed)
         self.log.info(
-            "FMP %s done: %d rows, %d gaps, %d HTTP calls (%d retries, %d rate-limited: 429 or a 'Limit Reach' body); cache %d hits / %d misses (hit rate %.0f%%, %d calls saved)",
-            table, len(frame), len(gaps), stats["http_calls"], stats["retries"], stats["rate_limited"],
-            stats["cache_hits"], stats["cache_misses"], 100 * stats["cache_hit_rate"], stats["cache_calls_saved"],
-        )  # fmt: skip
+            "FMP %s done: %d rows, %d gaps, %d HTTP calls (%d retries, %d rate-limited: 429 or a 'Limit Reach' "
+            "body); cache %d hits / %d misses (hit rate %.0f%%, %d calls saved)",
+            table,
+            len(frame),
+            len(gaps),
+            stats["http_calls"],
+            stats["retries"],
+            stats["rate_limited"],
+            stats["cache_hits"],
+            stats["cache_misses"],
+            100 * stats["cache_hit_rate"],
+            stats["cache_calls_saved"],
+        )
         return FetchResult(table=table, frame=frame, gaps=gaps, stats=stats, rejected=_rejected_frame(parsed.rejected))
 
     def _stats(self, before_client: dict, before_cache: dict, units: int, parsed: fx.Parsed) -> dict[str, float]:
@@ -412,10 +421,16 @@ class FmpSource(ListedUniverseSource):
         final = quarter.end_time + pd.Timedelta(days=THIRTEEN_F_FINAL_DAYS) < now
         params = {"year": quarter.year, "quarter": quarter.quarter}
         units = [
-            Unit(s, fx.POSITIONS_SUMMARY, quarter.start_time.date(), (quarter.end_time + pd.Timedelta(days=1)).date(),
-                 lambda s=s: (fx.request(self.client, fx.POSITIONS_SUMMARY, {"symbol": s, **params}, s)[0], 1), finalized=final)
+            Unit(
+                s,
+                fx.POSITIONS_SUMMARY,
+                quarter.start_time.date(),
+                (quarter.end_time + pd.Timedelta(days=1)).date(),
+                lambda s=s: (fx.request(self.client, fx.POSITIONS_SUMMARY, {"symbol": s, **params}, s)[0], 1),
+                finalized=final,
+            )
             for s in dict.fromkeys(symbols)
-        ]  # fmt: skip
+        ]
         parsed, gaps, count = self._collect(
             "13f_summary", units, lambda r: fx.positions_summary(r.rows), "institutional_holdings"
         )

@@ -76,9 +76,12 @@ def transform(raw: pd.DataFrame, switch_date: pd.Timestamp = START_OF_DAY_FROM) 
         }
     )
     summed = frame.groupby(["etf_symbol", "symbol", "known_at"], as_index=False).agg(
-        event_date=("event_date", "first"), shares=("shares", "sum"), market_value=("market_value", lambda v: v.sum(min_count=1)),
-        weight_pct=("weight_pct", lambda v: v.sum(min_count=1)), rows=("shares", "size"),
-    )  # fmt: skip
+        event_date=("event_date", "first"),
+        shares=("shares", "sum"),
+        market_value=("market_value", lambda v: v.sum(min_count=1)),
+        weight_pct=("weight_pct", lambda v: v.sum(min_count=1)),
+        rows=("shares", "size"),
+    )
     parsed.counts["rows_summed_per_fund_ticker_file"] += int((summed["rows"] - 1).sum())
     # the last end-of-day file and the first start-of-day file hold the same close: keep the first
     ordered = summed.sort_values("known_at", kind="stable")

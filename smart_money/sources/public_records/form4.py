@@ -44,14 +44,37 @@ QUARTER_FILE = re.compile(
 # Acquired (A) or disposed (D) by the SEC's definition of each code (Form 4, General
 # Instructions 8). Codes that can go either way are absent: the file does not say which.
 DIRECTION = {
-    "P": "A", "A": "A", "M": "A", "C": "A", "X": "A", "O": "A", "L": "A",
-    "S": "D", "D": "D", "F": "D", "U": "D", "H": "D",
-}  # fmt: skip
+    "P": "A",
+    "A": "A",
+    "M": "A",
+    "C": "A",
+    "X": "A",
+    "O": "A",
+    "L": "A",
+    "S": "D",
+    "D": "D",
+    "F": "D",
+    "U": "D",
+    "H": "D",
+}
 KEY = ["symbol", "reporting_cik", "event_date", "shares", "price", "transaction_code", "shares_owned_after"]
 COLUMNS = [
-    "symbol", "event_date", "known_at", "record_id", "reporting_cik", "reporting_name", "type_of_owner", "role",
-    "transaction_code", "acquisition_or_disposition", "shares", "price", "shares_owned_after", "form_type", "amends_record_id",
-]  # fmt: skip
+    "symbol",
+    "event_date",
+    "known_at",
+    "record_id",
+    "reporting_cik",
+    "reporting_name",
+    "type_of_owner",
+    "role",
+    "transaction_code",
+    "acquisition_or_disposition",
+    "shares",
+    "price",
+    "shares_owned_after",
+    "form_type",
+    "amends_record_id",
+]
 
 
 def _quarter_index(day: pd.Timestamp) -> int:

@@ -43,9 +43,22 @@ from smart_money.sources.public_records.common import (
 FUTURE_COLUMNS = (re.compile(r"\d+(w|m|yr)%?"),)
 BOOKKEEPING_COLUMNS = ("active", "done", "skip", "source", "exchange", "idx")
 COLUMNS = [
-    "symbol", "event_date", "known_at", "record_id", "reporting_cik", "reporting_name", "type_of_owner", "role",
-    "transaction_code", "acquisition_or_disposition", "shares", "price", "shares_owned_after", "form_type", "amends_record_id",
-]  # fmt: skip
+    "symbol",
+    "event_date",
+    "known_at",
+    "record_id",
+    "reporting_cik",
+    "reporting_name",
+    "type_of_owner",
+    "role",
+    "transaction_code",
+    "acquisition_or_disposition",
+    "shares",
+    "price",
+    "shares_owned_after",
+    "form_type",
+    "amends_record_id",
+]
 
 
 def extract(path: Path) -> pd.DataFrame:

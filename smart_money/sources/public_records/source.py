@@ -121,7 +121,8 @@ class RecordFiles:
         )
         if not found.price_candidates and not normalized.files_for(root / "normalized", "prices"):
             raise RecordsFolderError(
-                f"{root}: no price files (prices/**/<TICKER>.csv[.xz] or normalized/prices.csv|parquet); every sample needs prices"
+                f"{root}: no price files (prices/**/<TICKER>.csv[.xz] or normalized/prices.csv|parquet); every "
+                "sample needs prices"
             )
         return found
 
@@ -265,9 +266,16 @@ class PublicRecordsSource(ListedUniverseSource):
         files = self._canonical_files()
         self._scan_spans(files)
         rows = [
-            {"symbol": s, "asset_type": "etf" if f.is_index else "stock", "member_from": self._spans[s][0], "last": self._spans[s][1], "folder": str(f.path.parent)}
-            for s, f in files.items() if s in self._spans
-        ]  # fmt: skip
+            {
+                "symbol": s,
+                "asset_type": "etf" if f.is_index else "stock",
+                "member_from": self._spans[s][0],
+                "last": self._spans[s][1],
+                "folder": str(f.path.parent),
+            }
+            for s, f in files.items()
+            if s in self._spans
+        ]
         frame = pd.DataFrame(rows, columns=["symbol", "asset_type", "member_from", "last", "folder"])
         user_prices = self._normalized("prices")
         if len(user_prices):
@@ -450,10 +458,16 @@ class PublicRecordsSource(ListedUniverseSource):
             frame = frame[(frame["known_at"] >= start) & (frame["known_at"] < end)]
             for year, part in frame.groupby(frame["known_at"].dt.year):
                 has_price = part["symbol"].isin(priced)
-                rows.append({
-                    "table": table, "year": str(year), "rows": int(len(part)), "tickers": int(part["symbol"].nunique()),
-                    "tickers_with_prices": int(part.loc[has_price, "symbol"].nunique()), "rows_with_prices": int(has_price.sum()),
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "table": table,
+                        "year": str(year),
+                        "rows": int(len(part)),
+                        "tickers": int(part["symbol"].nunique()),
+                        "tickers_with_prices": int(part.loc[has_price, "symbol"].nunique()),
+                        "rows_with_prices": int(has_price.sum()),
+                    }
+                )
         return pd.DataFrame(
             rows, columns=["table", "year", "rows", "tickers", "tickers_with_prices", "rows_with_prices"]
         )
@@ -479,18 +493,28 @@ class PublicRecordsSource(ListedUniverseSource):
         rows = []
         for name, part in stocks.groupby("collection"):
             ends = part["symbol"].map(last)
-            rows.append({
-                "price collection": name, "stocks / files": len(part), "in the run's universe": int(part["in_run"].sum()),
-                "delisted (series ends early)": int(part["member_to"].notna().sum()),
-                f"listed after {start:%Y-%m-%d}": int((part["member_from"] > start).sum()),
-                f"ending before {end:%Y-%m-%d}": int((ends < end).sum()),
-                "renamed tickers stored here": int(sum(stored_renames[s] for s in part["symbol"])),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "price collection": name,
+                    "stocks / files": len(part),
+                    "in the run's universe": int(part["in_run"].sum()),
+                    "delisted (series ends early)": int(part["member_to"].notna().sum()),
+                    f"listed after {start:%Y-%m-%d}": int((part["member_from"] > start).sum()),
+                    f"ending before {end:%Y-%m-%d}": int((ends < end).sum()),
+                    "renamed tickers stored here": int(sum(stored_renames[s] for s in part["symbol"])),
+                }
+            )
         canonical, readable = {f.path for f in files.values()}, {f.path for f in self.price_files.values()}
         unused = Counter(
-            ("/".join(p.relative_to(self.root).parts[:2]), "old symbol or shorter copy of a ticker with its own file" if p in readable else "not Yahoo-style (no adjusted close)")
-            for p in self.files.price_candidates if p not in canonical
-        )  # fmt: skip
+            (
+                "/".join(p.relative_to(self.root).parts[:2]),
+                "old symbol or shorter copy of a ticker with its own file"
+                if p in readable
+                else "not Yahoo-style (no adjusted close)",
+            )
+            for p in self.files.price_candidates
+            if p not in canonical
+        )
         for (name, reason), count in sorted(unused.items()):
             rows.append({"price collection": f"{name}: files not used ({reason})", "stocks / files": count})
         return (

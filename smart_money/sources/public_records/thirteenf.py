@@ -99,11 +99,18 @@ def extract(
             kind = str(position.get("putCall") or position.get("optionType") or "").upper()
             rows.append(
                 {
-                    "manager": match["manager"], "quarter": quarter, "form": form, "date": filing["date"],
-                    "accession": accession, "name": position.get("name"), "cusip": position.get("cusip"),
-                    "shares": position.get("shares"), "value": position.get("value"), "kind": kind,
+                    "manager": match["manager"],
+                    "quarter": quarter,
+                    "form": form,
+                    "date": filing["date"],
+                    "accession": accession,
+                    "name": position.get("name"),
+                    "cusip": position.get("cusip"),
+                    "shares": position.get("shares"),
+                    "value": position.get("value"),
+                    "kind": kind,
                 }
-            )  # fmt: skip
+            )
     return pd.DataFrame.from_records(
         rows, columns=["manager", "quarter", "form", "date", "accession", "name", "cusip", "shares", "value", "kind"]
     ), counts
@@ -153,10 +160,15 @@ def transform(raw: pd.DataFrame, cusip_to_ticker: dict[str, str], counts: Counte
     positions = positions[positions["symbol"].notna() & positions["filing_day"].notna()]
     keys = ["accession", "symbol"]
     summed = positions.groupby(keys, as_index=False).agg(
-        filing_day=("filing_day", "first"), filer_cik=("filer_cik", "first"), filer_name=("filer_name", "first"),
-        cusip=("cusip", "first"), form_type=("form_type", "first"), shares=("shares", "sum"), value_usd=("value_usd", lambda v: v.sum(min_count=1)),
+        filing_day=("filing_day", "first"),
+        filer_cik=("filer_cik", "first"),
+        filer_name=("filer_name", "first"),
+        cusip=("cusip", "first"),
+        form_type=("form_type", "first"),
+        shares=("shares", "sum"),
+        value_usd=("value_usd", lambda v: v.sum(min_count=1)),
         rows=("shares", "size"),
-    )  # fmt: skip
+    )
     parsed.counts["sub_account_rows_summed"] += int((summed["rows"] - 1).sum())
     summed["event_date"] = previous_quarter_end(summed["filing_day"])
     summed["known_at"] = end_of_day(summed["filing_day"])

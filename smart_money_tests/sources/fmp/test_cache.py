@@ -43,8 +43,13 @@ def test_entries_expire_after_the_ttl_unless_finalized(tmp_path):
     assert cache.get("AAA_2023-01-01_2023-02-01_insider-trades") is None
     assert cache.get("AAA_2020-01-01_2020-02-01_insider-trades").calls == 2
     assert cache.stats.as_dict() | {} == {
-        "cache_hits": 2, "cache_misses": 1, "cache_hit_rate": round(2 / 3, 4), "cache_calls_saved": 5, "cache_expired": 1, "cache_writes": 2,
-    }  # fmt: skip
+        "cache_hits": 2,
+        "cache_misses": 1,
+        "cache_hit_rate": round(2 / 3, 4),
+        "cache_calls_saved": 5,
+        "cache_expired": 1,
+        "cache_writes": 2,
+    }
     assert cache.summary()["expired"] == 1 and cache.summary()["fresh"] == 1
 
 

@@ -23,9 +23,15 @@ from smart_money_tests.support.fake_fmp import FakeFmpServer, Faults
 
 KEY = "sk-fmp-PIPELINE-5d1e8f2a9b"
 THROUGH_FEATURES = [
-    "universe", "raw_insider_trades", "raw_institutional_holdings", "raw_congress_trades", "raw_etf_holdings",
-    "raw_prices", "features", "labels",
-]  # fmt: skip
+    "universe",
+    "raw_insider_trades",
+    "raw_institutional_holdings",
+    "raw_congress_trades",
+    "raw_etf_holdings",
+    "raw_prices",
+    "features",
+    "labels",
+]
 LIMIT, PERIOD = 60, 1.0
 FAULTS = Faults(
     server_error_rate=0.05, truncated_rate=0.03, error_body_rate=0.03, timeout_rate=0.02, slow_answer_s=2.0, seed=5
@@ -34,9 +40,14 @@ FAULTS = Faults(
 
 def fmp_env(monkeypatch, fake: FakeFmpServer) -> None:
     for name, value in {
-        "FMP_API_KEY": KEY, "FMP_BASE_URL": fake.url, "FMP_RATE_LIMIT_PER_MIN": str(LIMIT), "FMP_RATE_LIMIT_PERIOD_S": str(PERIOD),
-        "FMP_TIMEOUT_S": "1.0", "FMP_BACKOFF_INITIAL_S": "0.02", "FMP_MAX_RETRIES": "8",
-    }.items():  # fmt: skip
+        "FMP_API_KEY": KEY,
+        "FMP_BASE_URL": fake.url,
+        "FMP_RATE_LIMIT_PER_MIN": str(LIMIT),
+        "FMP_RATE_LIMIT_PERIOD_S": str(PERIOD),
+        "FMP_TIMEOUT_S": "1.0",
+        "FMP_BACKOFF_INITIAL_S": "0.02",
+        "FMP_MAX_RETRIES": "8",
+    }.items():
         monkeypatch.setenv(name, value)
 
 

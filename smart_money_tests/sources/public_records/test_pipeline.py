@@ -28,8 +28,14 @@ TRAINED_ON = 24  # the first 24 stocks of the universe; the other 8 stay unseen
 def real_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("public_records_home")
     records = add_activity(write_records(home / "records"))
-    env = {"SMART_MONEY_SOURCE": "public_records", "SMART_MONEY_PUBLIC_RECORDS_DIR": str(records), "SMART_MONEY_START": "2020-01",
-           "SMART_MONEY_END": "2021-06", "SMART_MONEY_SYMBOLS": str(TRAINED_ON), "SMART_MONEY_HOME": str(home)}  # fmt: skip
+    env = {
+        "SMART_MONEY_SOURCE": "public_records",
+        "SMART_MONEY_PUBLIC_RECORDS_DIR": str(records),
+        "SMART_MONEY_START": "2020-01",
+        "SMART_MONEY_END": "2021-06",
+        "SMART_MONEY_SYMBOLS": str(TRAINED_ON),
+        "SMART_MONEY_HOME": str(home),
+    }
     settings = Settings.from_env(env)
     quarterly_study = {
         **FAST_EVALUATION,
@@ -124,8 +130,24 @@ def test_evaluate_on_symbols_the_model_never_saw(real_run, tmp_path):
     unseen = held_out.read_text().split()
     assert len(unseen) == 8
     out = tmp_path / "unseen.json"
-    invoke(env, "evaluate", "--model", "champion" if json.loads((settings.models_dir / "smart-money-flow" / "registry.json").read_text())["champion"] else "1.0.0",
-           "--symbols", f"@{held_out}", "--start", "2020-07", "--end", "2021-06", "--out", str(out), "--bootstrap", "0")  # fmt: skip
+    invoke(
+        env,
+        "evaluate",
+        "--model",
+        "champion"
+        if json.loads((settings.models_dir / "smart-money-flow" / "registry.json").read_text())["champion"]
+        else "1.0.0",
+        "--symbols",
+        f"@{held_out}",
+        "--start",
+        "2020-07",
+        "--end",
+        "2021-06",
+        "--out",
+        str(out),
+        "--bootstrap",
+        "0",
+    )
     scored = json.loads(out.read_text())
     assert scored["n_symbols"] <= 8 and scored["n_samples"] > 50
     assert 0.0 <= scored["roc_auc"] <= 1.0 and scored["source"] == "public_records"
@@ -141,10 +163,21 @@ def test_evaluate_says_what_is_wrong(real_run, tmp_path):
     assert result.exit_code == 1 and "no version 9.9.9" in result.output
     unknown = CliRunner().invoke(
         app,
-        ["evaluate", "--model", "latest", "--symbols", "ZZZZ", "--start", "2020-07", "--end", "2020-09",
-         "--out", str(tmp_path / "x.json")],
+        [
+            "evaluate",
+            "--model",
+            "latest",
+            "--symbols",
+            "ZZZZ",
+            "--start",
+            "2020-07",
+            "--end",
+            "2020-09",
+            "--out",
+            str(tmp_path / "x.json"),
+        ],
         env=env,
-    )  # fmt: skip
+    )
     assert unknown.exit_code == 2 and "symbols not in the public_records universe: ZZZZ" in unknown.stderr
     assert "Traceback" not in unknown.output
 

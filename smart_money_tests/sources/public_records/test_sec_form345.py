@@ -85,10 +85,13 @@ def quarter(tmp_path_factory) -> Path:
     ]
     transactions[11]["TRANS_DATE"] = "31-FEB-2023"  # an impossible day, as written in the file
     return form345_zip(
-        folder / "2023q2_form345.zip", submissions, owners, transactions,
+        folder / "2023q2_form345.zip",
+        submissions,
+        owners,
+        transactions,
         derivatives=[derivative_transaction("0001-23-000004", 1, "2023-05-01")],
         holdings=[holding("0001-23-000007", 1, "1500")],
-    )  # fmt: skip
+    )
 
 
 def test_lines_join_their_filing_and_owner(quarter):
@@ -123,16 +126,25 @@ def test_the_checkbox_says_nothing_before_it_existed(tmp_path):
     """A file without AFF10B5ONE (before 2023) gives null flags; an unchecked box filed before
     2023-04-01 is null too, a checked one stays True."""
     old = form345_zip(
-        tmp_path / "2022q4_form345.zip", [submission("0001-22-000001", "2022-11-01", "AAPL")], [owner("0001-22-000001", "1", "A B")],
-        [transaction("0001-22-000001", 1, "2022-10-28", "S", "10", "150", "D", "10")], before_2023=True,
-    )  # fmt: skip
+        tmp_path / "2022q4_form345.zip",
+        [submission("0001-22-000001", "2022-11-01", "AAPL")],
+        [owner("0001-22-000001", "1", "A B")],
+        [transaction("0001-22-000001", 1, "2022-10-28", "S", "10", "150", "D", "10")],
+        before_2023=True,
+    )
     assert form345.read_quarter(old).frame["plan_10b5_1"].isna().all()
     early = form345_zip(
         tmp_path / "2023q1_form345.zip",
-        [submission("0001-23-000001", "2023-03-01", "AAPL", plan="0"), submission("0001-23-000002", "2023-03-02", "AAPL", plan="1")],
+        [
+            submission("0001-23-000001", "2023-03-01", "AAPL", plan="0"),
+            submission("0001-23-000002", "2023-03-02", "AAPL", plan="1"),
+        ],
         [owner("0001-23-000001", "1", "A B"), owner("0001-23-000002", "1", "A B")],
-        [transaction("0001-23-000001", 1, "2023-02-27", "S", "10", "150", "D", "10"), transaction("0001-23-000002", 2, "2023-02-28", "S", "10", "150", "D", "0")],
-    )  # fmt: skip
+        [
+            transaction("0001-23-000001", 1, "2023-02-27", "S", "10", "150", "D", "10"),
+            transaction("0001-23-000002", 2, "2023-02-28", "S", "10", "150", "D", "0"),
+        ],
+    )
     flags = form345.read_quarter(early).frame.set_index("record_id")["plan_10b5_1"]
     assert pd.isna(flags["sec345:0001-23-000001:1"]) and bool(flags["sec345:0001-23-000002:2"]) is True
 
@@ -254,8 +266,22 @@ def test_unreadable_files_name_the_file(tmp_path):
 
 
 def test_common_stock_titles():
-    titles = pd.Series(["Common Stock", "Class A Common Stock, $.01 par value", "Ordinary Shares", "Common Units", "American Depositary Shares",
-                        "Series A Preferred Stock", "Warrants", "Units", "6.5% Senior Notes", "Rights", "Stock Option", ""])  # fmt: skip
+    titles = pd.Series(
+        [
+            "Common Stock",
+            "Class A Common Stock, $.01 par value",
+            "Ordinary Shares",
+            "Common Units",
+            "American Depositary Shares",
+            "Series A Preferred Stock",
+            "Warrants",
+            "Units",
+            "6.5% Senior Notes",
+            "Rights",
+            "Stock Option",
+            "",
+        ]
+    )
     assert form345.common_stock(titles).tolist() == [
         True,
         True,

@@ -61,10 +61,12 @@ def write_sec_insider(root: Path) -> None:
     folder = root / "sec" / "insider"
     ceo = dict(relationship="Director,Officer", title="President and CEO")
     form345_zip(
-        folder / "2019q4_form345.zip", [submission("0000010-19-000001", "2019-11-04", "BBB", issuer_cik="200")],
+        folder / "2019q4_form345.zip",
+        [submission("0000010-19-000001", "2019-11-04", "BBB", issuer_cik="200")],
         [owner("0000010-19-000001", "21", "BUYER BOB", "Director")],
-        [transaction("0000010-19-000001", 1, "2019-11-01", "P", "300", close("BBB", "2019-11-01"), "A", "300")], before_2023=True,
-    )  # fmt: skip
+        [transaction("0000010-19-000001", 1, "2019-11-01", "P", "300", close("BBB", "2019-11-01"), "A", "300")],
+        before_2023=True,
+    )
     form345_zip(
         folder / "2020q1_form345.zip",
         [
@@ -92,15 +94,25 @@ def write_sec_insider(root: Path) -> None:
         before_2023=True,
     )
     form345_zip(
-        folder / "2020q2_form345.zip", [submission("0000010-20-000010", "2020-05-11", "BBB", issuer_cik="200")],
-        [owner("0000010-20-000010", "21", "BUYER BOB", "Director"), owner("0000010-20-000010", "22", "BOB'S TRUST", "TenPercentOwner")],
-        [transaction("0000010-20-000010", 5, "2020-05-07", "P", "700", close("BBB", "2020-05-07"), "A", "1000")], before_2023=True,
-    )  # fmt: skip
+        folder / "2020q2_form345.zip",
+        [submission("0000010-20-000010", "2020-05-11", "BBB", issuer_cik="200")],
+        [
+            owner("0000010-20-000010", "21", "BUYER BOB", "Director"),
+            owner("0000010-20-000010", "22", "BOB'S TRUST", "TenPercentOwner"),
+        ],
+        [transaction("0000010-20-000010", 5, "2020-05-07", "P", "700", close("BBB", "2020-05-07"), "A", "1000")],
+        before_2023=True,
+    )
     form345_zip(
-        folder / "2021q3_form345.zip", [submission("0000010-21-000001", "2021-08-02", "AAA", issuer_cik="100", plan="1")],
+        folder / "2021q3_form345.zip",
+        [submission("0000010-21-000001", "2021-08-02", "AAA", issuer_cik="100", plan="1")],
         [owner("0000010-21-000001", "12", "SELLER SAM", "Officer", "CFO")],
-        [transaction("0000010-21-000001", 6, "2021-07-26", "S", "250", close("AAA", "2021-07-26"), "D", "0", timeliness="L")],
-    )  # fmt: skip
+        [
+            transaction(
+                "0000010-21-000001", 6, "2021-07-26", "S", "250", close("AAA", "2021-07-26"), "D", "0", timeliness="L"
+            )
+        ],
+    )
 
 
 def write_sec_13f(root: Path) -> None:
@@ -179,9 +191,24 @@ def write_third_party(root: Path) -> None:
     ]
     pd.DataFrame(rows, columns=columns).to_csv(screen / "screen.csv", index=False)
     members = {
-        "src/data/holdings/legacy/2020-Q2.json": {"form": "13F-HR", "date": "2020-05-15", "positions": [{"name": "AAA", "cusip": CUSIPS["AAA"], "shares": 1, "value": 1}]},
-        "src/data/holdings/legacy/2019-Q4.json": {"form": "13F-HR", "date": "2019-11-14", "positions": [{"name": "BBB", "cusip": CUSIPS["BBB"], "shares": 50, "value": round(50 * close("BBB", "2019-09-30") / 1000, 3)}]},
-    }  # fmt: skip
+        "src/data/holdings/legacy/2020-Q2.json": {
+            "form": "13F-HR",
+            "date": "2020-05-15",
+            "positions": [{"name": "AAA", "cusip": CUSIPS["AAA"], "shares": 1, "value": 1}],
+        },
+        "src/data/holdings/legacy/2019-Q4.json": {
+            "form": "13F-HR",
+            "date": "2019-11-14",
+            "positions": [
+                {
+                    "name": "BBB",
+                    "cusip": CUSIPS["BBB"],
+                    "shares": 50,
+                    "value": round(50 * close("BBB", "2019-09-30") / 1000, 3),
+                }
+            ],
+        },
+    }
     (root / "13f" / "legacy").mkdir(parents=True)
     with tarfile.open(root / "13f" / "legacy" / "src_data_holdings.tar.xz", "w:xz") as archive:
         for name, payload in members.items():

@@ -35,9 +35,12 @@ FORM13F_LAST_QUARTERLY_FILE = "2023q4"
 FORM13F_BRIDGE = (date(2024, 1, 1), date(2024, 2, 29))
 FORM13F_FIRST_WINDOW = date(2024, 3, 1)  # three-month windows from here on
 URL_FOLDERS = {
-    "insider": ("files/structureddata/data/insider-transactions-data-sets", "files/datastandardsinnovation/data/insider-transactions-data-sets"),
+    "insider": (
+        "files/structureddata/data/insider-transactions-data-sets",
+        "files/datastandardsinnovation/data/insider-transactions-data-sets",
+    ),
     "13f": ("files/structureddata/data/form-13f-data-sets", "files/datastandardsinnovation/data/form-13f-data-sets"),
-}  # fmt: skip
+}
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 _QUARTER = re.compile(r"^(\d{4})q([1-4])$", re.IGNORECASE)
@@ -114,7 +117,9 @@ def _month(text: str) -> int:
 
 
 def _window_name(first: date, last: date) -> str:
-    return f"{first.day:02d}{MONTHS[first.month - 1]}{first.year}-{last.day:02d}{MONTHS[last.month - 1]}{last.year}_form13f.zip"
+    start = f"{first.day:02d}{MONTHS[first.month - 1]}{first.year}"
+    end = f"{last.day:02d}{MONTHS[last.month - 1]}{last.year}"
+    return f"{start}-{end}_form13f.zip"
 
 
 def describe(path: Path | str, dataset: str) -> DataSetFile | None:

@@ -309,7 +309,8 @@ class SecDownloader:
                     raise _Transient(f"{status} from {url}", _retry_after(response.headers.get("Retry-After")))
                 if status == 403:
                     raise SecDownloadError(
-                        f"sec.gov refused {url} (403): it refuses requests without a declared User-Agent ('Name email'), or the client is blocked for going over 10 requests/s"
+                        f"sec.gov refused {url} (403): it refuses requests without a declared User-Agent ('Name "
+                        "email'), or the client is blocked for going over 10 requests/s"
                     )
                 if status == 416:  # the part already holds the whole file
                     pass
@@ -359,9 +360,13 @@ def download_datasets(
     first, last = parse_quarter_range(first_quarter, last_quarter)
     files = planned_files(first, last, datasets)
     config = DownloadConfig(
-        user_agent=check_user_agent(user_agent, "the SEC User-Agent"), base_url=base_url, max_per_second=max_per_second,
-        timeout_s=timeout_s, max_retries=max_retries, backoff_initial_s=backoff_initial_s,
-    )  # fmt: skip
+        user_agent=check_user_agent(user_agent, "the SEC User-Agent"),
+        base_url=base_url,
+        max_per_second=max_per_second,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
+        backoff_initial_s=backoff_initial_s,
+    )
     folder = Path(dest_dir)
     folder.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(folder)
@@ -417,7 +422,11 @@ def _one(
 
 def describe_report(report: DownloadReport, folder: Path) -> Iterable[str]:
     """The lines the command prints at the end."""
-    yield f"{len(report.downloaded)} downloaded ({report.bytes_downloaded / 1e6:.1f} MB), {len(report.skipped)} already present, {len(report.missing)} not published, {len(report.failed)} failed; {report.requests} requests, {report.retries} retries -> {folder}"
+    yield (
+        f"{len(report.downloaded)} downloaded ({report.bytes_downloaded / 1e6:.1f} MB), {len(report.skipped)} "
+        f"already present, {len(report.missing)} not published, {len(report.failed)} failed; {report.requests} "
+        f"requests, {report.retries} retries -> {folder}"
+    )
     for name in report.missing:
         yield f"  not published: {name}"
     for name, why in report.failed.items():

@@ -278,7 +278,8 @@ def holdings(filings: pd.DataFrame, positions: pd.DataFrame) -> Parsed:
                     if len(own):
                         rows = own.astype("string").assign(
                             **{
-                                QUARANTINE_REASON: "institutional_holdings: NEW HOLDINGS amendment whose original 13F-HR is not in the files read (a year before the window)"
+                                QUARANTINE_REASON: "institutional_holdings: NEW HOLDINGS amendment whose original "
+                                "13F-HR is not in the files read (a year before the window)"
                             }
                         )
                         rejected.append(rows)

@@ -95,20 +95,45 @@ OWNER_COLUMNS = (
 )
 OWNER_REQUIRED = ("ACCESSION_NUMBER", "RPTOWNERCIK", "RPTOWNER_RELATIONSHIP")
 TRANS_COLUMNS = (
-    "ACCESSION_NUMBER", "NONDERIV_TRANS_SK", "SECURITY_TITLE", "TRANS_DATE", "TRANS_CODE", "TRANS_TIMELINESS",
-    "TRANS_SHARES", "TRANS_PRICEPERSHARE", "TRANS_ACQUIRED_DISP_CD", "SHRS_OWND_FOLWNG_TRANS",
-)  # fmt: skip
+    "ACCESSION_NUMBER",
+    "NONDERIV_TRANS_SK",
+    "SECURITY_TITLE",
+    "TRANS_DATE",
+    "TRANS_CODE",
+    "TRANS_TIMELINESS",
+    "TRANS_SHARES",
+    "TRANS_PRICEPERSHARE",
+    "TRANS_ACQUIRED_DISP_CD",
+    "SHRS_OWND_FOLWNG_TRANS",
+)
 TABLE_COLUMNS = [
-    "symbol", "event_date", "known_at", "record_id", "reporting_cik", "reporting_name", "type_of_owner", "role",
-    "transaction_code", "acquisition_or_disposition", "shares", "price", "shares_owned_after", "form_type", "amends_record_id",
-    "issuer_cik", "co_reporting_ciks", "plan_10b5_1", "filed_late",
-]  # fmt: skip
+    "symbol",
+    "event_date",
+    "known_at",
+    "record_id",
+    "reporting_cik",
+    "reporting_name",
+    "type_of_owner",
+    "role",
+    "transaction_code",
+    "acquisition_or_disposition",
+    "shares",
+    "price",
+    "shares_owned_after",
+    "form_type",
+    "amends_record_id",
+    "issuer_cik",
+    "co_reporting_ciks",
+    "plan_10b5_1",
+    "filed_late",
+]
 # What amendment matching needs besides the table's columns.
 LINE_COLUMNS = [*TABLE_COLUMNS, "accession", "line_sk", "filing_day", "original_filing_day", "owner_ciks"]
 
 _COMMON = re.compile(r"\bcommon\b|\bordinary\b|\bshares?\b|\bstock\b|\bads\b|depositary", re.IGNORECASE)
 _NOT_COMMON = re.compile(
-    r"prefer|warrant|\bnotes?\b|debenture|\bbonds?\b|\brights?\b|\boptions?\b|\bdebt\b|(?<!common )\bunits?\b|\bswaps?\b",
+    r"prefer|warrant|\bnotes?\b|debenture|\bbonds?\b|\brights?\b|\boptions?\b|\bdebt\b|(?<!common "
+    r")\bunits?\b|\bswaps?\b",
     re.IGNORECASE,
 )
 _EXCHANGE_PREFIX = r"^(?:NYSE|NASDAQ|NASD|AMEX|NYSE ?AMERICAN|NYSE ?ARCA|NYSEMKT|OTC|OTCBB|OTCQB|OTCQX|PINK)\s*:\s*"
@@ -412,10 +437,12 @@ def apply_amendments(lines: pd.DataFrame) -> tuple[pd.DataFrame, Counter]:
         )
         named = pd.notna(head["original_filing_day"])
         chosen = [
-            a for a in candidates
-            if filing_of.at[a, "form_type"] == family and filing_of.at[a, "filing_day"] <= head["filing_day"]
+            a
+            for a in candidates
+            if filing_of.at[a, "form_type"] == family
+            and filing_of.at[a, "filing_day"] <= head["filing_day"]
             and (not named or filing_of.at[a, "filing_day"] == head["original_filing_day"])
-        ]  # fmt: skip
+        ]
         if not chosen:
             counts["amendments_original_not_found"] += 1
             counts["amendment_lines_unmatched"] += len(positions)

@@ -87,7 +87,8 @@ class SecDataSets:
             described = describe(path, dataset)
             if described is None:
                 raise SecDataError(
-                    f"{path}: not an SEC {dataset} data set file name (expected {EXPECTED_NAMES[dataset]}, as the SEC names them); rename it or move it out of the folder"
+                    f"{path}: not an SEC {dataset} data set file name (expected {EXPECTED_NAMES[dataset]}, as the "
+                    "SEC names them); rename it or move it out of the folder"
                 )
             out.append((described, Path(path)))
         return sorted(out, key=lambda item: (item[0].first_day, item[0].revision))

@@ -88,9 +88,18 @@ def read_table(
         try:
             with archive.open(member) as handle:
                 reader = pd.read_csv(
-                    handle, sep="\t", header=0, names=header, usecols=positions, dtype=str, keep_default_na=False,
-                    quoting=csv.QUOTE_NONE, encoding="utf-8-sig", encoding_errors="replace", chunksize=chunk_rows,
-                )  # fmt: skip
+                    handle,
+                    sep="\t",
+                    header=0,
+                    names=header,
+                    usecols=positions,
+                    dtype=str,
+                    keep_default_na=False,
+                    quoting=csv.QUOTE_NONE,
+                    encoding="utf-8-sig",
+                    encoding_errors="replace",
+                    chunksize=chunk_rows,
+                )
                 for chunk in reader:  # columns come named from `header`, in file order
                     chunk = chunk[keep].fillna("")
                     for column in stripped:
@@ -98,7 +107,8 @@ def read_table(
                     yield chunk
         except _READ_ERRORS as exc:
             raise SecDataError(
-                f"{path}:{member}: cannot be read ({type(exc).__name__}: {exc}); the file is damaged or not in the SEC's layout"
+                f"{path}:{member}: cannot be read ({type(exc).__name__}: {exc}); the file is damaged or not in the "
+                "SEC's layout"
             ) from exc
 
 
