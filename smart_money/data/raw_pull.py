@@ -5,7 +5,9 @@ prices) falls in M. Two extensions keep every feature and label computable from 
 partitions alone:
 
 - the first partition of the configured range also holds LOOKBACK_MONTHS of history before it
-  (features look back up to a year, momentum 12 months, volatility 60 sessions);
+  (features look back up to a year, momentum 12 months, volatility 60 sessions), and for
+  insider_trades INSIDER_LOOKBACK_MONTHS (the routine/opportunistic split of a trade reads the
+  insider's trades of the three calendar years before it);
 - a prices partition also holds the first PRICE_FORWARD_DAYS of the next month, so the 14-day
   labels of month M (whose end can fall on the 1st-3rd of M+1) resolve from partition M.
 """
@@ -23,7 +25,13 @@ from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
 from smart_money.data.source import DataSource, FetchResult, Gap
 
 LOOKBACK_MONTHS = 13
+INSIDER_LOOKBACK_MONTHS = 49  # 3 calendar years before the earliest trade a 90-day window can hold
 PRICE_FORWARD_DAYS = 7
+
+
+def lookback_months(table: str) -> int:
+    """How far before the configured first month that month's partition of `table` reaches."""
+    return INSIDER_LOOKBACK_MONTHS if table == "insider_trades" else LOOKBACK_MONTHS
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class PartitionWindow:
 
 def partition_window(table: str, month: pd.Timestamp, first_month: pd.Timestamp) -> PartitionWindow:
     month = cal.month_start(month)
-    lower = cal.add_months(month, -LOOKBACK_MONTHS) if month <= cal.month_start(first_month) else month
+    lower = cal.add_months(month, -lookback_months(table)) if month <= cal.month_start(first_month) else month
     upper = cal.add_months(month, 1)
     if table == "prices":
         upper = upper + pd.Timedelta(days=PRICE_FORWARD_DAYS)

@@ -35,6 +35,7 @@ from smart_money.settings import Settings
 dataset_asset = partial(dg.asset, group_name=DATASET_GROUP, kinds={"python", "pandas"}, tags={"layer": "dataset"})
 monthly_dataset_asset = partial(dataset_asset, backfill_policy=dg.BackfillPolicy.single_run())
 EVENT_LOOKBACK_MONTHS = 12  # insider 90d, 13F two quarters, universe rule 365d
+INSIDER_LOOKBACK_MONTHS = 48  # the routine/opportunistic split: 3 calendar years before the 90d window
 PRICE_LOOKBACK_MONTHS = 13  # 12-1 momentum, 250-session beta
 
 
@@ -59,7 +60,7 @@ def build_features_asset(settings: Settings, partitions: dg.PartitionsDefinition
         "Universe rules mark (not drop) ineligible samples in `excluded_reason`.\n\n" + render_markdown(),
         ins={
             "universe": dg.AssetIn(),
-            "raw_insider_trades": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
+            "raw_insider_trades": dg.AssetIn(partition_mapping=_lookback(INSIDER_LOOKBACK_MONTHS)),
             "raw_institutional_holdings": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
             "raw_congress_trades": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
             "raw_etf_holdings": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
