@@ -66,6 +66,9 @@ class RawPull:
     outcome: ValidationOutcome
     gaps: list[Gap] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
+    # the source's headline numbers (DataSource.summarize_rows), for the pull and per partition
+    summary: dict[str, float] = field(default_factory=dict)
+    summary_by_partition: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def metadata(self) -> dict[str, object]:
         """Numbers a user wants to see for the pull (plain values; the edge wraps them)."""
@@ -81,25 +84,39 @@ class RawPull:
             "gaps": len(self.gaps),
         }
         out.update({f"source_{k}": v for k, v in self.stats.items()})
+        if self.outcome.n_quarantined:
+            keys = quarantine_keys(self.outcome.quarantined, self.table, self.windows)
+            out["rows_quarantined_per_partition"] = {k: int(n) for k, n in keys.value_counts().sort_index().items()}
+        out.update(self.summary)
+        if any(self.summary_by_partition.values()):
+            out["summary_per_partition"] = self.summary_by_partition
         return out
 
     def quarantine_by_partition(self) -> dict[str, pd.DataFrame]:
-        """Quarantined rows per partition key (by their partition date when it parses and lies
-        in a window, else the run's last partition), object columns as strings for storage."""
+        """Quarantined rows per partition key (quarantine_keys), object columns as strings for
+        storage."""
         rejected = self.outcome.quarantined
         if rejected.empty:
             return {}
-        column = TABLES[self.table].partition_column
-        stamps = (
-            pd.to_datetime(rejected[column], errors="coerce")
-            if column in rejected
-            else pd.Series(pd.NaT, index=rejected.index)
-        )
-        assigned = pd.Series(self.windows[-1].key, index=rejected.index)
-        for window in reversed(self.windows):  # the earliest window containing the date wins
-            assigned[(stamps >= window.lower) & (stamps < window.upper)] = window.key
+        assigned = quarantine_keys(rejected, self.table, self.windows)
         text = rejected.astype({c: "string" for c in rejected.columns if rejected[c].dtype == object})
         return {key: rows.reset_index(drop=True) for key, rows in text.groupby(assigned)}
+
+
+def quarantine_keys(rejected: pd.DataFrame, table: str, windows: Sequence[PartitionWindow]) -> pd.Series:
+    """The partition key of each quarantined row: by its partition date when it parses and lies in
+    a window (the earliest such window), else the run's last partition (rows a reader could not
+    even date)."""
+    column = TABLES[table].partition_column
+    stamps = (
+        pd.to_datetime(rejected[column], errors="coerce")
+        if column in rejected
+        else pd.Series(pd.NaT, index=rejected.index)
+    )
+    assigned = pd.Series(windows[-1].key, index=rejected.index)
+    for window in reversed(windows):  # the earliest window containing the date wins
+        assigned[(stamps >= window.lower) & (stamps < window.upper)] = window.key
+    return assigned
 
 
 def pull_raw(
@@ -123,7 +140,15 @@ def pull_raw(
     partitions = {
         w.key: outcome.valid.loc[(column >= w.lower) & (column < w.upper)].reset_index(drop=True) for w in windows
     }
-    return RawPull(table, windows, partitions, outcome, result.gaps, result.stats)
+    summary = source.summarize_rows(table, outcome.valid, outcome.quarantined, result.stats)
+    by_partition = {}
+    if summary:
+        keys = quarantine_keys(outcome.quarantined, table, windows)
+        by_partition = {
+            key: source.summarize_rows(table, rows, outcome.quarantined[keys == key])
+            for key, rows in partitions.items()
+        }
+    return RawPull(table, windows, partitions, outcome, result.gaps, result.stats, summary, by_partition)
 
 
 def pull_universe(source: DataSource, symbols: int | tuple[str, ...]) -> tuple[pd.DataFrame, ValidationOutcome]:
