@@ -5,7 +5,9 @@ prices) falls in M. Two extensions keep every feature and label computable from 
 partitions alone:
 
 - the first partition of the configured range also holds LOOKBACK_MONTHS of history before it
-  (features look back up to a year, momentum 12 months, volatility 60 sessions);
+  (features look back up to a year, momentum 12 months, volatility 60 sessions), and for
+  insider_trades INSIDER_LOOKBACK_MONTHS (the routine/opportunistic split of a trade reads the
+  insider's trades of the three calendar years before it);
 - a prices partition also holds the first PRICE_FORWARD_DAYS of the next month, so the 14-day
   labels of month M (whose end can fall on the 1st-3rd of M+1) resolve from partition M.
 """
@@ -23,11 +25,17 @@ from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
 from smart_money.data.source import DataSource, FetchResult, Gap
 
 LOOKBACK_MONTHS = 13
+INSIDER_LOOKBACK_MONTHS = 49  # 3 calendar years before the earliest trade a 90-day window can hold
 PRICE_FORWARD_DAYS = 7
 
 
 class UnknownSymbols(ValueError):
     """Configured tickers (SMART_MONEY_SYMBOLS, --symbols) that the source's universe lacks."""
+
+
+def lookback_months(table: str) -> int:
+    """How far before the configured first month that month's partition of `table` reaches."""
+    return INSIDER_LOOKBACK_MONTHS if table == "insider_trades" else LOOKBACK_MONTHS
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class PartitionWindow:
 
 def partition_window(table: str, month: pd.Timestamp, first_month: pd.Timestamp) -> PartitionWindow:
     month = cal.month_start(month)
-    lower = cal.add_months(month, -LOOKBACK_MONTHS) if month <= cal.month_start(first_month) else month
+    lower = cal.add_months(month, -lookback_months(table)) if month <= cal.month_start(first_month) else month
     upper = cal.add_months(month, 1)
     if table == "prices":
         upper = upper + pd.Timedelta(days=PRICE_FORWARD_DAYS)
@@ -62,6 +70,9 @@ class RawPull:
     outcome: ValidationOutcome
     gaps: list[Gap] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
+    # the source's headline numbers (DataSource.summarize_rows), for the pull and per partition
+    summary: dict[str, float] = field(default_factory=dict)
+    summary_by_partition: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def metadata(self) -> dict[str, object]:
         """Numbers a user wants to see for the pull (plain values; the edge wraps them)."""
@@ -77,25 +88,39 @@ class RawPull:
             "gaps": len(self.gaps),
         }
         out.update({f"source_{k}": v for k, v in self.stats.items()})
+        if self.outcome.n_quarantined:
+            keys = quarantine_keys(self.outcome.quarantined, self.table, self.windows)
+            out["rows_quarantined_per_partition"] = {k: int(n) for k, n in keys.value_counts().sort_index().items()}
+        out.update(self.summary)
+        if any(self.summary_by_partition.values()):
+            out["summary_per_partition"] = self.summary_by_partition
         return out
 
     def quarantine_by_partition(self) -> dict[str, pd.DataFrame]:
-        """Quarantined rows per partition key (by their partition date when it parses and lies
-        in a window, else the run's last partition), object columns as strings for storage."""
+        """Quarantined rows per partition key (quarantine_keys), object columns as strings for
+        storage."""
         rejected = self.outcome.quarantined
         if rejected.empty:
             return {}
-        column = TABLES[self.table].partition_column
-        stamps = (
-            pd.to_datetime(rejected[column], errors="coerce")
-            if column in rejected
-            else pd.Series(pd.NaT, index=rejected.index)
-        )
-        assigned = pd.Series(self.windows[-1].key, index=rejected.index)
-        for window in reversed(self.windows):  # the earliest window containing the date wins
-            assigned[(stamps >= window.lower) & (stamps < window.upper)] = window.key
+        assigned = quarantine_keys(rejected, self.table, self.windows)
         text = rejected.astype({c: "string" for c in rejected.columns if rejected[c].dtype == object})
         return {key: rows.reset_index(drop=True) for key, rows in text.groupby(assigned)}
+
+
+def quarantine_keys(rejected: pd.DataFrame, table: str, windows: Sequence[PartitionWindow]) -> pd.Series:
+    """The partition key of each quarantined row: by its partition date when it parses and lies in
+    a window (the earliest such window), else the run's last partition (rows a reader could not
+    even date)."""
+    column = TABLES[table].partition_column
+    stamps = (
+        pd.to_datetime(rejected[column], errors="coerce")
+        if column in rejected
+        else pd.Series(pd.NaT, index=rejected.index)
+    )
+    assigned = pd.Series(windows[-1].key, index=rejected.index)
+    for window in reversed(windows):  # the earliest window containing the date wins
+        assigned[(stamps >= window.lower) & (stamps < window.upper)] = window.key
+    return assigned
 
 
 def pull_raw(
@@ -119,7 +144,15 @@ def pull_raw(
     partitions = {
         w.key: outcome.valid.loc[(column >= w.lower) & (column < w.upper)].reset_index(drop=True) for w in windows
     }
-    return RawPull(table, windows, partitions, outcome, result.gaps, result.stats)
+    summary = source.summarize_rows(table, outcome.valid, outcome.quarantined, result.stats)
+    by_partition = {}
+    if summary:
+        keys = quarantine_keys(outcome.quarantined, table, windows)
+        by_partition = {
+            key: source.summarize_rows(table, rows, outcome.quarantined[keys == key])
+            for key, rows in partitions.items()
+        }
+    return RawPull(table, windows, partitions, outcome, result.gaps, result.stats, summary, by_partition)
 
 
 def pull_universe(source: DataSource, symbols: int | tuple[str, ...]) -> tuple[pd.DataFrame, ValidationOutcome]:

@@ -9,13 +9,15 @@ A source answers two questions, for any symbol batch and time window, with norma
 
 Fetches report what they could not get (`gaps`, e.g. a plan that does not cover an endpoint for
 a symbol) and how they got it (`stats`, e.g. HTTP calls and cache hits) so the assets can show
-it. Sources never drop rows silently: cleaning belongs to `data.quality`.
+it; `summarize_rows` says what the returned rows hold in the source's own terms (e.g. rows from
+the SEC's files, amendments applied), for the whole pull and for each partition. Sources never
+drop rows silently: cleaning belongs to `data.quality`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -58,6 +60,19 @@ class DataSource(ABC):
     def describe(self) -> dict[str, str]:
         """What to show in asset metadata about this source."""
         return {"source": self.name}
+
+    def summarize_rows(
+        self,
+        table: str,
+        rows: pd.DataFrame,
+        quarantined: pd.DataFrame,
+        stats: Mapping[str, float] | None = None,
+    ) -> dict[str, float]:
+        """Headline numbers, named by the source, of rows of `table` it returned (`rows` valid,
+        `quarantined` set aside), for the raw assets' metadata: called for a whole pull with the
+        fetch's `stats` (for what only the fetch knows) and for each partition without them.
+        Nothing by default."""
+        return {}
 
     def market_index(self) -> str:
         """Symbol (in the prices table) whose returns stand for the market."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class FeatureSpec:
     name: str
-    family: str  # insider | institutional | congress | hedge_fund | etf | price | missingness
+    family: str  # insider | institutional | congress | hedge_fund | etf | price | missingness | insider_split
     formula: str
     source_table: str
     date_field: str
@@ -42,6 +42,16 @@ OPEN_MARKET = (
 TRADE = "trade = distinct (insider CIK, transaction date, code)"
 UNDEFINED_WITHOUT_SHARES = "NaN when the stock's shares outstanding at t are unknown (public files carry none)"
 AMENDMENTS = "a 4/A known by c replaces the line it amends"
+CMP_SPLIT = (
+    "insiders split as in Cohen, Malloy & Pomorski (2012), per insider (CIK) and stock from the open-market "
+    "trades known by c: for a trade in calendar year Y the insider is classified if it traded in each of Y-1, "
+    "Y-2 and Y-3, routine if in one same calendar month of each of those years, else opportunistic; "
+    "insiders with less history are in neither group (as in the paper)"
+)
+PLAN_BOX = (
+    "a trade is planned when a line of it has the Rule 10b5-1 box checked (`plan_10b5_1`; SEC forms "
+    "filed from 2023-04-01 state it, older forms and other sources do not)"
+)
 LATEST_13F = (
     "per filer, the latest filing (amendments replace originals) for its latest period known by c "
     "(period within 250 days) vs its filing for the quarter before; frac = shares / shares outstanding "
@@ -440,6 +450,78 @@ CATALOGUE: tuple[FeatureSpec, ...] = (
         "60 sessions",
         "ratio",
     ),
+    # --- insider trades split (analysis columns: stored with the features, not model inputs) -
+    _F(
+        "insider_opportunistic_buy_count_90d",
+        "insider_split",
+        f"open-market purchase trades by opportunistic insiders ({CMP_SPLIT}); {TRADE}; {AMENDMENTS}; "
+        "0 when none; NaN when insider_history_missing",
+        "insider_trades",
+        "event_date (known_at <= c)",
+        "90d (+ 3 calendar years of history)",
+        "trades",
+    ),
+    _F(
+        "insider_opportunistic_net_value_90d",
+        "insider_split",
+        "sum of shares x price of opportunistic insiders' purchase lines minus their sale lines (missing price "
+        "-> close on the transaction date); 0 when none; NaN when insider_history_missing",
+        "insider_trades",
+        "event_date (known_at <= c)",
+        "90d (+ 3 calendar years of history)",
+        "USD",
+    ),
+    _F(
+        "insider_routine_share_90d",
+        "insider_split",
+        "open-market trades by routine insiders / trades by classified (routine or opportunistic) insiders; "
+        "NaN when no trade's insider is classified or insider_history_missing",
+        "insider_trades",
+        "event_date (known_at <= c)",
+        "90d (+ 3 calendar years of history)",
+        "ratio 0-1",
+    ),
+    _F(
+        "insider_planned_sale_share_90d",
+        "insider_split",
+        f"planned sale trades / sale trades whose filing states the box ({PLAN_BOX}); NaN when no sale trade states it",
+        "insider_trades",
+        "event_date (known_at <= c)",
+        "90d",
+        "ratio 0-1",
+    ),
+    _F(
+        "insider_discretionary_sale_value_90d",
+        "insider_split",
+        "sum of shares x price of sale lines whose filing states no 10b5-1 plan (box unchecked on a form from "
+        "2023-04-01); 0 when no sale; NaN when a sale line of the window does not state the box, or "
+        "insider_plan_missing",
+        "insider_trades",
+        "event_date (known_at <= c)",
+        "90d",
+        "USD",
+    ),
+    _F(
+        "insider_history_missing",
+        "insider_split",
+        "1 if insider_missing, or the insider table's earliest row known by c became public after January of "
+        "year(t - 89d) - 3: too little history to split the window's trades (the routine/opportunistic "
+        "features are then NaN)",
+        "insider_trades",
+        "known_at",
+        "3 calendar years before the window",
+        "0/1",
+    ),
+    _F(
+        "insider_plan_missing",
+        "insider_split",
+        "1 if no open-market line with a transaction date in the window known by c states the 10b5-1 box, for "
+        "any symbol (the source does not say, or only forms from before 2023-04-01 are in the window)",
+        "insider_trades",
+        "event_date (known_at <= c)",
+        "90d",
+        "0/1",
+    ),
     # --- missingness: 1 when a whole source has nothing in its window (NaN features follow) -
     _F(
         "insider_missing",
@@ -494,10 +576,19 @@ PRICE_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family == "price"
 # Smart-money features that can say which way a stock will move: trades and position changes.
 DIRECTIONAL_FEATURES = tuple(name for name in PLAN_FEATURES if name not in LEVEL_FEATURES)
 MISSING_INDICATORS = tuple(spec.name for spec in CATALOGUE if spec.family == "missingness")
+# Analysis columns: computed point in time with the features and stored with them, but not model
+# inputs. The plan's 27, the model's input list (which the registry versions) and the serving API
+# do not change with them. Why, and how to model them: docs/sec-data.md#what-the-features-use.
+ANALYSIS_FAMILIES = ("insider_split",)
+ANALYSIS_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family in ANALYSIS_FAMILIES)
+MODEL_FEATURES = tuple(name for name in FEATURES if name not in ANALYSIS_FEATURES)
+INDICATORS = tuple(spec.name for spec in CATALOGUE if spec.unit == "0/1")  # every 0/1 column
 BY_NAME = {spec.name: spec for spec in CATALOGUE}
 # The date each family's inputs are stamped with; provenance columns asof_<family> record the
 # newest input a sample used, and the temporal-integrity check requires asof <= cutoff.
-PROVENANCE_COLUMNS = ("asof_insider", "asof_institutional", "asof_congress", "asof_etf", "asof_prices")
+PROVENANCE_COLUMNS = (
+    "asof_insider", "asof_institutional", "asof_congress", "asof_etf", "asof_prices", "asof_insider_split",
+)  # fmt: skip
 
 assert len(PLAN_FEATURES) == 27, "the plan's 27 smart-money features"
 

@@ -23,6 +23,8 @@ from smart_money.dataset.catalogue import CATALOGUE, FEATURES, PROVENANCE_COLUMN
 
 SESSIONS_PER_YEAR = 252.0
 CONGRESS_SALES = ("sale", "sale_partial", "sale_full")
+OPEN_MARKET_CODES = ("P", "S")
+ROUTINE_YEARS = 3  # Cohen, Malloy & Pomorski (2012): the three calendar years before a trade's
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,9 @@ def prepare_insider(frame: pd.DataFrame, px: PriceMatrix) -> pd.DataFrame:
     ins["adj_price"] = price * adj_e / close_e
     ins["signed_shares"] = np.where(ins["acquisition_or_disposition"] == "A", ins["shares"], -ins["shares"])
     ins["c_suite"] = ins["role"].isin(C_SUITE_ROLES)
+    # the 10b5-1 box as filed: True, False, or null where the form or the source does not state it
+    plan = ins["plan_10b5_1"] if "plan_10b5_1" in ins else pd.Series(pd.NA, index=ins.index)
+    ins["plan"] = plan.astype("boolean")
     return ins
 
 
@@ -156,6 +161,118 @@ def insider_block(ins: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, px: 
         }
     )
     out.index.name = "symbol"
+    return out
+
+
+# -- insider trades split: routine / opportunistic, planned / discretionary ----------------------------
+def split_history_start(t: pd.Timestamp) -> pd.Timestamp:
+    """The first day the routine/opportunistic split of the 90-day window's trades reads: January 1
+    of the third calendar year before the window's earliest transaction year."""
+    return pd.Timestamp(year=(t - pd.Timedelta(days=89)).year - ROUTINE_YEARS, month=1, day=1)
+
+
+def history_missing(ins: pd.DataFrame, cutoff: pd.Timestamp, t: pd.Timestamp) -> bool:
+    """True when the insider rows known by the cutoff do not reach back to the first month the
+    split reads (the stored history is shorter, or the source starts later): without the whole of
+    the three years, a routine insider would pass for an opportunistic one."""
+    if ins.empty:
+        return True
+    known = ins.loc[ins["known_at"] <= cutoff, "known_at"]
+    if known.empty:
+        return True
+    return bool(known.min() >= split_history_start(t) + pd.DateOffset(months=1))
+
+
+def split_lines(ins: pd.DataFrame) -> pd.DataFrame:
+    """The columns the insider split reads, once per run: `insider` numbers each (CIK, stock)
+    pair, `year` and `month` are the transaction's calendar year and month."""
+    lines = ins[
+        ["record_id", "amends_record_id", "known_at", "event_date", "symbol", "reporting_cik", "transaction_code"]
+        + ["value", "plan"]
+    ].copy()
+    lines["insider"] = pd.MultiIndex.from_frame(lines[["reporting_cik", "symbol"]]).factorize()[0]
+    lines["year"] = lines["event_date"].dt.year.astype("int64")
+    lines["month"] = lines["event_date"].dt.month.astype("int64")
+    return lines
+
+
+def insider_classes(trades: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    """'routine', 'opportunistic' or None for each trade (split_lines rows), from `history`: the
+    open-market lines known by the cutoff. Per insider (CIK and stock), for a trade in calendar
+    year Y: classified if the insider traded in each of Y-1, Y-2 and Y-3; routine if in one same
+    calendar month of each of them; else opportunistic. Insiders with less history are in
+    neither group, as in Cohen, Malloy & Pomorski (2012)."""
+    insider, year, month = (history[c].to_numpy(dtype="int64") for c in ("insider", "year", "month"))
+    active_years = np.unique(insider * 10_000 + year)
+    active_months = np.unique(insider * 1_000_000 + year * 100 + month)
+    first_year = (active_months // 100) % 10_000  # each (insider, year, month) as the first of a run
+    runs = np.ones(len(active_months), dtype=bool)
+    for later in range(1, ROUTINE_YEARS):
+        runs &= np.isin(active_months + later * 100, active_months)
+    routine_years = (active_months[runs] // 1_000_000) * 10_000 + first_year[runs] + ROUTINE_YEARS
+    t_insider, t_year = trades["insider"].to_numpy(dtype="int64"), trades["year"].to_numpy(dtype="int64")
+    classified = np.ones(len(trades), dtype=bool)
+    for back in range(1, ROUTINE_YEARS + 1):
+        classified &= np.isin(t_insider * 10_000 + t_year - back, active_years)
+    routine = classified & np.isin(t_insider * 10_000 + t_year, routine_years)
+    kinds = np.full(len(trades), None, dtype=object)
+    kinds[classified] = "opportunistic"
+    kinds[routine] = "routine"
+    return pd.Series(kinds, index=trades.index, dtype=object)
+
+
+def insider_split_block(lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, no_history: bool) -> pd.DataFrame:
+    """Per symbol with open-market lines in the 90-day window (`lines`: split_lines): the
+    routine/opportunistic split (unless `no_history`) and the planned/discretionary split of its
+    trades. attrs['plan_missing']: no line of the window, for any symbol, states the 10b5-1 box."""
+    known = known_insider_lines(lines, cutoff)
+    om = known[known["transaction_code"].isin(OPEN_MARKET_CODES)]
+    w90 = om[(om["event_date"] > t - pd.Timedelta(days=90)) & (om["event_date"] <= t)]
+    stated = w90["plan"].notna()
+    sales = w90[w90["transaction_code"] == "S"]
+    sale_trades = (
+        sales.assign(stated=stated[sales.index], planned=sales["plan"].fillna(False).astype(bool))
+        .groupby(["symbol", "reporting_cik", "event_date"])[["stated", "planned"]]
+        .any()
+    )
+    stated_trades = sale_trades[sale_trades["stated"]]
+    discretionary = sales["value"].where(sales["plan"].eq(False).fillna(False).astype(bool), 0.0)
+    unstated = (~stated[sales.index]).groupby(sales["symbol"]).any()
+    plan_missing = not bool(stated.any())
+    out = pd.DataFrame(
+        {
+            "_window_lines": w90.groupby("symbol").size(),
+            "insider_planned_sale_share_90d": stated_trades["planned"].groupby(level="symbol").mean(),
+        }
+    )
+    with_sales = discretionary.groupby(sales["symbol"]).sum().where(~unstated)  # NaN: a sale line says nothing
+    out["insider_discretionary_sale_value_90d"] = (
+        np.nan if plan_missing else with_sales.reindex(out.index).where(out.index.isin(with_sales.index), 0.0)
+    )
+    if not no_history:
+        kind = insider_classes(w90, om)
+        trades = w90.assign(kind=kind).drop_duplicates(["insider", "event_date", "transaction_code"])
+        classified = trades[trades["kind"].notna()]
+        opportunistic = w90[kind == "opportunistic"]
+        signed = opportunistic["value"].where(opportunistic["transaction_code"] == "P", -opportunistic["value"])
+        by_symbol = classified.groupby("symbol")
+        opportunistic_buys = (classified["kind"] == "opportunistic") & (classified["transaction_code"] == "P")
+        out = out.join(
+            pd.DataFrame(
+                {
+                    "insider_opportunistic_buy_count_90d": opportunistic_buys.groupby(classified["symbol"]).sum(),
+                    "insider_opportunistic_net_value_90d": signed.groupby(opportunistic["symbol"]).sum(),
+                    "insider_routine_share_90d": (classified["kind"] == "routine").groupby(classified["symbol"]).sum()
+                    / by_symbol.size(),
+                }
+            ),
+            how="left",
+        )
+    # the newest input: the window's lines and the history of their insiders the split can read
+    read = om[(om["event_date"] >= split_history_start(t)) & om["insider"].isin(w90["insider"].unique())]
+    out["asof_insider_split"] = read.groupby("symbol")["known_at"].max()
+    out.index.name = "symbol"
+    out.attrs["plan_missing"] = plan_missing
     return out
 
 
@@ -426,6 +543,7 @@ INSTITUTIONAL_ZERO = (
     "inst_ownership_pct", "inst_new_positions_count", "inst_closed_positions_count",
     "hedgefund_top20_exposure", "hedgefund_new_entry_count", "hedgefund_exit_count",
 )  # fmt: skip
+SPLIT_ZERO = ("insider_opportunistic_buy_count_90d", "insider_opportunistic_net_value_90d")
 INSTITUTIONAL_CHANGES = ("inst_ownership_change_1q", "hedgefund_net_change_1q", "hedgefund_conviction_score")
 # Features in % of shares outstanding: undefined (NaN) for a stock whose shares outstanding are
 # unknown at t, whether or not anyone holds it.
@@ -461,6 +579,10 @@ def features_for_date(
     frame = frame.join(prices, how="left")
     frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
 
+    no_history = insider_missing or history_missing(ins, cutoff, t)
+    split = None if insider_missing else insider_split_block(prepared["insider_split"], t, cutoff, no_history)
+    plan_missing = split is None or split.attrs["plan_missing"]
+
     etf = None if etf_missing else etf_block(e, t, cutoff)
     etf_zero = (
         ("etf_ownership_pct", "etf_flow_30d")
@@ -483,6 +605,13 @@ def features_for_date(
         frame = frame.join(block, how="left")
         for column in zero_columns:
             frame[column] = frame[column].fillna(0.0)
+    if split is not None:
+        frame = frame.join(split, how="left")
+        without_lines = frame["_window_lines"].isna()  # no open-market line in the window: real zeros
+        if not no_history:
+            frame[list(SPLIT_ZERO)] = frame[list(SPLIT_ZERO)].fillna(0.0)
+        if not plan_missing:
+            frame.loc[without_lines, "insider_discretionary_sale_value_90d"] = 0.0
     if not institutional_missing:
         for column in INSTITUTIONAL_CHANGES:
             frame[column] = frame[column].fillna(0.0)
@@ -505,6 +634,8 @@ def features_for_date(
     frame["institutional_missing"] = float(institutional_missing)
     frame["congress_missing"] = float(congress_missing)
     frame["etf_missing"] = float(etf_missing)
+    frame["insider_history_missing"] = float(no_history)
+    frame["insider_plan_missing"] = float(plan_missing)
 
     frame = frame.reindex(columns=[*FEATURES, *PROVENANCE_COLUMNS, "insider_filings_365d"])
     for column in PROVENANCE_COLUMNS:  # all-missing families still get a datetime column
@@ -516,8 +647,10 @@ def features_for_date(
 
 def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix]:
     px = PriceMatrix(inputs.prices)
+    insider = prepare_insider(inputs.insider_trades, px) if len(inputs.insider_trades) else inputs.insider_trades
     prepared = {
-        "insider": prepare_insider(inputs.insider_trades, px) if len(inputs.insider_trades) else inputs.insider_trades,
+        "insider": insider,
+        "insider_split": split_lines(insider) if len(insider) else insider,
         "institutional": prepare_13f(inputs.institutional_holdings, px, inputs.universe)
         if len(inputs.institutional_holdings)
         else inputs.institutional_holdings,

@@ -13,10 +13,13 @@ import pandas as pd
 import pandera.pandas as pa
 
 from smart_money.dataset.catalogue import (
+    ANALYSIS_FEATURES,
     BY_NAME,
     DATE_LEVEL_FEATURES,
     FEATURES,
+    INDICATORS,
     MISSING_INDICATORS,
+    MODEL_FEATURES,
     PROVENANCE_COLUMNS,
 )
 
@@ -60,8 +63,8 @@ def features_schema() -> pa.DataFrameSchema:
         "symbol": pa.Column(str),
         "sample_date": pa.Column("datetime64[ns]"),
         "cutoff": pa.Column("datetime64[ns]"),
-        **{name: pa.Column(float, nullable=True) for name in FEATURES if name not in MISSING_INDICATORS},
-        **{name: pa.Column(float, pa.Check.isin([0.0, 1.0])) for name in MISSING_INDICATORS},
+        **{name: pa.Column(float, nullable=True) for name in FEATURES if name not in INDICATORS},
+        **{name: pa.Column(float, pa.Check.isin([0.0, 1.0])) for name in INDICATORS},
         **{name: pa.Column("datetime64[ns]", nullable=True) for name in PROVENANCE_COLUMNS},
         "excluded_reason": pa.Column(str, nullable=True),
     }
@@ -171,7 +174,9 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
             )
 
     features = dataset[list(FEATURES)]
-    model_features = [f for f in FEATURES if f not in MISSING_INDICATORS]
+    # quality rules for model inputs; analysis columns are only reported (their data is often
+    # missing by nature: short histories, forms without the 10b5-1 box)
+    model_features = [f for f in MODEL_FEATURES if f not in MISSING_INDICATORS]
     for name in model_features:
         values = features[name].dropna()
         if values.empty:
@@ -218,6 +223,18 @@ def validate_training_dataset(dataset: pd.DataFrame, outlier_quantile: float = 0
         findings.append(
             Finding(WARNING, "feature_missing", f"{name} missing in {share:.1%} of rows (plan: < 10 %)", float(share))
         )
+
+    populated = features[list(ANALYSIS_FEATURES)].notna().mean()
+    findings.append(
+        Finding(
+            INFO,
+            "analysis_columns",
+            "analysis columns (not model inputs) populated in "
+            + ", ".join(f"{share:.0%} ({name})" for name, share in populated.items())
+            + " of rows",
+            float(populated.mean()),
+        )
+    )
 
     base_rate = float(dataset["label"].astype(float).mean())
     balanced = 0.30 <= base_rate <= 0.70

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from smart_money.dataset.catalogue import BY_NAME, FEATURES, MISSING_INDICATORS, PLAN_FEATURES
+from smart_money.dataset.catalogue import BY_NAME, FEATURES, INDICATORS, MISSING_INDICATORS, PLAN_FEATURES
 from smart_money.dataset.splits import HOLDOUT, TEST, TRAIN, VAL, WALK_FORWARD
 from smart_money.evaluation.metrics import (
     ece_against,
@@ -229,9 +229,7 @@ def walk_forward_folds(
 def feature_analysis(model: FlowModel, train: pd.DataFrame) -> tuple[dict[str, object], pd.DataFrame]:
     """Gain importance, top 15, correlation matrix and redundant pairs (|Spearman| > 0.9)."""
     importance = feature_importance(model)
-    numeric = [
-        f for f in FEATURES if f not in MISSING_INDICATORS and train[f].notna().sum() > 10 and train[f].nunique() > 1
-    ]
+    numeric = [f for f in FEATURES if f not in INDICATORS and train[f].notna().sum() > 10 and train[f].nunique() > 1]
     corr = train[numeric].corr(method="spearman")
     redundant = []
     for i, a in enumerate(numeric):

@@ -46,11 +46,13 @@ from upath import UPath
 from smart_money.data import calendar as cal
 from smart_money.data import storage
 from smart_money.dataset.catalogue import (
+    ANALYSIS_FEATURES,
     DATE_LEVEL_FEATURES,
     DIRECTIONAL_FEATURES,
     FEATURES,
     LEVEL_FEATURES,
     MISSING_INDICATORS,
+    MODEL_FEATURES,
     PRICE_FEATURES,
 )
 from smart_money.dataset.features import PriceMatrix, price_block
@@ -59,7 +61,10 @@ from smart_money.dataset.labels import THRESHOLD
 MODEL_ID = "smart_money_flow"
 VOLATILITY_FEATURES = PRICE_FEATURES
 CLASSIFIER_FEATURES = DIRECTIONAL_FEATURES + MISSING_INDICATORS
-INPUT_FEATURES = FEATURES  # what callers send (the normalizer covers all of them)
+# what callers send (the normalizer covers all of them): every catalogue feature but the analysis
+# columns, which are stored with the features and left out of the model (and of its registered
+# feature list, so adding them changed no model version)
+INPUT_FEATURES = MODEL_FEATURES
 PLAN_PARAMS = {
     "num_leaves": 31,
     "learning_rate": 0.05,
@@ -518,6 +523,10 @@ def feature_roles(features: tuple[str, ...] = CLASSIFIER_FEATURES) -> dict[str, 
             roles[name] = "volatility model (prior)"
         elif name in LEVEL_FEATURES:
             roles[name] = "reported, not modelled (ownership level: no direction in the literature, trends over time)"
+        elif name in ANALYSIS_FEATURES:
+            roles[name] = (
+                "analysis column, not a model input (insider trades split: history or 10b5-1 box often missing)"
+            )
         else:
             roles[name] = "not used"
     return roles

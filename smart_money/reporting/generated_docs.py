@@ -23,7 +23,8 @@ def features_doc() -> str:
         "(purchase) and S (sale); awards, exercises, tax withholding, gifts and unknown codes never "
         "count as buying or selling. A feature is NaN when it is undefined (a ratio without any "
         "trade) or its source is missing (then its `*_missing` indicator is 1); no filing in the "
-        "window is a real zero.\n\n" + render_markdown() + "\n"
+        "window is a real zero. Family `insider_split` holds analysis columns: stored with the features, not "
+        "model inputs (docs/sec-data.md, What the features use).\n\n" + render_markdown() + "\n"
     )
 
 

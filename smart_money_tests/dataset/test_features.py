@@ -13,6 +13,7 @@ from smart_money.dataset.catalogue import (
     CATALOGUE,
     DATE_LEVEL_FEATURES,
     FEATURES,
+    INDICATORS,
     MISSING_INDICATORS,
     PLAN_FEATURES,
     PROVENANCE_COLUMNS,
@@ -41,8 +42,54 @@ def features(inputs) -> pd.DataFrame:
     return compute_features(inputs, SAMPLES, UniverseRules())
 
 
-def test_vectorised_features_equal_the_reference_loop(inputs, features):
+def plant_insider_split(inputs: FeatureInputs, symbols: list[str]) -> FeatureInputs:
+    """The inputs plus what the simulated market lacks (routine insiders, 10b5-1 boxes): on
+    symbols[0] a routine insider (sales each February 2020-22, a purchase in February 2023) and an
+    opportunistic one; on symbols[1] an insider routine in March whose 2022 trade is filed only on
+    2023-03-01 (between the two compared samples); on symbols[2] sales with the box checked and
+    unchecked (and every simulated sale unchecked); on symbols[3] one planned sale among unstated
+    ones."""
+    ins = inputs.insider_trades
+    template = ins[ins["transaction_code"] == "P"].iloc[[0]]
+    rows = []
+
+    def line(symbol: str, cik: str, traded: str, filed: str, code: str, plan: bool | None = None) -> None:
+        rows.append(
+            template.assign(
+                record_id=f"SPLIT-{len(rows)}#0", symbol=symbol, reporting_cik=cik, event_date=pd.Timestamp(traded),
+                known_at=pd.Timestamp(filed) + pd.Timedelta(hours=18), transaction_code=code,
+                acquisition_or_disposition="A" if code == "P" else "D", shares=1_000.0 * (len(rows) + 1),
+                price=20.0 + len(rows), amends_record_id=None, form_type="4",
+                plan_10b5_1=pd.array([plan], dtype="boolean"),
+            )
+        )  # fmt: skip
+
+    for traded in ("2020-02-10", "2021-02-08", "2022-02-07"):
+        line(symbols[0], "9000000001", traded, traded, "S")
+    line(symbols[0], "9000000001", "2023-02-01", "2023-02-03", "P")
+    for traded in ("2020-05-11", "2021-08-09", "2022-11-07"):
+        line(symbols[0], "9000000002", traded, traded, "S")
+    line(symbols[0], "9000000002", "2023-02-06", "2023-02-08", "P")
+    line(symbols[0], "9000000002", "2023-03-01", "2023-03-03", "S")
+    for traded in ("2020-03-09", "2021-03-08"):
+        line(symbols[1], "9000000003", traded, traded, "S")
+    line(symbols[1], "9000000003", "2022-03-07", "2023-03-01", "S")  # filed late
+    line(symbols[1], "9000000003", "2023-02-10", "2023-02-13", "P")
+    line(symbols[2], "9000000004", "2023-01-10", "2023-01-12", "S", plan=True)
+    line(symbols[2], "9000000005", "2023-02-01", "2023-02-03", "S", plan=False)
+    line(symbols[3], "9000000006", "2023-01-20", "2023-01-24", "S", plan=True)
+    plan = ins["plan_10b5_1"].astype("boolean").copy()
+    plan[(ins["symbol"] == symbols[2]) & (ins["transaction_code"] == "S")] = False
+    planted = pd.concat([ins.assign(plan_10b5_1=plan), *rows], ignore_index=True)
+    return FeatureInputs(**{**inputs.__dict__, "insider_trades": planted})
+
+
+@pytest.mark.parametrize("planted", [False, True], ids=["simulated", "with_routine_insiders_and_10b5_1_boxes"])
+def test_vectorised_features_equal_the_reference_loop(inputs, features, planted):
     symbols = sorted(features["symbol"].unique())[:20]
+    if planted:
+        inputs = plant_insider_split(inputs, symbols)
+        features = compute_features(inputs, SAMPLES[1:3], UniverseRules())
     expected = reference_features(inputs, symbols, SAMPLES[1:3]).set_index(["symbol", "sample_date"])
     actual = features.set_index(["symbol", "sample_date"]).loc[expected.index]
     compared = 0
@@ -68,6 +115,16 @@ def test_vectorised_features_equal_the_reference_loop(inputs, features):
     # the comparison is not vacuous: every smart-money family has non-trivial values here
     assert (expected["insider_cluster_score"] > 0).any() and (expected["inst_new_positions_count"] > 0).any()
     assert expected["etf_ownership_pct"].gt(0).all() and expected["volatility_60d"].notna().all()
+    assert expected["insider_history_missing"].eq(0).all() and expected["asof_insider_split"].notna().any()
+    assert (expected["insider_opportunistic_buy_count_90d"] > 0).any()
+    if planted:  # and the split's every branch is exercised
+        assert (expected["insider_routine_share_90d"] > 0).any() and (expected["insider_routine_share_90d"] < 1).any()
+        assert expected["insider_planned_sale_share_90d"].between(0, 1, inclusive="neither").any()
+        assert (expected["insider_discretionary_sale_value_90d"] > 0).any()
+        assert expected["insider_discretionary_sale_value_90d"].isna().any()
+        assert expected["insider_plan_missing"].eq(0).all()
+    else:
+        assert expected["insider_plan_missing"].eq(1).all()  # no 10b5-1 box in the simulated market
 
 
 def test_rows_published_after_the_cutoff_change_nothing(inputs, features):
@@ -149,10 +206,18 @@ def test_no_feature_is_a_constant_placeholder_on_a_month_of_the_simulated_market
     frame = compute_features(load_inputs(source), [SAMPLES[1]], UniverseRules())
     assert len(frame) >= 50
     for name in FEATURES:
-        if name in MISSING_INDICATORS or name in DATE_LEVEL_FEATURES:
+        if name in INDICATORS or name in DATE_LEVEL_FEATURES or name in NOT_SIMULATED:
             continue  # indicators may be all 0; market features are one value per date by design
         assert frame[name].dropna().nunique() > 1, name
     assert frame[list(MISSING_INDICATORS)].eq(0).all().all()  # every source is present in the simulator
+    # the simulated insiders trade at random dates and never tick a 10b5-1 box: few are routine,
+    # and only by chance; the plan features are undefined, with their indicator
+    assert frame["insider_routine_share_90d"].notna().any() and frame["insider_routine_share_90d"].mean() < 0.25
+    assert frame["insider_history_missing"].eq(0).all() and frame["insider_plan_missing"].eq(1).all()
+    assert frame[["insider_planned_sale_share_90d", "insider_discretionary_sale_value_90d"]].isna().all().all()
+
+
+NOT_SIMULATED = ("insider_routine_share_90d", "insider_planned_sale_share_90d", "insider_discretionary_sale_value_90d")
 
 
 def test_every_feature_has_a_complete_catalogue_entry():

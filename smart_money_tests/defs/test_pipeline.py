@@ -40,6 +40,9 @@ def test_multi_month_run_materializes_every_partition_with_checks(pipeline_run):
     first = pd.read_parquet(root / "raw_prices" / f"{MONTHS[0]}.parquet")
     later = pd.read_parquet(root / "raw_insider_trades" / "2023-02-01.parquet")
     assert first["date"].min() < pd.Timestamp(MONTHS[0]) - pd.DateOffset(months=12)
+    # insider trades reach four years back: the routine/opportunistic split reads three calendar years
+    first_insider = pd.read_parquet(root / "raw_insider_trades" / f"{MONTHS[0]}.parquet")
+    assert first_insider["known_at"].min() < pd.Timestamp(MONTHS[0]) - pd.DateOffset(months=48)
     assert later["known_at"].between(pd.Timestamp("2023-02-01"), pd.Timestamp("2023-03-01"), inclusive="left").all()
     # a month's prices reach into the next so its labels resolve
     march = pd.read_parquet(root / "raw_prices" / "2023-03-01.parquet")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from smart_money.dataset.catalogue import ANALYSIS_FEATURES, FEATURES, PLAN_FEATURES
 from smart_money.dataset.pipeline import dataset_from_source
 from smart_money.dataset.splits import SplitSpec, build_splits
 from smart_money.evaluation.flow_evaluation import (
@@ -19,6 +20,8 @@ from smart_money.evaluation.flow_evaluation import (
 from smart_money.evaluation.gates import GateConfig, evaluate_gates
 from smart_money.evaluation.registration import register_candidate
 from smart_money.model.flow_model import (
+    CLASSIFIER_FEATURES,
+    INPUT_FEATURES,
     Calibrator,
     FlowModel,
     TrainConfig,
@@ -76,6 +79,19 @@ def test_saved_artifacts_reproduce_the_predictions_exactly(trained, panel, tmp_p
     # callers may send raw features in any column order: the normalizer selects and scales them
     shuffled_columns = parts["test"][list(reversed(parts["test"].columns))]
     np.testing.assert_array_equal(loaded.predict_proba(shuffled_columns), expected)
+
+
+def test_analysis_columns_are_stored_with_the_features_but_are_not_model_inputs(trained, panel):
+    """The insider split columns reach the training dataset, yet the model's input list (which the
+    registry versions), its classifier and the plan's 27 do not include them."""
+    dataset = panel[0]
+    assert (
+        set(ANALYSIS_FEATURES) <= set(dataset.columns) and dataset["insider_opportunistic_buy_count_90d"].notna().any()
+    )
+    assert set(ANALYSIS_FEATURES).isdisjoint(INPUT_FEATURES) and set(ANALYSIS_FEATURES).isdisjoint(CLASSIFIER_FEATURES)
+    assert set(ANALYSIS_FEATURES).isdisjoint(PLAN_FEATURES) and len(PLAN_FEATURES) == 27
+    assert list(INPUT_FEATURES) == [f for f in FEATURES if f not in ANALYSIS_FEATURES]
+    assert set(ANALYSIS_FEATURES).isdisjoint(trained.model.normalizer.features)
 
 
 def test_model_beats_volatility_alone_and_stays_below_the_latent_oracle(trained, panel):

@@ -51,6 +51,7 @@ class Reference:
             for r in rows:
                 self.by_symbol[name][r.symbol].append(r)
         self._known_13f = lru_cache(maxsize=None)(self._chosen_13f)
+        self._window_states_plan = lru_cache(maxsize=None)(self._plan_stated_anywhere)
 
     # -- helpers -------------------------------------------------------------------------------
     def value_at(self, symbol: str, field: str, row: int) -> float:
@@ -74,6 +75,19 @@ class Reference:
         return value if value == value else float(self.universe_shares.get(symbol, NAN))
 
     # -- families ------------------------------------------------------------------------------
+    def amended_lines(self, rows: list, cutoff: pd.Timestamp) -> list:
+        """The rows known at the cutoff, each 4/A known by then in place of the line it amends."""
+        known = [r for r in rows if r.known_at <= cutoff]
+        latest_amendment: dict[str, object] = {}
+        for r in sorted((r for r in known if isinstance(r.amends_record_id, str)), key=lambda r: r.known_at):
+            latest_amendment[r.amends_record_id] = r
+        return [
+            r
+            for r in known
+            if r.record_id not in latest_amendment
+            and not (isinstance(r.amends_record_id, str) and latest_amendment[r.amends_record_id] is not r)
+        ]
+
     def insider(self, symbol: str, t: pd.Timestamp, cutoff: pd.Timestamp) -> dict:
         everything = self.rows["insider_trades"]
         out: dict = {
@@ -82,21 +96,8 @@ class Reference:
             else 1.0
         }
         if out["insider_missing"]:
-            return out
-        known = [
-            r for r in self.by_symbol["insider_trades"][symbol] if r.known_at <= cutoff
-        ]  # amendments share the symbol
-        amendments = [r for r in known if isinstance(r.amends_record_id, str)]
-        latest_amendment: dict[str, object] = {}
-        for r in sorted(amendments, key=lambda r: r.known_at):
-            latest_amendment[r.amends_record_id] = r
-        lines = []
-        for r in known:
-            if r.symbol != symbol or r.record_id in latest_amendment:
-                continue
-            if isinstance(r.amends_record_id, str) and latest_amendment[r.amends_record_id] is not r:
-                continue
-            lines.append(r)
+            return {**out, "insider_history_missing": 1.0, "insider_plan_missing": 1.0}
+        lines = self.amended_lines(self.by_symbol["insider_trades"][symbol], cutoff)  # amendments share the symbol
         out["insider_filings_365d"] = float(sum(1 for r in lines if r.known_at > cutoff - pd.Timedelta(days=365)))
         w30 = [r for r in lines if t - pd.Timedelta(days=30) < r.event_date <= t]
         w90 = [r for r in lines if t - pd.Timedelta(days=90) < r.event_date <= t]
@@ -135,6 +136,77 @@ class Reference:
             insider_avg_premium=adj_t / (cost / bought) - 1.0 if bought > 0 else NAN,
             c_suite_activity_ratio=n_csuite / len(trades) if trades else NAN,
             asof_insider=max((r.known_at for r in w90), default=pd.NaT),
+        )
+        out.update(self.insider_split(symbol, t, cutoff, lines, price_used))
+        return out
+
+    def _plan_stated_anywhere(self, t: pd.Timestamp, cutoff: pd.Timestamp) -> bool:
+        """Does any open-market line of the window, of any symbol, state the 10b5-1 box?"""
+        for lines in self.by_symbol["insider_trades"].values():
+            for r in self.amended_lines(lines, cutoff):
+                if r.transaction_code in ("P", "S") and t - pd.Timedelta(days=90) < r.event_date <= t:
+                    if _stated(r):
+                        return True
+        return False
+
+    def insider_split(self, symbol: str, t: pd.Timestamp, cutoff: pd.Timestamp, lines: list, price_used) -> dict:
+        """Routine/opportunistic (Cohen, Malloy & Pomorski 2012) and planned/discretionary trades,
+        with plain sets per insider and year."""
+        earliest = min((r.known_at for r in self.rows["insider_trades"] if r.known_at <= cutoff), default=None)
+        first_year = (t - pd.Timedelta(days=89)).year - 3
+        no_history = earliest is None or earliest >= pd.Timestamp(year=first_year, month=2, day=1)
+        plan_missing = not self._window_states_plan(t, cutoff)
+        om = [r for r in lines if r.transaction_code in ("P", "S")]
+        w90 = [r for r in om if t - pd.Timedelta(days=90) < r.event_date <= t]
+        out: dict = {"insider_history_missing": float(no_history), "insider_plan_missing": float(plan_missing)}
+
+        sales = [r for r in w90 if r.transaction_code == "S"]
+        sale_trades: dict[tuple, list] = defaultdict(list)
+        for r in sales:
+            sale_trades[(r.reporting_cik, r.event_date)].append(r)
+        stated_trades = [rows for rows in sale_trades.values() if any(_stated(r) for r in rows)]
+        out["insider_planned_sale_share_90d"] = (
+            sum(1 for rows in stated_trades if any(_plan(r) is True for r in rows)) / len(stated_trades)
+            if stated_trades
+            else NAN
+        )
+        if plan_missing or any(not _stated(r) for r in sales):
+            out["insider_discretionary_sale_value_90d"] = NAN
+        else:
+            out["insider_discretionary_sale_value_90d"] = sum(
+                r.shares * price_used(r) for r in sales if _plan(r) is False
+            )
+
+        def kind(cik: str, year: int) -> str | None:
+            mine = [r for r in om if r.reporting_cik == cik]
+            years = {r.event_date.year for r in mine}
+            months = {(r.event_date.year, r.event_date.month) for r in mine}
+            if not all(year - k in years for k in (1, 2, 3)):
+                return None
+            for month in range(1, 13):
+                if all((year - k, month) in months for k in (1, 2, 3)):
+                    return "routine"
+            return "opportunistic"
+
+        if not no_history:
+            trades = {(r.reporting_cik, r.event_date, r.transaction_code) for r in w90}
+            kinds = {key: kind(key[0], key[1].year) for key in trades}
+            classified = [key for key, k in kinds.items() if k is not None]
+            out["insider_opportunistic_buy_count_90d"] = float(
+                sum(1 for key in classified if kinds[key] == "opportunistic" and key[2] == "P")
+            )
+            out["insider_opportunistic_net_value_90d"] = sum(
+                (1.0 if r.transaction_code == "P" else -1.0) * r.shares * price_used(r)
+                for r in w90
+                if kinds[(r.reporting_cik, r.event_date, r.transaction_code)] == "opportunistic"
+            )
+            out["insider_routine_share_90d"] = (
+                sum(1 for key in classified if kinds[key] == "routine") / len(classified) if classified else NAN
+            )
+        insiders = {r.reporting_cik for r in w90}
+        start = pd.Timestamp(year=first_year, month=1, day=1)
+        out["asof_insider_split"] = max(
+            (r.known_at for r in om if r.reporting_cik in insiders and start <= r.event_date <= t), default=pd.NaT
         )
         return out
 
@@ -346,6 +418,18 @@ class Reference:
         ):
             row.update(part)
         return row
+
+
+def _plan(row) -> bool | None:
+    """The line's 10b5-1 box: True, False, or None when its filing does not state it."""
+    value = getattr(row, "plan_10b5_1", None)
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)
+
+
+def _stated(row) -> bool:
+    return _plan(row) is not None
 
 
 def reference_features(inputs: FeatureInputs, symbols: list[str], sample_dates: list[pd.Timestamp]) -> pd.DataFrame:

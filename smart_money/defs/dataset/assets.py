@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from smart_money.data.raw_pull import combine_partitions
-from smart_money.dataset.catalogue import FEATURES, PLAN_FEATURES, render_markdown
+from smart_money.dataset.catalogue import ANALYSIS_FEATURES, FEATURES, PLAN_FEATURES, render_markdown
 from smart_money.dataset.features import (
     UniverseRules,
     build_feature_inputs,
@@ -35,6 +35,7 @@ from smart_money.settings import Settings
 dataset_asset = partial(dg.asset, group_name=DATASET_GROUP, kinds={"python", "pandas"}, tags={"layer": "dataset"})
 monthly_dataset_asset = partial(dataset_asset, backfill_policy=dg.BackfillPolicy.single_run())
 EVENT_LOOKBACK_MONTHS = 12  # insider 90d, 13F two quarters, universe rule 365d
+INSIDER_LOOKBACK_MONTHS = 48  # the routine/opportunistic split: 3 calendar years before the 90d window
 PRICE_LOOKBACK_MONTHS = 13  # 12-1 momentum, 250-session beta
 
 
@@ -54,12 +55,14 @@ def build_features_asset(settings: Settings, partitions: dg.PartitionsDefinition
         name="features",
         partitions_def=partitions,
         description="One row per (member symbol, sample date = the 15th or the last session "
-        "before it): the plan's 27 smart-money features, price context and missingness "
-        "indicators, computed only from rows known by the sample date's close. "
+        "before it): the plan's 27 smart-money features, price context, missingness "
+        "indicators and analysis columns (insider trades split routine/opportunistic and "
+        "planned/discretionary; not model inputs), computed only from rows known by the sample "
+        "date's close. "
         "Universe rules mark (not drop) ineligible samples in `excluded_reason`.\n\n" + render_markdown(),
         ins={
             "universe": dg.AssetIn(),
-            "raw_insider_trades": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
+            "raw_insider_trades": dg.AssetIn(partition_mapping=_lookback(INSIDER_LOOKBACK_MONTHS)),
             "raw_institutional_holdings": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
             "raw_congress_trades": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
             "raw_etf_holdings": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
@@ -104,6 +107,9 @@ def build_features_asset(settings: Settings, partitions: dg.PartitionsDefinition
                 "hedge_funds_configured": len(inputs.hedge_funds),
                 "missing_share_of_plan_features": dg.MetadataValue.json(
                     frame[list(PLAN_FEATURES)].isna().mean().round(3).to_dict()
+                ),
+                "populated_share_of_analysis_columns": dg.MetadataValue.json(
+                    frame[list(ANALYSIS_FEATURES)].notna().mean().round(3).to_dict()
                 ),
                 "preview": frame_preview(
                     frame[["symbol", "sample_date", *PLAN_FEATURES[:6], "volatility_60d", "excluded_reason"]]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -176,6 +176,16 @@ class PublicRecordsSource(ListedUniverseSource):
 
     def market_index(self) -> str:
         return MARKET_INDEX
+
+    def summarize_rows(
+        self,
+        table: str,
+        rows: pd.DataFrame,
+        quarantined: pd.DataFrame,
+        stats: Mapping[str, float] | None = None,
+    ) -> dict[str, float]:
+        """What the SEC's data sets contributed (SecDataSets.summary); nothing without SEC files."""
+        return self.sec.summary(table, rows, quarantined, stats)
 
     # -- prices and symbols ------------------------------------------------------------------
     @cached_property

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +38,7 @@ from smart_money.sources.public_records.sec.tsv import SecDataError
 AMENDMENT_LOOKBACK = pd.Timedelta(days=366)
 CACHED_FILES = 8  # per data set; a parsed quarter of Form 4 lines is ~20-40 MB, of 13F positions more
 PREFIXES = {"insider": "sec_form345_", "13f": "sec_13f_"}
+DATASETS = {"insider_trades": "insider", "institutional_holdings": "13f"}
 EXPECTED_NAMES = {"insider": "YYYYqN_form345.zip", "13f": "YYYYqN_form13f.zip or DDmonYYYY-DDmonYYYY_form13f.zip"}
 
 
@@ -193,10 +194,54 @@ class SecDataSets:
         parsed.counts = Counter({PREFIXES[dataset] + key: value for key, value in parsed.counts.items() if value})
         return parsed
 
+    def summary(
+        self,
+        table: str,
+        rows: pd.DataFrame,
+        quarantined: pd.DataFrame,
+        stats: Mapping[str, float] | None = None,
+    ) -> dict[str, float]:
+        """The raw assets' headline numbers of what the SEC files gave `rows` (valid rows of a pull
+        or of one partition) and `quarantined` (its set-aside rows), under readable names; with
+        the fetch's `stats`, also the 13F CUSIPs no map lists (counted over the files read, all
+        filers: such lines have no ticker, so no partition). Nothing when the folder has no SEC
+        file for the table."""
+        dataset = DATASETS.get(table)
+        if dataset is None or not self.files[dataset]:
+            return {}
+        prefix = {"insider": form345.RECORD_PREFIX, "13f": form13f.RECORD_PREFIX}[dataset]
+        ids = rows["record_id"].astype(str) if len(rows) else pd.Series(dtype=str)
+        sec = rows[ids.str.startswith(prefix).to_numpy(dtype=bool)] if len(rows) else rows
+        out: dict[str, float] = {
+            f"{PREFIXES[dataset]}rows": len(sec),
+            "rows_from_other_files": len(rows) - len(sec),
+            "sec_quarantined_rows": _sec_rows(quarantined, prefix),
+        }
+        if dataset == "insider":
+            plan = sec["plan_10b5_1"].astype("boolean") if len(sec) else pd.Series(dtype="boolean")
+            stated = int(plan.notna().sum())
+            out.update(
+                sec_amendments_applied=int(sec["amends_record_id"].notna().sum()) if len(sec) else 0,
+                sec_late_filings=int(sec["filed_late"].astype("boolean").fillna(False).sum()) if len(sec) else 0,
+                sec_10b5_1_stated_rows=stated,
+                sec_joint_filing_rows=int(sec["co_reporting_ciks"].notna().sum()) if len(sec) else 0,
+            )
+            if stated:
+                out["sec_10b5_1_share"] = float(plan.fillna(False).sum()) / stated
+        else:
+            out.update(
+                sec_amendments_applied=int((sec["form_type"] == "13F-HR/A").sum()) if len(sec) else 0,
+                sec_13f_filers=int(sec["filer_cik"].nunique()) if len(sec) else 0,
+            )
+            if stats is not None:
+                out["sec_unmapped_cusips"] = stats.get("sec_13f_unmapped_cusips", 0.0)
+                out["sec_unmapped_cusip_lines"] = stats.get("sec_13f_lines_unmapped_cusip", 0.0)
+        return {k: float(v) for k, v in out.items()}
+
     def window_stats(self, table: str, frame: pd.DataFrame) -> dict[str, float]:
         """What the returned rows of a fetch hold from the SEC's files (for the asset metadata);
         nothing when the folder has no SEC file for the table."""
-        dataset = {"insider_trades": "insider", "institutional_holdings": "13f"}.get(table)
+        dataset = DATASETS.get(table)
         if dataset is None or not self.files[dataset] or frame.empty:
             return {}
         ids = frame["record_id"].astype(str)
@@ -224,6 +269,17 @@ class SecDataSets:
             "sec_13f_amendment_rows": float((sec["form_type"] == "13F-HR/A").sum()),
             "sec_13f_filers": float(sec["filer_cik"].nunique()),
         }
+
+
+def _sec_rows(quarantined: pd.DataFrame, prefix: str) -> int:
+    """Quarantined rows from the SEC's files: lines the reader set aside (they name their
+    `sec_file`) and SEC rows the schema rejected (their record id)."""
+    mask = pd.Series(False, index=quarantined.index)
+    if "sec_file" in quarantined:
+        mask |= quarantined["sec_file"].notna()
+    if "record_id" in quarantined:
+        mask |= quarantined["record_id"].astype("string").str.startswith(prefix).fillna(False).astype(bool)
+    return int(mask.sum())
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
