@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
+from smart_money.data.schemas import SYMBOL_PATTERN
 from smart_money.research.families import (
     CLUSTER_COOLDOWN_DAYS,
     CLUSTER_WINDOW_DAYS,
@@ -26,6 +28,30 @@ EVENT_COLUMNS = (
     "event_id", "family", "symbol", "known_at", "event_date", "size_usd", "size_usd_high", "actor_ids",
     "n_actors", "role", "detail", "source_table",
 )  # fmt: skip
+
+
+class DisclosureEventsSchema(pa.DataFrameModel):
+    """One row per disclosure event (research/families.py defines each family)."""
+
+    event_id: str = pa.Field(unique=True, description="Hash of family, symbol, public time and actors")
+    family: str = pa.Field(isin=FAMILY_NAMES)
+    symbol: str = pa.Field(str_matches=SYMBOL_PATTERN)
+    known_at: pd.Timestamp = pa.Field(description="Public time (New York); the event's time")
+    event_date: pd.Timestamp = pa.Field(description="Trade date, quarter end or holdings date")
+    size_usd: float = pa.Field(nullable=True, ge=0)
+    size_usd_high: float = pa.Field(nullable=True, ge=0)
+    actor_ids: str = pa.Field(description="Insider CIKs, member id, filer CIK or ETF symbol ('|'-joined)")
+    n_actors: int = pa.Field(ge=1)
+    role: str = pa.Field(nullable=True)
+    detail: str = pa.Field(nullable=True)
+    source_table: str
+
+    class Config:
+        coerce = True
+
+    @pa.dataframe_check(error="event_date is after the public time")
+    def public_after_event(cls, df: pd.DataFrame) -> pd.Series:
+        return df["event_date"].dt.normalize() <= df["known_at"].dt.normalize()
 
 
 def empty_events() -> pd.DataFrame:
