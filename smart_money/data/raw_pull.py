@@ -7,7 +7,8 @@ partitions alone:
 - the first partition of the configured range also holds LOOKBACK_MONTHS of history before it
   (features look back up to a year, momentum 12 months, volatility 60 sessions);
 - a prices partition also holds the first PRICE_FORWARD_DAYS of the next month, so the 14-day
-  labels of month M (whose end can fall on the 1st-3rd of M+1) resolve from partition M.
+  labels of month M (whose end can fall on the 1st-3rd of M+1) and its 21-session excess-return
+  labels (ending by the ~17th of M+1, plus a halted stock's stale days) resolve from partition M.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
 from smart_money.data.source import DataSource, FetchResult, Gap
 
 LOOKBACK_MONTHS = 13
-PRICE_FORWARD_DAYS = 7
+PRICE_FORWARD_DAYS = 25
 
 
 @dataclass(frozen=True)

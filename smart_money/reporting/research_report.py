@@ -146,3 +146,35 @@ def write_research_report(
     path = storage.join(folder, REPORT_NAME)
     storage.write_text(path, render(study, targets))
     return path
+
+
+def targets_html(result: Mapping[str, object]) -> str:
+    """The excess-target model's evaluation: both targets side by side, its test metrics and its
+    baselines (evaluation_report_excess)."""
+    comparison = pd.DataFrame(result["comparison"]).set_index("model").T.reset_index(names="metric")
+    summary = result["summary"]
+    test = summary["metrics"]["test"]
+    metrics = pd.DataFrame(
+        [{k: test.get(k) for k in ("n", "n_dates", "base_rate", "roc_auc", "per_date_auc", "brier_skill", "ece",
+                                   "rank_ic_mean", "rank_ic_t")}]
+    )  # fmt: skip
+    baselines = pd.DataFrame(
+        [
+            {"baseline": name, **{k: v for k, v in b.items() if not isinstance(v, dict)}}
+            for name, b in summary["baselines"].items()
+        ]
+    )
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;font-size:12px}"
+        "td,th{border:1px solid #ccc;padding:2px 6px}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>targets</title><style>{style}</style></head><body>"
+        "<h1>The flow model on two targets, same test samples</h1>"
+        + _table(comparison, "{:.4f}")
+        + "<h2>Excess-return sign target: test metrics (rank IC against the excess return)</h2>"
+        + _table(metrics, "{:.4f}")
+        + "<h2>Baselines retrained on the excess-return sign</h2>"
+        + _table(baselines, "{:.4f}")
+        + "</body></html>"
+    )

@@ -8,6 +8,15 @@ from smart_money.settings.run import (
     parse_ciks,
     parse_month,
     parse_symbols,
+    settings_with_options,
 )
 
-__all__ = ["Settings", "SettingsError", "last_complete_month", "parse_ciks", "parse_month", "parse_symbols"]
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "last_complete_month",
+    "parse_ciks",
+    "parse_month",
+    "parse_symbols",
+    "settings_with_options",
+]

@@ -257,3 +257,30 @@ def parse_symbols(text: str) -> int | tuple[str, ...]:
             f"tickers (e.g. AAPL,MSFT); invalid: {', '.join(bad) or 'empty list'}"
         )
     return tickers
+
+
+def settings_with_options(
+    environ: Mapping[str, str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    symbols: str | None = None,
+    source: str | None = None,
+    records_dir: Path | None = None,
+) -> Settings:
+    """Environment settings with command-line overrides (what `smart-money run` and `smart-money
+    signals study` accept); a source given here is read as if it were SMART_MONEY_SOURCE (its
+    defaults follow it). Raises SettingsError when invalid."""
+    env = dict(os.environ if environ is None else environ)
+    if source:
+        env["SMART_MONEY_SOURCE"] = source
+    if records_dir:
+        env["SMART_MONEY_PUBLIC_RECORDS_DIR"] = str(records_dir)
+    settings = Settings.from_env(env)
+    changes: dict[str, object] = {}
+    if start:
+        changes["start"] = parse_month(start, "--start")
+    if end:
+        changes["end"] = parse_month(end, "--end")
+    if symbols:
+        changes["symbols"] = parse_symbols(symbols)
+    return settings.with_overrides(**changes) if changes else settings
