@@ -46,7 +46,7 @@ def study(
 
     import pandas as pd  # lazy: keeps `smart-money --help` fast
 
-    from smart_money.reporting.research_report import write_research_report  # lazy: matplotlib
+    from smart_money.reporting.research_report import markdown_summary, write_research_report  # lazy: matplotlib
     from smart_money.research.study import StudyConfig, stderr_progress, study_from_source, write_study
     from smart_money.sources import open_source  # lazy: every source's dependencies
 
@@ -69,7 +69,12 @@ def study(
     )
     written = write_study(result, out)
     events.to_parquet(out / "events.parquet", index=False)
-    written += [out / "events.parquet", Path(write_research_report(result, str(out)))]
+    (out / "summary.md").write_text(markdown_summary(result.to_json()))
+    written += [out / "events.parquet", out / "summary.md", Path(write_research_report(result, str(out)))]
     data_source.close()
     for path in written:
         typer.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover  (python -m smart_money.signals_cli study ...)
+    signals_app()

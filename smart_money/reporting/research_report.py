@@ -178,3 +178,32 @@ def targets_html(result: Mapping[str, object]) -> str:
         + _table(baselines, "{:.4f}")
         + "</body></html>"
     )
+
+
+def _md(frame: pd.DataFrame) -> str:
+    return frame.to_markdown(index=False, floatfmt=".2f") if len(frame) else "_none_"
+
+
+def markdown_summary(payload: Mapping[str, object], horizons: tuple[int, ...] = (5, 21, 63)) -> str:
+    """The study's headline tables in Markdown (what docs/real-data.md quotes): event time per
+    family against the matched and equal-weight benchmarks, day 0, the placebo, calendar time, and
+    coverage."""
+    rows = pd.DataFrame(payload["event_study"])
+    keep = ["family", "benchmark", "horizon_sessions", "n_events", "mean_car_bp", "winsorized_mean_car_bp",
+            "median_car_bp", "frac_positive", "t_date", "t_two_way", "ci_low_bp", "ci_high_bp"]  # fmt: skip
+    post = rows[(rows["window"] == "post_entry") & rows["horizon_sessions"].isin(horizons)]
+    parts = [f"Study: {', '.join(f'{k} {v}' for k, v in payload.get('info', {}).items())}"]
+    for benchmark in ("matched", "equal_weight", "market_index"):
+        table = post[post["benchmark"] == benchmark].sort_values(["family", "horizon_sessions"])[keep]
+        parts += [
+            f"## Event time against the {benchmark.replace('_', '-')} benchmark",
+            _md(table.drop(columns="benchmark")),
+        ]
+    day0 = rows[(rows["window"] == "day0") & (rows["benchmark"] == "matched")][keep].drop(columns="horizon_sessions")
+    parts += ["## Day 0 (last close at or before the public time to the entry close), matched", _md(day0)]
+    ct = pd.DataFrame(payload["calendar_time"])
+    if len(ct):
+        ct = ct.sort_values(["holding_sessions", "benchmark", "family"])
+    parts += ["## Calendar time: monthly alpha (% per month) and Newey-West t", _md(ct)]
+    parts += ["## Coverage", _md(pd.DataFrame(payload["coverage"]))]
+    return "\n\n".join(parts) + "\n"

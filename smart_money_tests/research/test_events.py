@@ -230,3 +230,12 @@ def test_the_catalogue_names_every_family_and_its_long_short_pairs():
         "inst_hf_new_position_minus_exit",
         "etf_add_minus_remove",
     }
+
+
+def test_docs_signal_families_is_generated_from_the_catalogue():
+    from smart_money.reporting.generated_docs import FAMILIES_DOC, families_doc
+    from smart_money.settings.paths import project_root
+
+    assert (project_root() / FAMILIES_DOC).read_text() == families_doc(), (
+        "docs/signal-families.md is stale: run `smart-money docs`"
+    )
