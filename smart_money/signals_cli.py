@@ -35,6 +35,13 @@ def study(
         Path | None, typer.Option("--dir", help="Folder of public records (default SMART_MONEY_PUBLIC_RECORDS_DIR).")
     ] = None,
     bootstrap: Annotated[int, typer.Option(min=0, help="Date-bootstrap draws per interval.")] = 1000,
+    plant: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="FAMILY:BP, repeatable: also plant BP basis points over 21 sessions after that family's events "
+            "and measure them (can the study see an effect of that size here?); writes DIR/planted.json."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress lines on stderr.")] = False,
 ) -> None:
     """Every family's event study (abnormal returns after the first close past the public time,
@@ -58,7 +65,15 @@ def study(
         raise typer.Exit(2) from exc
     progress = stderr_progress(quiet or not sys.stderr.isatty())
     progress(f"signals study: source={settings.source} months={settings.start:%Y-%m}..{settings.last_month():%Y-%m}")
-    result, events = study_from_source(
+    planted_specs = []
+    for spec in plant or []:
+        family, _, bp = spec.partition(":")
+        try:
+            planted_specs.append((family, float(bp)))
+        except ValueError as exc:
+            typer.echo(f"--plant {spec!r}: expected FAMILY:BP, e.g. congress_purchase:100", err=True)
+            raise typer.Exit(2) from exc
+    result, events, pulled = study_from_source(
         data_source,
         settings.symbols,
         pd.Timestamp(settings.start),
@@ -71,6 +86,20 @@ def study(
     events.to_parquet(out / "events.parquet", index=False)
     (out / "summary.md").write_text(markdown_summary(result.to_json()))
     written += [out / "events.parquet", out / "summary.md", Path(write_research_report(result, str(out)))]
+    if planted_specs:
+        import json
+
+        from smart_money.research.planted import planted_check
+
+        stocks = pulled.universe.loc[pulled.universe["asset_type"] == "stock", "symbol"].drop_duplicates().tolist()
+        checks = []
+        for family, bp in planted_specs:
+            checks.append(planted_check(events, pulled.prices, stocks, data_source.market_index(), family, bp))
+            progress(
+                f"planted {bp:g} bp after {family}: recovered {checks[-1]['recovered_matched_bp']:.1f} bp (matched)"
+            )
+        (out / "planted.json").write_text(json.dumps(checks, indent=2))
+        written.append(out / "planted.json")
     data_source.close()
     for path in written:
         typer.echo(f"wrote {path}")

@@ -178,8 +178,8 @@ def study_from_source(
     hedge_funds: Sequence[str] | None = None,
     config: StudyConfig | None = None,
     progress: Progress | None = None,
-) -> tuple[SignalStudy, pd.DataFrame]:
-    """(study, events) for the configured source and window: events public in
+) -> tuple[SignalStudy, pd.DataFrame, SourceTables]:
+    """(study, events, the pulled tables) for the configured source and window: events public in
     [first_month, last_month + 1 month)."""
     months = cal.months_between(first_month, last_month)
     pulled = pull_tables(source, symbols, months, progress)
@@ -192,7 +192,7 @@ def study_from_source(
     study.info["source"] = source.name
     study.info["months"] = [f"{months[0]:%Y-%m}", f"{months[-1]:%Y-%m}"]
     study.info["hedge_funds"] = len(funds)
-    return study, events
+    return study, events, pulled
 
 
 STUDY_FILES = {

@@ -21,7 +21,7 @@ def test_study_writes_the_machine_readable_results(tmp_path, monkeypatch):
     result = CliRunner().invoke(
         signals_app,
         ["study", "--out", str(out), "--source", "simulated", "--symbols", "40", "--start", "2023-01",
-         "--end", "2023-08", "--bootstrap", "50"],
+         "--end", "2023-08", "--bootstrap", "50", "--plant", "insider_sale:500"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = json.loads((out / "event_study.json").read_text())
@@ -32,6 +32,9 @@ def test_study_writes_the_machine_readable_results(tmp_path, monkeypatch):
     assert calendar and all(CT_KEYS <= set(r) for r in calendar)
     assert any(r["family"] == "insider_purchase_minus_sale" for r in calendar)
     assert (out / "signal_study.html").exists() and (out / "events.parquet").exists()
+    planted = json.loads((out / "planted.json").read_text())
+    assert planted[0]["family"] == "insider_sale" and planted[0]["events"] > 10
+    assert 300 < planted[0]["recovered_equal_weight_bp"] < 520  # 500 bp less the benchmark's own share
 
 
 def test_study_rejects_a_bad_option_with_a_clear_message(tmp_path):

@@ -39,9 +39,9 @@ def price_table(paths: dict[str, np.ndarray], shares: dict[str, float] | None = 
     return pd.concat(frames, ignore_index=True)
 
 
-def random_paths(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+def random_paths(n: int, seed: int = 0, sigma: float = 0.02) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {f"S{i}": 50.0 * np.exp(np.cumsum(rng.normal(0, 0.02, len(DATES)))) for i in range(n)}
+    return {f"S{i}": 50.0 * np.exp(np.cumsum(rng.normal(0, sigma, len(DATES)))) for i in range(n)}
 
 
 def one_event(symbol: str, known_at: str, family: str = "insider_purchase") -> pd.DataFrame:
@@ -201,3 +201,19 @@ def test_newey_west_t_of_a_constant_plus_noise():
     rng = np.random.default_rng(3)
     mean, t = newey_west(0.01 + rng.normal(0, 0.01, 120))
     assert mean == pytest.approx(0.01, abs=0.003) and t > 5
+
+
+def test_a_planted_effect_is_recovered_and_shows():
+    """One planted window at a time (events 22 sessions apart, on different stocks, quiet prices):
+    the planted stock is 1 of 40 in the equal-weight benchmark, so 300 bp x 39/40 comes back."""
+    from smart_money.research.planted import planted_check
+
+    prices = price_table(random_paths(40, seed=9, sigma=0.001))
+    events = pd.concat(
+        [one_event(f"S{i}", str(DATES[5 + 22 * i].date()) + " 23:59:59", "congress_purchase") for i in range(8)]
+    )
+    out = planted_check(events, prices, None, None, "congress_purchase", 300.0, horizon=21)
+    assert out["events"] == 8
+    assert out["recovered_equal_weight_bp"] == pytest.approx(300 * 39 / 40, rel=0.02)
+    assert out["planted_equal_weight_ci_low_bp"] > 0 and out["planted_equal_weight_t_date"] > 3
+    assert abs(out["original_equal_weight_t_date"]) < 3

@@ -20,7 +20,7 @@ MIN_EVENTS = 30
 
 def run(strength: float):
     source = SimulatedSource(SYMBOLS, seed=3, params=SimulationParams(strength=strength), horizon=SMALL_HORIZON)
-    study, _ = study_from_source(source, SYMBOLS, FIRST, LAST, config=StudyConfig(bootstrap=300))
+    study, _, _ = study_from_source(source, SYMBOLS, FIRST, LAST, config=StudyConfig(bootstrap=300))
     rows = pd.DataFrame(study.event_study)
     returns = study.returns[(study.returns["status"] == "ok") & (study.returns["family"] != "placebo")]
     injected = source.injected_abnormal_returns(returns, [HORIZON])[f"injected_{HORIZON}"]
