@@ -49,11 +49,12 @@ realdata: $(BIN)/.installed
 SIGNALS_HOME ?= $(REALDATA_HOME)-signals
 realdata-signals: $(BIN)/.installed
 	SMART_MONEY_SOURCE=public_records SMART_MONEY_PUBLIC_RECORDS_DIR=$(REALDATA_DIR) SMART_MONEY_HOME=$(SIGNALS_HOME) \
-		$(BIN)/python -m smart_money.signals_cli study --start 2012-01 --end 2022-12 --symbols 5000 --out $(SIGNALS_HOME)/study
+		$(BIN)/python -m smart_money.signals_cli study --start 2012-01 --end 2022-12 --symbols 5000 --out $(SIGNALS_HOME)/study \
+		--plant insider_purchase:100 --plant congress_purchase:100 --plant congress_sale:100 --plant inst_new_position:100
 	mkdir -p docs/real-data/signals
 	cp $(SIGNALS_HOME)/study/event_study.json $(SIGNALS_HOME)/study/calendar_time.json \
 		$(SIGNALS_HOME)/study/event_study_breakdown.json $(SIGNALS_HOME)/study/coverage.json \
-		$(SIGNALS_HOME)/study/summary.md docs/real-data/signals/
+		$(SIGNALS_HOME)/study/planted.json $(SIGNALS_HOME)/study/summary.md docs/real-data/signals/
 
 ## test: the test suite
 test: $(BIN)/.installed

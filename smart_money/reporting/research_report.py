@@ -148,6 +148,32 @@ def write_research_report(
     return path
 
 
+TARGET_METRICS = (
+    ("per_date_auc_label", "per-date AUC\nrises > 5 %"),
+    ("per_date_auc_excess_sign", "per-date AUC\nbeats its bucket"),
+    ("rank_ic_excess", "rank IC vs\nexcess return"),
+    ("rank_ic_excess_fresh_event", "rank IC vs excess,\nfresh event"),
+)
+
+
+def targets_plot(comparison: list[dict]) -> str:
+    """The two models side by side: per-date AUC on both labels (left) and rank IC against the
+    excess return, overall and with a fresh event (right)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    width = 0.8 / max(len(comparison), 1)
+    for panel, metrics, baseline in ((axes[0], TARGET_METRICS[:2], 0.5), (axes[1], TARGET_METRICS[2:], 0.0)):
+        x = np.arange(len(metrics))
+        for i, row in enumerate(comparison):
+            values = [row.get(key) if row.get(key) is not None else np.nan for key, _ in metrics]
+            panel.bar(x + i * width, values, width, label=row["model"])
+        panel.axhline(baseline, color="black", lw=0.6)
+        panel.set_xticks(x + width * (len(comparison) - 1) / 2, [label for _, label in metrics], fontsize=8)
+    axes[0].set_ylim(0.4, 0.65)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("The flow model on two targets, same test samples", fontsize=10)
+    return _png(fig)
+
+
 def targets_html(result: Mapping[str, object]) -> str:
     """The excess-target model's evaluation: both targets side by side, its test metrics and its
     baselines (evaluation_report_excess)."""
@@ -172,6 +198,7 @@ def targets_html(result: Mapping[str, object]) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>targets</title><style>{style}</style></head><body>"
         "<h1>The flow model on two targets, same test samples</h1>"
         + _table(comparison, "{:.4f}")
+        + f'<img alt="targets" src="data:image/png;base64,{targets_plot(list(result["comparison"]))}">'
         + "<h2>Excess-return sign target: test metrics (rank IC against the excess return)</h2>"
         + _table(metrics, "{:.4f}")
         + "<h2>Baselines retrained on the excess-return sign</h2>"

@@ -51,7 +51,7 @@ def planted_check(
 ) -> dict:
     """The family's first-of-burst events measured on the original and on the planted prices
     (equal-weight and matched benchmarks at `horizon`)."""
-    config = config or StudyConfig(bootstrap=300)
+    config = config or StudyConfig(bootstrap=300, placebo_count=0)
     panel = ReturnPanel(prices, stocks, market_index)
     chosen = events[events["family"] == family].reset_index(drop=True)
     rows = panel.entry_rows(chosen["known_at"])

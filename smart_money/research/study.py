@@ -30,6 +30,7 @@ from smart_money.research.events import build_events
 from smart_money.research.panel import ReturnPanel
 
 PLACEBO_CAP = 50_000
+FORWARD_PRICE_MONTHS = 4  # prices after the window, so late events get their 63-session windows
 Progress = Callable[[str], None]
 
 
@@ -111,15 +112,19 @@ def run_signal_study(
     real = event_returns(panel, events)
     n_ok = int((real.frame["status"] == "ok").sum())
     count = config.placebo_count if config.placebo_count is not None else min(n_ok, PLACEBO_CAP)
-    placebo = event_returns(panel, placebo_events(panel, real.frame, count, config.seed))
-    returns = pd.concat([real.frame, placebo.frame], ignore_index=True)
-    say(f"abnormal returns: {len(real.frame)} events ({n_ok} with prices), {len(placebo.frame)} placebo")
+    placebo = event_returns(panel, placebo_events(panel, real.frame, count, config.seed)) if count > 0 else None
+    returns = pd.concat([real.frame, placebo.frame], ignore_index=True) if placebo else real.frame
+    n_placebo = len(placebo.frame) if placebo else 0
+    say(f"abnormal returns: {len(real.frame)} events ({n_ok} with prices), {n_placebo} placebo")
     rows = study_rows(returns, config.bootstrap, config.seed)
     say(f"event study: {len(rows)} rows")
     ct_rows, ct_series = calendar_time(panel, real.frame, config.holding_sessions)
     say(f"calendar time: {len(ct_rows)} rows")
     curves = pd.concat(
-        [c.assign(family=f, benchmark=b) for (f, b), c in {**real.curves, **placebo.curves}.items()],
+        [
+            c.assign(family=f, benchmark=b)
+            for (f, b), c in {**real.curves, **(placebo.curves if placebo else {})}.items()
+        ],
         ignore_index=True,
     )
     info = {
@@ -129,7 +134,7 @@ def run_signal_study(
         "market_index": market_index if panel.market is not None else None,
         "events": int(len(real.frame)),
         "events_with_prices": n_ok,
-        "placebo_events": int(len(placebo.frame)),
+        "placebo_events": n_placebo,
         "bootstrap": config.bootstrap,
     }
     return SignalStudy(
@@ -152,17 +157,29 @@ class SourceTables:
 
 
 def pull_tables(
-    source: DataSource, symbols: int | tuple[str, ...], months: Sequence[pd.Timestamp], progress: Progress | None = None
+    source: DataSource,
+    symbols: int | tuple[str, ...],
+    months: Sequence[pd.Timestamp],
+    progress: Progress | None = None,
+    forward_months: int = FORWARD_PRICE_MONTHS,
 ) -> SourceTables:
     """The universe and every raw table for `months` (with the raw layer's look-back), validated
-    like the raw assets do."""
+    like the raw assets do; prices also for `forward_months` after the window where the source
+    has them (outcomes of the window's last events, never an input to them)."""
     say = progress or (lambda _: None)
     universe, _ = pull_universe(source, symbols)
     stocks = universe.loc[universe["asset_type"] == "stock", "symbol"].tolist()
     tables = {}
     for table in (*EVENT_TABLES, "prices"):
         wanted = universe["symbol"].tolist() if table == "prices" else stocks
-        pull = pull_raw(source, table, wanted, list(months), months[0])
+        if table == "prices" and forward_months:
+            extended = [*months, *(cal.add_months(months[-1], i) for i in range(1, forward_months + 1))]
+            try:
+                pull = pull_raw(source, table, wanted, extended, months[0])
+            except ValueError:  # the source ends before (the simulated world's horizon)
+                pull = pull_raw(source, table, wanted, list(months), months[0])
+        else:
+            pull = pull_raw(source, table, wanted, list(months), months[0])
         frame = pd.concat(pull.partitions.values(), ignore_index=True)
         tables[table] = frame
         say(f"pulled {table}: {len(frame):,} rows")
