@@ -23,6 +23,7 @@ import pandas as pd
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 LOOP_SAMPLE = 300
+PLACEBO_KEYS = ("benchmark", "horizon_sessions", "n_events", "mean_car_bp", "ci_low_bp", "ci_high_bp", "t_date")
 
 
 def loop_reference(prices: pd.DataFrame, events: pd.DataFrame, horizon: int) -> np.ndarray:
@@ -116,7 +117,13 @@ def main(case: str, symbols: int, months: int) -> dict:
     both = ~np.isnan(reference) & ~np.isnan(vectorised)
     returns_s = steps.get("abnormal_returns", float("nan"))
     recovery = recovery_table(source, study, ok) if case == "simulated" else None
+    placebo = [
+        {k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items() if k in PLACEBO_KEYS}
+        for row in study.event_study
+        if row["family"] == "placebo" and row["window"] == "post_entry" and row["horizon_sessions"] in (21, 63)
+    ]
     return {
+        "placebo": placebo,
         "recovery": recovery,
         "case": case,
         "months": f"{first:%Y-%m}..{last:%Y-%m}",
