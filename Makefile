@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test lint ui bench bench-scaling validate clean realdata
+.PHONY: run test lint ui bench bench-scaling validate clean realdata realdata-signals
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ realdata: $(BIN)/.installed
 	$(REALDATA_ENV) $(BIN)/smart-money records-coverage --start 2019-01 --end 2022-06 --out docs/real-data/coverage.md
 	$(REALDATA_ENV) $(BIN)/smart-money models export latest --out docs/real-data \
 		--held-out docs/real-data/held_out_symbols_test_window.json
+
+## realdata-signals: the signal study (event time, calendar time) on the public records of
+## ../shared/realdata, 2012-01..2022-12, every stock with a price file; its aggregate tables go to
+## docs/real-data/signals/ (the events themselves stay under $(REALDATA_HOME)-signals)
+SIGNALS_HOME ?= $(REALDATA_HOME)-signals
+realdata-signals: $(BIN)/.installed
+	SMART_MONEY_SOURCE=public_records SMART_MONEY_PUBLIC_RECORDS_DIR=$(REALDATA_DIR) SMART_MONEY_HOME=$(SIGNALS_HOME) \
+		$(BIN)/smart-money signals study --start 2012-01 --end 2022-12 --symbols 5000 --out $(SIGNALS_HOME)/study \
+		--plant insider_purchase:100 --plant congress_purchase:100 --plant congress_sale:100 --plant inst_new_position:100
+	mkdir -p docs/real-data/signals
+	cp $(SIGNALS_HOME)/study/event_study.json $(SIGNALS_HOME)/study/calendar_time.json \
+		$(SIGNALS_HOME)/study/event_study_breakdown.json $(SIGNALS_HOME)/study/coverage.json \
+		$(SIGNALS_HOME)/study/planted.json $(SIGNALS_HOME)/study/summary.md docs/real-data/signals/
 
 ## test: the test suite
 test: $(BIN)/.installed

@@ -60,6 +60,9 @@ BENCHMARKS: dict[str, list[str]] = {
         for symbols, months in SCALING_CHUNKED
     },
     "profiles_200x12": ["-m", "bench.profiles", "--symbols", "200", "--months", "12"],
+    # the signal study (docs/signal-study.md): simulated 500 x 36 and the public records 2012..2022
+    "signal_study_36m_500": ["-m", "bench.signal_study", "--case", "simulated", "--symbols", "500", "--months", "36"],
+    "signal_study_public_records": ["-m", "bench.signal_study", "--case", "public_records"],
 }
 
 GROUPS: dict[str, list[str]] = {

@@ -29,6 +29,13 @@ GENERATED = (
 
 # The numbers worth a glance per benchmark (the rest stays in results.json).
 HEADLINES = {
+    "signal_study": (
+        "events",
+        "stocks",
+        "study_without_pulling_s",
+        "vectorised_abnormal_returns_s_per_event",
+        "loop_reference_s_per_event",
+    ),
     "raw_layer": ("rows", "dagster_run_s", "rows_per_s_dagster", "io_checks_orchestration_share"),
     "features_labels": ("samples", "vectorised_ms_per_sample", "speedup_vs_reference_loop"),
     "fmp": ("http_calls_cold", "cold_wall_s", "warm_wall_s", "rate_429_received"),

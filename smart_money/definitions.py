@@ -11,6 +11,7 @@ from smart_money.defs.ingest import ingest_definitions
 from smart_money.defs.jobs import jobs_definitions
 from smart_money.defs.model import model_definitions
 from smart_money.defs.options_flow import options_flow_definitions
+from smart_money.defs.research import research_definitions
 from smart_money.options.market.tape_source import OptionsSource
 from smart_money.orchestration.executors import executor_for
 from smart_money.orchestration.io_manager import PartitionedParquetIOManager
@@ -31,6 +32,7 @@ def build_definitions(settings: Settings, options: OptionsSettings | None = None
         ingest_definitions(settings, months),
         dataset_definitions(settings, months),
         model_definitions(settings),
+        research_definitions(settings, months),
         options_flow_definitions(OptionsSource.configured(settings, options), daily_partitions(settings)),
         jobs_definitions(),
         dg.Definitions(

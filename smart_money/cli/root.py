@@ -13,7 +13,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from smart_money.cli import cache, docs, models, options_flow, run, sec, serving
+from smart_money.cli import cache, docs, models, options_flow, run, sec, serving, signals
 from smart_money.cli.errors import cli_errors
 from smart_money.settings.cli import DEBUG_VARIABLE, debug_enabled
 
@@ -58,3 +58,4 @@ app.add_typer(options_flow.app)  # options-score, options-eval, options-calibrat
 app.add_typer(models.app, name="models")
 app.add_typer(cache.app, name="cache")
 app.add_typer(sec.app, name="sec")
+app.add_typer(signals.app, name="signals")

@@ -9,7 +9,8 @@ partitions alone:
   insider_trades INSIDER_LOOKBACK_MONTHS (the routine/opportunistic split of a trade reads the
   insider's trades of the three calendar years before it);
 - a prices partition also holds the first PRICE_FORWARD_DAYS of the next month, so the 14-day
-  labels of month M (whose end can fall on the 1st-3rd of M+1) resolve from partition M.
+  labels of month M (whose end can fall on the 1st-3rd of M+1) and its 21-session excess-return
+  labels (ending by the ~17th of M+1, plus a halted stock's stale days) resolve from partition M.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from smart_money.data.source import DataSource, FetchResult, Gap
 
 LOOKBACK_MONTHS = 13
 INSIDER_LOOKBACK_MONTHS = 49  # 3 calendar years before the earliest trade a 90-day window can hold
-PRICE_FORWARD_DAYS = 7
+PRICE_FORWARD_DAYS = 25
 
 
 class UnknownSymbols(ValueError):

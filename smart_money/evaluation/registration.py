@@ -16,12 +16,12 @@ from smart_money.settings.paths import project_root
 
 
 def compare_with_champion(
-    registry: Registry, champion_version: str, candidate: FlowModel, test_rows: pd.DataFrame
+    registry: Registry, champion_version: str, candidate: FlowModel, test_rows: pd.DataFrame, label: str = "label"
 ) -> dict:
-    """Both models' ROC AUC on the candidate's test rows; a champion that needs inputs the new
-    dataset lacks scores -inf (with a note)."""
+    """Both models' ROC AUC (on `label`) on the candidate's test rows; a champion that needs inputs
+    the new dataset lacks scores -inf (with a note)."""
     champion, _ = registry.load_model(champion_version)
-    y = test_rows["label"].astype(int).to_numpy()
+    y = test_rows[label].astype(int).to_numpy()
     candidate_auc = safe_auc(y, candidate.predict_proba(test_rows))
     try:
         champion_auc = safe_auc(y, champion.predict_proba(test_rows))
@@ -42,12 +42,16 @@ def register_candidate(
     gates: dict,
     test_rows: pd.DataFrame,
     extra_files: dict[str, str | os.PathLike[str]],
+    label: str = "label",
 ) -> dict:
-    """A new registry version for the candidate; compared with the champion when its gates pass."""
+    """A new registry version for the candidate; compared with the champion (on `label`) when its
+    gates pass."""
     comparison = None
     champion = registry.champion()
     if champion is not None and all(gate["passed"] for gate in gates.values()):
-        comparison = compare_with_champion(registry, champion["version"], FlowModel.load(candidate_dir), test_rows)
+        comparison = compare_with_champion(
+            registry, champion["version"], FlowModel.load(candidate_dir), test_rows, label
+        )
     return registry.register(candidate_dir, metadata, gates, extra_files, comparison)
 
 

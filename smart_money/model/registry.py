@@ -62,17 +62,20 @@ def bump(version: str | None, label: str, features: list[str], previous: dict | 
 
 
 class Registry:
-    """The registry under `models_dir`: a local folder or an fsspec URL (s3://bucket/models)."""
+    """The registry under `models_dir`: a local folder or an fsspec URL (s3://bucket/models).
+    `folder` and `model_id` name another model's registry beside it (e.g. the flow model trained on
+    the excess-return target, evaluation/excess_target.py); the defaults are the plan's model."""
 
-    def __init__(self, models_dir: str | os.PathLike[str]):
-        self.root = storage.as_path(models_dir) / REGISTRY_FOLDER
+    def __init__(self, models_dir: str | os.PathLike[str], folder: str = REGISTRY_FOLDER, model_id: str = MODEL_ID):
+        self.root = storage.as_path(models_dir) / folder
         self.index_path = self.root / INDEX
+        self.model_id = model_id
 
     # -- index ---------------------------------------------------------------------------------
     def index(self) -> dict:
         if self.index_path.exists():
             return json.loads(self.index_path.read_text())
-        return {"model_id": MODEL_ID, "champion": None, "versions": [], "champion_history": []}
+        return {"model_id": self.model_id, "champion": None, "versions": [], "champion_history": []}
 
     def _save(self, index: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

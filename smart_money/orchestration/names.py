@@ -9,7 +9,8 @@ INGEST_GROUP = "ingest"
 DATASET_GROUP = "dataset"
 MODEL_GROUP = "model"
 OPTIONS_GROUP = "options_flow"
-FLOW_MODEL_GROUPS = (INGEST_GROUP, DATASET_GROUP, MODEL_GROUP)
+RESEARCH_GROUP = "research"
+FLOW_MODEL_GROUPS = (INGEST_GROUP, DATASET_GROUP, MODEL_GROUP, RESEARCH_GROUP)
 
 # Source pulls run one at a time across runs, so concurrent backfills never exceed an API's rate
 # limit together (deploy/<profile>/dagster.yaml sets the pool's limit).

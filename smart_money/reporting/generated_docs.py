@@ -6,11 +6,13 @@ from pathlib import Path
 
 from smart_money.data.schemas import TABLES, UNIVERSE
 from smart_money.dataset.catalogue import render_markdown
+from smart_money.research import families
 from smart_money.settings.paths import project_root
 from smart_money.sources.public_records import normalized
 
 FEATURES_DOC = Path("docs") / "features.md"  # relative to the project root
 LAYOUT_DOC = Path("docs") / "normalized-layout.md"
+FAMILIES_DOC = Path("docs") / "signal-families.md"
 
 
 def features_doc() -> str:
@@ -25,6 +27,21 @@ def features_doc() -> str:
         "trade) or its source is missing (then its `*_missing` indicator is 1); no filing in the "
         "window is a real zero. Family `insider_split` holds analysis columns: stored with the features, not "
         "model inputs (docs/sec-data.md, What the features use).\n\n" + render_markdown() + "\n"
+    )
+
+
+def families_doc() -> str:
+    """docs/signal-families.md from the family catalogue (research/families.py)."""
+    return (
+        "# Disclosure-event families\n\n"
+        "Generated from `smart_money/research/families.py` by `smart-money docs`; do not edit by hand.\n\n"
+        + " ".join(families.__doc__.split())
+        + "\n\n"
+        + families.render_markdown()
+        + "\nEach family is measured by `smart-money signals study` and the `event_study` asset: buy-and-hold "
+        "abnormal returns from the first close strictly after the public time (the day-0 move from the last close "
+        "at or before it is reported apart), against the equal-weight universe, the matched size x prior-return "
+        "bucket and the market index, and monthly calendar-time portfolios (see docs/signal-study.md).\n"
     )
 
 
@@ -81,7 +98,11 @@ def normalized_layout_doc() -> str:
 def write_docs(root: Path | None = None) -> list[Path]:
     root = root or project_root()
     written = []
-    for relative, text in ((FEATURES_DOC, features_doc()), (LAYOUT_DOC, normalized_layout_doc())):
+    for relative, text in (
+        (FEATURES_DOC, features_doc()),
+        (LAYOUT_DOC, normalized_layout_doc()),
+        (FAMILIES_DOC, families_doc()),
+    ):
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)

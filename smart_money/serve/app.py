@@ -19,11 +19,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 
 from smart_money.model.registry import Registry
+from smart_money.research.latest import StoredSignals
 from smart_money.serve import dependencies, problems
 from smart_money.serve.event_reader import EventReader, EventsUnavailable, LiveFeed
 from smart_money.serve.feature_provider import FeatureProvider
 from smart_money.serve.prediction import ChampionModel, PredictionError, PredictionService
-from smart_money.serve.routers import admin, analysis, events, models, pages, predictions
+from smart_money.serve.routers import admin, analysis, events, models, pages, predictions, signals
 from smart_money.serve.toggles import FeatureToggles
 from smart_money.settings import Settings
 from smart_money.settings.options import OptionsSettings
@@ -74,7 +75,7 @@ def create_app(
             service.features.close()
 
     app = FastAPIOffline(title="smart-money", version="1.0", description=DESCRIPTION, lifespan=lifespan)
-    dependencies.attach(app, service, toggles, reader, feed, token)
+    dependencies.attach(app, service, toggles, reader, feed, token, StoredSignals(settings.data_location))
 
     app.add_exception_handler(RequestValidationError, problems.invalid_request)
     app.add_exception_handler(PredictionError, problems.prediction_error)
@@ -90,6 +91,7 @@ def create_app(
         admin.router,
         analysis.router,
         events.router,
+        signals.router,
     ):
         app.include_router(router)
     return app

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI
 from fastapi.requests import HTTPConnection
 
+from smart_money.research.latest import StoredSignals
 from smart_money.serve.event_reader import EventReader, LiveFeed
 from smart_money.serve.prediction import PredictionService
 from smart_money.serve.toggles import FeatureToggles
@@ -25,10 +26,15 @@ def attach(
     reader: EventReader,
     feed: LiveFeed,
     admin_token: str | None,
+    signals: StoredSignals,
 ) -> None:
     """Keep the app's shared objects on `app.state`, where the dependencies below find them."""
     app.state.service, app.state.toggles, app.state.reader, app.state.feed = service, toggles, reader, feed
-    app.state.admin_token = admin_token
+    app.state.admin_token, app.state.signals = admin_token, signals
+
+
+async def stored_signals(connection: HTTPConnection) -> StoredSignals:
+    return connection.app.state.signals
 
 
 async def prediction_service(connection: HTTPConnection) -> PredictionService:
@@ -57,3 +63,4 @@ Toggles = Annotated[FeatureToggles, Depends(feature_toggles)]
 Reader = Annotated[EventReader, Depends(event_reader)]
 Feed = Annotated[LiveFeed, Depends(live_feed)]
 AdminToken = Annotated[str | None, Depends(admin_token)]
+Signals = Annotated[StoredSignals, Depends(stored_signals)]

@@ -10,4 +10,11 @@ from smart_money.settings.run import (
     parse_symbols,
 )
 
-__all__ = ["Settings", "SettingsError", "last_complete_month", "parse_ciks", "parse_month", "parse_symbols"]
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "last_complete_month",
+    "parse_ciks",
+    "parse_month",
+    "parse_symbols",
+]

@@ -115,3 +115,55 @@ def test_a_halted_stock_resolves_on_its_next_print_and_an_unlisted_one_has_no_pr
     )
     assert row.loc["AAA", "status"] == "resolved" and row.loc["AAA", "return_14d"] == pytest.approx(expected)
     assert row.loc["ZZZ", "status"] == "no_price" and pd.isna(row.loc["ZZZ", "label"])
+
+
+def test_excess_targets_against_the_matched_bucket_by_hand():
+    """Eight stocks, two size halves x two prior-return halves (pairs): each stock's excess is its
+    return minus its pair's mean; the sign and the volatility-scaled value follow; the plan's
+    columns are unchanged."""
+    from smart_money.dataset.benchmarks import N_PRIOR_BUCKETS, N_SIZE_BUCKETS
+
+    assert (N_SIZE_BUCKETS, N_PRIOR_BUCKETS) == (5, 5)  # with 8 stocks: groups of one or two
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(8):
+        path = price_path(f"S{i}", "2023-01-01", "2023-12-29", daily=0.0005 * i)
+        noise = np.exp(np.cumsum(rng.normal(0, 0.01, len(path))))
+        path["adj_close"] = path["close"] = path["adj_close"] * noise
+        path["shares_outstanding"] = 1e6 * (1 + i)
+        frames.append(path)
+    prices = pd.concat(frames, ignore_index=True)
+    symbols = [f"S{i}" for i in range(8)]
+    t = cal.sample_date(pd.Timestamp("2023-09-01"))
+    labels = compute_labels(prices, universe(*symbols), [t], "SPY").set_index("symbol")
+    wide = prices.pivot(index="date", columns="symbol")["adj_close"]
+    r0 = wide.index.get_loc(t)
+    end = wide.index.get_loc(cal.label_end_date(t))
+    ret14 = wide.iloc[end] / wide.iloc[r0] - 1
+    ret21 = wide.iloc[r0 + 21] / wide.iloc[r0] - 1
+    size = np.log(wide.iloc[r0] * pd.Series({s: 1e6 * (1 + i) for i, s in enumerate(symbols)}))
+    prior = np.log(wide.iloc[r0] / wide.iloc[r0 - 126])
+    # 5 x 5 quantile groups over 8 stocks: group = floor(rank * 5 / 8)
+    size_group = np.floor(size.rank(method="first").sub(1) * 5 / 8)
+    prior_group = np.floor(prior.rank(method="first").sub(1) * 5 / 8)
+    bucket = size_group * 5 + prior_group
+    for s in symbols:
+        peers = bucket[bucket == bucket[s]].index
+        assert labels.loc[s, "excess_return_matched_14d"] == pytest.approx(ret14[s] - ret14[peers].mean())
+        assert labels.loc[s, "excess_return_matched_21s"] == pytest.approx(ret21[s] - ret21[peers].mean())
+        assert labels.loc[s, "label_excess_sign_21s"] == int(ret21[s] - ret21[peers].mean() > 0)
+        sigma = np.log(wide[s]).diff().iloc[r0 - 59 : r0 + 1].std(ddof=1)
+        assert labels.loc[s, "excess_return_scaled_14d"] == pytest.approx(
+            (ret14[s] - ret14[peers].mean()) / (sigma * np.sqrt(end - r0))
+        )
+        assert labels.loc[s, "return_14d"] == pytest.approx(ret14[s])  # the plan's columns are untouched
+    assert labels["label_excess_sign_14d"].notna().all()
+
+
+def test_excess_targets_are_missing_until_their_end_is_priced():
+    prices = pd.concat([price_path(s, "2023-01-01", "2023-10-05") for s in ("A", "B", "C")], ignore_index=True)
+    t = cal.sample_date(pd.Timestamp("2023-09-01"))
+    labels = compute_labels(prices, universe("A", "B", "C"), [t], "SPY")
+    assert (labels["status"] == "resolved").all()
+    assert labels["label_excess_sign_14d"].notna().all()
+    assert labels["label_excess_sign_21s"].isna().all() and labels["return_21s"].isna().all()

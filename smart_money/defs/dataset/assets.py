@@ -37,6 +37,7 @@ monthly_dataset_asset = partial(dataset_asset, backfill_policy=dg.BackfillPolicy
 EVENT_LOOKBACK_MONTHS = 12  # insider 90d, 13F two quarters, universe rule 365d
 INSIDER_LOOKBACK_MONTHS = 48  # the routine/opportunistic split: 3 calendar years before the 90d window
 PRICE_LOOKBACK_MONTHS = 13  # 12-1 momentum, 250-session beta
+LABEL_PRICE_LOOKBACK_MONTHS = 7  # the matched benchmark's 126-session prior return, 60-session volatility
 
 
 def _lookback(months: int) -> dg.TimeWindowPartitionMapping:
@@ -128,7 +129,13 @@ def build_labels_asset(settings: Settings, partitions: dg.PartitionsDefinition) 
         description="14-day labels per (symbol, sample date): return_14d on adjusted closes to the "
         "first session at or after sample + 14 days, label = return_14d > 5 % (plan option A), "
         "the mirror label (< -5 %), and the return in excess of the market index. Samples whose "
-        "end price is not known yet are `pending` and stay out of training.",
+        "end price is not known yet are `pending` and stay out of training. Volatility-neutral targets beside "
+        "them: the 14-day and 21-session returns in excess of the matched size x prior-return bucket, their "
+        "signs (label_excess_sign_*) and their values over trailing volatility (excess_return_scaled_*).",
+        ins={
+            "universe": dg.AssetIn(),
+            "raw_prices": dg.AssetIn(partition_mapping=_lookback(LABEL_PRICE_LOOKBACK_MONTHS)),
+        },
     )
     def labels(
         context: dg.AssetExecutionContext,

@@ -17,6 +17,7 @@ from smart_money.sources.simulated.events import CongressBook, InsiderBook
 from smart_money.sources.simulated.institutions import ThirteenFBook, filer_cik
 from smart_money.sources.simulated.oracle import Oracle
 from smart_money.sources.simulated.params import MARKET_ETF, SimulationParams
+from smart_money.sources.simulated.truth import injected_abnormal_returns
 from smart_money.sources.simulated.world import ORIGIN_MONTH, World
 
 INDUSTRY_WORDS = (
@@ -274,6 +275,12 @@ class SimulatedSource(OracleSource):
     def close(self) -> None:
         """Drop every generated world (they are rebuilt on demand, identically)."""
         _bundle.cache_clear()
+
+    def injected_abnormal_returns(self, events: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFrame:
+        """For events (symbol, known_at): the abnormal return the market injected behind them over
+        each horizon, from its latent state (see truth.py); columns `injected_<h>`, events' index."""
+        frame = injected_abnormal_returns(self.world, events["symbol"].tolist(), events["known_at"], horizons)
+        return frame.set_index(events.index)
 
     def oracle(self, samples: pd.DataFrame, mirror: bool = False) -> pd.DataFrame:
         """`oracle_truth` and `oracle_public` for rows (symbol, sample_date); `mirror=True` gives

@@ -183,6 +183,7 @@ class World:
         self.vol_regime = np.zeros((n, K), dtype=np.int8)
         self.news = np.zeros((n, K), dtype=np.int8)
         self.news_session = np.full((n, K), -1, dtype=np.int64)
+        self.news_jump = np.zeros((n, K))  # the news day's log return (z * size), kept for truth.py
         self.idio_return = np.zeros((n, n_sessions))
         # Season states for every quarter whose 13F filings the horizon can contain.
         seasons = list(range(quarter_index(self.sample_dates[0]) - 2, quarter_index(self.sample_dates[-1]) + 2))
@@ -244,6 +245,7 @@ class World:
                 rows = np.flatnonzero(z != 0)
                 e[rows, day[rows]] += z[rows] * size[rows]
                 self.news_session[cs, k] = np.where(z != 0, label.start + day, -1)
+                self.news_jump[cs, k] = z * size
                 self.idio_return[cs, sl] = e
 
         factor = u.beta[:, None] * self.market_return[None, :] + u.gamma[:, None] * self.sector_return[u.sector]
