@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -84,8 +85,6 @@ def _clean(value):
 
 def stderr_progress(quiet: bool = False) -> Progress:
     """A progress callback writing one line per step with the elapsed time."""
-    import sys
-
     started = time.perf_counter()
 
     def report(step: str) -> None:
