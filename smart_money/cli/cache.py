@@ -19,11 +19,13 @@ SUMMARY_KEYS = (
     "entries",
     "fresh",
     "expired",
+    "corrupt",
     "symbols",
     "bytes",
     "calls_stored",
     "ttl_days",
     "finalized_ttl_days",
+    "set_aside_as_corrupt",
     "temporary_files",
 )
 

@@ -23,7 +23,7 @@ import pandas as pd
 from smart_money.data import calendar as cal
 from smart_money.data.quality import ValidationOutcome, validate_and_quarantine
 from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
-from smart_money.data.source import DataSource, FetchResult, Gap
+from smart_money.data.source import DataSource, FetchResult, Gap, QuarantinedFile
 
 LOOKBACK_MONTHS = 13
 INSIDER_LOOKBACK_MONTHS = 49  # 3 calendar years before the earliest trade a 90-day window can hold
@@ -74,6 +74,7 @@ class RawPull:
     # the source's headline numbers (DataSource.summarize_rows), for the pull and per partition
     summary: dict[str, float] = field(default_factory=dict)
     summary_by_partition: dict[str, dict[str, float]] = field(default_factory=dict)
+    quarantined_files: list[QuarantinedFile] = field(default_factory=list)
 
     def metadata(self) -> dict[str, object]:
         """Numbers a user wants to see for the pull (plain values; the edge wraps them)."""
@@ -86,6 +87,7 @@ class RawPull:
             "first_date": str(frame[column].min()) if len(frame) else "",
             "last_date": str(frame[column].max()) if len(frame) else "",
             **self.outcome.summary(),
+            **quarantined_files_metadata(self.quarantined_files),
             "gaps": len(self.gaps),
         }
         out.update({f"source_{k}": v for k, v in self.stats.items()})
@@ -153,7 +155,14 @@ def pull_raw(
             key: source.summarize_rows(table, rows, outcome.quarantined[keys == key])
             for key, rows in partitions.items()
         }
-    return RawPull(table, windows, partitions, outcome, result.gaps, result.stats, summary, by_partition)
+    return RawPull(
+        table, windows, partitions, outcome, result.gaps, result.stats, summary, by_partition, result.quarantined_files
+    )
+
+
+def quarantined_files_metadata(files: Sequence[QuarantinedFile]) -> dict[str, object]:
+    """The count and the list (file, table, reason) of files set aside whole, for metadata."""
+    return {"files_quarantined": len(files), "quarantined_files": [f.as_dict() for f in files]}
 
 
 def pull_universe(source: DataSource, symbols: int | tuple[str, ...]) -> tuple[pd.DataFrame, ValidationOutcome]:

@@ -203,7 +203,13 @@ class TableSpec:
 
     @property
     def columns(self) -> list[str]:
+        """Every column, in the schema's order."""
         return list(self.schema.to_schema().columns)
+
+    @property
+    def required_columns(self) -> list[str]:
+        """The columns every source must give (the optional ones may be left out)."""
+        return [name for name, column in self.schema.to_schema().columns.items() if column.required]
 
 
 TABLES: dict[str, TableSpec] = {

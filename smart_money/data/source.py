@@ -32,6 +32,19 @@ class Gap:
     reason: str
 
 
+@dataclass(frozen=True)
+class QuarantinedFile:
+    """A file the source could not read (malformed, truncated, wrongly encoded) and set aside
+    whole; the rest of the pull goes on without it. `file` is relative to the source's folder."""
+
+    file: str
+    table: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"file": self.file, "table": self.table, "reason": self.reason}
+
+
 @dataclass
 class FetchResult:
     table: str
@@ -41,6 +54,8 @@ class FetchResult:
     # Rows the source could not even read into the table's columns (as received, with a
     # `quarantine_reason`); quarantined and counted with the schema failures.
     rejected: pd.DataFrame | None = None
+    # Whole files the source could not read for this table (named in the asset metadata).
+    quarantined_files: list[QuarantinedFile] = field(default_factory=list)
 
 
 class DataSource(ABC):
@@ -80,6 +95,10 @@ class DataSource(ABC):
 
     def default_hedge_funds(self) -> list[str]:
         """13F filer CIKs treated as hedge funds when SMART_MONEY_HEDGE_FUNDS is not set."""
+        return []
+
+    def quarantined_files(self) -> list[QuarantinedFile]:
+        """Every file set aside so far as unreadable (sources reading files; others: none)."""
         return []
 
     def close(self) -> None:  # noqa: B027 - a hook: most sources hold nothing to release

@@ -1,7 +1,9 @@
 """Reading and writing tables on local disk or any fsspec URL (s3://, memory://, ...).
 
 Local writes go to a temporary file first and are renamed into place, so a killed run never
-leaves a half-written partition behind; object stores write whole objects anyway.
+leaves a half-written partition behind; object stores write whole objects anyway. A stored file
+that cannot be read back (cut short by a full disk or a copy, damaged) raises UnreadableFile
+naming it.
 """
 
 from __future__ import annotations
@@ -57,10 +59,24 @@ def write_parquet(path: str | os.PathLike[str], frame: pd.DataFrame) -> None:
     _write_bytes(as_path(path), buffer.getvalue())
 
 
+class UnreadableFile(ValueError):
+    """A stored file that exists but cannot be read as what it should be; names the file."""
+
+    def __init__(self, path: str | os.PathLike[str], kind: str, error: BaseException):
+        self.path = str(path)
+        self.detail = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+        super().__init__(f"{self.path} is not readable {kind} (truncated or damaged): {self.detail}")
+
+
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     target = as_path(path)
-    with target.open("rb") as handle:
-        return pd.read_parquet(handle)
+    try:
+        with target.open("rb") as handle:
+            return pd.read_parquet(handle)
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError) as error:  # pyarrow's ArrowInvalid is a ValueError, its IO errors OSErrors
+        raise UnreadableFile(path, "Parquet", error) from error
 
 
 def write_json(path: str | os.PathLike[str], payload: Any) -> None:
@@ -68,7 +84,12 @@ def write_json(path: str | os.PathLike[str], payload: Any) -> None:
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
-    return json.loads(as_path(path).read_text())
+    try:
+        return json.loads(as_path(path).read_text())
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise UnreadableFile(path, "JSON", error) from error
 
 
 def exists(path: str | os.PathLike[str]) -> bool:

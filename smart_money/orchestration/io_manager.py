@@ -5,11 +5,14 @@ Dagster's UPath-based managers refuse to persist an output covering several part
 `{partition_key: DataFrame}` dict (or a DataFrame when the run has one partition), writes each
 partition's file atomically, and on load concatenates whatever partitions the input asks for,
 so an unpartitioned downstream asset reads all months as one DataFrame. JSON-serialisable dicts
-of unpartitioned assets are stored as JSON. Paths may be local or any fsspec URL.
+of unpartitioned assets are stored as JSON. Paths may be local or any fsspec URL. A stored file
+that cannot be read back (a partition cut short) fails the load with its path and the fix:
+re-materialize that partition (or asset).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
@@ -20,12 +23,31 @@ from smart_money.data import storage
 ALLOW_MISSING = "allow_missing_partitions"
 
 
+class UnreadableAssetFile(ValueError):
+    """A materialized partition (or asset) whose file cannot be read back."""
+
+
 class PartitionedParquetIOManager(dg.ConfigurableIOManager):
     base_path: str
 
     def _path(self, asset_key: dg.AssetKey, partition_key: str | None, suffix: str) -> str:
         root = storage.as_path(self.base_path).joinpath(*asset_key.path)
         return str(root / f"{partition_key}.{suffix}") if partition_key else str(root.with_suffix(f".{suffix}"))
+
+    @staticmethod
+    def _read(read: Callable[[str], Any], path: str, asset_key: dg.AssetKey, partition_key: str | None) -> Any:
+        try:
+            return read(path)
+        except storage.UnreadableFile as error:
+            asset = asset_key.to_user_string()
+            what = f"partition {partition_key} of {asset}" if partition_key else asset
+            raise UnreadableAssetFile(
+                f"{what} is stored in {path}, which cannot be read ({error.detail}): the file was cut short or "
+                f"damaged. Re-materialize {what} (in the Dagster UI, or `dagster asset materialize -m "
+                f"smart_money.definitions --select {asset}"
+                + (f" --partition {partition_key}" if partition_key else "")
+                + "`), then run this step again."
+            ) from error
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
@@ -69,7 +91,7 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
             for key in keys:
                 path = self._path(asset_key, key, "parquet")
                 if storage.exists(path):
-                    frames.append(storage.read_parquet(path))
+                    frames.append(self._read(storage.read_parquet, path, asset_key, key))
                 else:
                     missing.append(key)
             if missing and not allow_missing:
@@ -85,8 +107,8 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
             return pd.concat(non_empty, ignore_index=True)
         parquet = self._path(asset_key, None, "parquet")
         if storage.exists(parquet):
-            return storage.read_parquet(parquet)
+            return self._read(storage.read_parquet, parquet, asset_key, None)
         json_path = self._path(asset_key, None, "json")
         if storage.exists(json_path):
-            return storage.read_json(json_path)
+            return self._read(storage.read_json, json_path, asset_key, None)
         raise FileNotFoundError(f"{asset_key.to_user_string()} has not been materialized yet")

@@ -19,6 +19,7 @@ APIS = ("stable", "legacy")
 PLAN_RATE_LIMIT_PER_MIN = 300  # Starter plan (notes/data-sources.md §1.1)
 DEFAULT_TTL_DAYS = 7.0
 DEFAULT_FINALIZED_TTL_DAYS = 365.0
+RATE_LIMIT_FILE = ".rate-limit.sqlite"  # in the cache folder (dot files are not cache entries)
 
 # variable -> (field, type, minimum) for the numeric settings
 _NUMBERS: dict[str, tuple[str, type, float]] = {
@@ -27,6 +28,7 @@ _NUMBERS: dict[str, tuple[str, type, float]] = {
     "FMP_MAX_CONCURRENCY": ("max_concurrency", int, 1),
     "FMP_TIMEOUT_S": ("timeout_s", float, 0.001),
     "FMP_MAX_RETRIES": ("max_retries", int, 0),
+    "FMP_RETRY_BUDGET_S": ("retry_budget_s", float, 0),
     "FMP_BACKOFF_INITIAL_S": ("backoff_initial_s", float, 0.0),
     "FMP_CACHE_TTL_DAYS": ("cache_ttl_days", float, 0),
 }
@@ -43,7 +45,8 @@ class FmpSettings:
     rate_period_s: float = 60.0
     max_concurrency: int = 8
     timeout_s: float = 30.0
-    max_retries: int = 6
+    max_retries: int = 6  # attempts after the first, for failures other than rate limits
+    retry_budget_s: float = 300.0  # how long one call may keep retrying (rate limits: only this)
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
     retry_after_max_s: float = 120.0
@@ -65,6 +68,10 @@ class FmpSettings:
     def cache_root(self, data_dir: Path) -> Path:
         """FMP_CACHE_DIR, else `<data dir>/cache/fmp`."""
         return self.cache_dir or Path(data_dir) / "cache" / "fmp"
+
+    def rate_limit_file(self, data_dir: Path) -> Path:
+        """The SQLite file of the rate window every process using this cache shares."""
+        return self.cache_root(data_dir) / RATE_LIMIT_FILE
 
     def to_env(self) -> dict[str, str]:
         """The FMP_* variables that rebuild these settings with from_env (no key among them)."""

@@ -43,7 +43,9 @@ def open_source(
         return simulated_source(max(size, 1), settings.seed, settings.simulation_strength)
     if settings.source == "fmp":
         fmp = FmpSettings.from_env(environ)
-        client = FmpClient(fmp, fmp_api_key or require_api_key(environ))
+        client = FmpClient(
+            fmp, fmp_api_key or require_api_key(environ), rate_limit_file=fmp.rate_limit_file(settings.data_dir)
+        )
         return FmpSource(
             client,
             fmp_disk_cache(settings, fmp),

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from smart_money.orchestration.io_manager import ALLOW_MISSING, PartitionedParquetIOManager
+from smart_money.orchestration.io_manager import ALLOW_MISSING, PartitionedParquetIOManager, UnreadableAssetFile
 
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2023-01-01", end_date="2023-07-01")
 KEY = dg.AssetKey(["raw_thing"])
@@ -65,3 +65,29 @@ def test_unpartitioned_frames_and_dicts_round_trip(tmp_path):
     assert manager.load_input(dg.build_input_context(asset_key=dg.AssetKey("report"))) == {"auc": 0.61}
     with pytest.raises(FileNotFoundError, match="has not been materialized"):
         manager.load_input(dg.build_input_context(asset_key=dg.AssetKey("nothing")))
+
+
+def test_a_truncated_partition_names_its_file_and_the_fix(tmp_path):
+    manager = PartitionedParquetIOManager(base_path=str(tmp_path))
+    for key in ("2023-01-01", "2023-02-01"):
+        manager.handle_output(
+            dg.build_output_context(asset_key=KEY, asset_partitions_def=MONTHLY, partition_key=key), frame(key, 50)
+        )
+    damaged = tmp_path / "raw_thing" / "2023-02-01.parquet"
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])  # a copy cut short
+    ctx = dg.build_input_context(
+        asset_key=KEY,
+        asset_partitions_def=MONTHLY,
+        asset_partition_key_range=dg.PartitionKeyRange("2023-01-01", "2023-02-01"),
+    )
+    with pytest.raises(UnreadableAssetFile) as error:
+        manager.load_input(ctx)
+    message = str(error.value)
+    assert str(damaged) in message and "partition 2023-02-01 of raw_thing" in message
+    assert "Re-materialize" in message and "--select raw_thing --partition 2023-02-01" in message
+    assert "Buffer" not in message.split("(")[0]  # the file first, pyarrow's words only as the detail
+    report = tmp_path / "report.json"
+    manager.handle_output(dg.build_output_context(asset_key=dg.AssetKey("report")), {"auc": 0.61})
+    report.write_text('{"auc": 0.6')
+    with pytest.raises(UnreadableAssetFile, match=r"report is stored in .*report\.json.*Re-materialize report"):
+        manager.load_input(dg.build_input_context(asset_key=dg.AssetKey("report")))

@@ -92,6 +92,7 @@ class Faults:
     gated_paths: frozenset[str] = frozenset()  # 402 for every symbol ('Exclusive Endpoint')
     legacy_blocked: bool = True
     broken_symbols: frozenset[str] = frozenset()  # always 503 (a backfill that cannot finish)
+    retry_after_s: int | None = None  # the Retry-After of every 429 (default: until the window has room)
     seed: int = 0
 
 
@@ -515,7 +516,8 @@ class FakeFmpServer:
             wait = self._admit()
             fault = None if wait is not None else self._fault()
         if wait is not None:
-            return 429, LIMIT_BODY, {"Retry-After": str(max(1, math.ceil(wait)))}
+            asked = self.faults.retry_after_s if self.faults.retry_after_s is not None else max(1, math.ceil(wait))
+            return 429, LIMIT_BODY, {"Retry-After": str(asked)}
         if path.startswith(("/api/v3/", "/api/v4/")) and self.faults.legacy_blocked:
             return 403, LEGACY_BODY, {}
         symbol = (query.get("symbol") or "").upper()
@@ -719,5 +721,10 @@ def fmp_source_for(
         "max_retries": 6,
         **config,
     }
-    client = FmpClient(FmpSettings(base_url=fake.url, **settings), api_key or fake.api_key)  # type: ignore[arg-type]
+    limiter_file = settings.pop("rate_limit_file", None)
+    client = FmpClient(
+        FmpSettings(base_url=fake.url, **settings),  # type: ignore[arg-type]
+        api_key or fake.api_key,
+        rate_limit_file=limiter_file,  # type: ignore[arg-type]
+    )
     return FmpSource(client, DiskCache(cache_dir), selection=selection, history_start=date(2022, 1, 1))

@@ -231,50 +231,14 @@ def write_congress(root: Path) -> None:
         },
     ]
     (root / "congress" / "senate" / "aggregate_transactions.json").write_text(json.dumps(aggregate))
+    ann = ["2020", "07/20/2020", "2020-06-01", "self", "T07", "T07 Inc", "purchase", "$1,001 -", "Hon. Ann Smith"]
+    ann += ["CA01", "https://h/1", "False"]
+    dependent = [*ann[:3], "dependent", *ann[4:]]  # the same trade in another account: a disclosure of its own
     house = pd.DataFrame(
         [
-            [
-                "2020",
-                "07/20/2020",
-                "2020-06-01",
-                "self",
-                "T07",
-                "T07 Inc",
-                "purchase",
-                "$1,001 -",
-                "Hon. Ann Smith",
-                "CA01",
-                "https://h/1",
-                "False",
-            ],
-            [
-                "2020",
-                "07/20/2020",
-                "2020-06-01",
-                "dependent",
-                "T07",
-                "T07 Inc",
-                "purchase",
-                "$1,001 -",
-                "Hon. Ann Smith",
-                "CA01",
-                "https://h/1",
-                "False",
-            ],
-            [
-                "2020",
-                "07/20/2020",
-                "2020-06-01",
-                "self",
-                "T07",
-                "T07 Inc",
-                "purchase",
-                "$1,001 -",
-                "Hon. Ann Smith",
-                "CA01",
-                "https://h/1",
-                "False",
-            ],
+            ann,
+            dependent,
+            ann,  # a repeated line
             [
                 "2021",
                 "08/02/2021",
@@ -355,6 +319,23 @@ def write_congress(root: Path) -> None:
     (root / "congress" / "house" / "house_scrape.json").write_text(json.dumps(scrape))
 
 
+# An OpenInsider one-insider screen's columns (before the scraper's look-ahead columns)
+SCREEN_COLUMNS = [
+    "Filing_Date",
+    "Trade_Date",
+    "Ticker",
+    "Company_Name",
+    "Insider_Name",
+    "Title",
+    "Trade_Type",
+    "Price",
+    "Qty",
+    "Owned",
+    "ΔOwn",
+    "Value",
+]
+
+
 def openinsider_rows(root: Path) -> pd.DataFrame:
     t10 = round(close_on(root, "T10", "2020-06-12") * 1.01, 2)
     t01 = round(close_on(root, RENAMED_NEW, "2020-03-03"), 2)
@@ -412,23 +393,7 @@ def openinsider_rows(root: Path) -> pd.DataFrame:
             f"{t00 * 1000:.0f}",
         ],
     ]
-    columns = [
-        "idx",
-        "Option",
-        "Filing_Date",
-        "Trade_Date",
-        "Ticker",
-        "Company_Name",
-        "Insider_Name",
-        "Title",
-        "Trade_Type",
-        "Price",
-        "Qty",
-        "Owned",
-        "ΔOwn",
-        "Value",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=["idx", "Option", *SCREEN_COLUMNS])
 
 
 def write_openinsider(root: Path, future_value: float = 0.0) -> None:
@@ -738,4 +703,36 @@ def add_activity(root: Path, seed: int = 11, symbols: int = 24) -> Path:
     pd.DataFrame(rows, columns=["date", "fund", "company", "ticker", "shares", "market value($)", "weight(%)"]).to_csv(
         root / "etf" / "ark_fixture" / "fund-holdings_activity.csv", index=False
     )
+    return root
+
+
+# Malformed files, one per way a real file breaks (test_malformed_files.py and the pipeline run)
+BROKEN_SENATE = "congress/senate/broken_quote_transactions.csv"
+RAGGED_SCREEN = "insider/openinsider_fixture/ragged_screen.csv"
+BAD_BYTE_PRICES = "prices/yahoo/data/BADFF.csv"
+TRUNCATED_PRICES = "prices/yahoo/data/TRUNC.csv.xz"
+MALFORMED = (BROKEN_SENATE, RAGGED_SCREEN, BAD_BYTE_PRICES, TRUNCATED_PRICES)
+
+
+def write_malformed(root: Path) -> Path:
+    """Beside a records folder's good files: a Senate export with an unterminated quote, an
+    OpenInsider screen with a ragged row, a price file with a 0xFF byte and an .xz price file cut
+    short. Their rows are all new (tickers no good file has), so a run that sets them aside is
+    the run of the good files alone."""
+    header = (
+        "transaction_date,owner,ticker,asset_description,asset_type,type,amount,comment,senator,ptr_link,"
+        "disclosure_date\n"
+    )
+    good = '05/01/2020,Self,T20,T20 Inc,Stock,Purchase,"$1,001 - $15,000",--,Jane Roe,https://ptr/9,06/20/2020\n'
+    broken = '05/02/2020,Self,T21,"T21 Inc,Stock,Purchase,$1001 - $15000,--,Jane Roe,https://ptr/9,06/21/2020\n'
+    (root / BROKEN_SENATE).write_text(header + good + good.replace("T20", "T22") + broken)  # the quote never closes
+    screen = openinsider_rows(root).head(2)
+    lines = screen.to_csv(index=False).splitlines()
+    lines.append(lines[-1] + ",extra,fields")  # a row longer than the header
+    (root / RAGGED_SCREEN).write_text("\n".join(lines) + "\n")
+    text = price_frame("BADFF", 41).to_csv(index=False).encode()
+    middle = len(text) // 2
+    (root / BAD_BYTE_PRICES).write_bytes(text[:middle] + b"\xff" + text[middle:])
+    packed = lzma.compress(price_frame("TRUNC", 42).to_csv(index=False).encode())
+    (root / TRUNCATED_PRICES).write_bytes(packed[: len(packed) // 2])
     return root

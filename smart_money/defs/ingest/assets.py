@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from smart_money.data import storage
-from smart_money.data.raw_pull import pull_raw, pull_universe
+from smart_money.data.raw_pull import pull_raw, pull_universe, quarantined_files_metadata
 from smart_money.data.schemas import TABLES, UNIVERSE
 from smart_money.orchestration.checks import column_schema
 from smart_money.orchestration.metadata import frame_preview, plain_metadata
@@ -60,6 +60,7 @@ def build_universe_asset(settings: Settings) -> dg.AssetsDefinition:
                 "etfs": int((frame["asset_type"] == "etf").sum()),
                 "sectors": dg.MetadataValue.json(stocks["sector"].value_counts().to_dict()),
                 "rows_quarantined": outcome.n_quarantined,
+                **plain_metadata(quarantined_files_metadata(data_source.get().quarantined_files())),
                 "preview": frame_preview(frame),
                 **{k: v for k, v in data_source.get().describe().items()},
             }

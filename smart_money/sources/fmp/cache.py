@@ -7,6 +7,13 @@ them, atomically (temporary file + rename): a killed run leaves either the old e
 one, or an ignored `.tmp` file, never a half-written entry, and a rerun resumes with the units
 that are still missing.
 
+Integrity: an entry carries its key and a sha256 of its content (key, fetch time, calls, rows),
+both verified on read. A file that is not valid JSON, whose key is not its file name, whose
+checksum does not match (an edited or swapped file: valid JSON, wrong rows) or that has no
+checksum (written before they existed) is a miss: it is set aside as `.<name>.corrupt` (for
+inspection; `cache clear` removes it), counted (`cache_corrupt`, reported with the fetch stats
+and by `smart-money cache stats`) and fetched again.
+
 TTL: entries expire after `ttl_days` (default 7). An entry fetched before its window closed
 (say, prices reaching a few days past the run) was incomplete: it expires when the window closes,
 if that comes first. Entries marked `finalized` (history whose window closed long enough ago that
@@ -16,7 +23,9 @@ FMP no longer adds rows to it, and snapshots of what FMP served on a given day) 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import threading
 import uuid
@@ -30,6 +39,13 @@ from typing import Any
 from smart_money.settings.fmp import DEFAULT_FINALIZED_TTL_DAYS, DEFAULT_TTL_DAYS
 
 LATEST = "latest"  # the window of endpoints that only serve the current state
+FORMAT = 2  # entries with a key and a checksum
+CORRUPT_SUFFIX = ".corrupt"
+logger = logging.getLogger("smart_money.fmp")
+
+
+class CorruptEntry(ValueError):
+    """A cache file that cannot be trusted (the message says why)."""
 
 
 def _stamp(value: date | str) -> str:
@@ -41,6 +57,30 @@ def cache_key(symbol: str, start: date | str, end: date | str, data_type: str) -
     if "_" in symbol or "_" in data_type or "/" in symbol:
         raise ValueError(f"cache key parts may not contain '_' or '/': {symbol!r}, {data_type!r}")
     return f"{symbol}_{_stamp(start)}_{_stamp(end)}_{data_type}"
+
+
+def key_parts(key: str) -> list[str] | None:
+    """[symbol, start, end, data_type] of a well-formed key, else None."""
+    parts = key.split("_")
+    if len(parts) != 4 or not all(parts):
+        return None
+    for stamp in parts[1:3]:
+        if stamp != LATEST:
+            try:
+                datetime.fromisoformat(stamp)
+            except ValueError:
+                return None
+    return parts
+
+
+def checksum(key: str, fetched_at: str, calls: int, finalized: bool, rows_json: str) -> str:
+    """sha256 of an entry's content (`rows_json`: the rows as `json.dumps` writes them compactly)."""
+    text = "\n".join([key, fetched_at, str(calls), str(bool(finalized)), rows_json])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _rows_json(rows: list[Any]) -> str:
+    return json.dumps(rows, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -61,7 +101,7 @@ class CacheStats:
     hits: int = 0
     misses: int = 0
     expired: int = 0
-    corrupt: int = 0
+    corrupt: int = 0  # entries set aside (unreadable, wrong key or checksum) and fetched again
     writes: int = 0
     calls_saved: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -74,6 +114,7 @@ class CacheStats:
             "cache_hit_rate": round(self.hits / looked_up, 4) if looked_up else 0.0,
             "cache_calls_saved": self.calls_saved,
             "cache_expired": self.expired,
+            "cache_corrupt": self.corrupt,
             "cache_writes": self.writes,
         }
 
@@ -122,26 +163,50 @@ class DiskCache:
 
     def _read(self, path: Path) -> CacheEntry | None:
         try:
-            payload = json.loads(path.read_text())
-            entry = CacheEntry(
-                key=payload["key"],
-                rows=payload["rows"],
-                fetched_at=datetime.fromisoformat(payload["fetched_at"]),
-                calls=int(payload.get("calls", 1)),
-                finalized=bool(payload.get("finalized", False)),
-            )
+            entry = self.load(path)
         except FileNotFoundError:
             return None
-        except (ValueError, KeyError, TypeError, OSError):
+        except CorruptEntry as problem:
             with self.stats._lock:
                 self.stats.corrupt += 1
-            path.unlink(missing_ok=True)
+            logger.warning("FMP cache: %s; set aside and fetched again", problem)
+            self._set_aside(path)
             return None
         if self.clock() >= self.expires_at(entry):
             with self.stats._lock:
                 self.stats.expired += 1
             return None
         return entry
+
+    @staticmethod
+    def load(path: Path) -> CacheEntry:
+        """The entry stored in `path`, verified (its key is the file name, its checksum matches);
+        CorruptEntry saying what is wrong otherwise."""
+        try:
+            payload = json.loads(path.read_text())
+            key, stamp, calls, rows = payload["key"], payload["fetched_at"], int(payload["calls"]), payload["rows"]
+            finalized = bool(payload.get("finalized", False))
+            fetched_at = datetime.fromisoformat(stamp)
+        except FileNotFoundError:
+            raise
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise CorruptEntry(f"{path.name}: not a readable cache entry ({type(exc).__name__}: {exc})") from exc
+        if key != path.stem:
+            raise CorruptEntry(f"{path.name}: holds the entry of another key ({key!r})")
+        if key_parts(key) is None:
+            raise CorruptEntry(f"{path.name}: the name is not a cache key (symbol_start_end_type)")
+        stored = payload.get("sha256")
+        if stored is None:
+            raise CorruptEntry(f"{path.name}: no checksum (written by an older version)")
+        if stored != checksum(key, stamp, calls, finalized, _rows_json(rows)):
+            raise CorruptEntry(f"{path.name}: checksum mismatch (the content was changed after it was written)")
+        return CacheEntry(key=key, rows=rows, fetched_at=fetched_at, calls=calls, finalized=finalized)
+
+    def _set_aside(self, path: Path) -> None:
+        try:
+            os.replace(path, path.with_name(f".{path.name}{CORRUPT_SUFFIX}"))
+        except OSError:
+            path.unlink(missing_ok=True)
 
     def expires_at(self, entry: CacheEntry) -> datetime:
         if entry.finalized:
@@ -159,18 +224,20 @@ class DiskCache:
         self, key: str, rows: list[Any], calls: int, finalized: bool = False, fetched_at: datetime | None = None
     ) -> CacheEntry:
         entry = CacheEntry(key, rows, fetched_at or self.clock(), calls, finalized)
-        payload = {
+        stamp, rows_json = entry.fetched_at.isoformat(), _rows_json(rows)
+        header = {
+            "format": FORMAT,
             "key": key,
-            "fetched_at": entry.fetched_at.isoformat(),
+            "fetched_at": stamp,
             "calls": calls,
             "finalized": finalized,
-            "rows": rows,
+            "sha256": checksum(key, stamp, calls, finalized, rows_json),
         }
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
         with open(tmp, "w") as handle:
-            json.dump(payload, handle, separators=(",", ":"))
+            json.dump({**header, "rows": rows}, handle, separators=(",", ":"))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
@@ -190,47 +257,45 @@ class DiskCache:
             path.unlink(missing_ok=True)
             removed += 1
         if symbol is None:
-            for path in self.root.glob(".*.tmp"):
+            for path in [*self.root.glob(".*.tmp"), *self.root.glob(f".*{CORRUPT_SUFFIX}")]:
                 path.unlink(missing_ok=True)
         return removed
 
     def summary(self) -> dict[str, Any]:
-        """What is on disk: entries, bytes, fresh/expired, calls they stand for, per data type."""
+        """What is on disk: entries, bytes, fresh/expired/corrupt (each entry verified), calls they
+        stand for, per data type, and files set aside or left over."""
         per_type: Counter = Counter()
-        fresh = expired = calls = size = 0
+        fresh = expired = corrupt = calls = size = 0
         symbols = set()
         now = self.clock()
         for path in self.entries():
-            parts = path.stem.split("_")
-            per_type[parts[-1]] += 1
-            symbols.add(parts[0])
             size += path.stat().st_size
             try:
-                payload = json.loads(path.read_text())
-                entry = CacheEntry(
-                    payload["key"],
-                    [],
-                    datetime.fromisoformat(payload["fetched_at"]),
-                    int(payload.get("calls", 1)),
-                    bool(payload.get("finalized")),
-                )
-                calls += entry.calls
-                if now >= self.expires_at(entry):
-                    expired += 1
-                else:
-                    fresh += 1
-            except (ValueError, KeyError, OSError):
+                entry = self.load(path)
+            except (CorruptEntry, OSError):
+                corrupt += 1
+                continue
+            symbol, _, _, data_type = entry.key.split("_")
+            per_type[data_type] += 1
+            symbols.add(symbol)
+            calls += entry.calls
+            if now >= self.expires_at(entry):
                 expired += 1
+            else:
+                fresh += 1
+        exists = self.root.exists()
         return {
             "location": str(self.root),
-            "entries": fresh + expired,
+            "entries": fresh + expired + corrupt,
             "fresh": fresh,
             "expired": expired,
+            "corrupt": corrupt,
             "symbols": len(symbols),
             "bytes": size,
             "calls_stored": calls,
             "per_data_type": dict(sorted(per_type.items())),
             "ttl_days": self.ttl.total_seconds() / 86400,
             "finalized_ttl_days": self.finalized_ttl.total_seconds() / 86400,
-            "temporary_files": len(list(self.root.glob(".*.tmp"))) if self.root.exists() else 0,
+            "set_aside_as_corrupt": len(list(self.root.glob(f".*{CORRUPT_SUFFIX}"))) if exists else 0,
+            "temporary_files": len(list(self.root.glob(".*.tmp"))) if exists else 0,
         }

@@ -1,35 +1,41 @@
 """The FMP HTTP client: httpx, one shared rate limiter, tenacity retries, the error catalogue.
 
-One `FmpClient` is shared by every fetch of a run (the Dagster resource builds it once per run),
-so its limiter budgets all concurrent requests of all assets together. Each attempt, retries
-included, takes a permit: FMP counts every request. The key travels only in the `apikey`
-header; URLs, log lines, exception texts and stats never contain it.
+One `FmpClient` is shared by every fetch of a process (the Dagster resource builds it once per
+run process), so its limiter budgets all concurrent requests of all assets together; given a
+`rate_limit_file` (the source factory passes `<cache>/.rate-limit.sqlite`), the window is shared
+with every other process using that file: the step processes of a run and runs one after
+another. Each attempt, retries included, takes a permit: FMP counts every request.
+
+Retries (data.throttle): waits grow exponentially with the attempt and are never shorter than
+the server's Retry-After (FMP answers `Retry-After: 1` while its window is still full); rate
+limits are retried until `retry_budget_s` is spent, other transient failures at most
+`max_retries` times within it. The key travels only in the `apikey` header; URLs, log lines,
+exception texts and stats never contain it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 import threading
-import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import httpx
 from pyrate_limiter import Duration, Limiter, Rate
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from smart_money.data.throttle import (
+    BackoffAtLeastRetryAfter,
+    PermitSource,
+    SharedRateLimit,
+    StopAfterBudget,
+    retry_after_seconds,
+    take_permit,
+)
 from smart_money.settings.fmp import FmpSettings
 from smart_money.sources.fmp.errors import (
     FmpAuthError,
@@ -67,34 +73,13 @@ class CallStats:
             return dict(self.counts)
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        try:
-            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-        except (TypeError, ValueError):
-            return None
+def backoff(config: FmpSettings) -> BackoffAtLeastRetryAfter:
+    """The wait between attempts: exponential from `backoff_initial_s`, at least Retry-After."""
+    return BackoffAtLeastRetryAfter(config.backoff_initial_s, config.backoff_max_s, config.retry_after_max_s)
 
 
-class _WaitRetryAfterOrBackoff:
-    """Tenacity wait: the server's Retry-After (capped, plus up to 10 % jitter) when it sent
-    one, else exponential backoff with jitter."""
-
-    def __init__(self, config: FmpSettings):
-        self.cap = config.retry_after_max_s
-        self.backoff = wait_exponential_jitter(
-            multiplier=config.backoff_initial_s, max=config.backoff_max_s, jitter=config.backoff_initial_s
-        )
-
-    def __call__(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, FmpTransientError) and error.retry_after is not None:
-            wait = min(error.retry_after, self.cap)
-            return wait + random.uniform(0.0, 0.1 * max(wait, 0.1))
-        return self.backoff(state)
+def _is_rate_limit(error: BaseException | None) -> bool:
+    return isinstance(error, FmpRateLimited)
 
 
 _PARAMETER_PATTERN = re.compile(r"parameter\s*-\s*([A-Za-z_]+)")
@@ -109,15 +94,33 @@ def _error_message(payload: object) -> str | None:
     return None
 
 
+def _body_message(body: bytes, text: str) -> str:
+    """The error text of a non-200 body: its "Error Message" when JSON, else the text."""
+    try:
+        return _error_message(json.loads(body)) or text
+    except ValueError:
+        return text
+
+
 class FmpClient:
     """GET FMP JSON with rate limiting, retries and classified errors (thread-safe)."""
 
-    def __init__(self, config: FmpSettings, api_key: str, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        config: FmpSettings,
+        api_key: str,
+        transport: httpx.BaseTransport | None = None,
+        rate_limit_file: Path | None = None,
+    ):
         self.config = config
         self._api_key = api_key
         self.stats = CallStats()
         window_s = config.rate_period_s + max(config.rate_period_s * RATE_WINDOW_MARGIN, RATE_WINDOW_MARGIN_MIN_S)
-        self.limiter = Limiter(Rate(config.rate_limit, int(Duration.SECOND * window_s)))
+        self.limiter: PermitSource = (
+            SharedRateLimit(rate_limit_file, config.rate_limit, window_s)
+            if rate_limit_file is not None
+            else Limiter(Rate(config.rate_limit, int(Duration.SECOND * window_s)))
+        )
         self._permit_poll_s = min(0.05, config.rate_period_s / config.rate_limit / 2)
         self._http = httpx.Client(
             base_url=config.base_url.rstrip("/"),
@@ -131,8 +134,8 @@ class FmpClient:
         )
         self._retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, FmpError) and e.retryable),
-            stop=stop_after_attempt(config.max_retries + 1),
-            wait=_WaitRetryAfterOrBackoff(config),
+            stop=StopAfterBudget(config.max_retries + 1, config.retry_budget_s, _is_rate_limit),
+            wait=backoff(config),
             before_sleep=self._log_retry,
             reraise=True,
         )
@@ -159,6 +162,7 @@ class FmpClient:
 
     def close(self) -> None:
         self._http.close()
+        self.limiter.close()
 
     def __enter__(self) -> FmpClient:
         return self
@@ -177,21 +181,14 @@ class FmpClient:
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         self.stats.add("retries")
+        self.stats.add("retry_wait_ms", round(1000 * wait))
         logger.warning(
             "FMP %s (attempt %d), retrying in %.1fs", redact(str(error), self._api_key), state.attempt_number, wait
         )
 
-    def _take_permit(self) -> None:
-        """Wait for a slot in the rate window. Non-blocking tries, so each permit is stamped with
-        the clock at the moment it is granted: pyrate-limiter's blocking mode stamps a permit with
-        its first try's time plus the computed waits, which falls behind the clock when sleeping
-        threads wake late, and a busy machine then let one request too many reach FMP's window."""
-        while not self.limiter.try_acquire("fmp", blocking=False):
-            time.sleep(self._permit_poll_s)
-
     def _attempt(self, path: str, params: dict[str, object], symbol: str | None) -> list | dict:
         where = f"{path}?{'&'.join(f'{k}={v}' for k, v in params.items())}"
-        self._take_permit()
+        take_permit(self.limiter, "fmp", self._permit_poll_s)
         self.stats.add("http_requests")
         try:
             response = self._http.get(path, params=params)
@@ -222,27 +219,17 @@ class FmpClient:
             self.stats.add("error_bodies")
             return self._raise_for_message(message, 200, path, where, symbol, headers)
         if status == 429:
-            self.stats.add("rate_limited")
-            raise FmpRateLimited(
-                f"429 rate limit on {where}: {text[:200]}",
-                path,
-                status,
-                _retry_after_seconds(headers.get("Retry-After")),
-            )
+            return self._raise_for_message(_body_message(body, text), status, path, where, symbol, headers)
         if status >= 500:
             self.stats.add("server_errors")
             raise FmpTransientError(
-                f"{status} server error on {where}", path, status, _retry_after_seconds(headers.get("Retry-After"))
+                f"{status} server error on {where}", path, status, retry_after_seconds(headers.get("Retry-After"))
             )
         if status == 400:
             match = _PARAMETER_PATTERN.search(text)
             named = f" (parameter '{match.group(1)}')" if match else ""
             raise FmpQueryError(f"FMP rejected the query {where}{named}: {text[:300]}", path, status)
-        try:
-            message = _error_message(json.loads(body)) or text
-        except ValueError:
-            message = text
-        return self._raise_for_message(message, status, path, where, symbol, headers)
+        return self._raise_for_message(_body_message(body, text), status, path, where, symbol, headers)
 
     def _raise_for_message(
         self, message: str, status: int, path: str, where: str, symbol: str | None, headers: httpx.Headers
@@ -270,13 +257,13 @@ class FmpClient:
                 path,
                 status,
             )
-        if "limit reach" in lowered:
+        if status == 429 or "limit reach" in lowered:
             self.stats.add("rate_limited")
             raise FmpRateLimited(
-                f"rate limit on {where}: {message[:200]}",
+                f"rate limit ({status}) on {where}: {message[:200]}",
                 path,
                 status,
-                _retry_after_seconds(headers.get("Retry-After")),
+                retry_after_seconds(headers.get("Retry-After")),
             )
         if status == 200:
             raise FmpTransientError(f"error body from {where}: {message[:200]}", path, status)

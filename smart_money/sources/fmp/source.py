@@ -206,7 +206,7 @@ class FmpSource(ListedUniverseSource):
         stats = self._stats(before_client, before_cache, units, parsed)
         self.log.info(
             "FMP %s done: %d rows, %d gaps, %d HTTP calls (%d retries, %d rate-limited: 429 or a 'Limit Reach' "
-            "body); cache %d hits / %d misses (hit rate %.0f%%, %d calls saved)",
+            "body); cache %d hits / %d misses (hit rate %.0f%%, %d calls saved, %d corrupt entries fetched again)",
             table,
             len(frame),
             len(gaps),
@@ -217,6 +217,7 @@ class FmpSource(ListedUniverseSource):
             stats["cache_misses"],
             100 * stats["cache_hit_rate"],
             stats["cache_calls_saved"],
+            stats["cache_corrupt"],
         )
         return FetchResult(table=table, frame=frame, gaps=gaps, stats=stats, rejected=_rejected_frame(parsed.rejected))
 
@@ -230,6 +231,7 @@ class FmpSource(ListedUniverseSource):
             "units": units,
             "http_calls": delta.get("http_requests", 0),
             "retries": delta.get("retries", 0),
+            "retry_wait_s": round(delta.get("retry_wait_ms", 0) / 1000, 1),
             "rate_limited": delta.get("rate_limited", 0),
             "server_errors": delta.get("server_errors", 0),
             "timeouts": delta.get("timeouts", 0),
@@ -238,6 +240,7 @@ class FmpSource(ListedUniverseSource):
             "cache_misses": misses,
             "cache_hit_rate": round(hits / (hits + misses), 4) if hits + misses else 0.0,
             "cache_calls_saved": cache_now["cache_calls_saved"] - before_cache["cache_calls_saved"],
+            "cache_corrupt": cache_now["cache_corrupt"] - before_cache["cache_corrupt"],
             "rows_rejected_by_parser": len(parsed.rejected),
         }
         stats.update({k: v for k, v in parsed.counts.items() if v})

@@ -4,19 +4,27 @@ Each reader module is OpenBB-style: `extract(path)` reads a file as it is (nothi
 yet, except dropping columns that must never be read), `transform(raw)` turns those rows into
 a normalized table of `data/schemas.py` plus the rows it could not read (with a reason, for the
 quarantine) and counts of what it did (duplicates dropped, dates derived, ...).
+
+A file that cannot be read at all (an unterminated quote, a ragged row, bytes that are not
+UTF-8, a truncated .xz or tar, a missing column) is set aside whole with the error
+(`read_or_set_aside`): its rows are not used, the file is named in `Parsed.bad_files` and the
+rest of the folder is read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import re
 import tarfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,6 +33,7 @@ from pandas.tseries.holiday import USFederalHolidayCalendar
 from smart_money.data.normalize import MISSING_SPELLINGS, end_of_day
 from smart_money.data.quality import QUARANTINE_REASON
 from smart_money.data.schemas import SYMBOL_PATTERN
+from smart_money.data.source import QuarantinedFile
 
 # Dates outside this range are typos in the records (years 0009, 20222, 1935, 2202 ...).
 EARLIEST_PLAUSIBLE = pd.Timestamp("1990-01-01")
@@ -38,11 +47,12 @@ def federal_holidays() -> np.ndarray:
 @dataclass
 class Parsed:
     """A reader's output: normalized rows, rejected raw rows (with `quarantine_reason` and, where
-    known, `symbol`), and counts of what the transform did."""
+    known, `symbol`), counts of what the transform did, and the files it could not read at all."""
 
     frame: pd.DataFrame
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["symbol", QUARANTINE_REASON]))
     counts: Counter = field(default_factory=Counter)
+    bad_files: list[QuarantinedFile] = field(default_factory=list)
 
     @staticmethod
     def concat(parts: Iterable[Parsed]) -> Parsed:
@@ -56,7 +66,37 @@ class Parsed:
             pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(),
             pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=["symbol", QUARANTINE_REASON]),
             counts,
+            [f for p in parts for f in p.bad_files],
         )
+
+
+# What reading a malformed file raises: pandas' parser errors, UnicodeDecodeError and JSON errors
+# (ValueErrors), a missing column (KeyError), truncated compressed files and archives.
+FILE_ERRORS = (ValueError, KeyError, OSError, EOFError, lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile)
+T = TypeVar("T")
+
+
+def file_problem(path: Path, table: str, error: BaseException) -> QuarantinedFile:
+    """What went wrong with a file, in one line (pandas names the line, the codec the byte)."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return QuarantinedFile(str(path), table, text[:400])
+
+
+def read_or_set_aside(path: Path, table: str, read: Callable[[Path], T], bad: list[QuarantinedFile]) -> T | None:
+    """`read(path)`, or None with the file added to `bad` when it cannot be read."""
+    try:
+        return read(path)
+    except FILE_ERRORS as error:
+        bad.append(file_problem(path, table, error))
+        return None
+
+
+def require_columns(raw: pd.DataFrame, columns: Iterable[str], what: str) -> pd.DataFrame:
+    """`raw`, or KeyError naming the columns a file of `what` must have and lacks."""
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise KeyError(f"not {what}: no column {', '.join(repr(c) for c in missing)}")
+    return raw
 
 
 def read_csv(path: Path, **kwargs) -> pd.DataFrame:
@@ -180,6 +220,23 @@ def drop_columns_matching(
 
 def as_float(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
+def read_json_member(
+    path: Path, name: str, read: Callable[[], bytes], table: str, bad: list[QuarantinedFile] | None
+) -> dict | None:
+    """One JSON object of a folder or tar; None, with `<archive>:<member>` added to `bad`, when it
+    is not one (a truncated archive still fails as a whole: reading it raises)."""
+    try:
+        payload = json.loads(read())
+        if not isinstance(payload, dict):
+            raise ValueError(f"expected a JSON object, got {type(payload).__name__}")
+    except ValueError as error:
+        if bad is None:
+            raise
+        bad.append(file_problem(Path(f"{path}:{name}"), table, error))
+        return None
+    return payload
 
 
 def json_members(path: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:

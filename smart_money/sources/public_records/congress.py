@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from smart_money.data.normalize import amount_band, congress_owner, congress_transaction
+from smart_money.data.schemas import TABLES
 from smart_money.sources.public_records.common import (
     Parsed,
     deadline,
@@ -33,7 +34,9 @@ from smart_money.sources.public_records.common import (
     public_date,
     read_csv,
     read_json_records,
+    read_or_set_aside,
     rejected_rows,
+    require_columns,
     slug,
     stable_ids,
 )
@@ -46,19 +49,10 @@ STOCK_ACT_BANDS = {
     500_001: 1_000_000, 1_000_001: 5_000_000, 5_000_001: 25_000_000, 25_000_001: 50_000_000,
 }  # fmt: skip
 STOCK_ASSET_TYPES = frozenset({"stock", ""})
-COLUMNS = [
-    "symbol",
-    "event_date",
-    "known_at",
-    "record_id",
-    "member_id",
-    "member_name",
-    "chamber",
-    "transaction_type",
-    "amount_low",
-    "amount_high",
-    "owner",
-]
+REQUIRED = ("ticker", "transaction_date", "type", "amount", "owner")
+MEMBER_COLUMNS = ("senator", "representative")
+TABLE = "congress_trades"
+COLUMNS = TABLES[TABLE].columns
 
 
 def extract(path: Path) -> pd.DataFrame:
@@ -86,6 +80,9 @@ def transform(raw: pd.DataFrame, chamber: str) -> Parsed:
     parsed = Parsed(pd.DataFrame(columns=COLUMNS))
     if raw.empty:
         return parsed
+    require_columns(raw, REQUIRED, "a Stock Watcher export")
+    if not any(c in raw for c in MEMBER_COLUMNS):
+        raise KeyError(f"not a Stock Watcher export: no column {' or '.join(repr(c) for c in MEMBER_COLUMNS)}")
     member = raw.get("senator", raw.get("representative")).astype("string")
     asset_type = (
         raw.get("asset_type", pd.Series("", index=raw.index)).astype("string").fillna("").str.strip().str.lower()
@@ -161,9 +158,16 @@ def deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def read(paths_by_chamber: dict[str, list[Path]]) -> Parsed:
-    """Every export of both chambers, deduplicated across files."""
-    parts = [transform(extract(p), chamber) for chamber, paths in paths_by_chamber.items() for p in paths]
+    """Every export of both chambers, deduplicated across files; unreadable files set aside."""
+    bad: list = []
+    parts = [
+        part
+        for chamber, paths in paths_by_chamber.items()
+        for path in paths
+        if (part := read_or_set_aside(path, TABLE, lambda p, c=chamber: transform(extract(p), c), bad)) is not None
+    ]
     parsed = Parsed.concat(parts)
+    parsed.bad_files += bad
     if parsed.frame.empty:
         parsed.frame = pd.DataFrame(columns=COLUMNS)
         return parsed

@@ -19,22 +19,29 @@ import pandas as pd
 
 from smart_money.data import calendar as cal
 from smart_money.data.normalize import end_of_day
+from smart_money.data.schemas import TABLES
 from smart_money.sources.public_records.common import (
     Parsed,
     normalize_tickers,
     numbers,
     parse_dates,
     read_csv,
+    read_or_set_aside,
     rejected_rows,
+    require_columns,
 )
 
 START_OF_DAY_FROM = pd.Timestamp("2021-03-15")
 US_EXCHANGE_CODES = frozenset({"U", "UA", "UB", "UC", "UD", "UF", "UN", "UP", "UQ", "UR", "UV", "UW", "US"})
-COLUMNS = ["symbol", "event_date", "known_at", "etf_symbol", "shares", "market_value", "weight_pct"]
+TABLE = "etf_holdings"
+COLUMNS = TABLES[TABLE].columns
+
+
+REQUIRED = ("date", "fund", "ticker", "shares", "market value($)", "weight(%)")
 
 
 def extract(path: Path) -> pd.DataFrame:
-    return read_csv(path, dtype=str, keep_default_na=False)
+    return require_columns(read_csv(path, dtype=str, keep_default_na=False), REQUIRED, "an ARK holdings file")
 
 
 def _us_tickers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -92,4 +99,11 @@ def transform(raw: pd.DataFrame, switch_date: pd.Timestamp = START_OF_DAY_FROM) 
 
 
 def read(paths: list[Path]) -> Parsed:
-    return Parsed.concat(transform(extract(p)) for p in paths)
+    """Every holdings file (unreadable files set aside)."""
+    bad: list = []
+    parts = [
+        part for p in paths if (part := read_or_set_aside(p, TABLE, lambda q: transform(extract(q)), bad)) is not None
+    ]
+    parsed = Parsed.concat(parts)
+    parsed.bad_files += bad
+    return parsed

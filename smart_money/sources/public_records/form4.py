@@ -19,13 +19,13 @@ Only the quarter files that can hold the requested window are parsed.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from smart_money.data.normalize import form4_code, insider_role
+from smart_money.data.schemas import TABLES
 from smart_money.sources.public_records.common import (
     Parsed,
     deadline,
@@ -33,6 +33,7 @@ from smart_money.sources.public_records.common import (
     normalize_tickers,
     numbers,
     parse_dates,
+    read_json_member,
     rejected_rows,
     stable_ids,
 )
@@ -58,33 +59,20 @@ DIRECTION = {
     "H": "D",
 }
 KEY = ["symbol", "reporting_cik", "event_date", "shares", "price", "transaction_code", "shares_owned_after"]
-COLUMNS = [
-    "symbol",
-    "event_date",
-    "known_at",
-    "record_id",
-    "reporting_cik",
-    "reporting_name",
-    "type_of_owner",
-    "role",
-    "transaction_code",
-    "acquisition_or_disposition",
-    "shares",
-    "price",
-    "shares_owned_after",
-    "form_type",
-    "amends_record_id",
-]
+TABLE = "insider_trades"
+COLUMNS = TABLES[TABLE].required_columns  # the files state none of the optional ones
 
 
 def _quarter_index(day: pd.Timestamp) -> int:
     return day.year * 4 + (day.month - 1) // 3
 
 
-def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> pd.DataFrame:
+def extract(
+    path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None, bad: list | None = None
+) -> pd.DataFrame:
     """Every transaction of the quarter files that can hold [first, last] (all when None; a file
     may hold a few transactions dated a quarter off its name), with its folder's ticker, as
-    strings."""
+    strings. A quarter file that is not valid JSON is set aside (added to `bad`)."""
     lo = -1 if first is None else _quarter_index(first) - 1
     hi = 1 << 30 if last is None else _quarter_index(last) + 1
     rows: list[dict] = []
@@ -92,7 +80,8 @@ def extract(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | 
         match = QUARTER_FILE.search(name)
         if not match or not lo <= int(match["year"]) * 4 + int(match["quarter"]) - 1 <= hi:
             continue
-        for row in json.loads(read_bytes()).get("transactions", []):
+        payload = read_json_member(path, name, read_bytes, TABLE, bad)
+        for row in payload.get("transactions", []) if payload is not None else []:
             rows.append({**row, "ticker": match["ticker"], "file": name})
     return (
         pd.DataFrame.from_records(rows).astype("string")
@@ -157,4 +146,7 @@ def transform(raw: pd.DataFrame) -> Parsed:
 
 
 def read(path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None) -> Parsed:
-    return transform(extract(path, first, last))
+    bad: list = []
+    parsed = transform(extract(path, first, last, bad))
+    parsed.bad_files += bad
+    return parsed

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from smart_money.data.normalize import form4_code, insider_role
+from smart_money.data.schemas import TABLES
 from smart_money.sources.public_records.common import (
     Parsed,
     drop_columns_matching,
@@ -34,7 +35,9 @@ from smart_money.sources.public_records.common import (
     parse_dates,
     public_date,
     read_csv,
+    read_or_set_aside,
     rejected_rows,
+    require_columns,
     slug,
     stable_ids,
 )
@@ -42,28 +45,16 @@ from smart_money.sources.public_records.common import (
 # Prices/returns after the trade, computed by the scraper: future information.
 FUTURE_COLUMNS = (re.compile(r"\d+(w|m|yr)%?"),)
 BOOKKEEPING_COLUMNS = ("active", "done", "skip", "source", "exchange", "idx")
-COLUMNS = [
-    "symbol",
-    "event_date",
-    "known_at",
-    "record_id",
-    "reporting_cik",
-    "reporting_name",
-    "type_of_owner",
-    "role",
-    "transaction_code",
-    "acquisition_or_disposition",
-    "shares",
-    "price",
-    "shares_owned_after",
-    "form_type",
-    "amends_record_id",
-]
+REQUIRED = ("Filing_Date", "Trade_Date", "Ticker", "Trade_Type", "Price", "Qty", "Owned")
+TABLE = "insider_trades"
+COLUMNS = TABLES[TABLE].required_columns  # a screen states none of the optional ones
 
 
 def extract(path: Path) -> pd.DataFrame:
     """One screen's rows, without the scraper's look-ahead and bookkeeping columns."""
-    raw = read_csv(path, dtype=str, keep_default_na=False)
+    raw = require_columns(read_csv(path, dtype=str, keep_default_na=False), REQUIRED, "an OpenInsider screen")
+    if "Insider_Name" not in raw and "Insider_Amount" not in raw:
+        raise KeyError("not an OpenInsider screen: no column 'Insider_Name' nor 'Insider_Amount'")
     raw, dropped = drop_columns_matching(raw, FUTURE_COLUMNS, BOOKKEEPING_COLUMNS)
     raw.attrs["dropped_columns"] = dropped
     return raw
@@ -159,8 +150,11 @@ def transform(raws: list[pd.DataFrame]) -> Parsed:
 
 
 def read(paths: list[Path]) -> Parsed:
-    raws = [extract(p) for p in paths]
+    """Every screen (unreadable files set aside)."""
+    bad: list = []
+    raws = [raw for path in paths if (raw := read_or_set_aside(path, TABLE, extract, bad)) is not None]
     parsed = transform(raws)
+    parsed.bad_files += bad
     parsed.counts["look_ahead_and_bookkeeping_columns_dropped"] += sum(
         len(r.attrs.get("dropped_columns", [])) for r in raws
     )

@@ -24,8 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from smart_money.data.schemas import TABLES
+
 DATE_LINE = re.compile(r"^\d{4}-\d{2}-\d{2},")
-COLUMNS = ["symbol", "date", "open", "high", "low", "close", "adj_close", "volume", "shares_outstanding"]
+TABLE = "prices"
+COLUMNS = TABLES[TABLE].columns
 NAMES = {
     "Date": "date",
     "Open": "open",

@@ -18,6 +18,12 @@ The records folder is read by convention (docs/real-data.md):
     normalized/<table>.csv|parquet  tables already in the project's schema (any vendor)
     ticker_changes.csv              optional: more renamed tickers (old,new)
 
+A file that cannot be read (malformed CSV, bytes that are not UTF-8, a truncated .xz, tar or
+ZIP, a missing column) is set aside whole and the rest is read: each fetch lists the files it
+set aside (`FetchResult.quarantined_files`, the raw asset's `quarantined_files` metadata), the
+universe those of the price files, names and ticker changes (`quarantined_files()`), and a
+warning names each file once.
+
 Every table is put on one symbol per company (renamed tickers) and on the price files' split
 basis (share counts of insider lines, 13F positions and ETF holdings are restated when a split
 happened between the record and the price download; see data.normalize.basis_factor). Each
@@ -30,8 +36,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,7 +51,7 @@ import pandas as pd
 from smart_money.data.normalize import basis_factor
 from smart_money.data.quality import QUARANTINE_REASON
 from smart_money.data.schemas import TABLES, UNIVERSE, empty_frame
-from smart_money.data.source import FetchResult, Gap, ListedUniverseSource
+from smart_money.data.source import FetchResult, Gap, ListedUniverseSource, QuarantinedFile
 from smart_money.sources.public_records import (
     congress,
     etf,
@@ -54,7 +62,13 @@ from smart_money.sources.public_records import (
     thirteenf,
     tickers,
 )
-from smart_money.sources.public_records.common import Parsed, normalize_tickers
+from smart_money.sources.public_records.common import (
+    FILE_ERRORS,
+    Parsed,
+    file_problem,
+    normalize_tickers,
+    read_or_set_aside,
+)
 from smart_money.sources.public_records.sec.records import SecDataSets
 
 MARKET_INDEX = "SPY"
@@ -163,9 +177,10 @@ class PublicRecordsSource(ListedUniverseSource):
         self._closes: dict[str, pd.Series] = {}
         self._spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
         self._universe: pd.DataFrame | None = None
-        self.sec = SecDataSets(
-            self.files.sec_insider, self.files.sec_13f, lambda: thirteenf.read_cusip_map(self.files.cusip_maps)
-        )
+        self._set_aside: dict[str, QuarantinedFile] = {}
+        self._set_aside_lock = threading.Lock()
+        self._normalized_tables: dict[str, Parsed] = {}
+        self.sec = SecDataSets(self.files.sec_insider, self.files.sec_13f, lambda: self.cusip_to_ticker)
 
     def describe(self) -> dict[str, str]:
         return {
@@ -187,31 +202,75 @@ class PublicRecordsSource(ListedUniverseSource):
         """What the SEC's data sets contributed (SecDataSets.summary); nothing without SEC files."""
         return self.sec.summary(table, rows, quarantined, stats)
 
+    # -- files set aside -------------------------------------------------------------------------
+    def _note(self, problems: Iterable[QuarantinedFile]) -> list[QuarantinedFile]:
+        """`problems` with file names relative to the folder, remembered (a warning the first
+        time a file is set aside)."""
+        noted = []
+        prefix = f"{self.root}{os.sep}"
+        for problem in problems:
+            shown = problem.file.removeprefix(prefix)
+            named = QuarantinedFile(shown, problem.table, problem.reason)
+            with self._set_aside_lock:
+                first = shown not in self._set_aside
+                self._set_aside[shown] = named
+            if first:
+                self.log.warning("public records: %s set aside (%s): %s", shown, problem.table, problem.reason)
+            noted.append(named)
+        return noted
+
+    def quarantined_files(self) -> list[QuarantinedFile]:
+        with self._set_aside_lock:
+            return sorted(self._set_aside.values(), key=lambda f: f.file)
+
+    def _price_file_problems(self) -> list[QuarantinedFile]:
+        return [f for f in self.quarantined_files() if f.table == "prices"]
+
+    @cached_property
+    def cusip_to_ticker(self) -> dict[str, str]:
+        """CUSIP -> ticker from the folder's maps (a map that cannot be read is set aside)."""
+        bad: list[QuarantinedFile] = []
+        mapping = thirteenf.read_cusip_map(self.files.cusip_maps, bad)
+        self._note(bad)
+        return mapping
+
     # -- prices and symbols ------------------------------------------------------------------
     @cached_property
     def price_files(self) -> dict[str, PriceFile]:
         """Raw ticker -> its Yahoo-style file (the longest file when several share a ticker)."""
         chosen: dict[str, PriceFile] = {}
+        bad: list[QuarantinedFile] = []
         for path in self.files.price_candidates:
-            if not prices.is_yahoo_style(path):
+            if not read_or_set_aside(path, "prices", prices.is_yahoo_style, bad):
                 continue
             symbol = normalize_tickers(pd.Series([prices.symbol_of(path)])).iloc[0]
             current = chosen.get(symbol)
             if current is None or path.stat().st_size > current.path.stat().st_size:
                 chosen[symbol] = PriceFile(symbol, path, INDEX_FOLDER in path.relative_to(self.root).parts)
+        self._note(bad)
         return chosen
 
     @cached_property
     def aliases(self) -> dict[str, str]:
-        changes = tickers.read_changes(self.files.ticker_changes)
+        bad: list[QuarantinedFile] = []
+        changes = tickers.read_changes(self.files.ticker_changes, bad)
+        self._note(bad)
         priced = set(self.price_files) | set(self._normalized("prices").get("symbol", pd.Series(dtype=str)).dropna())
         return tickers.aliases(changes, priced)
 
     def canonical(self, symbols: pd.Series) -> pd.Series:
         return tickers.canonical(symbols, self.aliases)
 
+    def _normalized_parsed(self, table: str) -> Parsed:
+        """The normalized layout's `table` (read once per source), its bad files noted."""
+        if table not in self._normalized_tables:
+            parsed = normalized.read(self.root / "normalized", table)
+            self._note(parsed.bad_files)
+            self._normalized_tables[table] = parsed
+        return self._normalized_tables[table]
+
     def _normalized(self, table: str) -> pd.DataFrame:
-        return normalized.read(self.root / "normalized", table)
+        return self._normalized_parsed(table).frame
 
     def _canonical_files(self) -> dict[str, PriceFile]:
         """Canonical symbol -> price file (renamed tickers' old files left out when the new
@@ -223,28 +282,42 @@ class PublicRecordsSource(ListedUniverseSource):
                 out[symbol] = file
         return out
 
-    def _read_prices(self, files: list[PriceFile]) -> tuple[list[pd.DataFrame], Counter]:
+    def _read_prices(self, files: list[PriceFile]) -> tuple[list[pd.DataFrame], Counter, list[QuarantinedFile]]:
+        """The files' price tables (a file that cannot be read is set aside: an empty table)."""
         counts: Counter = Counter()
+        bad: list[QuarantinedFile] = []
 
         def one(file: PriceFile) -> pd.DataFrame:
-            frame, file_counts = prices.read(file.path, self.aliases.get(file.symbol, file.symbol))
+            try:
+                frame, file_counts = prices.read(file.path, self.aliases.get(file.symbol, file.symbol))
+            except FILE_ERRORS as error:
+                bad.append(file_problem(file.path, "prices", error))
+                return pd.DataFrame()
             counts.update(file_counts)
             return frame
 
         with ThreadPoolExecutor(max_workers=PRICE_READERS) as pool:
             frames = list(pool.map(one, files))
+        bad = self._note(bad)
         for frame in frames:
             if len(frame):
                 symbol = frame["symbol"].iloc[0]
                 self._spans[symbol] = (frame["date"].min(), frame["date"].max())
                 self._closes[symbol] = frame.set_index("date")["close"].astype("float32")
-        return frames, counts
+        return frames, counts, bad
 
     def _ensure_closes(self, symbols: set[str]) -> None:
+        """Closes of `symbols` from their price files, else from the normalized layout's prices."""
         files = self._canonical_files()
         missing = [files[s] for s in sorted(symbols) if s in files and s not in self._closes]
         if missing:
             self._read_prices(missing)
+        user = self._normalized("prices")
+        wanted = symbols - set(self._closes) - set(files)
+        if wanted and len(user):
+            user = user.assign(symbol=self.canonical(user["symbol"]))
+            for symbol, rows in user[user["symbol"].isin(wanted)].groupby("symbol"):
+                self._closes[symbol] = rows.set_index("date")["close"].sort_index().astype("float32")
 
     def close_on(self, symbols: pd.Series, days: pd.Series) -> np.ndarray:
         """The close (price-file basis) on the last session on or before each day; NaN when the
@@ -263,9 +336,13 @@ class PublicRecordsSource(ListedUniverseSource):
 
     # -- universe --------------------------------------------------------------------------------
     def _scan_spans(self, files: dict[str, PriceFile]) -> None:
+        """Each file's listing span; a file that cannot be read is set aside (no span: the
+        ticker stays out of the universe)."""
         todo = [(symbol, file) for symbol, file in files.items() if symbol not in self._spans]
+        bad: list[QuarantinedFile] = []
         with ThreadPoolExecutor(max_workers=PRICE_READERS) as pool:
-            spans = list(pool.map(lambda item: prices.date_span(item[1].path), todo))
+            spans = list(pool.map(lambda item: read_or_set_aside(item[1].path, "prices", prices.date_span, bad), todo))
+        self._note(bad)
         for (symbol, _), span in zip(todo, spans):
             if span is not None:
                 self._spans[symbol] = span
@@ -293,7 +370,7 @@ class PublicRecordsSource(ListedUniverseSource):
             extra = spans[~spans["symbol"].isin(frame["symbol"])]
             frame = pd.concat(
                 [
-                    frame,
+                    *([frame] if len(frame) else []),
                     pd.DataFrame(
                         {
                             "symbol": extra["symbol"],
@@ -328,10 +405,12 @@ class PublicRecordsSource(ListedUniverseSource):
     def _names(self) -> pd.DataFrame:
         """Ticker -> name, sector from the listings beside the 13F files (stocks_us.csv)."""
         tables = []
+        bad: list[QuarantinedFile] = []
         for path in self.files.cusip_maps:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
-            if {"ticker", "name"} <= set(table.columns):
+            table = read_or_set_aside(path, "universe", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False), bad)
+            if table is not None and {"ticker", "name"} <= set(table.columns):
                 tables.append(table.assign(ticker=self.canonical(normalize_tickers(table["ticker"]))))
+        self._note(bad)
         if not tables:
             return pd.DataFrame(columns=["name", "sector"])
         listing = pd.concat(tables, ignore_index=True).dropna(subset=["ticker"]).drop_duplicates("ticker")
@@ -345,25 +424,29 @@ class PublicRecordsSource(ListedUniverseSource):
         """Every row of `table` the files hold around the window (readers of the tar files skip
         what the window cannot need; the SEC files' rows may be limited to `symbols`, as stored
         in the files), plus the normalized layout's rows."""
+        bad: list[QuarantinedFile] = []
         if table == "congress_trades":
             parsed = congress.read({"senate": self.files.senate, "house": self.files.house})
         elif table == "insider_trades":
             parts = [openinsider.read(self.files.openinsider)] if self.files.openinsider else []
-            parts += [form4.read(p, start, end) for p in self.files.form4]
+            parts += [read_or_set_aside(p, table, lambda q: form4.read(q, start, end), bad) for p in self.files.form4]
+            parts = [p for p in parts if p is not None]
             if self.sec.files["insider"]:
-                parts = [
-                    self.sec.replace_covered("insider", Parsed.concat(parts)),
-                    self.sec.insider_trades(start, end, symbols),
-                ]
+                sec = self.sec.insider_trades(start, end, symbols)  # first: a file set aside covers nothing
+                parts = [self.sec.replace_covered("insider", Parsed.concat(parts)), sec]
             parsed = Parsed.concat(parts)
             parsed.frame = self._drop_cross_source_duplicates(parsed.frame, parsed.counts)
         elif table == "institutional_holdings":
-            parts = [thirteenf.read(p, self.files.cusip_maps, start, end) for p in self.files.thirteenf]
+            mapping = self.cusip_to_ticker
+            parts = [
+                part
+                for p in self.files.thirteenf
+                if (part := read_or_set_aside(p, table, lambda q: thirteenf.read(q, mapping, start, end), bad))
+                is not None
+            ]
             if self.sec.files["13f"]:
-                parts = [
-                    self.sec.replace_covered("13f", Parsed.concat(parts)),
-                    self.sec.institutional_holdings(start, end, symbols),
-                ]
+                sec = self.sec.institutional_holdings(start, end, symbols)
+                parts = [self.sec.replace_covered("13f", Parsed.concat(parts)), sec]
             parsed = Parsed.concat(parts)
         elif table == "etf_holdings":
             parsed = etf.read(self.files.etf)
@@ -371,10 +454,13 @@ class PublicRecordsSource(ListedUniverseSource):
             raise ValueError("prices are read per symbol, not parsed as a whole")
         else:
             raise KeyError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
-        user = self._normalized(table)
-        if len(user):
-            parsed.frame = pd.concat([parsed.frame, user], ignore_index=True)
-            parsed.counts["rows_from_normalized_layout"] += len(user)
+        user = self._normalized_parsed(table)
+        if len(user.frame):
+            parsed.frame = pd.concat([f for f in (parsed.frame, user.frame) if len(f)], ignore_index=True)
+            parsed.counts["rows_from_normalized_layout"] += len(user.frame)
+        if len(user.rejected):
+            parsed.rejected = pd.concat([parsed.rejected, user.rejected], ignore_index=True)
+        parsed.bad_files += bad + user.bad_files
         return parsed
 
     @staticmethod
@@ -443,6 +529,9 @@ class PublicRecordsSource(ListedUniverseSource):
             **{k: float(v) for k, v in parsed.counts.items() if v},
         }
         stats.update(self.sec.window_stats(table, frame))
+        set_aside = self._note(parsed.bad_files)
+        if set_aside:
+            stats["files_set_aside"] = float(len(set_aside))
         self.log.info(
             "public records %s: %d rows for %d symbols in [%s, %s)",
             table,
@@ -451,7 +540,14 @@ class PublicRecordsSource(ListedUniverseSource):
             f"{start:%Y-%m-%d}",
             f"{end:%Y-%m-%d}",
         )
-        return FetchResult(table=table, frame=frame, gaps=[], stats=stats, rejected=rejected if len(rejected) else None)
+        return FetchResult(
+            table=table,
+            frame=frame,
+            gaps=[],
+            stats=stats,
+            rejected=rejected if len(rejected) else None,
+            quarantined_files=set_aside,
+        )
 
     def coverage(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         """Per event table and year of `known_at` in [start, end): rows and tickers in the
@@ -535,7 +631,7 @@ class PublicRecordsSource(ListedUniverseSource):
 
     def _fetch_prices(self, wanted: set[str], start: pd.Timestamp, end: pd.Timestamp) -> FetchResult:
         files = self._canonical_files()
-        frames, counts = self._read_prices([files[s] for s in sorted(wanted) if s in files])
+        frames, counts, unreadable = self._read_prices([files[s] for s in sorted(wanted) if s in files])
         user = self._normalized("prices")
         if len(user):
             user = user.assign(symbol=self.canonical(user["symbol"]))
@@ -545,6 +641,8 @@ class PublicRecordsSource(ListedUniverseSource):
             for s in sorted(wanted)
             if s not in files and not (len(user) and (user["symbol"] == s).any())
         ]
+        shown = {str(f.path).removeprefix(f"{self.root}{os.sep}"): s for s, f in files.items()}
+        gaps += [Gap(shown[f.file], "prices", f"its price file {f.file} is unreadable (set aside)") for f in unreadable]
         frame = (
             pd.concat([f for f in frames if len(f)], ignore_index=True)
             if any(len(f) for f in frames)
@@ -558,9 +656,19 @@ class PublicRecordsSource(ListedUniverseSource):
                 frame[invalid].astype("string").assign(**{QUARANTINE_REASON: "prices: close or adjusted close missing"})
             )
             frame = frame[~invalid].reset_index(drop=True)
+        user_rejected = self._normalized_parsed("prices").rejected
+        if len(user_rejected):
+            rejected = pd.concat([r for r in (rejected, user_rejected) if r is not None], ignore_index=True)
+        # every price file set aside so far: at this read, and while listing the files or
+        # scanning their dates for the universe
+        set_aside = self._price_file_problems()
         stats = {
             "rows": float(len(frame)),
             "symbols_with_rows": float(frame["symbol"].nunique()),
             **{k: float(v) for k, v in counts.items() if v},
         }
-        return FetchResult(table="prices", frame=frame, gaps=gaps, stats=stats, rejected=rejected)
+        if set_aside:
+            stats["files_set_aside"] = float(len(set_aside))
+        return FetchResult(
+            table="prices", frame=frame, gaps=gaps, stats=stats, rejected=rejected, quarantined_files=set_aside
+        )

@@ -21,7 +21,6 @@ folder), plus CUSIP -> ticker maps -> `institutional_holdings`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -30,12 +29,16 @@ import numpy as np
 import pandas as pd
 
 from smart_money.data.normalize import end_of_day
+from smart_money.data.schemas import TABLES
 from smart_money.sources.public_records.common import (
     Parsed,
     json_members,
     normalize_tickers,
     parse_dates,
     read_csv,
+    read_json_member,
+    read_or_set_aside,
+    require_columns,
 )
 
 FILING_FILE = re.compile(r"(?:^|/)(?P<manager>[^/]+)/(?P<year>\d{4})-Q(?P<quarter>\d)\.json$")
@@ -43,29 +46,20 @@ FORMS_13F = ("13F-HR", "13F-HR/A")
 OPTION_KINDS = frozenset({"PUT", "CALL"})
 TYPICAL_SHARE_PRICE = 40.0
 UNITS = (1_000.0, 1.0, 0.001)  # thousands of USD, USD, thousandths (seen in a few files)
-COLUMNS = [
-    "symbol",
-    "event_date",
-    "known_at",
-    "record_id",
-    "accession",
-    "filer_cik",
-    "filer_name",
-    "cusip",
-    "form_type",
-    "shares",
-    "value_usd",
-]
+TABLE = "institutional_holdings"
+COLUMNS = TABLES[TABLE].columns
 
 
-def read_cusip_map(paths: list[Path]) -> dict[str, str]:
+def read_cusip_map(paths: list[Path], bad: list | None = None) -> dict[str, str]:
     """CUSIP -> ticker from CSV files with `cusip` and `ticker` columns (first file wins; CUSIPs
-    a file maps to two tickers are left out of that file's contribution)."""
+    a file maps to two tickers are left out of that file's contribution). With `bad`, a map that
+    cannot be read is left out and added to it."""
     mapping: dict[str, str] = {}
     for path in paths:
-        table = read_csv(path, dtype=str, keep_default_na=False)
-        if not {"cusip", "ticker"} <= set(table.columns):
-            raise ValueError(f"{path}: a CUSIP map needs the columns cusip and ticker")
+        if bad is None:
+            table = _cusip_table(path)
+        elif (table := read_or_set_aside(path, TABLE, _cusip_table, bad)) is None:
+            continue
         table = table.assign(cusip=table["cusip"].str.strip().str.upper(), ticker=normalize_tickers(table["ticker"]))
         table = table[(table["cusip"].str.len() >= 8) & table["ticker"].notna()].drop_duplicates(["cusip", "ticker"])
         unambiguous = table[~table["cusip"].duplicated(keep=False)]
@@ -74,11 +68,16 @@ def read_cusip_map(paths: list[Path]) -> dict[str, str]:
     return mapping
 
 
+def _cusip_table(path: Path) -> pd.DataFrame:
+    return require_columns(read_csv(path, dtype=str, keep_default_na=False), ("cusip", "ticker"), "a CUSIP map")
+
+
 def extract(
-    path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None
+    path: Path, first: pd.Timestamp | None = None, last: pd.Timestamp | None = None, bad: list | None = None
 ) -> tuple[pd.DataFrame, Counter]:
     """One row per position of the filings whose filing quarter meets [first, last], with the
-    file's manager, quarter, form, filing date and accession."""
+    file's manager, quarter, form, filing date and accession. A filing that is not valid JSON is
+    set aside (added to `bad`)."""
     lo = -1 if first is None else first.year * 4 + (first.month - 1) // 3
     hi = 1 << 30 if last is None else last.year * 4 + (last.month - 1) // 3
     rows: list[dict] = []
@@ -87,7 +86,9 @@ def extract(
         match = FILING_FILE.search(name)
         if not match or not lo <= int(match["year"]) * 4 + int(match["quarter"]) - 1 <= hi:
             continue
-        filing = json.loads(read_bytes())
+        filing = read_json_member(path, name, read_bytes, TABLE, bad)
+        if filing is None:
+            continue
         form = str(filing.get("form") or "")
         if form not in FORMS_13F or not filing.get("date"):
             counts["files_not_13f_or_undated"] += 1
@@ -178,7 +179,14 @@ def transform(raw: pd.DataFrame, cusip_to_ticker: dict[str, str], counts: Counte
 
 
 def read(
-    path: Path, cusip_maps: list[Path], first: pd.Timestamp | None = None, last: pd.Timestamp | None = None
+    path: Path,
+    cusip_to_ticker: dict[str, str],
+    first: pd.Timestamp | None = None,
+    last: pd.Timestamp | None = None,
 ) -> Parsed:
-    raw, counts = extract(path, first, last)
-    return transform(raw, read_cusip_map(cusip_maps), counts)
+    """One holdings archive (or folder) with the CUSIP map (`read_cusip_map`)."""
+    bad: list = []
+    raw, counts = extract(path, first, last, bad)
+    parsed = transform(raw, cusip_to_ticker, counts)
+    parsed.bad_files += bad
+    return parsed

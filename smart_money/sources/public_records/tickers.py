@@ -15,20 +15,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from smart_money.sources.public_records.common import normalize_tickers
+from smart_money.sources.public_records.common import normalize_tickers, read_or_set_aside, require_columns
 
 PACKAGED = "data/ticker_changes.csv"
 
 
-def read_changes(extra: list[Path]) -> pd.DataFrame:
-    """The packaged changes plus any given files (columns old, new[, date, event])."""
+def _changes(path: Path) -> pd.DataFrame:
+    return require_columns(pd.read_csv(path, dtype=str, keep_default_na=False), ("old", "new"), "a ticker-change list")
+
+
+def read_changes(extra: list[Path], bad: list | None = None) -> pd.DataFrame:
+    """The packaged changes plus any given files (columns old, new[, date, event]); with `bad`,
+    a file that cannot be read is left out and added to it."""
     with resources.files("smart_money.sources.public_records").joinpath(PACKAGED).open() as handle:
         frames = [pd.read_csv(handle, dtype=str, keep_default_na=False)]
     for path in extra:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if not {"old", "new"} <= set(table.columns):
-            raise ValueError(f"{path}: a ticker-change list needs the columns old and new")
-        frames.append(table)
+        table = _changes(path) if bad is None else read_or_set_aside(path, "universe", _changes, bad)
+        if table is not None:
+            frames.append(table)
     changes = pd.concat(frames, ignore_index=True)
     changes["old"], changes["new"] = normalize_tickers(changes["old"]), normalize_tickers(changes["new"])
     return changes.dropna(subset=["old", "new"]).drop_duplicates(["old", "new"]).reset_index(drop=True)

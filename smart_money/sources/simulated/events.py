@@ -9,6 +9,7 @@ news. `events` keeps one row per event for the oracle; `rows` are the published 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,6 +200,33 @@ def minutes_to_timestamp(sessions: pd.DatetimeIndex, session_index: np.ndarray, 
     return (sessions[session_index] + pd.to_timedelta(minutes, unit="min")).to_numpy()
 
 
+def _event_draws(
+    w: World, stream: int, rates: Callable[[int, slice], np.ndarray]
+) -> Iterator[tuple[int, slice, np.random.Generator, np.ndarray, np.ndarray]]:
+    """Per window k and chunk of symbols with at least one event: (k, the trade sessions of the
+    window, the chunk's generator, each event's symbol index and kind), the counts drawn from
+    `rates(k, chunk slice)` (symbols x kinds). The generator goes on to draw the events' fields."""
+    for k in range(1, w.n_periods):
+        trade = w.period_sessions(k - 1)
+        for chunk in w._chunks():
+            cs = w._chunk_slice(chunk)
+            syms = np.arange(cs.start, cs.stop)
+            rng = rng_for(w.seed, stream, k, chunk)
+            counts = _draw_counts(rng, rates(k, cs))
+            sym_of = np.repeat(np.repeat(syms, counts.shape[1]), counts.ravel())
+            kind = np.repeat(np.tile(np.arange(counts.shape[1]), len(syms)), counts.ravel())
+            if len(sym_of):
+                yield k, trade, rng, sym_of, kind
+
+
+def _in_order(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The drawn events by session (draw order breaks ties), numbered per symbol and window."""
+    events = pd.concat(parts, ignore_index=True)
+    events = events.sort_values(["session", "symbol_index", "window", "draw"], ignore_index=True)
+    events["seq"] = events.groupby(["symbol_index", "window"]).cumcount()
+    return events
+
+
 class InsiderBook:
     """Every Form 4 event and line of the world (built once per world and cached)."""
 
@@ -211,43 +239,33 @@ class InsiderBook:
     def _events(self) -> pd.DataFrame:
         w, p = self.world, self.world.params
         parts = []
-        for k in range(1, w.n_periods):
-            trade = w.period_sessions(k - 1)
-            for chunk in w._chunks():
-                cs = w._chunk_slice(chunk)
-                syms = np.arange(cs.start, cs.stop)
-                rng = rng_for(w.seed, STREAM_INSIDER, k, chunk)
-                counts = _draw_counts(rng, insider_rates(p, w.news[cs, k], w.universe.files_form4[cs]))
-                sym_of = np.repeat(np.repeat(syms, counts.shape[1]), counts.ravel())
-                kind = np.repeat(np.tile(np.arange(counts.shape[1]), len(syms)), counts.ravel())
-                m = len(sym_of)
-                if m == 0:
-                    continue
-                session = rng.integers(trade.start, trade.stop, m)
-                lag = _lags_form4(rng, m, w)
-                parts.append(
-                    pd.DataFrame(
-                        dict(
-                            symbol_index=sym_of,
-                            window=k,
-                            kind=kind,
-                            slot=(rng.random(m) * w.universe.roster_size[sym_of]).astype(int),
-                            session=session,
-                            filing_session=np.minimum(session + lag, len(w.sessions) - 1),
-                            filing_minute=rng.integers(int(FILING_HOURS[0] * 60), int(FILING_HOURS[1] * 60), m),
-                            n_lines=np.where(kind <= SALE, rng.integers(1, 4, m), np.where(kind == EXERCISE, 2, 1)),
-                            size_u=rng.random(m),
-                            amend=(kind <= SALE) & (rng.random(m) < p.amendment_rate),
-                            amend_lag=rng.integers(5, 31, m),
-                            amend_scale=rng.uniform(0.8, 1.2, m),
-                            dirt_u=rng.random(m),
-                            draw=np.arange(m),
-                        )
+        for k, trade, rng, sym_of, kind in _event_draws(
+            w, STREAM_INSIDER, lambda k, cs: insider_rates(p, w.news[cs, k], w.universe.files_form4[cs])
+        ):
+            m = len(sym_of)
+            session = rng.integers(trade.start, trade.stop, m)
+            lag = _lags_form4(rng, m, w)
+            parts.append(
+                pd.DataFrame(
+                    dict(
+                        symbol_index=sym_of,
+                        window=k,
+                        kind=kind,
+                        slot=(rng.random(m) * w.universe.roster_size[sym_of]).astype(int),
+                        session=session,
+                        filing_session=np.minimum(session + lag, len(w.sessions) - 1),
+                        filing_minute=rng.integers(int(FILING_HOURS[0] * 60), int(FILING_HOURS[1] * 60), m),
+                        n_lines=np.where(kind <= SALE, rng.integers(1, 4, m), np.where(kind == EXERCISE, 2, 1)),
+                        size_u=rng.random(m),
+                        amend=(kind <= SALE) & (rng.random(m) < p.amendment_rate),
+                        amend_lag=rng.integers(5, 31, m),
+                        amend_scale=rng.uniform(0.8, 1.2, m),
+                        dirt_u=rng.random(m),
+                        draw=np.arange(m),
                     )
                 )
-        events = pd.concat(parts, ignore_index=True)
-        events = events.sort_values(["session", "symbol_index", "window", "draw"], ignore_index=True)
-        events["seq"] = events.groupby(["symbol_index", "window"]).cumcount()
+            )
+        events = _in_order(parts)
         events["insider"] = self.roster.offset[events["symbol_index"]] + events["slot"]
         events["known_at"] = minutes_to_timestamp(
             w.sessions, events["filing_session"].to_numpy(), events["filing_minute"].to_numpy()
@@ -387,37 +405,27 @@ class CongressBook:
     def _events(self) -> pd.DataFrame:
         w, p = self.world, self.world.params
         parts = []
-        for k in range(1, w.n_periods):
-            trade = w.period_sessions(k - 1)
-            for chunk in w._chunks():
-                cs = w._chunk_slice(chunk)
-                syms = np.arange(cs.start, cs.stop)
-                rng = rng_for(w.seed, STREAM_CONGRESS, k, chunk)
-                counts = _draw_counts(rng, congress_rates(p, w.news[cs, k]))
-                sym_of = np.repeat(np.repeat(syms, counts.shape[1]), counts.ravel())
-                kind = np.repeat(np.tile(np.arange(counts.shape[1]), len(syms)), counts.ravel())
-                m = len(sym_of)
-                if m == 0:
-                    continue
-                session = rng.integers(trade.start, trade.stop, m)
-                parts.append(
-                    pd.DataFrame(
-                        dict(
-                            symbol_index=sym_of,
-                            window=k,
-                            kind=kind,
-                            member=rng.integers(0, p.congress_members, m),
-                            session=session,
-                            lag_days=_sample_congress_lags(rng, m, w),
-                            size_u=rng.random(m),
-                            dirt_u=rng.random(m),
-                            draw=np.arange(m),
-                        )
+        for k, trade, rng, sym_of, kind in _event_draws(
+            w, STREAM_CONGRESS, lambda k, cs: congress_rates(p, w.news[cs, k])
+        ):
+            m = len(sym_of)
+            session = rng.integers(trade.start, trade.stop, m)
+            parts.append(
+                pd.DataFrame(
+                    dict(
+                        symbol_index=sym_of,
+                        window=k,
+                        kind=kind,
+                        member=rng.integers(0, p.congress_members, m),
+                        session=session,
+                        lag_days=_sample_congress_lags(rng, m, w),
+                        size_u=rng.random(m),
+                        dirt_u=rng.random(m),
+                        draw=np.arange(m),
                     )
                 )
-        events = pd.concat(parts, ignore_index=True)
-        events = events.sort_values(["session", "symbol_index", "window", "draw"], ignore_index=True)
-        events["seq"] = events.groupby(["symbol_index", "window"]).cumcount()
+            )
+        events = _in_order(parts)
         trade_day = w.sessions[events["session"].to_numpy()]
         events["known_at"] = (
             trade_day + pd.to_timedelta(events["lag_days"], unit="D") + pd.Timedelta(hours=23, minutes=59, seconds=59)

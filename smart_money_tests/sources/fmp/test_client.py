@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -12,7 +15,7 @@ from tenacity import RetryCallState
 from smart_money.settings.fmp import FmpSettings
 from smart_money.sources.fmp import FmpAuthError, FmpQueryError, FmpRateLimited
 from smart_money.sources.fmp import fetchers as fx
-from smart_money.sources.fmp.client import _WaitRetryAfterOrBackoff
+from smart_money.sources.fmp.client import backoff
 from smart_money_tests.support.fake_fmp import FakeFmpServer, Faults, fmp_source_for
 
 KEY = "fmp-test-key-7f3a9c"
@@ -100,18 +103,114 @@ def test_transient_faults_are_retried_to_exactly_the_same_rows(small_source, tmp
     )
 
 
-def test_retry_after_decides_the_wait_when_the_server_sends_it():
-    config = FmpSettings(backoff_initial_s=0.5, retry_after_max_s=30)
-    wait = _WaitRetryAfterOrBackoff(config)
+def test_waits_grow_with_the_attempt_and_never_undercut_retry_after():
+    wait = backoff(FmpSettings(backoff_initial_s=1.0, backoff_max_s=60.0, retry_after_max_s=120.0))
 
-    def state_after(error: Exception) -> RetryCallState:
+    def state_after(error: Exception, attempt: int) -> RetryCallState:
         state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        state.attempt_number = attempt
         state.set_exception((type(error), error, None))
         return state
 
-    assert 7.0 <= wait(state_after(FmpRateLimited("429", retry_after=7.0))) <= 7.7
-    assert wait(state_after(FmpRateLimited("429", retry_after=600.0))) <= 33.0  # bounded
-    assert wait(state_after(FmpRateLimited("429", retry_after=None))) <= 1.0  # backoff, first attempt
+    # FMP keeps answering `Retry-After: 1` while its window is full: the waits still double
+    waits = [wait(state_after(FmpRateLimited("429", retry_after=1.0), n)) for n in range(1, 9)]
+    assert all(w >= 1.0 for w in waits) and all(later > earlier for earlier, later in zip(waits[:6], waits[1:7]))
+    assert sum(waits[:6]) > 60.0  # six retries reach past a whole one-minute window
+    assert 60.0 <= waits[7] <= 66.0  # capped (plus jitter)
+    assert 30.0 <= wait(state_after(FmpRateLimited("429", retry_after=30.0), 1)) <= 33.0  # at least Retry-After
+    assert wait(state_after(FmpRateLimited("429", retry_after=600.0), 1)) <= 132.0  # a bounded Retry-After
+    assert wait(state_after(FmpRateLimited("429", retry_after=None), 1)) <= 1.1  # backoff, first attempt
+
+
+def test_a_429_storm_is_ridden_out_with_growing_waits(small_source, tmp_path, caplog):
+    """The server allows 2/5 of the client's rate and answers every 429 with `Retry-After: 1`
+    (FMP's 120/min against a client set to 300/min, time compressed): the pull completes, rate
+    limits are retried past FMP_MAX_RETRIES (they are bounded by the time budget instead), and
+    the waits grow beyond the one second the server asks for."""
+    storm = Faults(retry_after_s=1)
+    with FakeFmpServer(small_source, api_key=KEY, rate_limit=6, rate_period_s=3.0, faults=storm) as fake:
+        names = symbols_of(fmp_source_for(fake, tmp_path / "u"), 8)
+        fake.reset_stats()
+        source = fmp_source_for(
+            fake,
+            tmp_path / "c",
+            rate_limit=15,
+            rate_period_s=3.0,
+            max_retries=2,
+            backoff_initial_s=0.25,
+            backoff_max_s=4.0,
+            retry_budget_s=120.0,
+        )
+        caplog.clear()  # (the probe above met the limit too, with other settings)
+        with caplog.at_level(logging.WARNING, logger="smart_money.fmp"):
+            result = source.fetch("prices", names, START, END)
+        rate_limited = fake.stats.statuses[429]
+    assert set(result.frame["symbol"]) == set(names) and not result.gaps
+    assert rate_limited > 0 and result.stats["rate_limited"] == rate_limited
+    retries = [(r.args[1], r.args[2]) for r in caplog.records if "retrying in" in r.msg]  # (attempt, wait)
+    assert retries and max(attempt for attempt, _ in retries) > 3  # beyond max_retries=2: a 429 is not a failure
+    for attempt, waited in retries:
+        assert waited >= min(4.0, max(1.0, 0.25 * 2 ** (attempt - 1))) - 0.05  # at least Retry-After, growing
+    assert max(waited for _, waited in retries) >= 2.0
+
+
+def test_a_rate_limit_that_never_lifts_fails_once_the_time_budget_is_spent(small_source, tmp_path):
+    with FakeFmpServer(
+        small_source, api_key=KEY, rate_limit=1, rate_period_s=60.0, faults=Faults(retry_after_s=1)
+    ) as fake:
+        source = fmp_source_for(fake, tmp_path, backoff_initial_s=0.1, retry_budget_s=1.5)
+        source.client.get_json("/stable/profile", {"symbol": "NOSUCH"})
+        with pytest.raises(FmpRateLimited, match="rate limit"):
+            source.client.get_json("/stable/profile", {"symbol": "NOSUCH"})
+        assert 1 <= fake.stats.statuses[429] <= 3  # 1 s waits within a 1.5 s budget
+
+
+CHILD = """
+import json, sys
+from pathlib import Path
+from smart_money.settings.fmp import FmpSettings
+from smart_money.sources.fmp.client import FmpClient
+
+url, key, limiter_file, n = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+config = FmpSettings(base_url=url, rate_limit=6, rate_period_s=4.0, max_retries=0, retry_budget_s=0.0)
+client = FmpClient(config, key, rate_limit_file=limiter_file)
+print("ready", flush=True)
+sys.stdin.readline()
+held = client.limiter.held("fmp")
+for _ in range(n):
+    client.get_json("/stable/profile", {"symbol": "NOSUCH"})  # any 429 raises: no retries
+print(json.dumps({"held_at_start": held, "calls": client.stats.snapshot()}), flush=True)
+client.close()
+"""
+
+
+def test_back_to_back_processes_share_the_rate_window(small_source, tmp_path):
+    """Two processes, the second starting its requests the moment the first has finished, both
+    at the server's limit (6 per 4 s): the second waits for the first one's permits to leave the
+    window (they share `<cache>/.rate-limit.sqlite`), so the server answers no 429."""
+    limiter_file = FmpSettings().rate_limit_file(tmp_path / "data")
+    with FakeFmpServer(small_source, api_key=KEY, rate_limit=6, rate_period_s=4.0) as fake:
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", CHILD, fake.url, KEY, str(limiter_file), "6"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for child in children:  # both started (imports done) before the first request
+            assert child.stdout.readline().strip() == "ready"
+        reports = []
+        for child in children:  # one after the other: the second goes once the first reported
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            reports.append(json.loads(child.stdout.readline()))
+        assert [child.wait(timeout=120) for child in children] == [0, 0]
+        statuses = dict(fake.stats.statuses)
+    assert statuses == {200: 12}  # twice the window's budget, no 429
+    assert reports[0]["held_at_start"] == 0 and reports[1]["held_at_start"] == 6  # the first one's permits
+    assert all(r["calls"]["http_requests"] == 6 for r in reports)
 
 
 def test_a_limiter_at_the_servers_limit_gets_no_429_and_runs_requests_concurrently(small_source, tmp_path):

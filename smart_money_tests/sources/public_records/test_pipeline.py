@@ -1,5 +1,6 @@
-"""SMART_MONEY_SOURCE=public_records end to end: a self-written records folder through every asset
-of the monthly job to a registry entry, then `smart-money evaluate` scoring that registered
+"""SMART_MONEY_SOURCE=public_records end to end: a self-written records folder (with four
+malformed files, set aside by name while the run completes) through every asset of the monthly
+job to a registry entry, then `smart-money evaluate` scoring that registered
 model on its own test window (it must reproduce the registry's test metrics) and on symbols it
 never saw."""
 
@@ -18,7 +19,15 @@ from smart_money.orchestration.resources import data_source_resource
 from smart_money.orchestration.runner import run_monthly_graph
 from smart_money.settings import Settings, SettingsError
 from smart_money.sources.public_records.source import RecordsFolderError
-from smart_money_tests.support.public_records import add_activity, write_records
+from smart_money_tests.support.public_records import (
+    BAD_BYTE_PRICES,
+    BROKEN_SENATE,
+    RAGGED_SCREEN,
+    TRUNCATED_PRICES,
+    add_activity,
+    write_malformed,
+    write_records,
+)
 from smart_money_tests.support.settings import FAST_EVALUATION
 
 TRAINED_ON = 24  # the first 24 stocks of the universe; the other 8 stay unseen
@@ -27,7 +36,7 @@ TRAINED_ON = 24  # the first 24 stocks of the universe; the other 8 stay unseen
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("public_records_home")
-    records = add_activity(write_records(home / "records"))
+    records = write_malformed(add_activity(write_records(home / "records")))
     env = {
         "SMART_MONEY_SOURCE": "public_records",
         "SMART_MONEY_PUBLIC_RECORDS_DIR": str(records),
@@ -77,6 +86,17 @@ def test_records_run_through_every_asset_to_the_registry(real_run):
     for table in ("insider_trades", "congress_trades", "prices"):
         assert by_asset[f"raw_{table}"].rows > 0, table
     assert by_asset["raw_congress_trades"].metadata["source"] == "public_records"
+
+    # the malformed files: set aside by name (the run above completed without them)
+    def set_aside(asset: str) -> set[str]:
+        metadata = by_asset[asset].metadata
+        assert metadata["files_quarantined"] == len(metadata["quarantined_files"])
+        return {f["file"] for f in metadata["quarantined_files"]}
+
+    assert set_aside("universe") == {BAD_BYTE_PRICES, TRUNCATED_PRICES}
+    assert set_aside("raw_congress_trades") == {BROKEN_SENATE}
+    assert set_aside("raw_insider_trades") == {RAGGED_SCREEN}
+    assert set_aside("raw_institutional_holdings") == set()
     index = json.loads((settings.models_dir / "smart-money-flow" / "registry.json").read_text())
     entry = index["versions"][-1]
     assert entry["status"] in {"champion", "rejected"}

@@ -142,7 +142,8 @@ def test_form4_deadline_counts_business_days():
 # -- 13F ---------------------------------------------------------------------------------------------
 def test_13f_units_periods_sub_accounts_and_maps(records):
     folder = records / "13f" / "fixture"
-    parsed = thirteenf.read(folder / "src_data_holdings.tar.xz", [folder / "cusip_map.csv", folder / "stocks_us.csv"])
+    maps = thirteenf.read_cusip_map([folder / "cusip_map.csv", folder / "stocks_us.csv"])
+    parsed = thirteenf.read(folder / "src_data_holdings.tar.xz", maps)
     frame = valid(parsed.frame, "institutional_holdings").set_index(["symbol", "event_date"])
     # filed 2020-02-14 -> positions as of 2019-12-31; sub-account rows summed; value in $1000s
     december = frame.loc[("T13", pd.Timestamp("2019-12-31"))]
@@ -273,7 +274,7 @@ def test_real_13f_year_slice():
     folder = shared_path("realdata", "13f", "superinvestoren")
     parsed = thirteenf.read(
         folder / "src_data_holdings.tar.xz",
-        [folder / "cusip_map.csv", folder / "stocks_us.csv"],
+        thirteenf.read_cusip_map([folder / "cusip_map.csv", folder / "stocks_us.csv"]),
         pd.Timestamp("2020-01-01"),
         pd.Timestamp("2020-12-31"),
     )

@@ -17,6 +17,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from smart_money.cli import app
+from smart_money.data.throttle import BackoffAtLeastRetryAfter
 from smart_money.settings import SettingsError
 from smart_money.settings.sec import SecSettings
 from smart_money.sources.public_records.sec.datasets import URL_FOLDERS, Quarter, form13f_files, insider_files
@@ -24,7 +25,6 @@ from smart_money.sources.public_records.sec.download import (
     MANIFEST,
     DownloadConfig,
     _Transient,
-    _WaitBackoffAtLeastRetryAfter,
     complete_zip,
     download_datasets,
 )
@@ -179,7 +179,8 @@ def test_progress_is_plain_lines_when_stderr_is_not_a_terminal(tmp_path):
 
 
 def test_the_wait_honours_retry_after_and_keeps_growing():
-    wait = _WaitBackoffAtLeastRetryAfter(DownloadConfig(user_agent=AGENT, backoff_initial_s=1.0))
+    config = DownloadConfig(user_agent=AGENT, backoff_initial_s=1.0)
+    wait = BackoffAtLeastRetryAfter(config.backoff_initial_s, config.backoff_max_s, config.retry_after_max_s)
 
     def state(attempt: int, retry_after: float | None) -> SimpleNamespace:
         error = _Transient("429", retry_after)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from smart_money.dataset.features import (
 from smart_money.dataset.pipeline import dataset_from_source
 from smart_money.sources.public_records import PublicRecordsSource
 from smart_money.sources.public_records.sec.tsv import SecDataError
-from smart_money_tests.support.public_records import close_series, price_frame
+from smart_money_tests.support.public_records import SCREEN_COLUMNS, close_series, price_frame
 from smart_money_tests.support.sec_zips import (
     cover,
     filing13f,
@@ -145,20 +146,7 @@ def write_third_party(root: Path) -> None:
     cover (replaced), one on a date they do not (kept)."""
     screen = root / "insider" / "openinsider_x"
     screen.mkdir(parents=True)
-    columns = [
-        "Filing_Date",
-        "Trade_Date",
-        "Ticker",
-        "Company_Name",
-        "Insider_Name",
-        "Title",
-        "Trade_Type",
-        "Price",
-        "Qty",
-        "Owned",
-        "ΔOwn",
-        "Value",
-    ]
+    columns = SCREEN_COLUMNS
     rows = [
         [
             FILED,
@@ -363,3 +351,21 @@ def test_a_file_not_named_as_the_sec_names_it_is_an_error(tmp_path):
     (tmp_path / "sec" / "insider" / "my_download.zip").write_bytes(b"")
     with pytest.raises(SecDataError, match="my_download.zip: not an SEC insider data set file name"):
         PublicRecordsSource(tmp_path)
+
+
+def test_a_damaged_sec_file_is_set_aside_and_covers_nothing(records, tmp_path):
+    """A ZIP cut short: named in the fetch, its rows gone, and the third-party rows of the dates it
+    would have covered kept (nothing replaces them)."""
+    copy = tmp_path / "records"
+    shutil.copytree(records, copy)
+    damaged = sorted((copy / "sec" / "insider").glob("*.zip"))
+    for path in damaged:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    insider = PublicRecordsSource(copy).fetch(
+        "insider_trades", list(TICKERS), pd.Timestamp("2019-06-01"), pd.Timestamp("2020-07-01")
+    )
+    files = {f.file: f.reason for f in insider.quarantined_files}
+    assert files and set(files) <= {f"sec/insider/{p.name}" for p in damaged}  # those the window needs
+    assert all("not a readable ZIP" in reason for reason in files.values())
+    assert not insider.frame["record_id"].str.startswith("sec345:").any()
+    assert "third_party_rows_replaced_by_sec" not in insider.stats and len(insider.frame) == 2  # both screen rows

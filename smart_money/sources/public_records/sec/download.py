@@ -26,13 +26,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import random
 import sys
-import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -41,6 +38,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from smart_money.data.throttle import BackoffAtLeastRetryAfter, retry_after_seconds, take_permit
 from smart_money.settings.sec import DEFAULT_BASE_URL, check_user_agent
 from smart_money.sources.public_records.sec.datasets import DATASETS, DataSetFile, Quarter, form13f_files, insider_files
 
@@ -148,35 +146,6 @@ class Manifest:
         os.replace(temporary, self.path)
 
 
-class _WaitBackoffAtLeastRetryAfter:
-    """Exponential backoff with jitter, never shorter than the server's Retry-After."""
-
-    def __init__(self, config: DownloadConfig):
-        self.config = config
-
-    def __call__(self, state: RetryCallState) -> float:
-        backoff = min(self.config.backoff_max_s, self.config.backoff_initial_s * 2 ** (state.attempt_number - 1))
-        backoff *= 1.0 + random.uniform(0.0, 0.1)
-        error = state.outcome.exception() if state.outcome else None
-        asked = getattr(error, "retry_after", None)
-        return max(backoff, min(asked, self.config.retry_after_max_s)) if asked is not None else backoff
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        from datetime import datetime
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-        except (TypeError, ValueError):
-            return None
-
-
 class _Progress:
     """A rich progress bar on a terminal; otherwise (and unless quiet) one plain line per file,
     without cursor movement, on stderr."""
@@ -251,10 +220,8 @@ class SecDownloader:
         self.http.close()
 
     def _permit(self) -> None:
-        """A slot in the rate window, stamped when granted (non-blocking tries; see the FMP
-        client for why blocking mode can let one request too many through)."""
-        while not self.limiter.try_acquire("sec", blocking=False):
-            time.sleep(0.01)
+        """A slot in the rate window, stamped when granted (data.throttle.take_permit)."""
+        take_permit(self.limiter, "sec", 0.01)
 
     def fetch(self, file: DataSetFile, target: Path, on_bytes: Callable[..., None]) -> bool:
         """Download `file` onto `target`: True when done, False when the SEC has not published it
@@ -263,7 +230,9 @@ class SecDownloader:
             retrying = Retrying(
                 retry=retry_if_exception_type(_Transient),
                 stop=stop_after_attempt(self.config.max_retries + 1),
-                wait=_WaitBackoffAtLeastRetryAfter(self.config),
+                wait=BackoffAtLeastRetryAfter(
+                    self.config.backoff_initial_s, self.config.backoff_max_s, self.config.retry_after_max_s
+                ),
                 before_sleep=self._log_retry,
                 reraise=True,
             )
@@ -306,7 +275,7 @@ class SecDownloader:
                 if status == 404:
                     return False
                 if status == 429 or status >= 500:
-                    raise _Transient(f"{status} from {url}", _retry_after(response.headers.get("Retry-After")))
+                    raise _Transient(f"{status} from {url}", retry_after_seconds(response.headers.get("Retry-After")))
                 if status == 403:
                     raise SecDownloadError(
                         f"sec.gov refused {url} (403): it refuses requests without a declared User-Agent ('Name "

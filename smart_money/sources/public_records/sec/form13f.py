@@ -60,6 +60,7 @@ import pandas as pd
 
 from smart_money.data.normalize import end_of_day
 from smart_money.data.quality import QUARANTINE_REASON
+from smart_money.data.schemas import TABLES
 from smart_money.sources.public_records.common import Parsed
 from smart_money.sources.public_records.sec.tsv import cik, read_table, read_whole, sec_dates, sec_numbers, unquote
 
@@ -73,19 +74,7 @@ RECORD_PREFIX = "sec13f:"
 SUBMISSION_COLUMNS = ("ACCESSION_NUMBER", "FILING_DATE", "SUBMISSIONTYPE", "CIK", "PERIODOFREPORT")
 COVER_COLUMNS = ("ACCESSION_NUMBER", "ISAMENDMENT", "AMENDMENTTYPE", "FILINGMANAGER_NAME")
 INFO_COLUMNS = ("ACCESSION_NUMBER", "CUSIP", "VALUE", "SSHPRNAMT", "SSHPRNAMTTYPE", "PUTCALL")
-TABLE_COLUMNS = [
-    "symbol",
-    "event_date",
-    "known_at",
-    "record_id",
-    "accession",
-    "filer_cik",
-    "filer_name",
-    "cusip",
-    "form_type",
-    "shares",
-    "value_usd",
-]
+TABLE_COLUMNS = TABLES["institutional_holdings"].columns
 FILING_COLUMNS = [
     "accession",
     "filer_cik",

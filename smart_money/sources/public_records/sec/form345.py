@@ -66,7 +66,7 @@ import pandas as pd
 
 from smart_money.data.normalize import end_of_day, form4_code, insider_role
 from smart_money.data.quality import QUARANTINE_REASON
-from smart_money.data.schemas import INSIDER_ROLES
+from smart_money.data.schemas import INSIDER_ROLES, TABLES
 from smart_money.sources.public_records.common import Parsed, normalize_tickers, valid_ticker
 from smart_money.sources.public_records.sec.tsv import cik, read_table, read_whole, sec_dates, sec_numbers, unquote
 
@@ -106,27 +106,7 @@ TRANS_COLUMNS = (
     "TRANS_ACQUIRED_DISP_CD",
     "SHRS_OWND_FOLWNG_TRANS",
 )
-TABLE_COLUMNS = [
-    "symbol",
-    "event_date",
-    "known_at",
-    "record_id",
-    "reporting_cik",
-    "reporting_name",
-    "type_of_owner",
-    "role",
-    "transaction_code",
-    "acquisition_or_disposition",
-    "shares",
-    "price",
-    "shares_owned_after",
-    "form_type",
-    "amends_record_id",
-    "issuer_cik",
-    "co_reporting_ciks",
-    "plan_10b5_1",
-    "filed_late",
-]
+TABLE_COLUMNS = TABLES["insider_trades"].columns
 # What amendment matching needs besides the table's columns.
 LINE_COLUMNS = [*TABLE_COLUMNS, "accession", "line_sk", "filing_day", "original_filing_day", "owner_ciks"]
 

@@ -9,7 +9,10 @@ Which files a fetch reads: those whose filing dates meet [start - AMENDMENT_LOOK
 window's own filings plus a year before it, where the originals of the window's amendments (4/A,
 5/A, 13F NEW HOLDINGS) are looked for. Parsed files are kept in a small cache (most recently used
 first), so consecutive fetches (chunked runs, the service's sample dates) read a file once.
-Quarantined lines are returned only for the files that meet the window itself.
+Quarantined lines are returned only for the files that meet the window itself. A file that
+cannot be read (a damaged ZIP, a table or column missing) is set aside (`Parsed.bad_files`):
+its rows are not used and its filing dates no longer count as covered, so the third-party rows
+of those dates stay.
 
 Overlap with the third-party files of the folder (OpenInsider screens and the Form 4 JSON for
 insider_trades; the per-manager 13F JSON for institutional_holdings): the SEC's data sets are
@@ -25,12 +28,14 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from smart_money.sources.public_records.common import Parsed
+from smart_money.data.source import QuarantinedFile
+from smart_money.sources.public_records.common import FILE_ERRORS, Parsed, file_problem
 from smart_money.sources.public_records.sec import form13f, form345
 from smart_money.sources.public_records.sec.datasets import DataSetFile, describe
 from smart_money.sources.public_records.sec.tsv import SecDataError
@@ -39,6 +44,7 @@ AMENDMENT_LOOKBACK = pd.Timedelta(days=366)
 CACHED_FILES = 8  # per data set; a parsed quarter of Form 4 lines is ~20-40 MB, of 13F positions more
 PREFIXES = {"insider": "sec_form345_", "13f": "sec_13f_"}
 DATASETS = {"insider_trades": "insider", "institutional_holdings": "13f"}
+TABLE_OF = {"insider": "insider_trades", "13f": "institutional_holdings"}
 EXPECTED_NAMES = {"insider": "YYYYqN_form345.zip", "13f": "YYYYqN_form13f.zip or DDmonYYYY-DDmonYYYY_form13f.zip"}
 
 
@@ -128,6 +134,32 @@ class SecDataSets:
         parsed.frame = parsed.frame[~covered].reset_index(drop=True)
         return parsed
 
+    def _parsed_files(
+        self,
+        dataset: str,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        read: Callable[[Path], Any],
+        counts: Counter,
+        rejected: list[pd.DataFrame],
+        bad: list[QuarantinedFile],
+    ) -> Iterator[Any]:
+        """What `read` makes of each file a window needs (cached), its counts added to `counts`
+        and, for the files that meet the window itself, its quarantined lines to `rejected`. A
+        file that cannot be read is added to `bad` and covers nothing from now on."""
+        for _, path, in_window in self._files_for(dataset, start, end):
+            try:
+                value = self._cache[dataset].get(path, read)
+            except FILE_ERRORS as error:
+                self.files[dataset] = [(d, p) for d, p in self.files[dataset] if p != path]
+                bad.append(file_problem(path, TABLE_OF[dataset], error))
+                continue
+            parsed: Parsed = value if isinstance(value, Parsed) else value[-1]
+            counts.update(parsed.counts)
+            if in_window and len(parsed.rejected):
+                rejected.append(parsed.rejected)
+            yield value
+
     def _files_for(self, dataset: str, start: pd.Timestamp, end: pd.Timestamp) -> list[tuple[DataSetFile, Path, bool]]:
         """(file, path, meets the window itself) for the files a window needs."""
         first, last = (start - AMENDMENT_LOOKBACK).date(), (end - pd.Timedelta(microseconds=1)).date()
@@ -136,38 +168,38 @@ class SecDataSets:
     # -- tables ----------------------------------------------------------------------------------
     def insider_trades(self, start: pd.Timestamp, end: pd.Timestamp, symbols: set[str] | None = None) -> Parsed:
         """`insider_trades` rows of the files a window needs, amendments matched to originals."""
-        files = self._files_for("insider", start, end)
-        counts: Counter = Counter(files_read=len(files))
-        frames, rejected = [], []
-        for _, path, in_window in files:
-            parsed: Parsed = self._cache["insider"].get(path, form345.read_quarter)  # type: ignore[assignment]
-            counts.update(parsed.counts)
-            frame = parsed.frame if symbols is None else parsed.frame[parsed.frame["symbol"].isin(symbols)]
-            frames.append(frame)
-            if in_window and len(parsed.rejected):
-                rejected.append(parsed.rejected)
+        counts: Counter = Counter(files_read=len(self._files_for("insider", start, end)))
+        frames: list[pd.DataFrame] = []
+        rejected: list[pd.DataFrame] = []
+        bad: list[QuarantinedFile] = []
+        for parsed in self._parsed_files("insider", start, end, form345.read_quarter, counts, rejected, bad):
+            frames.append(parsed.frame if symbols is None else parsed.frame[parsed.frame["symbol"].isin(symbols)])
         lines = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=form345.LINE_COLUMNS)
         before = len(lines)
         lines = lines.drop_duplicates("record_id", keep="last")
         counts["lines_in_two_files"] += before - len(lines)
         lines, amendment_counts = form345.apply_amendments(lines)
         counts.update(amendment_counts)
-        return self._prefixed("insider", Parsed(form345.insider_trades(lines), _concat(rejected), counts))
+        return self._prefixed("insider", Parsed(form345.insider_trades(lines), _concat(rejected), counts, bad))
 
     def institutional_holdings(self, start: pd.Timestamp, end: pd.Timestamp, symbols: set[str] | None = None) -> Parsed:
         """`institutional_holdings` rows of the files a window needs, each filing carrying the
         filer's quarter as it stood after it."""
-        files = self._files_for("13f", start, end)
-        counts: Counter = Counter(files_read=len(files), files_superseded_by_a_republication=self.superseded)
-        filings, positions, rejected = [], [], []
+        counts: Counter = Counter(
+            files_read=len(self._files_for("13f", start, end)), files_superseded_by_a_republication=self.superseded
+        )
+        filings: list[pd.DataFrame] = []
+        positions: list[pd.DataFrame] = []
+        rejected: list[pd.DataFrame] = []
+        bad: list[QuarantinedFile] = []
         mapping = self.cusip_to_ticker()
-        for _, path, in_window in files:
-            filed, held, parsed = self._cache["13f"].get(path, lambda p: form13f.read_file(p, mapping))  # type: ignore[misc]
-            counts.update(parsed.counts)
+
+        def read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, Parsed]:
+            return form13f.read_file(path, mapping)
+
+        for filed, held, _ in self._parsed_files("13f", start, end, read, counts, rejected, bad):
             filings.append(filed)
             positions.append(held if symbols is None else held[held["symbol"].isin(symbols)])
-            if in_window and len(parsed.rejected):
-                rejected.append(parsed.rejected)
         all_filings = pd.concat(filings, ignore_index=True) if filings else pd.DataFrame(columns=form13f.FILING_COLUMNS)
         before = len(all_filings)
         all_filings = all_filings.drop_duplicates("accession", keep="last")
@@ -182,6 +214,7 @@ class SecDataSets:
         counts.update(result.counts)
         result.counts = counts
         result.rejected = _concat([*rejected, result.rejected])
+        result.bad_files = bad
         return self._prefixed("13f", result)
 
     def cusip_to_ticker(self) -> dict[str, str]:
