@@ -111,7 +111,7 @@ def test_a_tampered_entry_is_detected_fetched_again_and_reported(small_source, t
         month = pd.Timestamp("2023-02-01")
         first = pull_raw(fmp_source_for(fake, cache_dir), "prices", names, [month], month)
         entries = {p.name: p for p in DiskCache(cache_dir).entries()}
-        a, b, c = (f"{s}_2022-01-01_2023-03-08_eod-full.json" for s in names)
+        a, b, c = (next(n for n in entries if n.startswith(f"{s}_") and n.endswith("_eod-full.json")) for s in names)
         edited = json.loads(entries[a].read_text())
         edited["rows"][0]["close"] = edited["rows"][0]["close"] * 10  # 23.8 -> 238.0
         entries[a].write_text(json.dumps(edited))
