@@ -49,6 +49,23 @@ HEADLINES = {
         "postgres_extra_s_per_step",
         "metrics_equal",
     ),
+    "cli_startup": (
+        "help_cpu_s",
+        "settings_error_cpu_s",
+        "models_list_cpu_s",
+        "baseline_models_list_cpu_s",
+        "options_score_args_cpu_s",
+        "slowest_s",
+    ),
+    "end_to_end": (
+        "baseline_wall_s",
+        "cold_wall_s",
+        "warm_wall_s",
+        "baseline_cpu_s",
+        "cold_cpu_s",
+        "warm_cpu_s",
+        "same_registered_model",
+    ),
     "scaling": ("run_wall_s", "run_cpu_s", "tree_peak_rss_mb", "samples_per_s"),
 }
 RUNNER_KEYS = {"name", "process_wall_s", "process_cpu_s", "process_peak_rss_mb"}
