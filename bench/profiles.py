@@ -1,6 +1,7 @@
 """The same backfill under the `local` profile (SQLite instance, in-process executor) and the
-`postgres` profile (PostgreSQL instance on a private loopback cluster, multiprocess executor),
-side by side in one process: wall time of each, and whether the registered models agree.
+`postgres` profile (PostgreSQL instance on a private loopback cluster) with its own in-process
+executor and, as before issue 18, with the multiprocess executor (a process per step), side by
+side in one process: wall time of each, and whether the registered models agree.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def registered(settings) -> dict:
 def timed_run(settings, instance: dg.DagsterInstance) -> float:
     from smart_money.definitions import CODE_LOCATION
     from smart_money.orchestration.runner import run_monthly_graph
+    from smart_money.sources import open_source
 
+    open_source(settings).close()  # each run generates its world, as a fresh process would
     start = time.perf_counter()
     summary = run_monthly_graph(CODE_LOCATION, settings, instance=instance)
     if not summary.success:
@@ -60,7 +63,8 @@ def main() -> None:
     start = cal.add_months(pd.Timestamp(LAST_MONTH), -(args.months - 1)).date()
     base = Settings.from_env().with_overrides(start=start, end=LAST_MONTH, symbols=args.symbols)
     local = replace(base, home=root / "local", profile="local")
-    postgres = replace(base, home=root / "postgres", profile="postgres")
+    postgres = replace(base, home=root / "postgres", profile="postgres", executor="in_process")
+    per_step = replace(base, home=root / "postgres_multiprocess", profile="postgres", executor="multiprocess")
 
     sqlite_home = root / "local_dagster_home"
     sqlite_home.mkdir()
@@ -69,15 +73,18 @@ def main() -> None:
         local_s = timed_run(local, instance)
 
     with PostgresServer() as server:
-        pg_home = root / "postgres_dagster_home"
-        pg_home.mkdir()
-        shutil.copyfile(instance_config("postgres"), pg_home / "dagster.yaml")
         os.environ["DAGSTER_POSTGRES_URL"] = server.url
-        with dg.DagsterInstance.from_config(str(pg_home)) as instance:
-            postgres_s = timed_run(postgres, instance)
-            steps = len(instance.all_logs(instance.get_runs(limit=1)[0].run_id, of_type=dg.DagsterEventType.STEP_START))
+        seconds, steps = {}, {}
+        for name, settings in (("in_process", postgres), ("multiprocess", per_step)):
+            pg_home = root / f"postgres_dagster_home_{name}"
+            pg_home.mkdir()
+            shutil.copyfile(instance_config("postgres"), pg_home / "dagster.yaml")
+            with dg.DagsterInstance.from_config(str(pg_home)) as instance:
+                seconds[name] = timed_run(settings, instance)
+                run_id = instance.get_runs(limit=1)[0].run_id
+                steps[name] = len(instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START))
 
-    equal = registered(local) == registered(postgres)
+    equal = registered(local) == registered(postgres) == registered(per_step)
     shutil.rmtree(root, ignore_errors=True)
     print(
         json.dumps(
@@ -85,10 +92,14 @@ def main() -> None:
                 "symbols": args.symbols,
                 "months": args.months,
                 "local_in_process_s": round(local_s, 2),
-                "postgres_multiprocess_s": round(postgres_s, 2),
-                "postgres_over_local": round(postgres_s / local_s, 2),
-                "steps": steps,
-                "postgres_extra_s_per_step": round((postgres_s - local_s) / steps, 2),
+                "postgres_in_process_s": round(seconds["in_process"], 2),
+                "postgres_over_local": round(seconds["in_process"] / local_s, 2),
+                "postgres_multiprocess_s": round(seconds["multiprocess"], 2),
+                "postgres_multiprocess_over_local": round(seconds["multiprocess"] / local_s, 2),
+                "steps": steps["multiprocess"],
+                "postgres_multiprocess_extra_s_per_step": round(
+                    (seconds["multiprocess"] - local_s) / steps["multiprocess"], 2
+                ),
                 "metrics_equal": equal,
             }
         )

@@ -44,9 +44,10 @@ HEADLINES = {
     "model_design": ("test_rows", "independent_rows", "setup_s"),
     "profiles": (
         "local_in_process_s",
-        "postgres_multiprocess_s",
+        "postgres_in_process_s",
         "postgres_over_local",
-        "postgres_extra_s_per_step",
+        "postgres_multiprocess_s",
+        "postgres_multiprocess_over_local",
         "metrics_equal",
     ),
     "cli_startup": (
