@@ -42,6 +42,8 @@ BENCHMARKS: dict[str, list[str]] = {
     "serve": ["-m", "bench.serve"],
     # issue 18: start-up of the commands that should answer at once, side by side with the code before
     "cli_startup": ["-m", "bench.cli_startup", "--baseline", BASELINE_18],
+    # issue 18: `smart-money run` 500 x 36 as a user runs it, the code before, a first run and a second
+    "end_to_end_500x36": ["-m", "bench.end_to_end", "--baseline", BASELINE_18],
     # Scaling study (docs/scaling.md): the full flow-model backfill over universe size at 36
     # months and over history length at 500 and 2,000 symbols.
     **{
