@@ -46,6 +46,7 @@ HEADLINES = {
         "local_in_process_s",
         "postgres_in_process_s",
         "postgres_over_local",
+        "postgres_over_local_cpu",
         "postgres_multiprocess_s",
         "postgres_multiprocess_over_local",
         "metrics_equal",
