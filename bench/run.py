@@ -26,6 +26,7 @@ RESULTS = ROOT / "bench" / "results.json"
 
 SCALING_GRID = [(100, 36), (500, 12), (500, 36), (500, 60), (2000, 12), (2000, 36), (2000, 60), (5000, 36)]
 SCALING_CHUNKED = [(2000, 60), (5000, 36)]
+BASELINE_18 = "26fa5e3"  # main before issue 18 (speed): the side-by-side benchmarks time it too
 TIMEOUT_S = 5400  # a benchmark still running after this is killed and recorded as an error
 SCALING_IN_DEFAULT = [(100, 36), (500, 12)]  # a few minutes; the rest runs with `make bench-scaling`
 
@@ -39,6 +40,10 @@ BENCHMARKS: dict[str, list[str]] = {
     "model_design": ["-m", "bench.model_design"],
     "public_records_700": ["-m", "bench.public_records", "--symbols", "700"],
     "serve": ["-m", "bench.serve"],
+    # issue 18: start-up of the commands that should answer at once, side by side with the code before
+    "cli_startup": ["-m", "bench.cli_startup", "--baseline", BASELINE_18],
+    # issue 18: `smart-money run` 500 x 36 as a user runs it, the code before, a first run and a second
+    "end_to_end_500x36": ["-m", "bench.end_to_end", "--baseline", BASELINE_18],
     # Scaling study (docs/scaling.md): the full flow-model backfill over universe size at 36
     # months and over history length at 500 and 2,000 symbols.
     **{

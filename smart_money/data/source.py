@@ -140,3 +140,8 @@ class OracleSource(DataSource):
     @abstractmethod
     def seed_label(self) -> int:
         """The number that names this universe in result tables (`world` column)."""
+
+    def generator_key(self) -> str | None:
+        """Everything this universe's data depends on (generator, seed, parameters, size,
+        horizon) as one string, so derived tables can be cached under it; None: do not cache."""
+        return None

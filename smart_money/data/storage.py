@@ -13,10 +13,12 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from upath import UPath
+
+if TYPE_CHECKING:  # pandas loads with the first table read: `models list` only reads JSON
+    import pandas as pd
 
 
 def as_path(location: str | os.PathLike[str]) -> UPath:
@@ -69,6 +71,8 @@ class UnreadableFile(ValueError):
 
 
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    import pandas as pd
+
     target = as_path(path)
     try:
         with target.open("rb") as handle:

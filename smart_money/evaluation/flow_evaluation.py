@@ -213,7 +213,10 @@ def walk_forward_folds(
             "cross_fit_folds": min(config.cross_fit_folds, 3),
         }
     )
-    jobs = [
+    # a generator: joblib takes the next fold's rows only when a worker is nearly free, so about
+    # 2 x n_jobs folds' copies of the dataset exist at once instead of one per fold (a 20-year
+    # history has some 75 folds)
+    jobs = (
         delayed(_walk_forward_fold)(
             fold,
             dataset.merge(assignment[["symbol", "sample_date", "role"]], on=["symbol", "sample_date"]),
@@ -221,8 +224,8 @@ def walk_forward_folds(
             vol_samples,
         )
         for fold, assignment in wf.groupby("fold")
-    ]
-    rows = [row for row in Parallel(n_jobs=n_jobs)(jobs) if row is not None]
+    )
+    rows = [row for row in Parallel(n_jobs=n_jobs, pre_dispatch="2*n_jobs")(jobs) if row is not None]
     return pd.DataFrame(rows)
 
 

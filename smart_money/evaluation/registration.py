@@ -10,7 +10,8 @@ import pandas as pd
 
 from smart_money.dataset.splits import TEST, TRAIN, VAL
 from smart_money.evaluation.metrics import HEADLINE_KEYS, safe_auc
-from smart_money.model.flow_model import MODEL_ID, FlowModel
+from smart_money.model.flow_model import FlowModel
+from smart_money.model.identity import MODEL_ID
 from smart_money.model.registry import Registry, frame_hash
 from smart_money.settings.paths import project_root
 

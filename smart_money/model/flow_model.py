@@ -57,8 +57,8 @@ from smart_money.dataset.catalogue import (
 )
 from smart_money.dataset.features import PriceMatrix, price_block
 from smart_money.dataset.labels import THRESHOLD
+from smart_money.model.identity import MODEL_ARTIFACTS
 
-MODEL_ID = "smart_money_flow"
 VOLATILITY_FEATURES = PRICE_FEATURES
 CLASSIFIER_FEATURES = DIRECTIONAL_FEATURES + MISSING_INDICATORS
 # what callers send (the normalizer covers all of them): every catalogue feature but the analysis
@@ -286,7 +286,7 @@ class FlowModel:
         return self.predict_frame(frame)["probability"].to_numpy()
 
     # -- artifacts -----------------------------------------------------------------------
-    ARTIFACTS = ("model.txt", "volatility_model.txt", "normalizer.json", "calibrator.json", "prior.json")
+    ARTIFACTS = MODEL_ARTIFACTS
 
     def save(self, folder: str | os.PathLike[str]) -> list[UPath]:
         """Write the artifacts (text and JSON) into `folder`, a local path or an fsspec URL;

@@ -13,12 +13,17 @@ import hashlib
 import json
 import os
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from upath import UPath
 
 from smart_money.data import storage
-from smart_money.model.flow_model import MODEL_ID, FlowModel
+from smart_money.model.identity import MODEL_ARTIFACTS, MODEL_ID
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from smart_money.model.flow_model import FlowModel
 
 REGISTRY_FOLDER = "smart-money-flow"
 INDEX = "registry.json"
@@ -42,6 +47,8 @@ def sha256_of(path: UPath) -> str:
 
 
 def frame_hash(frame: pd.DataFrame) -> str:
+    import pandas as pd  # lazy: `models list` reads only the JSON index
+
     return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()
 
 
@@ -129,6 +136,8 @@ class Registry:
         if not version:
             raise RegistryError("no champion model is registered yet; run `smart-money run`")
         folder = self.verify(version)
+        from smart_money.model.flow_model import FlowModel  # lazy: LightGBM loads only to load a model
+
         return FlowModel.load(folder), json.loads((folder / "metadata.json").read_text())
 
     # -- registration -----------------------------------------------------------------------------
@@ -153,7 +162,7 @@ class Registry:
             raise RegistryError(f"{folder} already exists")
         folder.mkdir(parents=True, exist_ok=True)
         candidate = storage.as_path(candidate_dir)
-        for name in FlowModel.ARTIFACTS:
+        for name in MODEL_ARTIFACTS:
             if (candidate / name).exists():
                 storage.copy(candidate / name, folder / name)
         for name, path in extra_files.items():

@@ -2,9 +2,10 @@
 when the definitions are built (never at import).
 
 - local: `in_process_executor` (one process, least overhead; SQLite instance).
-- postgres: `multiprocess_executor` (a process per step, SMART_MONEY_MAX_CONCURRENT at once,
-  forkserver start method so each step forks from a process that already imported the code);
-  needs an instance on PostgreSQL so step processes and concurrent runs share run storage.
+- postgres: `in_process_executor` too (the instance on PostgreSQL is what concurrent runs share);
+  SMART_MONEY_EXECUTOR=multiprocess gives `multiprocess_executor` (a process per step,
+  SMART_MONEY_MAX_CONCURRENT at once, forkserver start method so each step forks from a process
+  that already imported the code), which needs such an instance so step processes share run storage.
 - kubernetes: dagster-k8s's `k8s_job_executor` (a Kubernetes Job per step).
 
 The instance side of each profile (storage, run queue, run launcher) is deploy/<profile>/.

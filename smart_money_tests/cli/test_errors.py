@@ -134,3 +134,26 @@ def test_the_cli_loads_no_heavy_library_until_a_command_runs():
     code = f"import sys, smart_money.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, env",
+    [
+        (["models", "list"], {}),
+        (["run"], {"SMART_MONEY_START": "2022-13"}),
+        (["options-score", "--prints", "missing.csv", "--quotes", "missing.csv", "--out", "x"], {}),
+    ],
+    ids=["models-list", "settings-error", "options-score-arguments"],
+)
+def test_quick_commands_answer_without_loading_a_heavy_library(tmp_path, args, env):
+    """What keeps them at a fraction of a second (bench/cli_startup.py times them)."""
+    code = (
+        "import sys\nfrom smart_money.cli import app\n"
+        f"try:\n    app({args!r}, prog_name='smart-money')\nexcept SystemExit:\n    pass\n"
+        f"print('loaded:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    environment = {**os.environ, **env, "SMART_MONEY_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=environment
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "loaded:", proc.stdout + proc.stderr

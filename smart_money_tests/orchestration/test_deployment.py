@@ -28,7 +28,7 @@ def test_the_profile_picks_the_executor_when_definitions_are_built(tmp_path):
     for profile in ("local", "postgres", "kubernetes"):
         job = build_definitions(replace(base, profile=profile)).resolve_job_def(MONTHLY_JOB)
         executors[profile] = job.executor_def.name
-    assert executors == {"local": "in_process", "postgres": "multiprocess", "kubernetes": "k8s"}
+    assert executors == {"local": "in_process", "postgres": "in_process", "kubernetes": "k8s"}
     override = Settings.from_env(
         {"SMART_MONEY_PROFILE": "postgres", "SMART_MONEY_EXECUTOR": "in-process", "SMART_MONEY_END": "2023-09"}
     )
@@ -48,7 +48,7 @@ def test_settings_survive_the_trip_through_the_environment(tmp_path):
         hedge_funds=("0000000001",),
         min_inst_ownership_pct=None,
     )
-    assert Settings.from_env(settings.to_env()) == replace(settings, executor="multiprocess")
+    assert Settings.from_env(settings.to_env()) == replace(settings, executor="in_process")
 
 
 def registered(settings: Settings) -> tuple[dict, dict]:
@@ -89,26 +89,35 @@ def postgres_instance(postgres_server, tmp_path, monkeypatch):
         instance.wipe()
 
 
-def test_postgres_profile_backfill_with_a_process_per_step_registers_the_same_model(
-    pipeline_run, postgres_instance, tmp_path
+@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+def test_postgres_profile_backfill_registers_the_same_model_in_process_and_with_a_process_per_step(
+    pipeline_run, postgres_instance, tmp_path, executor
 ):
+    """The profile's own executor (a run's steps in its process) and SMART_MONEY_EXECUTOR=multiprocess."""
     from dagster._core.run_coordinator import QueuedRunCoordinator
     from dagster_postgres import PostgresRunStorage
 
     assert isinstance(postgres_instance.run_storage, PostgresRunStorage)
     assert isinstance(postgres_instance.run_coordinator, QueuedRunCoordinator)
     local_settings, local_summary = pipeline_run
-    settings = replace(local_settings, home=tmp_path / "home", profile="postgres", max_concurrent_steps=2)
+    settings = replace(
+        local_settings, home=tmp_path / "home", profile="postgres", executor=executor, max_concurrent_steps=2
+    )
 
     summary = run_monthly_graph(CODE_LOCATION, settings, instance=postgres_instance, op_config=FAST_EVALUATION)
 
     assert summary.success, summary.error
     assert (summary.first_partition, summary.last_partition) == ("2022-10-01", "2023-09-01")
     assert {a.asset for a in summary.assets} == {a.asset for a in local_summary.assets}
-    # every step ran in a process of its own, not in this one; the history lives in PostgreSQL
+    # multiprocess: every step ran in a process of its own; in_process: all in this one; the
+    # history lives in PostgreSQL either way
     records = postgres_instance.all_logs(summary.run_id, of_type=dg.DagsterEventType.STEP_START)
     step_pids = {r.dagster_event.pid for r in records}
-    assert len(records) >= 11 and os.getpid() not in step_pids and len(step_pids) == len(records)
+    assert len(records) >= 11
+    if executor == "multiprocess":
+        assert os.getpid() not in step_pids and len(step_pids) == len(records)
+    else:
+        assert step_pids == {os.getpid()}
     assert postgres_instance.get_run_by_id(summary.run_id).is_success
     # the registered model and its numbers are those of the local in-process run on the same data
     local_entry, local_metadata = registered(local_settings)

@@ -155,7 +155,12 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 first = training_dataset["sample_date"].min().to_period("M").to_timestamp()
                 last = training_dataset["sample_date"].max().to_period("M").to_timestamp()
                 independent = independent_universes(
-                    source, config.independent_worlds, config.independent_symbols, first, last
+                    source,
+                    config.independent_worlds,
+                    config.independent_symbols,
+                    first,
+                    last,
+                    cache_dir=storage.join(settings.data_location, "cache", "independent-universes"),
                 )
         train_config = TrainConfig(**{**trained_model["train_config"]})
         result = evaluate(

@@ -272,6 +272,11 @@ class SimulatedSource(OracleSource):
     def seed_label(self) -> int:
         return self.seed
 
+    def generator_key(self) -> str:
+        """The world is a pure function of these (params is a frozen dataclass: its repr lists
+        every field, so a changed default changes the key)."""
+        return f"{self.name}|n={self.n_symbols}|seed={self.seed}|horizon={self.horizon:%Y-%m}|{self.params!r}"
+
     def close(self) -> None:
         """Drop every generated world (they are rebuilt on demand, identically)."""
         _bundle.cache_clear()
