@@ -35,6 +35,14 @@ RunConfigOption = Annotated[
         "--config", help="YAML file of asset configs, e.g. 'dataset_splits: {walk_forward_through_test: true}'."
     ),
 ]
+HomeWaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait-for-home",
+        min=0,
+        help="Seconds to wait while another run holds the same home (0: stop at once; default: wait until it ends).",
+    ),
+]
 ChunkOption = Annotated[
     int | None,
     typer.Option(
@@ -52,9 +60,11 @@ def run(
     records_dir: DirOption = None,
     config: RunConfigOption = None,
     chunk_months: ChunkOption = None,
+    wait_for_home: HomeWaitOption = None,
 ) -> None:
     """Materialize the whole monthly graph for the configured range (one in-process run, or
-    --chunk-months at a time, then the model) and print where the outputs are."""
+    --chunk-months at a time, then the model) and print where the outputs are. One run at a time
+    per home: it first cleans up after runs that were killed (docs/operations.md)."""
     settings = settings_from(start, end, symbols, source, records_dir, check_source=True)
     op_config = asset_configs(config) if config else None
     # lazy: keeps --help and argument errors fast (Dagster and the whole pipeline load here)
@@ -63,6 +73,7 @@ def run(
     from smart_money.data import storage
     from smart_money.definitions import CODE_LOCATION
     from smart_money.model.registry import Registry
+    from smart_money.orchestration.home import HomeBusy, home_lock, recover_home
     from smart_money.orchestration.instance import ensure_dagster_home
     from smart_money.orchestration.runner import run_monthly_graph
     from smart_money.reporting.model_summary import latest_model_summary
@@ -73,8 +84,23 @@ def run(
         f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
     )
     dagster_home = ensure_dagster_home(settings)
-    with expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"):
-        summary = run_monthly_graph(CODE_LOCATION, settings, op_config=op_config, chunk_months=chunk_months)
+    instance = dg.DagsterInstance.get()
+
+    def waiting(message: str) -> None:
+        console.print(f"[yellow]{escape(message)}; waiting for it to end[/yellow] (--wait-for-home SECONDS gives up)")
+
+    with (
+        expected(HomeBusy, fix="wait for that run to end, or stop it (docs/operations.md)"),
+        home_lock(dagster_home, wait_for_home, waiting, instance),
+    ):
+        for line in recover_home(instance, settings.data_location).lines():
+            console.print(line)
+        for line in Registry(settings.models_location).recover().lines():
+            console.print(line)
+        with expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"):
+            summary = run_monthly_graph(
+                CODE_LOCATION, settings, instance=instance, op_config=op_config, chunk_months=chunk_months
+            )
 
     table = Table(title=f"run {summary.run_id} ({summary.first_partition} .. {summary.last_partition})")
     table.add_column("asset")
