@@ -101,6 +101,7 @@ def run(
             summary = run_monthly_graph(
                 CODE_LOCATION, settings, instance=instance, op_config=op_config, chunk_months=chunk_months
             )
+        recover_home(instance, settings.data_location)  # the run's own run-scoped copies, now it has ended
 
     table = Table(title=f"run {summary.run_id} ({summary.first_partition} .. {summary.last_partition})")
     table.add_column("asset")
