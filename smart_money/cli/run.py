@@ -129,6 +129,48 @@ def run(
         print_model_summary(model)
 
 
+@app.command()
+def recover(
+    failed_run: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--failed-run",
+            help="Also mark this Dagster run failed and free its pool slots (a run known to be dead whose "
+            "process this machine cannot see, e.g. on another machine). Repeatable.",
+        ),
+    ] = None,
+    wait_for_home: Annotated[
+        float,
+        typer.Option(
+            "--wait-for-home", min=0, help="Seconds to wait while a run holds the home (default: stop at once)."
+        ),
+    ] = 0,
+) -> None:
+    """Clean up a home after killed runs, as `smart-money run` does before it starts: runs whose
+    process is gone marked failed and their smart_money_source slots freed, run copies of ended
+    runs removed, interrupted registrations settled (docs/operations.md)."""
+    settings = settings_from()
+    # lazy: keeps --help and argument errors fast (Dagster loads here)
+    import dagster as dg
+
+    from smart_money.model.registry import Registry
+    from smart_money.orchestration.home import HomeBusy, fail_run, home_lock, recover_home
+    from smart_money.orchestration.instance import ensure_dagster_home
+
+    dagster_home = ensure_dagster_home(settings)
+    instance = dg.DagsterInstance.get()
+    with (
+        expected(HomeBusy, fix="a run is going on; it cleans up by itself"),
+        home_lock(dagster_home, wait_for_home, instance=instance, command="smart-money recover"),
+    ):
+        with expected(ValueError, exit_code=USAGE):
+            lines = [fail_run(instance, run_id) for run_id in failed_run or []]
+        lines += recover_home(instance, settings.data_location).lines()
+        lines += Registry(settings.models_location).recover().lines()
+    for line in lines or [f"nothing to recover in {dagster_home} and {settings.models_location}"]:
+        console.print(escape(line))
+
+
 def print_model_summary(model: ModelSummary) -> None:
     """The newest registered version in a few lines (what a run ends with)."""
     console.print(f"\nmodel v{model.version}: [bold]{model.status}[/bold]")

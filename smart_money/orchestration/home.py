@@ -151,6 +151,18 @@ def _local(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
     return type(instance.run_storage).__name__ == "SqliteRunStorage"
 
 
+def fail_run(instance: dg.DagsterInstance, run_id: str) -> str:
+    """Mark a run failed and free its pool slots, whatever its state (the operator knows it is
+    dead); a line saying what was done."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        raise ValueError(f"no run {run_id} in this instance (`dagster run list` shows them)")
+    if run.status in IN_PROGRESS:
+        instance.report_run_failed(run, "marked failed by hand (smart-money recover --failed-run)")
+    instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+    return f"run {run_id}: marked failed, its pool slots freed"
+
+
 @dataclass
 class Recovery:
     dead_runs: list[str]
