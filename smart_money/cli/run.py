@@ -95,7 +95,7 @@ def run(
     ):
         for line in recover_home(instance, settings.data_location).lines():
             console.print(line)
-        for line in Registry(settings.models_location).recover().lines():
+        for line in recover_registries(settings.models_location):
             console.print(line)
         with expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"):
             summary = run_monthly_graph(
@@ -153,7 +153,6 @@ def recover(
     # lazy: keeps --help and argument errors fast (Dagster loads here)
     import dagster as dg
 
-    from smart_money.model.registry import Registry
     from smart_money.orchestration.home import HomeBusy, fail_run, home_lock, recover_home
     from smart_money.orchestration.instance import ensure_dagster_home
 
@@ -166,9 +165,20 @@ def recover(
         with expected(ValueError, exit_code=USAGE):
             lines = [fail_run(instance, run_id) for run_id in failed_run or []]
         lines += recover_home(instance, settings.data_location).lines()
-        lines += Registry(settings.models_location).recover().lines()
+        lines += recover_registries(settings.models_location)
     for line in lines or [f"nothing to recover in {dagster_home} and {settings.models_location}"]:
         console.print(escape(line))
+
+
+def recover_registries(models_location: str) -> list[str]:
+    """What settling interrupted registrations did, in the plan's registry and the excess-target
+    model's beside it."""
+    from smart_money.evaluation.excess_target import EXCESS_MODEL_ID, EXCESS_REGISTRY_FOLDER
+    from smart_money.model.registry import Registry
+
+    lines = Registry(models_location).recover().lines()
+    excess = Registry(models_location, EXCESS_REGISTRY_FOLDER, EXCESS_MODEL_ID).recover().lines()
+    return lines + [f"{line} ({EXCESS_REGISTRY_FOLDER})" for line in excess]
 
 
 def print_model_summary(model: ModelSummary) -> None:
