@@ -58,7 +58,7 @@ realdata-signals: $(BIN)/.installed
 
 ## test: the test suite
 test: $(BIN)/.installed
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## lint: ruff (format and rules) and the import-linter layer contracts of pyproject.toml
 lint: $(BIN)/.installed

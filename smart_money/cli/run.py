@@ -35,6 +35,14 @@ RunConfigOption = Annotated[
         "--config", help="YAML file of asset configs, e.g. 'dataset_splits: {walk_forward_through_test: true}'."
     ),
 ]
+HomeWaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait-for-home",
+        min=0,
+        help="Seconds to wait while another run holds the same home (0: stop at once; default: wait until it ends).",
+    ),
+]
 ChunkOption = Annotated[
     int | None,
     typer.Option(
@@ -52,9 +60,11 @@ def run(
     records_dir: DirOption = None,
     config: RunConfigOption = None,
     chunk_months: ChunkOption = None,
+    wait_for_home: HomeWaitOption = None,
 ) -> None:
     """Materialize the whole monthly graph for the configured range (one in-process run, or
-    --chunk-months at a time, then the model) and print where the outputs are."""
+    --chunk-months at a time, then the model) and print where the outputs are. One run at a time
+    per home: it first cleans up after runs that were killed (docs/operations.md)."""
     settings = settings_from(start, end, symbols, source, records_dir, check_source=True)
     op_config = asset_configs(config) if config else None
     # lazy: keeps --help and argument errors fast (Dagster and the whole pipeline load here)
@@ -63,6 +73,7 @@ def run(
     from smart_money.data import storage
     from smart_money.definitions import CODE_LOCATION
     from smart_money.model.registry import Registry
+    from smart_money.orchestration.home import HomeBusy, home_lock, recover_home
     from smart_money.orchestration.instance import ensure_dagster_home
     from smart_money.orchestration.runner import run_monthly_graph
     from smart_money.reporting.model_summary import latest_model_summary
@@ -73,8 +84,24 @@ def run(
         f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
     )
     dagster_home = ensure_dagster_home(settings)
-    with expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"):
-        summary = run_monthly_graph(CODE_LOCATION, settings, op_config=op_config, chunk_months=chunk_months)
+    instance = dg.DagsterInstance.get()
+
+    def waiting(message: str) -> None:
+        console.print(f"[yellow]{escape(message)}; waiting for it to end[/yellow] (--wait-for-home SECONDS gives up)")
+
+    with (
+        expected(HomeBusy, fix="wait for that run to end, or stop it (docs/operations.md)"),
+        home_lock(dagster_home, wait_for_home, waiting, instance),
+    ):
+        for line in recover_home(instance, settings.data_location).lines():
+            console.print(line)
+        for line in recover_registries(settings.models_location):
+            console.print(line)
+        with expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"):
+            summary = run_monthly_graph(
+                CODE_LOCATION, settings, instance=instance, op_config=op_config, chunk_months=chunk_months
+            )
+        recover_home(instance, settings.data_location)  # the run's own run-scoped copies, now it has ended
 
     table = Table(title=f"run {summary.run_id} ({summary.first_partition} .. {summary.last_partition})")
     table.add_column("asset")
@@ -100,6 +127,58 @@ def run(
     model = latest_model_summary(Registry(settings.models_location))
     if model is not None:
         print_model_summary(model)
+
+
+@app.command()
+def recover(
+    failed_run: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--failed-run",
+            help="Also mark this Dagster run failed and free its pool slots (a run known to be dead whose "
+            "process this machine cannot see, e.g. on another machine). Repeatable.",
+        ),
+    ] = None,
+    wait_for_home: Annotated[
+        float,
+        typer.Option(
+            "--wait-for-home", min=0, help="Seconds to wait while a run holds the home (default: stop at once)."
+        ),
+    ] = 0,
+) -> None:
+    """Clean up a home after killed runs, as `smart-money run` does before it starts: runs whose
+    process is gone marked failed and their smart_money_source slots freed, run copies of ended
+    runs removed, interrupted registrations settled (docs/operations.md)."""
+    settings = settings_from()
+    # lazy: keeps --help and argument errors fast (Dagster loads here)
+    import dagster as dg
+
+    from smart_money.orchestration.home import HomeBusy, fail_run, home_lock, recover_home
+    from smart_money.orchestration.instance import ensure_dagster_home
+
+    dagster_home = ensure_dagster_home(settings)
+    instance = dg.DagsterInstance.get()
+    with (
+        expected(HomeBusy, fix="a run is going on; it cleans up by itself"),
+        home_lock(dagster_home, wait_for_home, instance=instance, command="smart-money recover"),
+    ):
+        with expected(ValueError, exit_code=USAGE):
+            lines = [fail_run(instance, run_id) for run_id in failed_run or []]
+        lines += recover_home(instance, settings.data_location).lines()
+        lines += recover_registries(settings.models_location)
+    for line in lines or [f"nothing to recover in {dagster_home} and {settings.models_location}"]:
+        console.print(escape(line))
+
+
+def recover_registries(models_location: str) -> list[str]:
+    """What settling interrupted registrations did, in the plan's registry and the excess-target
+    model's beside it."""
+    from smart_money.evaluation.excess_target import EXCESS_MODEL_ID, EXCESS_REGISTRY_FOLDER
+    from smart_money.model.registry import Registry
+
+    lines = Registry(models_location).recover().lines()
+    excess = Registry(models_location, EXCESS_REGISTRY_FOLDER, EXCESS_MODEL_ID).recover().lines()
+    return lines + [f"{line} ({EXCESS_REGISTRY_FOLDER})" for line in excess]
 
 
 def print_model_summary(model: ModelSummary) -> None:

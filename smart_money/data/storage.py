@@ -30,26 +30,51 @@ def join(location: str | os.PathLike[str], *parts: str) -> str:
     return str(as_path(location).joinpath(*parts))
 
 
-def copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+def copy(source: str | os.PathLike[str], target: str | os.PathLike[str], durable: bool = False) -> None:
     """Copy one file between any two locations (local, s3://, ...)."""
-    _write_bytes(as_path(target), as_path(source).read_bytes())
+    _write_bytes(as_path(target), as_path(source).read_bytes(), durable)
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> None:
-    _write_bytes(as_path(path), text.encode())
+def write_text(path: str | os.PathLike[str], text: str, durable: bool = False) -> None:
+    """`durable`: on local disk, flushed to the device (file and folder entry) before returning,
+    so it survives a power cut as well as a killed process (what the model registry needs)."""
+    _write_bytes(as_path(path), text.encode(), durable)
 
 
 def _is_local(path: UPath) -> bool:
     return path.protocol in ("", "file", "local")
 
 
-def _write_bytes(path: UPath, payload: bytes) -> None:
+TMP_SUFFIX = ".tmp"  # `.<name>.<uuid>.tmp`: a write that was interrupted leaves one behind
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of `_write_bytes`' temporary files."""
+    return name.startswith(".") and name.endswith(TMP_SUFFIX)
+
+
+def fsync_dir(folder: str | os.PathLike[str]) -> None:
+    """Flush a local folder's entries (a rename or a new file in it) to the device."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_bytes(path: UPath, payload: bytes, durable: bool = False) -> None:
     if _is_local(path):
         local = Path(path.path)
         local.parent.mkdir(parents=True, exist_ok=True)
-        tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(payload)
+        tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}{TMP_SUFFIX}")
+        with tmp.open("wb") as handle:
+            handle.write(payload)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, local)
+        if durable:
+            fsync_dir(local.parent)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(payload)

@@ -46,7 +46,8 @@ def register_candidate(
     label: str = "label",
 ) -> dict:
     """A new registry version for the candidate; compared with the champion (on `label`) when its
-    gates pass."""
+    gates pass (after settling what a killed registration left, which may change the champion)."""
+    registry.recover()
     comparison = None
     champion = registry.champion()
     if champion is not None and all(gate["passed"] for gate in gates.values()):

@@ -5,6 +5,15 @@ metadata.json, report.html and the stored test predictions; the index records a 
 file and loading refuses any file whose hash changed. A candidate becomes champion only if its
 gates pass and, when a champion exists, it beats the champion on the same test rows. Nothing is
 pickled.
+
+Registration survives a kill at any point: the version is written into a temporary folder
+(`.tmp-v<version>-<id>`, files fsynced) with `registration.json`, the index entry it is about to
+add; the folder is renamed into place and the index replaced last (atomically, fsynced). So the
+index only ever lists complete versions. Before each registration (under a lock file, so two
+processes never register at once) `recover` sweeps the temporary folders and files that
+interrupted writes left, and settles each version folder the index does not list: adopted when
+its registration.json verifies (every sha256) and still follows the index (the kill fell
+between the rename and the index update), removed otherwise.
 """
 
 from __future__ import annotations
@@ -12,12 +21,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from filelock import FileLock
 from upath import UPath
 
 from smart_money.data import storage
+from smart_money.data.pause_points import pause_point
 from smart_money.model.identity import MODEL_ARTIFACTS, MODEL_ID
 
 if TYPE_CHECKING:
@@ -27,6 +42,9 @@ if TYPE_CHECKING:
 
 REGISTRY_FOLDER = "smart-money-flow"
 INDEX = "registry.json"
+REGISTRATION = "registration.json"  # in a version folder: the index entry it was registered with
+TMP_PREFIX = ".tmp-"
+LOCK = ".registry.lock"
 CHAMPION, CANDIDATE, REJECTED, ARCHIVED = "champion", "candidate", "rejected", "archived"
 
 
@@ -53,7 +71,23 @@ def frame_hash(frame: pd.DataFrame) -> str:
 
 
 def _write_json_atomic(path: UPath, payload: object) -> None:
-    storage.write_text(path, json.dumps(payload, indent=2, sort_keys=False, default=str))
+    storage.write_text(path, json.dumps(payload, indent=2, sort_keys=False, default=str), durable=True)
+
+
+@dataclass
+class Recovery:
+    """What `Registry.recover` found and did."""
+
+    adopted: list[str] = field(default_factory=list)  # versions added to the index
+    removed: list[str] = field(default_factory=list)  # incomplete or stray version folders
+    swept: list[str] = field(default_factory=list)  # temporary folders and files
+
+    def lines(self) -> list[str]:
+        return (
+            [f"registry: adopted v{v}, registered by a run killed before it updated the index" for v in self.adopted]
+            + [f"registry: removed {name}, left incomplete by a killed registration" for name in self.removed]
+            + [f"registry: removed {len(self.swept)} temporary file(s) of interrupted writes"] * bool(self.swept)
+        )
 
 
 def bump(version: str | None, label: str, features: list[str], previous: dict | None) -> str:
@@ -87,6 +121,21 @@ class Registry:
     def _save(self, index: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         _write_json_atomic(self.index_path, index)
+
+    def _local(self) -> bool:
+        return self.root.protocol in ("", "file", "local")
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One writer at a time on a local registry (a kernel lock, released if the process dies);
+        object stores have no such lock: one run at a time writes them (the home lock)."""
+        if self._local():
+            self.root.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(self.root.path + "/" + LOCK, thread_local=False)
+        else:
+            lock = nullcontext()
+        with lock:
+            yield
 
     def entry(self, version: str) -> dict:
         for item in self.index()["versions"]:
@@ -153,21 +202,22 @@ class Registry:
         when a gate failed; champion when there is none yet or `champion_comparison` (the
         candidate's and the champion's AUC on the same rows, see evaluation.registration) says
         it is better; a candidate otherwise."""
+        with self._locked():
+            self._recover()
+            return self._register(candidate_dir, metadata, gates, extra_files, champion_comparison)
+
+    def _register(
+        self,
+        candidate_dir: str | os.PathLike[str],
+        metadata: dict,
+        gates: dict,
+        extra_files: dict[str, str | os.PathLike[str]],
+        champion_comparison: dict | None,
+    ) -> dict:
         index = self.index()
         previous = index["versions"][-1] if index["versions"] else None
         label = metadata.get("label", "label")
         version = bump(previous["version"] if previous else None, label, metadata["features"], previous)
-        folder = self.folder(version)
-        if folder.exists():
-            raise RegistryError(f"{folder} already exists")
-        folder.mkdir(parents=True, exist_ok=True)
-        candidate = storage.as_path(candidate_dir)
-        for name in MODEL_ARTIFACTS:
-            if (candidate / name).exists():
-                storage.copy(candidate / name, folder / name)
-        for name, path in extra_files.items():
-            storage.copy(path, folder / name)
-
         failed = [name for name, gate in gates.items() if not gate["passed"]]
         status, reasons = (REJECTED, [f"gate {n}: {gates[n]['detail']}" for n in failed]) if failed else (CANDIDATE, [])
         comparison = champion_comparison
@@ -175,7 +225,7 @@ class Registry:
             champion = self.champion()
             if champion is None:
                 status = CHAMPION
-            elif comparison is None:
+            elif comparison is None or comparison.get("champion_version") != champion["version"]:
                 raise RegistryError(
                     f"a candidate that passed its gates needs a comparison with champion v{champion['version']}"
                 )
@@ -186,6 +236,20 @@ class Registry:
                     f"not better than champion v{champion['version']} on the same test rows "
                     f"({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})"
                 )
+
+        final = self.folder(version)
+        if final.exists():
+            raise RegistryError(
+                f"{final} already exists but the index does not list it: remove it (docs/operations.md)"
+            )
+        folder = self.root / f"{TMP_PREFIX}v{version}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir(parents=True, exist_ok=True)
+        candidate = storage.as_path(candidate_dir)
+        for name in MODEL_ARTIFACTS:
+            if (candidate / name).exists():
+                storage.copy(candidate / name, folder / name, durable=True)
+        for name, path in extra_files.items():
+            storage.copy(path, folder / name, durable=True)
 
         metadata = {
             **metadata,
@@ -211,10 +275,82 @@ class Registry:
             "lineage": metadata.get("lineage", {}),
             "sha256": {p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.is_file()},
         }
+        _write_json_atomic(
+            folder / REGISTRATION,
+            {"entry": entry, "after": previous["version"] if previous else None, "champion_before": index["champion"]},
+        )
+        pause_point(f"registry:{self.root.name}:copied")
+        self._move_into_place(folder, final)
+        pause_point(f"registry:{self.root.name}:renamed")
+        self._append(index, entry)
+        return entry
+
+    def _append(self, index: dict, entry: dict) -> None:
+        """The commit point: the index lists the new version (and its champion, if it is one)."""
         index["versions"].append(entry)
-        if status == CHAMPION:
-            self._crown(index, version)
+        if entry["status"] == CHAMPION:
+            self._crown(index, entry["version"])
         self._save(index)
+
+    def _move_into_place(self, folder: UPath, final: UPath) -> None:
+        """Rename the finished temporary folder to the version's (atomic on local disk; on object
+        stores a copy, which `recover` removes if it was cut short)."""
+        if self._local():
+            os.rename(folder.path, final.path)
+            storage.fsync_dir(self.root.path)
+            return
+        for path in folder.iterdir():
+            storage.copy(path, final / path.name)
+        folder.fs.rm(folder.path, recursive=True)
+
+    def recover(self) -> Recovery:
+        """Settle what interrupted registrations left (see the module's docstring); `register`
+        does it too, and `smart-money run` before it starts."""
+        with self._locked():
+            return self._recover()
+
+    def _recover(self) -> Recovery:
+        found = Recovery()
+        if not self.root.exists():
+            return found
+        index = self.index()
+        listed = {f"v{item['version']}" for item in index["versions"]}
+        for path in sorted(self.root.iterdir(), key=lambda p: p.name):
+            if path.name.startswith(TMP_PREFIX) or storage.is_temporary(path.name):
+                path.fs.rm(path.path, recursive=path.is_dir())
+                found.swept.append(path.name)
+            elif path.is_dir() and path.name.startswith("v") and path.name not in listed:
+                entry = self._adoptable(path, index)
+                if entry is None:
+                    path.fs.rm(path.path, recursive=True)
+                    found.removed.append(path.name)
+                else:
+                    self._append(index, entry)
+                    listed.add(path.name)
+                    found.adopted.append(entry["version"])
+            elif path.is_dir() and path.name in listed:
+                for stray in path.iterdir():
+                    if storage.is_temporary(stray.name):
+                        stray.fs.rm(stray.path)
+                        found.swept.append(f"{path.name}/{stray.name}")
+        return found
+
+    def _adoptable(self, folder: UPath, index: dict) -> dict | None:
+        """The index entry of an unlisted version folder when it is complete (every sha256
+        matches) and was registered right after the index's newest version; else None."""
+        try:
+            record = json.loads((folder / REGISTRATION).read_text())
+            entry = record["entry"]
+            newest = index["versions"][-1]["version"] if index["versions"] else None
+            if folder.name != f"v{entry['version']}" or record["after"] != newest:
+                return None
+            if entry["status"] == CHAMPION and record["champion_before"] != index["champion"]:
+                return None
+            for name, expected in entry["sha256"].items():
+                if not (folder / name).exists() or sha256_of(folder / name) != expected:
+                    return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
         return entry
 
     def _crown(self, index: dict, version: str, push: bool = True) -> None:
@@ -232,6 +368,10 @@ class Registry:
 
     def promote(self, version: str) -> dict:
         """Make a registered version champion (its files verified); rejected ones stay rejected."""
+        with self._locked():
+            return self._promote(version)
+
+    def _promote(self, version: str) -> dict:
         index = self.index()
         entry = next((v for v in index["versions"] if v["version"] == version), None)
         if entry is None:
@@ -245,6 +385,10 @@ class Registry:
 
     def rollback(self) -> dict:
         """Restore the previous champion in one step (repeatable down the history)."""
+        with self._locked():
+            return self._rollback()
+
+    def _rollback(self) -> dict:
         index = self.index()
         history = index["champion_history"]
         if len(history) < 2:

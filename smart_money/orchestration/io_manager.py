@@ -8,6 +8,12 @@ so an unpartitioned downstream asset reads all months as one DataFrame. JSON-ser
 of unpartitioned assets are stored as JSON. Paths may be local or any fsspec URL. A stored file
 that cannot be read back (a partition cut short) fails the load with its path and the fix:
 re-materialize that partition (or asset).
+
+An unpartitioned asset is stored twice: at `<asset>.<suffix>` (the latest, what readers outside
+Dagster and later runs see) and under `runs/<run id>/` (RUNS_FOLDER). A step reading an asset
+produced earlier in the same run reads the run's copy, so a model candidate, its evaluation and
+its registration always belong to one run even when another run on the same storage rewrites the
+shared path in between (orchestration.home removes the copies of ended runs).
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ import dagster as dg
 import pandas as pd
 
 from smart_money.data import storage
+from smart_money.data.pause_points import pause_point
 
 ALLOW_MISSING = "allow_missing_partitions"
+RUNS_FOLDER = "runs"
 
 
 class UnreadableAssetFile(ValueError):
@@ -30,9 +38,30 @@ class UnreadableAssetFile(ValueError):
 class PartitionedParquetIOManager(dg.ConfigurableIOManager):
     base_path: str
 
-    def _path(self, asset_key: dg.AssetKey, partition_key: str | None, suffix: str) -> str:
-        root = storage.as_path(self.base_path).joinpath(*asset_key.path)
+    def _path(self, asset_key: dg.AssetKey, partition_key: str | None, suffix: str, run_id: str | None = None) -> str:
+        base = storage.as_path(self.base_path)
+        root = (base / RUNS_FOLDER / run_id if run_id else base).joinpath(*asset_key.path)
         return str(root / f"{partition_key}.{suffix}") if partition_key else str(root.with_suffix(f".{suffix}"))
+
+    def _write_unpartitioned(self, context: dg.OutputContext, suffix: str, write: Callable[[str], None]) -> None:
+        """The run's copy first, then the shared (latest) path."""
+        run_id = _run_id(lambda: context.run_id)
+        if run_id:
+            write(self._path(context.asset_key, None, suffix, run_id))
+        write(self._path(context.asset_key, None, suffix))
+
+    def _unpartitioned_path(self, context: dg.InputContext, suffix: str) -> str | None:
+        """Where to read an unpartitioned input: the producing run's copy when the producer ran in
+        this run (it must exist) or an earlier run that still has it; else the shared path."""
+        producer = _run_id(lambda: context.upstream_output.run_id) if context.upstream_output else None
+        if producer:
+            scoped = self._path(context.asset_key, None, suffix, producer)
+            if storage.exists(scoped):
+                return scoped
+            if producer == _run_id(lambda: context.step_context.run_id):
+                return None
+        shared = self._path(context.asset_key, None, suffix)
+        return shared if storage.exists(shared) else None
 
     @staticmethod
     def _read(read: Callable[[str], Any], path: str, asset_key: dg.AssetKey, partition_key: str | None) -> Any:
@@ -52,6 +81,10 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
             return
+        self._store(context, obj)
+        pause_point(f"after:{context.asset_key.to_user_string()}")
+
+    def _store(self, context: dg.OutputContext, obj: Any) -> None:
         if context.has_asset_partitions:
             keys = context.asset_partition_keys
             parts = obj if isinstance(obj, dict) else None
@@ -76,9 +109,9 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
                 storage.write_parquet(self._path(context.asset_key, key, "parquet"), frame)
             context.add_output_metadata({"partitions_written": len(keys)})
         elif isinstance(obj, pd.DataFrame):
-            storage.write_parquet(self._path(context.asset_key, None, "parquet"), obj)
+            self._write_unpartitioned(context, "parquet", lambda path: storage.write_parquet(path, obj))
         elif isinstance(obj, dict):
-            storage.write_json(self._path(context.asset_key, None, "json"), obj)
+            self._write_unpartitioned(context, "json", lambda path: storage.write_json(path, obj))
         else:
             raise TypeError(f"{context.asset_key.to_user_string()}: cannot store {type(obj).__name__}")
 
@@ -105,10 +138,18 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
             if not non_empty:
                 return frames[0] if frames else pd.DataFrame()
             return pd.concat(non_empty, ignore_index=True)
-        parquet = self._path(asset_key, None, "parquet")
-        if storage.exists(parquet):
+        parquet = self._unpartitioned_path(context, "parquet")
+        if parquet:
             return self._read(storage.read_parquet, parquet, asset_key, None)
-        json_path = self._path(asset_key, None, "json")
-        if storage.exists(json_path):
+        json_path = self._unpartitioned_path(context, "json")
+        if json_path:
             return self._read(storage.read_json, json_path, asset_key, None)
         raise FileNotFoundError(f"{asset_key.to_user_string()} has not been materialized yet")
+
+
+def _run_id(get: Callable[[], str]) -> str | None:
+    """A context's run id, or None where the context has none (e.g. built by hand in a test)."""
+    try:
+        return get()
+    except (dg.DagsterInvariantViolationError, AttributeError):
+        return None

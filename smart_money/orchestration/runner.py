@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from smart_money.orchestration.home import run_tags
 from smart_money.orchestration.instance import ensure_dagster_home
 from smart_money.orchestration.names import MONTHLY_JOB
 from smart_money.orchestration.partitions import monthly_partitions
@@ -153,7 +154,7 @@ def _run(
     run = dict(
         instance=instance,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, "ops": ops},
-        tags={RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]},
+        tags={RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1], **run_tags()},
         raise_on_error=False,
         asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
     )

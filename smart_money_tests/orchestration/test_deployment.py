@@ -16,6 +16,7 @@ import pytest
 from smart_money.definitions import CODE_LOCATION, build_definitions
 from smart_money.model.registry import Registry
 from smart_money.orchestration.instance import instance_config
+from smart_money.orchestration.io_manager import RUNS_FOLDER
 from smart_money.orchestration.names import MONTHLY_JOB
 from smart_money.orchestration.runner import environment, run_monthly_graph
 from smart_money.settings import Settings, SettingsError
@@ -187,7 +188,9 @@ def test_a_run_on_object_storage_writes_and_reads_every_asset_there(s3_server, t
     stored = {Path(p).name for p in s3.ls(f"{bucket}/data/assets")}
     job = build_definitions(settings).resolve_job_def(MONTHLY_JOB)
     expected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
-    assert {name.removesuffix(".parquet").removesuffix(".json") for name in stored} == expected
+    assert {name.removesuffix(".parquet").removesuffix(".json") for name in stored} == expected | {RUNS_FOLDER}
+    (run_copies,) = s3.ls(f"{bucket}/data/assets/{RUNS_FOLDER}")  # the run's own unpartitioned assets
+    assert {Path(p).name for p in s3.ls(run_copies)} >= {"trained_model.json", "training_dataset.parquet"}
     months = s3.ls(f"{bucket}/data/assets/raw_prices")
     assert len(months) == 12 and all(m.endswith(".parquet") for m in months)
     assert s3.ls(f"{bucket}/data/quarantine")  # the simulated dirt is quarantined there too

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from smart_money.definitions import CODE_LOCATION
+from smart_money.orchestration.io_manager import RUNS_FOLDER
 from smart_money.orchestration.resources import data_source_resource
 from smart_money.orchestration.runner import run_monthly_graph
 from smart_money.settings import Settings, SettingsError
@@ -63,8 +64,10 @@ def run(settings: Settings):
 
 
 def stored_tables(home: Path) -> dict[str, pd.DataFrame]:
+    """The stored assets (the run-scoped copies of unpartitioned ones left out: named by run id)."""
     root = home / "data" / "assets"
-    return {str(p.relative_to(root)): pd.read_parquet(p) for p in sorted(root.rglob("*.parquet"))}
+    files = [p for p in sorted(root.rglob("*.parquet")) if p.relative_to(root).parts[0] != RUNS_FOLDER]
+    return {str(p.relative_to(root)): pd.read_parquet(p) for p in files}
 
 
 def test_two_month_backfill_through_the_monthly_job(small_source, tmp_path, monkeypatch, caplog, capfd):
