@@ -274,12 +274,16 @@ def compute_features(
         cfg.rate,
         cfg.dividend_yield,
     )
-    iv_last = implied_vol(
-        np.where(usable_quote[pk_last], mid_last, np.nan),
-        spot_last,
-        pk_strike,
-        t_last,
-        pk_call,
+    # a one-print packet's last print is its first: solve only the packets with more prints
+    # (the solver is elementwise, so the values are the same)
+    longer = pk_last != pk_first
+    iv_last = iv_first.copy()
+    iv_last[longer] = implied_vol(
+        np.where(usable_quote[pk_last[longer]], mid_last[longer], np.nan),
+        spot_last[longer],
+        pk_strike[longer],
+        t_last[longer],
+        pk_call[longer],
         cfg.rate,
         cfg.dividend_yield,
     )
