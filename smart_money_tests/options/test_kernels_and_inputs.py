@@ -118,15 +118,15 @@ def test_an_unusable_file_is_one_clear_error_and_nothing_is_written(files, tmp_p
     assert len(lines) <= 2 and "Traceback" not in done.stderr and not out.exists()
 
 
-def test_crossed_quotes_and_bad_spot_rows_are_quarantined_too(files, tmp_path):
+def test_bad_spot_rows_are_quarantined_and_crossed_option_quotes_kept(files, tmp_path):
     folder, _ = files
     quotes = pd.read_parquet(folder / "quotes.parquet")
-    quotes.loc[0, ["bid", "ask"]] = [2.0, 1.0]
+    quotes.loc[0, ["bid", "ask"]] = [2.0, 1.0]  # a crossed NBBO: a market state, kept (prints are not placed on it)
     quotes.to_parquet(tmp_path / "quotes.parquet")
     spot = pd.read_parquet(folder / "underlying.parquet")
     spot.loc[0, "bid"] = -5.0
     spot.to_parquet(tmp_path / "underlying.parquet")
     out = tmp_path / "events.jsonl"
     summary = score_files(folder / "prints.csv", tmp_path / "quotes.parquet", out, tmp_path / "underlying.parquet")
-    assert summary["rejected"] == {"prints": 0, "quotes": 1, "underlying": 1}
-    assert set(pd.read_csv(rejected_path(out))["reason"]) == {"bid above ask (crossed quote)", "bid not positive"}
+    assert summary["rejected"] == {"prints": 0, "quotes": 0, "underlying": 1}
+    assert set(pd.read_csv(rejected_path(out))["reason"]) == {"bid not positive"}

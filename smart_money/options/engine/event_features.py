@@ -309,7 +309,8 @@ def compute_features(
         np.bincount(pk_event, weights=np.where(shock_ok, shock * pk_premium, 0), minlength=n_ev),
         np.bincount(pk_event, weights=np.where(shock_ok, pk_premium, 0), minlength=n_ev),
     )
-    widen = rel_last / rel_first - 1
+    with np.errstate(divide="ignore", invalid="ignore"):  # a locked first quote has no relative spread
+        widen = rel_last / rel_first - 1
     widen_ok = np.isfinite(widen)
     spread_widening = _div(
         np.bincount(pk_event, weights=np.where(widen_ok, widen * pk_premium, 0), minlength=n_ev),
