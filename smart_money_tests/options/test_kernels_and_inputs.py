@@ -13,10 +13,14 @@ import pandas as pd
 import pytest
 
 from smart_money.options.engine import kernels, kernels_jit
+from smart_money.options.engine.batch import score_frames, smart_money_events
 from smart_money.options.engine.contracts import SmartMoneyEvent
+from smart_money.options.engine.frames import NormalizedTape, normalize_prints, normalize_quotes
 from smart_money.options.engine.reconstruction import _HASH_SEEDS, _LOW_MULTIPLIER
+from smart_money.options.engine.rules import load_rules
 from smart_money.options.market.synthetic import catalogue
 from smart_money.options.score_files import OptionsInputError, rejected_path, score_files
+from smart_money_tests.support.option_tape import print_row, quote_rows
 
 
 def test_numpy_kernels_match_the_compiled_ones():
@@ -132,3 +136,14 @@ def test_bad_spot_rows_are_quarantined_and_crossed_option_quotes_kept(files, tmp
     summary = score_files(folder / "prints.csv", tmp_path / "quotes.parquet", out, tmp_path / "underlying.parquet")
     assert summary["rejected"] == {"prints": 0, "quotes": 0, "underlying": 1}
     assert set(pd.read_csv(rejected_path(out))["reason"]) == {"bid not positive"}
+
+
+def test_event_source_ts_is_the_first_print_floored_to_the_microsecond():
+    first = pd.Timestamp("2024-06-12 15:00:00.123456789", tz="UTC")
+    prints = pd.DataFrame([print_row("p1", 0, at=first), print_row("p2", 40, at=first)])
+    tape = NormalizedTape(normalize_prints(prints), normalize_quotes(pd.DataFrame(quote_rows(at=first))), None, None)
+    rules = load_rules()
+    events = score_frames(tape.prints, tape.quotes, None, None, rules).with_membership()
+    (event,) = smart_money_events(events, rules)
+    assert event.meta.source_ts == first.floor("us").to_pydatetime() and event.meta.source_ts.tzinfo is not None
+    assert event.model_dump()["meta"]["source_ts"].microsecond == 123456
