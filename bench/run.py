@@ -34,7 +34,8 @@ BENCHMARKS: dict[str, list[str]] = {
     "raw_layer_36m_500": ["-m", "bench.raw_layer", "--months", "36", "--symbols", "500"],
     "features_labels_36m_500": ["-m", "bench.features", "--months", "36", "--symbols", "500"],
     "fmp_36m_100": ["-m", "bench.fmp", "--months", "36", "--symbols", "100"],
-    "options_flow": ["-m", "bench.options_flow"],
+    # side by side with the engine before rules 2.0.0 (packages, multi-horizon moves)
+    "options_flow": ["-m", "bench.options_flow", "--baseline", "afbd2db^"],
     "options_score": ["-m", "bench.options_score"],
     "model_default": ["-m", "bench.model"],
     "model_design": ["-m", "bench.model_design"],

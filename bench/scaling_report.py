@@ -39,7 +39,15 @@ HEADLINES = {
     "raw_layer": ("rows", "dagster_run_s", "rows_per_s_dagster", "io_checks_orchestration_share"),
     "features_labels": ("samples", "vectorised_ms_per_sample", "speedup_vs_reference_loop"),
     "fmp": ("http_calls_cold", "cold_wall_s", "warm_wall_s", "rate_429_received"),
-    "options_flow": ("prints", "engine_prints_per_s", "engine_events_per_s", "storage_events_per_s"),
+    "options_flow": (
+        "prints",
+        "engine_cpu_s",
+        "speedup_vs_baseline_cpu",
+        "speedup_vs_baseline",
+        "engine_events_per_s",
+        "storage_events_per_s",
+    ),
+    "options_score": ("3k.process_s", "250k.process_s", "250k.score_s", "250k.write_s", "help_s"),
     "model_default": ("rows", "model_total_s", "test_roc_auc"),
     "model_design": ("test_rows", "independent_rows", "setup_s"),
     "profiles": (
@@ -284,7 +292,18 @@ def headline(name: str, result: dict) -> str:
     keys = next((keys for prefix, keys in HEADLINES.items() if name.startswith(prefix)), None)
     if keys is None:  # no list for it: its first few scalar numbers
         keys = [k for k, v in result.items() if k not in RUNNER_KEYS and isinstance(v, (int, float, bool))][:5]
-    return ", ".join(f"{k}={result[k]}" for k in keys if k in result)
+    values = {k: _lookup(result, k) for k in keys}
+    return ", ".join(f"{k}={v}" for k, v in values.items() if v is not None)
+
+
+def _lookup(result: dict, key: str):
+    """`result[key]`, or for a dotted key the nested value (`250k.process_s`); None if absent."""
+    value = result
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
 
 
 def benchmarks_page(results: dict) -> str:

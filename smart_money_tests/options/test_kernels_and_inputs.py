@@ -13,10 +13,14 @@ import pandas as pd
 import pytest
 
 from smart_money.options.engine import kernels, kernels_jit
+from smart_money.options.engine.batch import score_frames, smart_money_events
 from smart_money.options.engine.contracts import SmartMoneyEvent
+from smart_money.options.engine.frames import NormalizedTape, normalize_prints, normalize_quotes
 from smart_money.options.engine.reconstruction import _HASH_SEEDS, _LOW_MULTIPLIER
+from smart_money.options.engine.rules import load_rules
 from smart_money.options.market.synthetic import catalogue
 from smart_money.options.score_files import OptionsInputError, rejected_path, score_files
+from smart_money_tests.support.option_tape import print_row, quote_rows
 
 
 def test_numpy_kernels_match_the_compiled_ones():
@@ -27,15 +31,17 @@ def test_numpy_kernels_match_the_compiled_ones():
         kernels.asof_join(left_ts, left_code, right_ts, right_code),
         kernels_jit.asof_join(left_ts, left_code, right_ts, right_code),
     )
-    ids = ["", "a", "abcdefgh", "abcdefghi", "x\x00", "Z123-00042R7", "ü-é-長い-print-id-0001"]
+    ids = ["", "a", "abcdefgh", "abcdefghi", "x\x00", "Z123-00042R7", "ü-é-長い-print-id-0001", "\x00\x00"]
+    ids += ["ab" + "\x00" * 9] + ["".join(map(chr, rng.integers(0, 400, rng.integers(0, 40)))) for _ in range(500)]
     utf8 = [s.encode() for s in ids]
     offsets = np.cumsum([0] + [len(b) for b in utf8]).astype(np.int64)
     data = np.frombuffer(b"".join(utf8), dtype=np.uint8)
-    for a, b in zip(
-        kernels.fold_words(data, offsets, *_HASH_SEEDS, _LOW_MULTIPLIER),
-        kernels_jit.fold_words(data, offsets, *_HASH_SEEDS, _LOW_MULTIPLIER),
-    ):
-        assert np.array_equal(a, b)
+    for part in (offsets, offsets[3:], offsets[5:9], offsets[:1]):  # Arrow slices start anywhere
+        for a, b in zip(
+            kernels.fold_words(data, part, *_HASH_SEEDS, _LOW_MULTIPLIER),
+            kernels_jit.fold_words(data, part, *_HASH_SEEDS, _LOW_MULTIPLIER),
+        ):
+            assert np.array_equal(a, b)
     n = 2000
     und = np.sort(rng.integers(0, 30, n))
     start = np.zeros(n, np.int64)
@@ -118,15 +124,26 @@ def test_an_unusable_file_is_one_clear_error_and_nothing_is_written(files, tmp_p
     assert len(lines) <= 2 and "Traceback" not in done.stderr and not out.exists()
 
 
-def test_crossed_quotes_and_bad_spot_rows_are_quarantined_too(files, tmp_path):
+def test_bad_spot_rows_are_quarantined_and_crossed_option_quotes_kept(files, tmp_path):
     folder, _ = files
     quotes = pd.read_parquet(folder / "quotes.parquet")
-    quotes.loc[0, ["bid", "ask"]] = [2.0, 1.0]
+    quotes.loc[0, ["bid", "ask"]] = [2.0, 1.0]  # a crossed NBBO: a market state, kept (prints are not placed on it)
     quotes.to_parquet(tmp_path / "quotes.parquet")
     spot = pd.read_parquet(folder / "underlying.parquet")
     spot.loc[0, "bid"] = -5.0
     spot.to_parquet(tmp_path / "underlying.parquet")
     out = tmp_path / "events.jsonl"
     summary = score_files(folder / "prints.csv", tmp_path / "quotes.parquet", out, tmp_path / "underlying.parquet")
-    assert summary["rejected"] == {"prints": 0, "quotes": 1, "underlying": 1}
-    assert set(pd.read_csv(rejected_path(out))["reason"]) == {"bid above ask (crossed quote)", "bid not positive"}
+    assert summary["rejected"] == {"prints": 0, "quotes": 0, "underlying": 1}
+    assert set(pd.read_csv(rejected_path(out))["reason"]) == {"bid not positive"}
+
+
+def test_event_source_ts_is_the_first_print_floored_to_the_microsecond():
+    first = pd.Timestamp("2024-06-12 15:00:00.123456789", tz="UTC")
+    prints = pd.DataFrame([print_row("p1", 0, at=first), print_row("p2", 40, at=first)])
+    tape = NormalizedTape(normalize_prints(prints), normalize_quotes(pd.DataFrame(quote_rows(at=first))), None, None)
+    rules = load_rules()
+    events = score_frames(tape.prints, tape.quotes, None, None, rules).with_membership()
+    (event,) = smart_money_events(events, rules)
+    assert event.meta.source_ts == first.floor("us").to_pydatetime() and event.meta.source_ts.tzinfo is not None
+    assert event.model_dump()["meta"]["source_ts"].microsecond == 123456

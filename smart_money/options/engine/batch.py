@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from pydantic_core import from_json
 
 from smart_money.options.engine.calibration import Calibration, load_calibration
 from smart_money.options.engine.contracts import (
@@ -146,6 +147,9 @@ def score_frames(
 
 
 FEATURE_FIELDS = tuple(EventFeatures.model_fields)
+# source_ts as a datetime: epoch + whole microseconds (what Timestamp.floor("us") gives, without
+# its per-call cost, a quarter of the writing time)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _decoder(names: tuple[str, ...] | list[str]):
@@ -222,8 +226,9 @@ def smart_money_events(
     """Typed SmartMoneyEvent records from scored events with membership
     (ScoredBatch.with_membership); what `options-score` writes as JSON lines."""
     ingest_ts = ingest_ts or datetime.now(UTC)
-    features = [json.loads(f) for f in features_json(events)]
-    scores = [json.loads(x) for x in profile_scores_json(events, rules)]
+    # pydantic-core's JSON reader: the same values as json.loads, in about half the time
+    features = [from_json(f) for f in features_json(events)]
+    scores = [from_json(x) for x in profile_scores_json(events, rules)]
     suppression = _decoder(SUPPRESSIONS)
     out = []
     columns = [
@@ -243,7 +248,7 @@ def smart_money_events(
         out.append(
             SmartMoneyEvent(
                 meta=EventMeta(
-                    source_ts=pd.Timestamp(int(row.first_ts_ns), tz="UTC").floor("us").to_pydatetime(),
+                    source_ts=_EPOCH + timedelta(microseconds=int(row.first_ts_ns) // 1000),  # floored to µs
                     ingest_ts=ingest_ts,
                     seq=i,
                     trace_id=row.event_id,

@@ -86,14 +86,24 @@ def new_york_day(ts_ns: np.ndarray) -> np.ndarray:
 
 
 def _contract_codes(prints: pd.DataFrame, quotes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """A code per print and per quote row for its option contract (-1: a contract no print
-    trades), mapped once per distinct contract through the dictionary-encoded names."""
+    """A code per print and per quote row for its option contract: the quotes' own dictionary
+    codes, and the prints' contracts mapped into them once per distinct contract (-1: a
+    contract without quotes), so the long quote table is never mapped row by row."""
     p_contract = contracts(prints)
     if not len(quotes):
-        return p_contract.codes.astype(np.int64), np.zeros(0, np.int64)
+        return np.full(len(p_contract), -1, np.int64), np.zeros(0, np.int64)
     q_contract = contracts(quotes)
-    per_category = np.append(pd.Index(p_contract.categories).get_indexer(q_contract.categories), -1)
-    return p_contract.codes.astype(np.int64), per_category[q_contract.codes]
+    per_category = np.append(pd.Index(q_contract.categories).get_indexer(p_contract.categories), -1)
+    return per_category[p_contract.codes], q_contract.codes.astype(np.int64)
+
+
+def _dictionary(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """A column's codes (-1: missing) and the names they stand for: a dictionary-encoded
+    column's own codes (no per-row work), else a factorization."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), pd.Index(values.cat.categories)
+    codes, names = pd.factorize(values.to_numpy())
+    return codes.astype(np.int64), pd.Index(names)
 
 
 def _seg(values: np.ndarray, offsets: np.ndarray, ufunc=np.add) -> np.ndarray:
@@ -151,7 +161,6 @@ def compute_features(
     # --- NBBO as-of join and placement ---------------------------------------------------
     und_names = ev["underlying_id"].to_numpy()
     und_index = pd.Index(pd.unique(und_names))
-    p_und = name_codes(p["underlying"], und_index)
     p_code, q_code = _contract_codes(p, quotes)
     q_ts = quotes["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     qi = asof_join(ts, p_code, q_ts, q_code)
@@ -195,23 +204,11 @@ def compute_features(
     letter_bits = cond.letter_table({letter: 1 << i for i, letter in enumerate(LETTERS)}, p["condition"])
 
     # --- underlying as-of join ------------------------------------------------------------
-    if len(underlying) and len(und_index):
-        u_pos = name_codes(underlying["underlying"], und_index)
-        u_found = u_pos >= 0
-    else:
-        u_pos, u_found = np.zeros(0, np.int64), np.zeros(0, bool)
-    u_code = np.where(u_found, u_pos, -1)
+    # the underlying quotes keep their own codes; prints and events are mapped into them
+    u_code, u_names = _dictionary(underlying["underlying"])
+    p_und = name_codes(p["underlying"], u_names)
     u_ts = underlying["ts"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-    u_mid_all = (
-        0.5 * (underlying["bid"].to_numpy(dtype=float) + underlying["ask"].to_numpy(dtype=float))
-        if len(underlying)
-        else np.zeros(0)
-    )
-    u_spread_all = (
-        (underlying["ask"].to_numpy(dtype=float) - underlying["bid"].to_numpy(dtype=float))
-        if len(underlying)
-        else np.zeros(0)
-    )
+    u_bid, u_ask = underlying["bid"].to_numpy(dtype=float), underlying["ask"].to_numpy(dtype=float)
 
     def spot_at(*queries: tuple[np.ndarray, np.ndarray, float]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Underlying mid and spread as of each (code, time) query, if no older than its
@@ -224,7 +221,8 @@ def compute_features(
         if len(u_ts):
             row = np.maximum(idx, 0)
             ok &= (at - u_ts[row]) <= max_age
-            mid, spread = np.where(ok, u_mid_all[row], np.nan), np.where(ok, u_spread_all[row], np.nan)
+            bid_at, ask_at = u_bid[row], u_ask[row]
+            mid, spread = np.where(ok, 0.5 * (bid_at + ask_at), np.nan), np.where(ok, ask_at - bid_at, np.nan)
         else:
             mid, spread = np.full(len(at), np.nan), np.full(len(at), np.nan)
         bounds = np.cumsum([0] + [len(q[1]) for q in queries])
@@ -232,13 +230,14 @@ def compute_features(
 
     fresh_spot_ns = cfg.spot_fresh_ms * MS
     ev_und = und_index.get_indexer(und_names)
+    ev_und_quotes = u_names.get_indexer(und_names)
     # the move over each horizon, as of the first print (nothing after it): the fresh spot then
     # against the last quote at or before first - horizon (at most one horizon older than that)
     horizons_ns = [int(cfg.move_lookback_s * SECOND_NS)] + [h * SECOND_NS for h in MOVE_HORIZONS_S.values()]
     (spot_print, _), (spot_first, u_spread_first), *spot_before = spot_at(
         (p_und, ts, fresh_spot_ns),
-        (ev_und, first_ts, fresh_spot_ns),
-        *((ev_und, first_ts - h, h) for h in horizons_ns),
+        (ev_und_quotes, first_ts, fresh_spot_ns),
+        *((ev_und_quotes, first_ts - h, h) for h in horizons_ns),
     )
     moves = [(spot_first / before - 1.0) * 1e4 for before, _ in spot_before]
 
@@ -275,12 +274,16 @@ def compute_features(
         cfg.rate,
         cfg.dividend_yield,
     )
-    iv_last = implied_vol(
-        np.where(usable_quote[pk_last], mid_last, np.nan),
-        spot_last,
-        pk_strike,
-        t_last,
-        pk_call,
+    # a one-print packet's last print is its first: solve only the packets with more prints
+    # (the solver is elementwise, so the values are the same)
+    longer = pk_last != pk_first
+    iv_last = iv_first.copy()
+    iv_last[longer] = implied_vol(
+        np.where(usable_quote[pk_last[longer]], mid_last[longer], np.nan),
+        spot_last[longer],
+        pk_strike[longer],
+        t_last[longer],
+        pk_call[longer],
         cfg.rate,
         cfg.dividend_yield,
     )
@@ -306,7 +309,8 @@ def compute_features(
         np.bincount(pk_event, weights=np.where(shock_ok, shock * pk_premium, 0), minlength=n_ev),
         np.bincount(pk_event, weights=np.where(shock_ok, pk_premium, 0), minlength=n_ev),
     )
-    widen = rel_last / rel_first - 1
+    with np.errstate(divide="ignore", invalid="ignore"):  # a locked first quote has no relative spread
+        widen = rel_last / rel_first - 1
     widen_ok = np.isfinite(widen)
     spread_widening = _div(
         np.bincount(pk_event, weights=np.where(widen_ok, widen * pk_premium, 0), minlength=n_ev),
@@ -508,7 +512,8 @@ def compute_features(
             "expiry_after_event": expiry_after_event,
             "pre_event_concentration": pre_event,
             "condition_mask": _seg(letter_bits, ev_start, np.bitwise_or) if n_ev else np.zeros(0, np.int64),
-        }
+        },
+        copy=False,  # every column is a fresh array: no copy, no consolidation into 2-D blocks
     )
     return out
 

@@ -56,35 +56,45 @@ def _splitmix64(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+# MASKS[k] keeps the low k bytes of a little-endian word (k = 8: all of it)
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
 def fold_words(data, offsets, seed_high, seed_low, multiplier):
     """Two hashes per string of an Arrow-style (bytes, offsets) array: each string's bytes,
     trailing NULs dropped, read as little-endian 64-bit words (the last one zero-padded) and
-    folded with splitmix64 (vectorised over strings, one pass per word position)."""
+    folded with splitmix64. Vectorised over strings, one pass per word position: the words are
+    read in place through an unaligned 8-byte view of the bytes (no per-byte matrix), strings
+    sorted longest first so each pass works on a prefix."""
+    data = np.asarray(data, dtype=np.uint8)
     offsets = np.asarray(offsets, dtype=np.int64)
     n = len(offsets) - 1
+    high = np.full(max(n, 0), seed_high, dtype=np.uint64)
+    low = np.full(max(n, 0), seed_low, dtype=np.uint64)
+    if n <= 0:
+        return high, low
+    starts = offsets[:-1]
     lengths = np.diff(offsets)
-    width = int(-(-lengths.max() // 8) * 8) if n and lengths.max() > 0 else 8
-    matrix = np.zeros((n, width), dtype=np.uint8)
-    if lengths.sum():
-        rows = np.repeat(np.arange(n), lengths)
-        cols = np.arange(int(lengths.sum())) - np.repeat(offsets[:-1] - offsets[0], lengths)
-        matrix[rows, cols] = np.asarray(data)[offsets[0] : offsets[-1]]
-    nonzero = matrix != 0
-    # bytes up to the last non-NUL one count; trailing NULs do not
-    effective = np.where(nonzero.any(axis=1), width - np.argmax(nonzero[:, ::-1], axis=1), 0)
-    n_words = -(-effective // 8)
-    words = matrix.view("<u8")
-    high = np.full(n, seed_high, dtype=np.uint64)
-    low = np.full(n, seed_low, dtype=np.uint64)
+    while True:  # trailing NULs are not significant (rare: usually one pass)
+        nul = lengths > 0
+        nul[nul] = data[starts[nul] + lengths[nul] - 1] == 0
+        if not nul.any():
+            break
+        lengths = lengths - nul
+    padded = np.zeros(len(data) + 8, dtype=np.uint8)
+    padded[: len(data)] = data
+    word_at = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))  # word at each byte
+    order = np.argsort(-lengths, kind="stable")
+    ordered_lengths, ordered_starts = lengths[order], starts[order]
+    h, lo = high[order], low[order]
     multiplier = np.uint64(multiplier)
     with np.errstate(over="ignore"):
-        for w in range(words.shape[1]):
-            active = n_words > w
-            if not active.any():
-                break
-            word = words[:, w]
-            high = np.where(active, _splitmix64(high ^ word), high)
-            low = np.where(active, _splitmix64(low + word * multiplier), low)
+        for w in range(int(-(-ordered_lengths[0] // 8))):
+            m = int(np.count_nonzero(ordered_lengths > 8 * w))  # strings with a word here: a prefix
+            word = word_at[ordered_starts[:m] + 8 * w] & _BYTE_MASKS[np.minimum(ordered_lengths[:m] - 8 * w, 8)]
+            h[:m] = _splitmix64(h[:m] ^ word)
+            lo[:m] = _splitmix64(lo[:m] + word * multiplier)
+    high[order], low[order] = h, lo
     return high, low
 
 

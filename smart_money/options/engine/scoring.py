@@ -441,8 +441,10 @@ def score_events(f: pd.DataFrame, rules: RulesConfig, calibration: Calibration) 
             "calibration_version": np.full(n, calibration.version, dtype=object),
         }
     )
-    added = pd.DataFrame(columns, index=f.index)
-    return pd.concat([f.drop(columns=[c for c in added.columns if c in f.columns]), added], axis=1)
+    # one frame from the feature columns and the new ones, without consolidating them into 2-D
+    # blocks (a concat or a copying constructor would copy every column once more)
+    kept = {name: values for name, values in f.items() if name not in columns}
+    return pd.DataFrame({**kept, **columns}, index=f.index, copy=False)
 
 
 def decode(mask: int, names: tuple[str, ...] | list[str]) -> list[str]:

@@ -12,16 +12,17 @@ Plausibility ranges (rows outside them are quarantined):
 
 | value | accepted |
 |---|---|
-| option price (prints), bid / ask (quotes) | price > 0; 0 <= bid <= ask; ask <= 100,000 |
+| option price (prints), bid / ask (quotes) | 0 < price <= 100,000; bid >= 0; ask <= 100,000 (crossed or |
+| | locked NBBOs are kept: prints against them are not placed) |
 | size | a whole number of contracts, 1 .. 10,000,000 |
 | strike | > 0 and <= 1,000,000 |
 | multiplier | 1 .. 10,000 (default 100) |
-| expiry (prints) | not before the trade's New York date, at most 10 years after it |
+| expiry (prints) | not before the trade's New York date, at most 5 years after it |
 | expiry (quotes) | 2000-01-01 .. 2089-12-31 (the engine's contract keys) |
 | timestamps | 1990-01-01 .. 2100-01-01 |
 | underlying bid / ask | 0 < bid <= ask <= 10,000,000 |
 | calendar | announced_ts <= event_ts |
-| print_id | non-empty, unique (a repeated ID: the first row is kept, the later ones rejected) |
+| print_id | non-empty, unique (a repeated ID: the earliest row, by time then file order, is kept) |
 
 Row numbers count data rows from 1 in file order (a CSV's line number is row + 1).
 """
@@ -39,7 +40,7 @@ MAX_PRICE = 100_000.0
 MAX_SIZE = 10_000_000
 MAX_STRIKE = 1_000_000.0
 MAX_MULTIPLIER = 10_000
-MAX_EXPIRY_YEARS = 10
+MAX_EXPIRY_YEARS = 5  # listed LEAPS reach about 3 years; further out is a bad date, not a contract
 MAX_SPOT = 10_000_000.0
 MIN_TS = pd.Timestamp("1990-01-01", tz="UTC")
 MAX_TS = pd.Timestamp("2100-01-01", tz="UTC")
@@ -235,10 +236,14 @@ def check_prints(frame: pd.DataFrame) -> tuple[dict[str, pd.Series | np.ndarray]
     ref = frame["ref_print_id"] if "ref_print_id" in frame else pd.Series(None, index=frame.index, dtype=object)
     ref = ref.astype(object).where(ref.notna(), None)
     ref = ref.map(lambda r: None if r is None or str(r).strip() == "" else str(r).strip())
-    # a repeated print ID: the first row with it is kept (duplicates of a usable row are rejected)
-    problems.flag(
-        print_id.duplicated(keep="first").to_numpy() & (print_id != "").to_numpy(), "print_id", "duplicate print_id"
-    )
+    # a repeated print ID: the earliest row with it (by time, then file order) is kept, so the
+    # choice does not depend on the order the feed delivered the rows in
+    stamps = ts.to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+    stamps[ts.isna().to_numpy()] = np.iinfo(np.int64).max
+    by_time = np.argsort(stamps, kind="stable")
+    repeated = np.empty(n, dtype=bool)
+    repeated[by_time] = print_id.iloc[by_time].duplicated(keep="first").to_numpy()
+    problems.flag(repeated & (print_id != "").to_numpy(), "print_id", "duplicate print_id")
     parsed = {
         "print_id": print_id,
         "ts": ts,
@@ -270,7 +275,9 @@ def check_quotes(frame: pd.DataFrame) -> tuple[dict, RowProblems]:
     problems.flag(np.isnan(ask), "ask", "ask missing or not a number")
     problems.flag(bid < 0, "bid", "negative bid")
     problems.flag(ask > MAX_PRICE, "ask", f"ask above {MAX_PRICE:,.0f}")
-    problems.flag(bid > ask, "bid", "bid above ask (crossed quote)")
+    # a crossed (bid > ask) or locked (bid = ask) NBBO is a state of the market, not a bad row:
+    # it stays, so a print right after it is not placed (the engine places prints only against
+    # ask > bid) instead of being read against the older quote it replaced
     parsed = {"ts": ts, "underlying": underlying, "expiry": expiry, "strike": strike, "right": right}
     return {**parsed, "bid": bid, "ask": ask}, problems
 
