@@ -1,8 +1,10 @@
 """Point-in-time features for any session date, computed through the configured source.
 
-A prediction for (symbol, date) needs the symbol's features as of that date's close. They are
-computed exactly as the `features` asset computes them (`dataset.features.compute_features`, rows
-known by the date's 16:00 New York cutoff only), for the whole configured universe at once:
+A prediction for (symbol, date) needs the symbol's features as of that date's close. On a
+month's sample date whose `features` asset partition was materialized they are read from it
+(`read_materialized`); otherwise they are computed exactly as the `features` asset computes
+them (`dataset.features.compute_features`, rows known by the date's 16:00 New York cutoff
+only), for the whole configured universe at once:
 one source pull of the date's month with the usual 13-month look-back, then one vectorised
 cross-section. The cross-section is cached per date, so every later symbol of that date is a
 lookup.
@@ -40,6 +42,7 @@ import pandas as pd
 from cachetools import TTLCache
 
 from smart_money.data import calendar as cal
+from smart_money.data import storage
 from smart_money.data.raw_pull import pull_raw, pull_universe
 from smart_money.data.source import DataSource
 from smart_money.dataset.catalogue import FEATURES
@@ -212,9 +215,38 @@ def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Se
         conn.close()
 
 
+def features_partition_path(settings: Settings, day: pd.Timestamp) -> str:
+    """Where the `features` asset stores the partition of `day`'s month (the io manager's layout:
+    <data location>/assets/features/<YYYY-MM-01>.parquet)."""
+    return storage.join(settings.data_location, "assets", "features", f"{cal.month_start(day):%Y-%m-%d}.parquet")
+
+
+def read_materialized(settings: Settings, day: pd.Timestamp) -> DayFeatures | None:
+    """`day`'s cross-section from the materialized `features` asset, when `day` is its month's
+    sample date and that partition exists (None otherwise, or when it cannot be read: the
+    caller computes the date instead). The asset computes exactly what `compute_day` does."""
+    if day != cal.sample_date(day):
+        return None
+    path = features_partition_path(settings, day)
+    try:
+        if not storage.exists(path):
+            return None
+        frame = storage.read_parquet(path)
+    except Exception as exc:  # a partition cut short: compute instead, and say why in the log
+        log.warning("the features partition %s cannot be read (%s); computing %s instead", path, exc, day.date())
+        return None
+    rows = frame[frame["sample_date"] == day]
+    if rows.empty or rows["symbol"].duplicated().any():
+        return None
+    rows = rows.set_index("symbol").drop(columns=["sample_date", "cutoff"], errors="ignore")
+    return DayFeatures(day, rows, settings.source)
+
+
 class FeatureProvider:
-    """Cached cross-sections per date; misses are computed by `compute(settings, day)` in a
-    fresh worker process each (so its memory is returned), `workers` at a time.
+    """Cached cross-sections per date. A miss on a month's sample date whose `features` asset
+    partition was materialized (`smart-money run`) is read from it in the server process (tens
+    of ms); any other miss is computed by `compute(settings, day)` in a fresh worker process
+    each (so its memory is returned), `workers` at a time.
 
     Bounded and cancellable: one computation per date, shared by every request waiting for it;
     at most `max_pending` dates computing or queued (another new date is refused with `Busy`);
@@ -231,6 +263,7 @@ class FeatureProvider:
         max_pending: int = MAX_PENDING_DATES,
         failure_ttl_s: float = FAILURE_TTL_S,
         workers: int = 1,
+        use_materialized: bool = True,
     ):
         self.settings = settings
         self.compute = compute
@@ -244,8 +277,10 @@ class FeatureProvider:
         self._threads = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="features")
         self._context = multiprocessing.get_context("spawn")
         self._closed = False
+        self.use_materialized = use_materialized
         self.computed = 0
         self.cancelled = 0
+        self.materialized = 0  # dates read from the `features` asset instead of computed
 
     @property
     def first_day(self) -> date:
@@ -362,8 +397,19 @@ class FeatureProvider:
         if process is not None:
             process.terminate()  # _run sees the worker gone and settles the job as cancelled
 
+    def _materialized(self, day: pd.Timestamp) -> DayFeatures | None:
+        """The day from the `features` asset (cached like a computed day), if it is there."""
+        if not self.use_materialized:
+            return None
+        found = read_materialized(self.settings, day)
+        if found is not None:
+            with self._lock:
+                self._cache[day] = found
+                self.materialized += 1
+        return found
+
     def get(self, day: pd.Timestamp) -> DayFeatures:
-        hit = self.cached(day)
+        hit = self.cached(day) or self._materialized(day)
         if hit is not None:
             return hit
         future = self.submit(day)
@@ -377,6 +423,8 @@ class FeatureProvider:
         `disconnected` while it waits. A caller that leaves (gone, timed out, cancelled) no
         longer counts as a waiter; when none is left the computation is stopped."""
         hit = self.cached(day)
+        if hit is None and self.use_materialized and day == cal.sample_date(day):
+            hit = await asyncio.to_thread(self._materialized, day)
         if hit is not None:
             return hit
         with self._lock:

@@ -350,4 +350,6 @@ class PredictionService:
             summary = self.latency.summary()
             summary["cache_entries"] = len(self._cache) if self._cache is not None else 0
         summary["feature_dates_computed"] = self.features.computed
+        summary["feature_dates_from_asset"] = getattr(self.features, "materialized", 0)
+        summary["feature_dates_pending"] = self.features.pending() if hasattr(self.features, "pending") else 0
         return summary

@@ -305,3 +305,41 @@ def test_every_response_carries_the_security_headers(client, path):
 def test_the_page_has_no_inline_script_or_style_the_policy_would_block(client):
     page = client.get("/").text
     assert "<script>" not in page and "<style" not in page and " style=" not in page and " onclick=" not in page
+
+
+# -- a new date from the materialized features asset ------------------------------------------------------
+def test_a_sample_date_is_read_from_the_materialized_features_asset_without_a_worker(home, caplog):
+    import dagster as dg
+
+    from smart_money.data import storage
+    from smart_money.dataset.pipeline import dataset_from_source
+    from smart_money.orchestration.io_manager import PartitionedParquetIOManager
+    from smart_money.sources import open_source
+
+    built = dataset_from_source(open_source(home), home.symbols, pd.Timestamp("2024-06-01"), pd.Timestamp("2024-06-01"))
+    manager = PartitionedParquetIOManager(base_path=storage.join(home.data_location, "assets"))
+    path = manager._path(dg.AssetKey("features"), "2024-06-01", "parquet")  # where the asset's partition lives
+    storage.write_parquet(path, built.features)
+    provider = FeatureProvider(home, compute=failing_day)
+    try:
+        data = asyncio.run(provider.aget(DAY))
+        expected = built.features.set_index("symbol")
+        assert data.day == DAY and list(data.frame.index) == list(expected.index)
+        pd.testing.assert_frame_equal(data.frame, expected.drop(columns=["sample_date", "cutoff"]))
+        assert feature_calls(home) == [] and provider.materialized == 1 and provider.computed == 0
+        # another date of that month is not in the partition: computed by a worker
+        with pytest.raises(FeaturesUnavailable):
+            provider.get(pd.Timestamp("2024-06-12"))
+        assert feature_calls(home) == ["2024-06-12"]
+    finally:
+        provider.close()
+    # a partition cut short is not trusted: the date is computed, and the log names the file
+    with open(path, "r+b") as handle:
+        handle.truncate(100)
+    provider = FeatureProvider(home, compute=failing_day)
+    try:
+        with pytest.raises(FeaturesUnavailable):
+            provider.get(DAY)
+        assert feature_calls(home)[-1] == SERVE_DAY and path in caplog.text
+    finally:
+        provider.close()
