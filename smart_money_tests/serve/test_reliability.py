@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 
 import pandas as pd
 import psutil
@@ -170,6 +171,39 @@ def test_a_busy_server_answers_503_with_retry_after(home):
             response = client.post("/api/ml/smart-money-flow", json={"symbol": "AAA", "date": SERVE_DAY})
         assert response.status_code == 503 and response.headers["retry-after"]
         assert "other dates are being computed; retry 2024-06-14" in response.json()["detail"]
+    finally:
+        provider.close()
+
+
+def test_requests_whose_clients_gave_up_leave_no_work_behind(home):
+    """Issue 19's pile-up: clients that give up after a few seconds on new dates; the server
+    stops their work (queued dates dropped, the running worker terminated)."""
+    import httpx
+
+    from smart_money_tests.support.serving import LoopbackServer
+
+    provider = FeatureProvider(home, compute=slow_day)
+    try:
+        with LoopbackServer(app_for(home, provider)) as server:
+            outcomes = []
+            for day in ("2024-06-10", "2024-06-11", "2024-06-12"):
+                try:
+                    body = {"symbol": "AAA", "date": day}
+                    outcomes.append(
+                        httpx.post(f"{server.url}/api/ml/smart-money-flow", json=body, timeout=3).status_code
+                    )
+                except httpx.TimeoutException:
+                    outcomes.append("gave up")
+            assert outcomes == ["gave up"] * 3
+            for _ in range(600):  # the server notices within a poll or two; bounded
+                if provider.pending() == 0:
+                    break
+                time.sleep(0.1)
+            assert provider.pending() == 0 and provider.cancelled == 3 and provider.computed == 0
+            assert len(feature_calls(home)) <= 1  # at most the first date's worker ever ran the computation
+            workers = [p for p in psutil.Process().children() if not is_resource_tracker(p)]
+            _, alive = psutil.wait_procs(workers, timeout=30)
+            assert alive == []
     finally:
         provider.close()
 
