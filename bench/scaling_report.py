@@ -41,6 +41,14 @@ HEADLINES = {
     "fmp": ("http_calls_cold", "cold_wall_s", "warm_wall_s", "rate_429_received"),
     "options_flow": ("prints", "engine_prints_per_s", "engine_events_per_s", "storage_events_per_s"),
     "model_default": ("rows", "model_total_s", "test_roc_auc"),
+    "serve": (
+        "first_prediction_materialized_p95_ms",
+        "first_prediction_computed_p95_ms",
+        "uncached_throughput_vs_bare",
+        "cached_throughput_vs_bare",
+        "server_rss_mb",
+        "event_reader_rss_mb",
+    ),
     "model_design": ("test_rows", "independent_rows", "setup_s"),
     "profiles": (
         "local_in_process_s",
