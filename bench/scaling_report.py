@@ -49,6 +49,14 @@ HEADLINES = {
     ),
     "options_score": ("3k.process_s", "250k.process_s", "250k.score_s", "250k.write_s", "help_s"),
     "model_default": ("rows", "model_total_s", "test_roc_auc"),
+    "serve": (
+        "first_prediction_materialized_p95_ms",
+        "first_prediction_computed_p95_ms",
+        "uncached_throughput_vs_bare",
+        "cached_throughput_vs_bare",
+        "server_rss_mb",
+        "event_reader_rss_mb",
+    ),
     "model_design": ("test_rows", "independent_rows", "setup_s"),
     "profiles": (
         "local_in_process_s",
@@ -430,8 +438,9 @@ manager) stays under a tenth. The core work is what grows, in three parts:
 Memory has a part **per symbol** that history length does not change, mostly the simulated
 world (daily returns and prices of every symbol since 2010, and the insider and 13F books of the
 whole horizon: the source's cost, absent with real data) and the raw tables' 13-month
-look-back; and a part **per symbol-month**: the raw tables of the window, which the raw pulls
-and `features` hold whole, with the copies the feature code makes. In `evaluation_report` two
+look-back (49 months of insider trades); and a part **per symbol-month**: the raw tables of
+the window, which the raw pulls and `features` hold whole, with the copies the feature code
+makes. In `evaluation_report` two
 workers rebuild independent universes while the run's own process still holds what earlier
 steps left in its heap."""
 

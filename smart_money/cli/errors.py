@@ -45,6 +45,12 @@ def failure(message: str, fix: str | None = None) -> CliError:
     return CliError(message, fix=fix, exit_code=FAILED)
 
 
+CORRUPT_INDEX_FIX = (
+    "restore registry.json from a backup, or move the models/smart-money-flow folder aside and run `smart-money run` "
+    "to register a new model"
+)
+
+
 @dataclass(frozen=True)
 class Expected:
     """An exception class (by module and name) every command reports in one line."""
@@ -82,6 +88,7 @@ EXPECTED: tuple[Expected, ...] = (
         FAILED,
         "restore the file, or register a new version with `smart-money run`",
     ),
+    Expected("smart_money.model.registry", "CorruptIndex", FAILED, CORRUPT_INDEX_FIX),
     Expected(
         "smart_money.model.registry", "RegistryError", FAILED, "`smart-money models list` shows the registered versions"
     ),

@@ -32,12 +32,16 @@ def serve(
     import uvicorn
 
     from smart_money.serve.app import create_app
+    from smart_money.serve.limits import UVICORN_OPTIONS
 
     console.print(
         f"smart-money serve: source={settings.source}, models in {settings.models_dir}, "
         f"http://{host}:{port}/ (docs: /docs)"
     )
-    uvicorn.run(create_app(settings, warm=warm), host=host, port=port, log_level="info")
+    # the h11 parser with a cap on request heads; on SIGTERM / Ctrl-C uvicorn stops accepting,
+    # gives open requests and WebSockets a grace period, then the app's shutdown stops and joins
+    # its worker processes (serve/limits.py)
+    uvicorn.run(create_app(settings, warm=warm), host=host, port=port, log_level="info", **UVICORN_OPTIONS)
 
 
 @app.command()

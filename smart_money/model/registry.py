@@ -56,6 +56,10 @@ class RegistryError(RuntimeError):
     pass
 
 
+class CorruptIndex(RegistryError):
+    """registry.json cannot be read as the registry's index; the message names the file."""
+
+
 def sha256_of(path: UPath) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -90,6 +94,21 @@ class Recovery:
         )
 
 
+def read_index(path: UPath) -> dict:
+    """The parsed registry.json at `path`; CorruptIndex naming the file when it is not a JSON
+    object with the index's keys (a hand edit, a disk that filled up mid-write)."""
+    try:
+        index = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptIndex(f"the registry index {path} is corrupt (not valid JSON: {exc})") from None
+    if not isinstance(index, dict):
+        raise CorruptIndex(f"the registry index {path} is corrupt (a JSON {type(index).__name__}, not an object)")
+    missing = [k for k in ("champion", "versions", "champion_history") if k not in index]
+    if missing:
+        raise CorruptIndex(f"the registry index {path} is corrupt (missing {', '.join(missing)})")
+    return index
+
+
 def bump(version: str | None, label: str, features: list[str], previous: dict | None) -> str:
     """MAJOR when the label changes, MINOR when the feature list changes, PATCH otherwise."""
     if version is None or previous is None:
@@ -115,7 +134,7 @@ class Registry:
     # -- index ---------------------------------------------------------------------------------
     def index(self) -> dict:
         if self.index_path.exists():
-            return json.loads(self.index_path.read_text())
+            return read_index(self.index_path)
         return {"model_id": self.model_id, "champion": None, "versions": [], "champion_history": []}
 
     def _save(self, index: dict) -> None:

@@ -7,11 +7,15 @@ table is a ReplacingMergeTree keyed by (underlying_id, source_ts, event_id, scor
 concurrent re-inserts collapse on merge; queries read FINAL.
 
 chDB runs one engine per process: open one EventStore at a time and close it (it is a context
-manager).
+manager). One embedded engine per folder across processes, too: a process that finds the folder
+taken waits, and says so by touching `<folder>.waiting` (`TURN_REQUEST`) while it waits; a
+long-lived holder (the server's event reader) watches that file and closes its store to let the
+waiting writer in (`turn_requested`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +72,27 @@ def describe_url(url: str) -> str:
 
 
 LOCK_WAIT_S = 10.0  # how long to wait for another process's embedded engine to close
+TURN_REQUEST = ".waiting"  # suffix of the file a process waiting for the folder touches
+TURN_FRESH_S = 1.0  # a request not touched for this long is stale (its process went away)
+
+
+def turn_request_path(url: str) -> Path | None:
+    """The file a process waiting for an embedded store's folder touches (None for a server)."""
+    if not url.startswith("chdb://"):
+        return None
+    folder = Path(url.removeprefix("chdb://"))
+    return folder.with_name(folder.name + TURN_REQUEST)
+
+
+def turn_requested(url: str) -> bool:
+    """Whether another process is waiting for this embedded store now."""
+    path = turn_request_path(url)
+    if path is None:
+        return False
+    try:
+        return time.time() - path.stat().st_mtime < TURN_FRESH_S
+    except FileNotFoundError:
+        return False
 
 
 class EventStore:
@@ -177,16 +202,26 @@ def _connect(url: str, lock_wait_s: float):
     folder's lock, so short-lived readers and writers can take turns."""
     deadline = time.monotonic() + lock_wait_s
     pause = 0.02
+    request = turn_request_path(url)
+    asked = False
     while True:
         try:
-            return clickhouse_connect.get_client(dsn=url)
+            client = clickhouse_connect.get_client(dsn=url)
         except Exception as exc:
             if not url.startswith("chdb://") or time.monotonic() >= deadline:
                 raise
             if "Unable to open the chdb engine" not in str(exc):
                 raise
+            if request is not None:  # ask a long-lived holder for a turn (touched on every attempt)
+                request.touch()
+                asked = True
             time.sleep(pause)
             pause = min(pause * 2, 0.25)
+            continue
+        if asked and request is not None:
+            with contextlib.suppress(FileNotFoundError):
+                request.unlink()
+        return client
 
 
 def _utc(value: datetime | str) -> datetime:

@@ -23,8 +23,9 @@ FeatureValue = Annotated[float, Field(allow_inf_nan=False)] | None
 AsOf = Annotated[
     Date | None,
     Field(
-        description="Session date YYYY-MM-DD (a weekend or holiday means the session before); default: the latest "
-        "close. Must not be after the latest close."
+        description="Session date YYYY-MM-DD, a trading session of the exchange calendar (a weekend or holiday "
+        "gets 422 naming the session before); default: the latest close. Must not be after the latest close nor "
+        "before the configured data's first month."
     ),
 ]
 Profile = Literal[
@@ -173,9 +174,15 @@ ERRORS = {
         "model": Problem,
         "description": "Unknown symbol (not in the configured universe on that date, or no price history)",
     },
+    413: {"model": Problem, "description": "Request body larger than the server's limit (1 MiB)"},
+    422: {
+        "model": Problem,
+        "description": "A date that cannot have features (not a session, before the data, after the latest close)",
+    },
     500: {"model": Problem, "description": "Internal error (no details; the server log has them under the request id)"},
     503: {
         "model": Problem,
-        "description": "Model or data unavailable (no champion, failed verification, source failure); retry later",
+        "description": "Model or data unavailable (no champion, failed verification, corrupt registry, source "
+        "failure, too many dates being computed); retry after Retry-After seconds",
     },
 }

@@ -18,14 +18,15 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 
-from smart_money.model.registry import Registry
+from smart_money.model.registry import Registry, RegistryError
 from smart_money.research.latest import StoredSignals
 from smart_money.serve import dependencies, problems
 from smart_money.serve.event_reader import EventReader, EventsUnavailable, LiveFeed
 from smart_money.serve.feature_provider import FeatureProvider
+from smart_money.serve.limits import MAX_BODY_BYTES, RequestLimits
 from smart_money.serve.prediction import ChampionModel, PredictionError, PredictionService
 from smart_money.serve.routers import admin, analysis, events, models, pages, predictions, signals
-from smart_money.serve.toggles import FeatureToggles
+from smart_money.serve.toggles import CorruptToggleFile, FeatureToggles
 from smart_money.settings import Settings
 from smart_money.settings.options import OptionsSettings
 from smart_money.settings.serve import ServeSettings
@@ -46,12 +47,13 @@ def create_app(
     event_store: str | None = None,
     poll_interval_s: float = 1.0,
     warm: bool = False,
+    max_body: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The service for `settings`: the champion in settings.models_dir, features through the
     configured source, toggles under data/serve/, events in the configured ClickHouse store.
     The admin token defaults to SMART_MONEY_ADMIN_TOKEN (unset: the toggle cannot be changed).
     `warm` starts the event reader and the latest close's features at start-up instead of on
-    first use."""
+    first use. Request bodies above `max_body` bytes are refused with 413 (serve/limits.py)."""
     token = admin_token if admin_token is not None else ServeSettings.from_env().admin_token
     own_features = features is None
     service = PredictionService(ChampionModel(Registry(settings.models_dir)), features or FeatureProvider(settings))
@@ -61,18 +63,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        try:
-            service.models.get()
+        try:  # in a thread: the model's LightGBM texts are parsed in a child process first
+            await asyncio.to_thread(service.models.get)
         except PredictionError as exc:
             log.warning("no model loaded at start: %s", exc)
         if warm:
             service.features.submit(service.day(None))
             await asyncio.to_thread(reader.start)
         yield
+        # stop and wait for every child process: the live feed, the event reader (its store
+        # closed first), the feature workers
         await feed.close()
-        reader.close()
+        await asyncio.to_thread(reader.close)
         if own_features:  # a provider passed in is the caller's to close
-            service.features.close()
+            await asyncio.to_thread(service.features.close)
 
     app = FastAPIOffline(title="smart-money", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     dependencies.attach(app, service, toggles, reader, feed, token, StoredSignals(settings.data_location))
@@ -80,8 +84,11 @@ def create_app(
     app.add_exception_handler(RequestValidationError, problems.invalid_request)
     app.add_exception_handler(PredictionError, problems.prediction_error)
     app.add_exception_handler(EventsUnavailable, problems.events_unavailable)
+    app.add_exception_handler(CorruptToggleFile, problems.corrupt_state)
+    app.add_exception_handler(RegistryError, problems.corrupt_state)
     app.add_exception_handler(Exception, problems.internal_error)
 
+    app.add_middleware(RequestLimits, max_body=max_body)
     app.mount("/static", pages.static_files(), name="static")
     for router in (
         pages.router,

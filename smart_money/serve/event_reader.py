@@ -4,9 +4,14 @@ live to subscribers as new rows are stored.
 
 Embedded chDB allows one engine per folder across processes, and the engine maps a few hundred
 MB of code; so the server never opens it itself. Queries run in one long-lived reader process
-that opens the store for each query and closes it at once, which lets the pipeline's writers
-(the options-flow assets, `options-score --store`) take their turn in between (the store waits
-for the folder's lock). A ClickHouse server URL goes through the same reader.
+that holds one store (`HeldStore`), opened on the first query and shared by /history, /flow,
+/replay and the live feed: opening the engine per query cost ~0.25 s and leaked ~1.5 MB each
+time (issue 19). The pipeline's writers (the options-flow assets, `options-score --store`) still
+get their turn: a writer that finds the folder taken touches `<folder>.waiting` while it waits
+(options/store.py), the reader's watcher thread sees it within 0.1 s and closes the store, and
+the next query opens it again once the writer is done. The store is closed and the process
+joined when the app shuts down (`EventReader.close`). A ClickHouse server URL goes through the
+same reader (no turn-taking needed).
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ import concurrent.futures as cf
 import json
 import logging
 import multiprocessing
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,10 +40,11 @@ from smart_money.options.engine.contracts import (
     alert_event,
     classifier_hits,
 )
-from smart_money.options.store import EventStore
+from smart_money.options.store import LOCK_WAIT_S, EventStore, turn_requested
 
 log = logging.getLogger("smart_money.serve")
 
+CLOSE_WAIT_S = 10.0
 MAX_PAGE = 1000
 MAX_REPLAY = 10_000
 POLL_INTERVAL_S = 1.0
@@ -106,9 +116,87 @@ class ClassifierHitRow(ClassifierHit):
     underlying_id: str
 
 
+class HeldStore:
+    """The reader process's one EventStore: opened on first use, kept open across queries, and
+    closed while another process waits for the embedded folder (see the module docstring)."""
+
+    WATCH_S = 0.1
+
+    def __init__(self, url: str, lock_wait_s: float = LOCK_WAIT_S):
+        self.url = url
+        self.lock_wait_s = lock_wait_s
+        self._store: EventStore | None = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self.opened = 0  # how many times the engine was opened (the soak test reads it)
+        if url.startswith("chdb://"):
+            threading.Thread(target=self._watch, name="event-store-watch", daemon=True).start()
+
+    @contextmanager
+    def store(self) -> Iterator[EventStore]:
+        with self._lock:
+            if self._store is None:
+                deadline = time.monotonic() + self.lock_wait_s
+                while turn_requested(self.url) and time.monotonic() < deadline:
+                    time.sleep(0.05)  # a writer is about to take the folder: let it
+                self._store = EventStore(self.url, self.lock_wait_s)
+                self.opened += 1
+            try:
+                yield self._store
+            except Exception:
+                self._drop()  # a failed query may have left the client unusable: open anew next time
+                raise
+
+    def _drop(self) -> None:
+        if self._store is not None:
+            store, self._store = self._store, None
+            try:
+                store.close()
+            except Exception:  # closing a broken client: nothing more to release
+                log.debug("closing the event store failed", exc_info=True)
+
+    def _watch(self) -> None:
+        while not self._closed.wait(self.WATCH_S):
+            if self._store is not None and turn_requested(self.url):
+                with self._lock:
+                    self._drop()
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            self._drop()
+
+
+_HELD: dict[str, HeldStore] = {}
+
+
+def held_store(url: str) -> HeldStore:
+    """This process's held store for `url` (created on first use)."""
+    if url not in _HELD:
+        _HELD[url] = HeldStore(url)
+    return _HELD[url]
+
+
+def close_held_stores() -> int:
+    """Close this process's held stores (the reader's last task); returns how many engine opens
+    they made."""
+    opened = sum(h.opened for h in _HELD.values())
+    for held in _HELD.values():
+        held.close()
+    _HELD.clear()
+    return opened
+
+
+def reader_stats() -> dict:
+    """The reader process's pid and how often it opened the engine."""
+    import os
+
+    return {"pid": os.getpid(), "opened": sum(h.opened for h in _HELD.values())}
+
+
 def read_events(url: str, what: str, params: dict) -> object:
-    """One query against the store (opened and closed here), as JSON-ready values."""
-    with EventStore(url) as store:
+    """One query against this process's held store, as JSON-ready values."""
+    with held_store(url).store() as store:
         if what == "latest_ingest":
             stamp = store.latest_ingest()
             return None if stamp is None else _stamp(stamp).isoformat()
@@ -174,10 +262,24 @@ class EventReader:
                 f"the smart-money event store could not be read ({type(exc).__name__}); retry shortly"
             ) from exc
 
+    def stats(self) -> dict:
+        """The reader process's pid and engine opens (None before it started)."""
+        if self._executor is None:
+            return {"pid": None, "opened": 0}
+        return self._executor.submit(reader_stats).result(timeout=self.timeout_s)
+
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Close the held store in the reader process, then wait for the process to exit."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        try:
+            executor.submit(close_held_stores).result(timeout=CLOSE_WAIT_S)
+        except Exception:  # a stuck or dead reader: stop its process (the executor has no public way)
+            log.warning("the event reader did not close its store cleanly; terminating it", exc_info=True)
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 # -- live push ---------------------------------------------------------------------------------------

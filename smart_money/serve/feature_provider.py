@@ -1,8 +1,10 @@
 """Point-in-time features for any session date, computed through the configured source.
 
-A prediction for (symbol, date) needs the symbol's features as of that date's close. They are
-computed exactly as the `features` asset computes them (`dataset.features.compute_features`, rows
-known by the date's 16:00 New York cutoff only), for the whole configured universe at once:
+A prediction for (symbol, date) needs the symbol's features as of that date's close. On a
+month's sample date whose `features` asset partition was materialized they are read from it
+(`read_materialized`); otherwise they are computed exactly as the `features` asset computes
+them (`dataset.features.compute_features`, rows known by the date's 16:00 New York cutoff
+only), for the whole configured universe at once:
 one source pull of the date's month with the usual 13-month look-back, then one vectorised
 cross-section. The cross-section is cached per date, so every later symbol of that date is a
 lookup.
@@ -10,6 +12,10 @@ lookup.
 Pulling a window and holding the raw tables costs far more memory than serving (about 0.8 GB
 for 500 simulated symbols), so the pull runs in a short-lived worker process that returns only
 the cross-section (a few hundred rows) and exits; the server's memory stays that of the model.
+That work is bounded (`FeatureProvider`): one computation per date whatever the number of
+requests waiting for it, a few dates at most in flight, stopped when nobody waits any more,
+failures remembered for a minute, and dates that cannot have features (not a session, before
+the data, after the latest close) refused before any work starts (`resolve_day`).
 
 If the smart-money tables cannot be had (the source fails on them), the cross-section still
 carries the price context (`smart_money_error` says why), so the stock analysis answers while
@@ -23,10 +29,12 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
+from multiprocessing.connection import wait as mp_wait
+from multiprocessing.process import BaseProcess
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -34,6 +42,7 @@ import pandas as pd
 from cachetools import TTLCache
 
 from smart_money.data import calendar as cal
+from smart_money.data import storage
 from smart_money.data.raw_pull import pull_raw, pull_universe
 from smart_money.data.source import DataSource
 from smart_money.dataset.catalogue import FEATURES
@@ -54,6 +63,11 @@ NEW_YORK_TZ = ZoneInfo("America/New_York")
 EARLIEST_DATE = pd.Timestamp(cal.CALENDAR_START)
 CROSS_SECTION_TTL_S = 3600.0  # a vendor may still add rows known by a past cutoff; recompute hourly
 CROSS_SECTION_DATES = 32
+WAIT_S = 120.0  # how long a request waits for its date's features before a 503 "still computing"
+MAX_PENDING_DATES = 3  # dates computing or queued at once; another new date gets 503 + Retry-After
+FAILURE_TTL_S = 60.0  # a failed date answers with its failure this long before it is tried again
+FAILED_DATES = 1024
+DISCONNECT_POLL_S = 0.25  # how often a waiting request checks that its client is still there
 SMART_MONEY_TABLES = ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings")
 
 
@@ -82,22 +96,34 @@ def latest_close(now: datetime | None = None) -> pd.Timestamp:
     return session
 
 
-def resolve_day(requested: date | None, now: datetime | None = None) -> pd.Timestamp:
-    """The session a request is served as of: the requested date (or the last session before
-    it, on weekends and holidays), by default the latest close."""
+def resolve_day(requested: date | None, now: datetime | None = None, first: date | None = None) -> pd.Timestamp:
+    """The session a request is served as of: the requested date, by default the latest close.
+    InvalidDate for a date that cannot have features: before `first` (the data's first date) or
+    the exchange calendar, not a session (a weekend or holiday: the message names the session
+    before), or after the latest close."""
     latest = latest_close(now)
     if requested is None:
         return latest
-    if requested < EARLIEST_DATE.date():
-        raise InvalidDate(
-            f"date {requested:%Y-%m-%d} is before {EARLIEST_DATE:%Y-%m-%d}, the start of the exchange calendar"
+    earliest = max(EARLIEST_DATE.date(), first) if first is not None else EARLIEST_DATE.date()
+    if requested < earliest:
+        what = (
+            "the start of the exchange calendar"
+            if earliest == EARLIEST_DATE.date()
+            else "the first month of the configured data (SMART_MONEY_START)"
         )
+        raise InvalidDate(f"date {requested:%Y-%m-%d} is before {earliest:%Y-%m-%d}, {what}")
     if requested > latest.date():
         raise InvalidDate(
             f"date {requested:%Y-%m-%d} is after the latest close ({latest:%Y-%m-%d}); features exist only for dates "
             "whose close has passed"
         )
-    return _session_on_or_before(requested)
+    session = _session_on_or_before(requested)
+    if session.date() != requested:
+        raise InvalidDate(
+            f"date {requested:%Y-%m-%d} ({requested:%A}) is not a trading session of the exchange calendar; the "
+            f"session before it is {session:%Y-%m-%d}"
+        )
+    return session
 
 
 @dataclass(frozen=True)
@@ -151,94 +177,299 @@ def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None
     return DayFeatures(day, frame.drop(columns=["sample_date", "cutoff"]), source.name)
 
 
+class WorkerDied(RuntimeError):
+    """The feature worker process ended without an answer."""
+
+
+class Busy(FeaturesUnavailable):
+    """Too many dates are being computed or waiting; the caller should retry later."""
+
+
+class Cancelled(FeaturesUnavailable):
+    """Every caller waiting for the date gave up, so its computation was stopped."""
+
+
+@dataclass(eq=False)
+class _Job:
+    """One date's computation: its future (shared by every waiter), how many requests wait
+    for it, and its worker process once started."""
+
+    day: pd.Timestamp
+    future: cf.Future
+    waiters: int = 0
+    keep: bool = False  # submitted without a waiter (warm start): never cancelled for lack of one
+    process: BaseProcess | None = None
+    stopped: bool = False
+
+
+def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, day, conn) -> None:
+    """The worker process: compute the day and send ("ok", features) or ("error", exception)."""
+    try:
+        conn.send(("ok", compute(settings, day)))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the server as the answer
+        try:
+            conn.send(("error", exc))
+        except Exception:  # an exception that does not pickle
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        conn.close()
+
+
+def features_partition_path(settings: Settings, day: pd.Timestamp) -> str:
+    """Where the `features` asset stores the partition of `day`'s month (the io manager's layout:
+    <data location>/assets/features/<YYYY-MM-01>.parquet)."""
+    return storage.join(settings.data_location, "assets", "features", f"{cal.month_start(day):%Y-%m-%d}.parquet")
+
+
+def read_materialized(settings: Settings, day: pd.Timestamp) -> DayFeatures | None:
+    """`day`'s cross-section from the materialized `features` asset, when `day` is its month's
+    sample date and that partition exists (None otherwise, or when it cannot be read: the
+    caller computes the date instead). The asset computes exactly what `compute_day` does."""
+    if day != cal.sample_date(day):
+        return None
+    path = features_partition_path(settings, day)
+    try:
+        if not storage.exists(path):
+            return None
+        frame = storage.read_parquet(path)
+    except Exception as exc:  # a partition cut short: compute instead, and say why in the log
+        log.warning("the features partition %s cannot be read (%s); computing %s instead", path, exc, day.date())
+        return None
+    rows = frame[frame["sample_date"] == day]
+    if rows.empty or rows["symbol"].duplicated().any():
+        return None
+    rows = rows.set_index("symbol").drop(columns=["sample_date", "cutoff"], errors="ignore")
+    return DayFeatures(day, rows, settings.source)
+
+
 class FeatureProvider:
-    """Cached cross-sections per date; misses are computed by `compute(settings, day)` in a
-    worker process (one at a time, a fresh process each, so its memory is returned)."""
+    """Cached cross-sections per date. A miss on a month's sample date whose `features` asset
+    partition was materialized (`smart-money run`) is read from it in the server process (tens
+    of ms); any other miss is computed by `compute(settings, day)` in a fresh worker process
+    each (so its memory is returned), `workers` at a time.
+
+    Bounded and cancellable: one computation per date, shared by every request waiting for it;
+    at most `max_pending` dates computing or queued (another new date is refused with `Busy`);
+    a date whose every waiter gave up (client gone, wait timed out) is taken off the queue, or
+    its worker terminated; a failed date answers with its failure for `failure_ttl_s` without
+    starting a new worker. `close` stops and joins every worker."""
 
     def __init__(
         self,
         settings: Settings,
         compute: Callable[[Settings, pd.Timestamp], DayFeatures] = compute_day,
         timeout_s: float = 600.0,
+        wait_s: float = WAIT_S,
+        max_pending: int = MAX_PENDING_DATES,
+        failure_ttl_s: float = FAILURE_TTL_S,
+        workers: int = 1,
+        use_materialized: bool = True,
     ):
         self.settings = settings
         self.compute = compute
         self.timeout_s = timeout_s
+        self.wait_s = wait_s
+        self.max_pending = max_pending
         self._cache: TTLCache = TTLCache(CROSS_SECTION_DATES, CROSS_SECTION_TTL_S)
-        self._pending: dict[pd.Timestamp, cf.Future] = {}
+        self._failures: TTLCache = TTLCache(FAILED_DATES, failure_ttl_s)
+        self._jobs: dict[pd.Timestamp, _Job] = {}
         self._lock = threading.Lock()
-        self._executor: cf.ProcessPoolExecutor | None = None
+        self._threads = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="features")
+        self._context = multiprocessing.get_context("spawn")
+        self._closed = False
+        self.use_materialized = use_materialized
         self.computed = 0
+        self.cancelled = 0
+        self.materialized = 0  # dates read from the `features` asset instead of computed
 
-    def _pool(self) -> cf.ProcessPoolExecutor:
-        if self._executor is None:
-            context = multiprocessing.get_context("spawn")
-            self._executor = cf.ProcessPoolExecutor(max_workers=1, mp_context=context, max_tasks_per_child=1)
-        return self._executor
+    @property
+    def first_day(self) -> date:
+        """The first date the configured data covers (SMART_MONEY_START's month)."""
+        return self.settings.start
 
     def cached(self, day: pd.Timestamp) -> DayFeatures | None:
         with self._lock:
             return self._cache.get(day)
 
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
     def submit(self, day: pd.Timestamp) -> cf.Future:
         """A future of the day's cross-section (one computation per day, however many ask)."""
         with self._lock:
-            hit = self._cache.get(day)
-            if hit is not None:
-                done: cf.Future = cf.Future()
-                done.set_result(hit)
-                return done
-            if day in self._pending:
-                return self._pending[day]
-            try:
-                future = self._pool().submit(self.compute, self.settings, day)
-            except cf.process.BrokenProcessPool:
-                self._executor = None
-                future = self._pool().submit(self.compute, self.settings, day)
-            self._pending[day] = future
-        future.add_done_callback(lambda f, d=day: self._settle(d, f))
-        return future
+            return self._job(day, keep=True).future
 
-    def _settle(self, day: pd.Timestamp, future: cf.Future) -> None:
+    def _job(self, day: pd.Timestamp, keep: bool = False) -> _Job:
+        """The day's job, started if needed (call with the lock held)."""
+        hit = self._cache.get(day)
+        if hit is not None:
+            job = _Job(day, cf.Future())
+            job.future.set_result(hit)
+            return job
+        failure = self._failures.get(day)
+        if failure is not None:
+            raise FeaturesUnavailable(failure)
+        job = self._jobs.get(day)
+        if job is not None:
+            job.keep = job.keep or keep
+            return job
+        if self._closed:
+            raise FeaturesUnavailable("the server is shutting down")
+        if len(self._jobs) >= self.max_pending:
+            raise Busy(
+                f"features for {len(self._jobs)} other dates are being computed; retry {day:%Y-%m-%d} in a few seconds"
+            )
+        job = _Job(day, cf.Future(), keep=keep)
+        self._jobs[day] = job
+        self._threads.submit(self._run, job)
+        return job
+
+    def _run(self, job: _Job) -> None:
+        """Run one job in a worker process (in a scheduler thread) and settle its future."""
         with self._lock:
-            self._pending.pop(day, None)
-            if future.cancelled():
+            if job.stopped or not job.future.set_running_or_notify_cancel():
+                if self._jobs.get(job.day) is job:
+                    del self._jobs[job.day]
                 return
-            error = future.exception()
-            if error is None:
-                self._cache[day] = future.result()
-                self.computed += 1
-            elif isinstance(error, cf.process.BrokenProcessPool):
-                self._executor = None
+            receiver, sender = self._context.Pipe(duplex=False)
+            job.process = self._context.Process(
+                target=_work, args=(self.compute, self.settings, job.day, sender), name=f"features-{job.day:%Y-%m-%d}"
+            )
+            job.process.start()
+        sender.close()
+        outcome: tuple[str, object]
+        try:
+            ready = mp_wait([receiver, job.process.sentinel], timeout=self.timeout_s)
+            if receiver in ready:
+                outcome = receiver.recv()
+            elif job.process.sentinel in ready:
+                outcome = ("error", WorkerDied(f"the feature worker exited with code {job.process.exitcode}"))
+            else:
+                outcome = ("error", TimeoutError(f"the feature worker took more than {self.timeout_s:.0f} s"))
+        except (EOFError, OSError) as exc:
+            outcome = ("error", WorkerDied(f"the feature worker stopped ({type(exc).__name__})"))
+        finally:
+            receiver.close()
+            _stop(job.process)
+        self._settle(job, outcome)
 
-    def _unwrap(self, day: pd.Timestamp, error: BaseException) -> FeaturesUnavailable:
-        log.error("features for %s failed: %r", day.date(), error)
-        if isinstance(error, (TimeoutError, cf.TimeoutError)):
-            return FeaturesUnavailable(f"features for {day:%Y-%m-%d} are still being computed; retry shortly")
-        return FeaturesUnavailable(
-            f"the {self.settings.source} source could not provide features for {day:%Y-%m-%d} ({type(error).__name__})"
+    def _settle(self, job: _Job, outcome: tuple[str, object]) -> None:
+        kind, value = outcome
+        with self._lock:
+            if self._jobs.get(job.day) is job:
+                del self._jobs[job.day]
+            if kind == "ok":  # done before it could be stopped: keep it
+                assert isinstance(value, DayFeatures)
+                self._cache[job.day] = value
+                self.computed += 1
+                job.future.set_result(value)
+                return
+            if job.stopped:
+                self.cancelled += 1
+                job.future.set_exception(Cancelled(f"the computation of features for {job.day:%Y-%m-%d} was stopped"))
+                return
+            assert isinstance(value, BaseException)
+            log.error("features for %s failed: %r", job.day.date(), value)
+            message = self._explain(job.day, value)
+            self._failures[job.day] = message
+            job.future.set_exception(FeaturesUnavailable(message))
+
+    def _explain(self, day: pd.Timestamp, error: BaseException) -> str:
+        return (
+            f"the {self.settings.source} source could not provide features for {day:%Y-%m-%d} "
+            f"({type(error).__name__}); this date is not retried for {self._failures.ttl:.0f} s"
         )
 
-    def get(self, day: pd.Timestamp) -> DayFeatures:
-        hit = self.cached(day)
-        if hit is not None:
-            return hit
-        try:
-            return self.submit(day).result(timeout=self.timeout_s)
-        except Exception as exc:
-            raise self._unwrap(day, exc) from exc
+    def _release(self, job: _Job) -> None:
+        """A waiter gave up; the last one stops the job (unless it was submitted to be kept)."""
+        with self._lock:
+            job.waiters -= 1
+            if job.waiters > 0 or job.keep or job.future.done() or self._jobs.get(job.day) is not job:
+                return
+            job.stopped = True
+            process = job.process
+            if job.future.cancel():  # not started yet: off the queue
+                del self._jobs[job.day]
+                self.cancelled += 1
+                return
+        log.info("no request waits for features of %s any more: stopping its worker", job.day.date())
+        if process is not None:
+            process.terminate()  # _run sees the worker gone and settles the job as cancelled
 
-    async def aget(self, day: pd.Timestamp) -> DayFeatures:
-        hit = self.cached(day)
+    def _materialized(self, day: pd.Timestamp) -> DayFeatures | None:
+        """The day from the `features` asset (cached like a computed day), if it is there."""
+        if not self.use_materialized:
+            return None
+        found = read_materialized(self.settings, day)
+        if found is not None:
+            with self._lock:
+                self._cache[day] = found
+                self.materialized += 1
+        return found
+
+    def get(self, day: pd.Timestamp) -> DayFeatures:
+        hit = self.cached(day) or self._materialized(day)
         if hit is not None:
             return hit
+        future = self.submit(day)
         try:
-            # shielded: a caller giving up must not cancel the computation others wait for
-            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self.submit(day))), self.timeout_s)
-        except Exception as exc:
-            raise self._unwrap(day, exc) from exc
+            return future.result(timeout=self.timeout_s)
+        except cf.TimeoutError:
+            raise FeaturesUnavailable(f"features for {day:%Y-%m-%d} are still being computed; retry shortly") from None
+
+    async def aget(self, day: pd.Timestamp, disconnected: Callable[[], Awaitable[bool]] | None = None) -> DayFeatures:
+        """The day's features; waits at most `wait_s` (then 503: still computing), checking
+        `disconnected` while it waits. A caller that leaves (gone, timed out, cancelled) no
+        longer counts as a waiter; when none is left the computation is stopped."""
+        hit = self.cached(day)
+        if hit is None and self.use_materialized and day == cal.sample_date(day):
+            hit = await asyncio.to_thread(self._materialized, day)
+        if hit is not None:
+            return hit
+        with self._lock:
+            job = self._job(day)
+            job.waiters += 1
+        waiting = asyncio.wrap_future(job.future)
+        deadline = asyncio.get_running_loop().time() + self.wait_s
+        try:
+            while True:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise FeaturesUnavailable(
+                        f"features for {day:%Y-%m-%d} are still being computed; retry in a few seconds"
+                    )
+                done, _ = await asyncio.wait({waiting}, timeout=min(remaining, DISCONNECT_POLL_S))
+                if done:
+                    return waiting.result()
+                if disconnected is not None and await disconnected():
+                    raise Cancelled(f"the client asking for {day:%Y-%m-%d} went away")
+        finally:
+            if not job.future.done():
+                self._release(job)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Stop every queued and running computation and wait for the worker processes."""
+        with self._lock:
+            self._closed = True
+            jobs = list(self._jobs.values())
+            for job in jobs:
+                job.stopped = True
+                job.future.cancel()
+            processes = [job.process for job in jobs if job.process is not None]
+        for process in processes:
+            process.terminate()
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        for process in processes:
+            _stop(process)
+
+
+def _stop(process: BaseProcess, grace_s: float = 5.0) -> None:
+    """Join a worker process, terminating (then killing) it if it does not exit."""
+    process.join(grace_s if process.exitcode is None else 0)
+    if process.exitcode is None:
+        process.terminate()
+        process.join(grace_s)
+    if process.exitcode is None:
+        process.kill()
+        process.join()

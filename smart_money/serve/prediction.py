@@ -21,7 +21,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -32,6 +32,7 @@ from cachetools import TTLCache
 from smart_money.dataset.catalogue import BY_NAME, PLAN_FEATURES
 from smart_money.model.flow_model import FlowModel
 from smart_money.model.registry import Registry, RegistryError, TamperedArtifact
+from smart_money.model.safe_load import UnloadableModel, load_checked
 from smart_money.serve import rules
 from smart_money.serve.feature_provider import (
     DayFeatures,
@@ -60,6 +61,12 @@ class PredictionError(Exception):
 
 class InvalidRequest(PredictionError):
     status = 400
+
+
+class ImpossibleDate(PredictionError):
+    """A date that cannot have features: not a session, before the data, after the latest close."""
+
+    status = 422
 
 
 class UnknownSymbol(PredictionError):
@@ -91,8 +98,10 @@ class LoadedModel:
 
 
 class ChampionModel:
-    """The registry's champion, loaded once (sha256-verified) and reloaded when registry.json
-    names another champion (promote, rollback, a new run)."""
+    """The registry's champion, loaded once (sha256-verified, its LightGBM texts parsed in a
+    child process first: model/safe_load.py) and reloaded when registry.json names another
+    champion (promote, rollback, a new run). A corrupt registry.json or an unloadable model is
+    `Unavailable` (503) with a message naming the file; the process stays up."""
 
     def __init__(self, registry: Registry):
         self.registry = registry
@@ -108,7 +117,10 @@ class ChampionModel:
         if self._loaded is not None and stamp == self._stamp:
             return self._loaded
         with self._lock:
-            index = self.registry.index()
+            try:
+                index = self.registry.index()
+            except RegistryError as exc:  # a corrupt registry.json: the message names it
+                raise Unavailable(f"{exc}; no model can be served until it is repaired") from None
             champion = index.get("champion")
             if not champion:
                 raise Unavailable(
@@ -117,7 +129,9 @@ class ChampionModel:
                 )
             if self._loaded is None or self._loaded.version != champion:
                 try:
-                    model, metadata = self.registry.load_model(champion)
+                    model, metadata = load_checked(self.registry, champion)
+                except UnloadableModel as exc:
+                    raise Unavailable(f"champion model v{champion} could not be loaded: {exc}") from None
                 except (TamperedArtifact, RegistryError, OSError, ValueError) as exc:
                     raise Unavailable(
                         f"champion model v{champion} could not be loaded: its files failed verification "
@@ -188,11 +202,12 @@ class PredictionService:
 
     # -- inputs ------------------------------------------------------------------------------
     def day(self, requested: date | None) -> pd.Timestamp:
-        """The session a request is served as of (400 for dates that cannot be served)."""
+        """The session a request is served as of (422 for dates that cannot have features,
+        before any work starts)."""
         try:
-            return resolve_day(requested, self.now())
+            return resolve_day(requested, self.now(), getattr(self.features, "first_day", None))
         except InvalidDate as exc:
-            raise InvalidRequest(str(exc)) from None
+            raise ImpossibleDate(str(exc)) from None
 
     def day_features(self, day: pd.Timestamp) -> DayFeatures:
         try:
@@ -200,9 +215,13 @@ class PredictionService:
         except FeaturesUnavailable as exc:
             raise Unavailable(str(exc)) from None
 
-    async def aday_features(self, day: pd.Timestamp) -> DayFeatures:
+    async def aday_features(
+        self, day: pd.Timestamp, disconnected: Callable[[], Awaitable[bool]] | None = None
+    ) -> DayFeatures:
+        """The day's features for a request (`disconnected`: whether its client went away, so
+        that nobody waits for work nobody wants)."""
         try:
-            return await self.features.aget(day)
+            return await self.features.aget(day, disconnected)
         except FeaturesUnavailable as exc:
             raise Unavailable(str(exc)) from None
 
@@ -331,4 +350,6 @@ class PredictionService:
             summary = self.latency.summary()
             summary["cache_entries"] = len(self._cache) if self._cache is not None else 0
         summary["feature_dates_computed"] = self.features.computed
+        summary["feature_dates_from_asset"] = getattr(self.features, "materialized", 0)
+        summary["feature_dates_pending"] = self.features.pending() if hasattr(self.features, "pending") else 0
         return summary

@@ -1,8 +1,8 @@
 """Problem responses: every error the service answers with is JSON `{"detail": ..., **extra}`
 with `Cache-Control: no-store`; the exception handlers `create_app` installs turn invalid
 requests (400, with the failing fields), prediction errors (their status; 503 with Retry-After),
-an unreadable event store (503) and anything unexpected (500 with a request id, no internals)
-into them."""
+an unreadable event store (503), a corrupt state file (the toggle file, registry.json: 503 naming
+the file) and anything unexpected (500 with a request id, no internals) into them."""
 
 from __future__ import annotations
 
@@ -51,3 +51,10 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = uuid.uuid4().hex[:12]
     log.error("request %s %s failed (id %s)", request.method, request.url.path, request_id, exc_info=exc)
     return problem(500, "internal server error", request_id=request_id)
+
+
+async def corrupt_state(request: Request, exc: Exception) -> JSONResponse:
+    """A state file the server reads on this request (the toggle file, registry.json) is
+    corrupt: 503 with the message, which names the file and the repair."""
+    log.error("request %s %s: %s", request.method, request.url.path, exc)
+    return problem(503, str(exc), {"Retry-After": "30"})

@@ -87,8 +87,19 @@ def test_requests_are_served_as_of_a_passed_close():
     assert latest_close(new_york("2024-06-16 12:00")) == pd.Timestamp("2024-06-14")  # Sunday
     now = new_york("2024-06-18 10:00")
     assert resolve_day(None, now) == pd.Timestamp("2024-06-17")
-    assert resolve_day(date(2024, 6, 15), now) == pd.Timestamp("2024-06-14")  # Saturday -> Friday
+    assert resolve_day(date(2024, 6, 14), now) == pd.Timestamp("2024-06-14")
     with pytest.raises(InvalidDate, match="after the latest close"):
         resolve_day(date(2024, 6, 18), now)
     with pytest.raises(InvalidDate, match="before"):
         resolve_day(date(1999, 1, 4), now)
+
+
+def test_dates_that_cannot_have_features_are_refused_with_the_reason():
+    now = new_york("2024-07-10 18:00")
+    with pytest.raises(InvalidDate, match=r"2024-06-15 \(Saturday\) is not a trading session.*2024-06-14"):
+        resolve_day(date(2024, 6, 15), now)
+    with pytest.raises(InvalidDate, match=r"2024-07-04 \(Thursday\) is not a trading session.*2024-07-03"):
+        resolve_day(date(2024, 7, 4), now)  # Independence Day
+    with pytest.raises(InvalidDate, match=r"2005-01-03 is before 2022-07-01, the first month of the configured data"):
+        resolve_day(date(2005, 1, 3), now, first=date(2022, 7, 1))
+    assert resolve_day(date(2022, 7, 1), now, first=date(2022, 7, 1)) == pd.Timestamp("2022-07-01")

@@ -172,3 +172,55 @@ class LoopbackServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+
+
+# -- compute functions for the FeatureProvider's worker processes (module level: importable) --------
+def _record_call(settings: Settings, day: pd.Timestamp) -> None:
+    """One line per worker call in <home>/feature-calls.log (tests count the workers started)."""
+    Path(settings.home).mkdir(parents=True, exist_ok=True)
+    with (Path(settings.home) / "feature-calls.log").open("a") as log:
+        log.write(f"{day:%Y-%m-%d}\n")
+
+
+def feature_calls(settings: Settings) -> list[str]:
+    path = Path(settings.home) / "feature-calls.log"
+    return path.read_text().split() if path.exists() else []
+
+
+def small_day(settings: Settings, day: pd.Timestamp):
+    """A two-symbol cross-section, computed at once."""
+    from smart_money.dataset.catalogue import FEATURES
+    from smart_money.serve.feature_provider import DayFeatures
+
+    _record_call(settings, day)
+    frame = pd.DataFrame(0.0, index=pd.Index(["AAA", "BBB"], name="symbol"), columns=list(FEATURES))
+    return DayFeatures(day, frame.assign(excluded_reason=""), "test")
+
+
+def slow_day(settings: Settings, day: pd.Timestamp):
+    """A computation that takes minutes (tests stop it long before)."""
+    _record_call(settings, day)
+    time.sleep(600)
+    return small_day(settings, day)
+
+
+def failing_day(settings: Settings, day: pd.Timestamp):
+    _record_call(settings, day)
+    raise ConnectionError(f"no data for {day:%Y-%m-%d}")
+
+
+def serve_env(settings: Settings) -> dict[str, str]:
+    """The environment of a `smart-money` process on `settings` (simulated source)."""
+    import os
+
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SMART_MONEY_", "FMP_", "DAGSTER_HOME"))}
+    return keep | {
+        "SMART_MONEY_HOME": str(settings.home),
+        "DAGSTER_HOME": str(Path(settings.home) / ".dagster_home"),
+        "SMART_MONEY_SOURCE": "simulated",
+        "SMART_MONEY_START": f"{settings.start:%Y-%m}",
+        "SMART_MONEY_END": f"{settings.end:%Y-%m}",
+        "SMART_MONEY_SYMBOLS": str(settings.symbols),
+        "SMART_MONEY_SEED": str(settings.seed),
+        "SMART_MONEY_ADMIN_TOKEN": ADMIN_TOKEN,
+    }

@@ -32,9 +32,13 @@ def refusal(authorization: str | None, token: str | None) -> Response | None:
     return None
 
 
-@router.get(TOGGLE_PATH, response_model=m.ToggleState)
+CORRUPT = {503: {"model": m.Problem, "description": "The toggle file is corrupt (named); a PUT rewrites it"}}
+
+
+@router.get(TOGGLE_PATH, response_model=m.ToggleState, responses=CORRUPT)
 async def toggle_state(toggles: Toggles) -> dict:
-    """Whether the smart-money-flow feature is on, and the audit log (newest first)."""
+    """Whether the smart-money-flow feature is on, and the audit log (newest first); 503 naming
+    the toggle file when it is corrupt."""
     return toggles.state(SMART_MONEY_FLOW)
 
 
@@ -42,7 +46,7 @@ async def toggle_state(toggles: Toggles) -> dict:
     TOGGLE_PATH,
     response_model=m.ToggleState,
     responses={401: {"model": m.Problem}, 403: {"model": m.Problem}, 400: {"model": m.Problem}},
-)
+)  # a corrupt toggle file is set aside and rewritten: the repair path
 async def toggle_set(
     body: m.ToggleUpdate,
     request: Request,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from smart_money.serve import api_models as m
 from smart_money.serve.dependencies import Service
@@ -16,11 +16,11 @@ stats_router = APIRouter(tags=router.tags)  # included after the registry router
 
 
 @router.post("/api/ml/smart-money-flow", response_model=m.Prediction, responses=m.ERRORS)
-async def predict(body: m.PredictionRequest, response: Response, service: Service) -> dict:
+async def predict(body: m.PredictionRequest, request: Request, response: Response, service: Service) -> dict:
     """Smart-money conviction for one symbol as of a close. Without `features` every input comes
     from the configured source as of the date; with the 27 features, those replace the source's."""
     day = service.day(body.date)
-    data = await service.aday_features(day)
+    data = await service.aday_features(day, request.is_disconnected)
     query = PredictionQuery(body.symbol, tuple(body.features) if body.features is not None else None)
     [result] = service.predict([query], data)
     if isinstance(result, PredictionError):
@@ -31,11 +31,11 @@ async def predict(body: m.PredictionRequest, response: Response, service: Servic
 
 
 @router.post("/api/ml/smart-money-flow/batch", response_model=m.BatchResponse, responses=m.ERRORS)
-async def predict_batch(body: m.BatchRequest, response: Response, service: Service) -> dict:
+async def predict_batch(body: m.BatchRequest, request: Request, response: Response, service: Service) -> dict:
     """Predictions for up to 500 symbols as of one close, computed in one model call;
     unknown symbols are listed under `errors`."""
     day = service.day(body.date)
-    data = await service.aday_features(day)
+    data = await service.aday_features(day, request.is_disconnected)
     symbols = list(dict.fromkeys(body.symbols))
     results = service.predict([PredictionQuery(s) for s in symbols], data)
     errors = [
