@@ -76,20 +76,24 @@ class RowProblems:
 
     column: np.ndarray
     reason: np.ndarray
+    _bad: np.ndarray | None = None  # reason != '', kept up to date by `flag` (text compares are slow)
 
     @property
     def bad(self) -> np.ndarray:
-        return self.reason != ""
+        if self._bad is None:
+            self._bad = self.reason != ""
+        return self._bad
 
     @classmethod
     def none(cls, n: int) -> RowProblems:
-        return cls(np.full(n, "", dtype=object), np.full(n, "", dtype=object))
+        return cls(np.full(n, "", dtype=object), np.full(n, "", dtype=object), np.zeros(n, dtype=bool))
 
     def flag(self, mask: np.ndarray, column: str, reason: str) -> None:
         """Record `reason` for rows in `mask` that have no problem yet."""
         new = np.asarray(mask, dtype=bool) & ~self.bad
         self.column[new] = column
         self.reason[new] = reason
+        self._bad = self.bad | new
 
 
 def require_columns(frame: pd.DataFrame, kind: str, file: str) -> None:
