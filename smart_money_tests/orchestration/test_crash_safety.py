@@ -8,7 +8,8 @@ The kill points are the SMART_MONEY_PAUSE_AT pause points (smart_money/data/paus
 the run stops there and says so on stderr, and the test kills its process group. A small
 simulated market (15 symbols x 6 months, the fewest that split 70/15/15 by date) and the
 cheapest evaluation keep each run to tens of seconds; a run's start-up (imports, the simulated
-market) is most of it, so the module costs about eight runs (about 5 minutes on 2 busy cores)."""
+market) is most of it, so the module costs about eight runs (8.5 minutes measured on 2 cores at a
+load average of 11, i.e. shared with other work)."""
 
 from __future__ import annotations
 

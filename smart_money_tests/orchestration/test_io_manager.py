@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import pandas as pd
 import pytest
 
-from smart_money.orchestration.io_manager import ALLOW_MISSING, PartitionedParquetIOManager, UnreadableAssetFile
+from smart_money.orchestration.io_manager import (
+    ALLOW_MISSING,
+    RUNS_FOLDER,
+    PartitionedParquetIOManager,
+    UnreadableAssetFile,
+)
 
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2023-01-01", end_date="2023-07-01")
 KEY = dg.AssetKey(["raw_thing"])
@@ -91,3 +98,42 @@ def test_a_truncated_partition_names_its_file_and_the_fix(tmp_path):
     report.write_text('{"auc": 0.6')
     with pytest.raises(UnreadableAssetFile, match=r"report is stored in .*report\.json.*Re-materialize report"):
         manager.load_input(dg.build_input_context(asset_key=dg.AssetKey("report")))
+
+
+def test_a_step_reads_its_own_runs_output_even_when_another_run_rewrote_the_shared_file(tmp_path):
+    """What two runs on one storage did to each other before run-scoped copies: the model's
+    record (and so its candidate folder) was read back from the path the other run had just
+    rewritten."""
+    shared = tmp_path / "candidate.json"
+
+    @dg.asset
+    def candidate(context) -> dict:  # (no annotation: this module has postponed annotations)
+        return {"run_id": context.run.run_id}
+
+    @dg.asset(deps=[candidate])
+    def other_run_writes() -> None:
+        shared.write_text('{"run_id": "another run"}')  # the shared path, as a concurrent run would
+
+    @dg.asset(deps=[other_run_writes])
+    def registered(context, candidate: dict) -> dict:
+        return {"registered": candidate["run_id"], "run_id": context.run.run_id}
+
+    manager = PartitionedParquetIOManager(base_path=str(tmp_path))
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [candidate, other_run_writes, registered], resources={"io_manager": manager}, instance=instance
+    )
+    stored = json.loads((tmp_path / "registered.json").read_text())
+    assert stored["registered"] == stored["run_id"] == result.run_id
+    assert (
+        json.loads((tmp_path / RUNS_FOLDER / result.run_id / "candidate.json").read_text())["run_id"] == result.run_id
+    )
+
+    # a later run that does not produce `candidate` reads the shared (latest) file
+    later = dg.materialize(
+        [candidate, registered], selection=[registered], resources={"io_manager": manager}, instance=instance
+    )
+    assert json.loads((tmp_path / "registered.json").read_text()) == {
+        "registered": "another run",
+        "run_id": later.run_id,
+    }
