@@ -46,13 +46,11 @@ def settings_for(home: Path, symbols: int):
 
 
 def run_server(home: str, port: int) -> None:
-    import uvicorn
-
     from smart_money.serve.app import create_app
-    from smart_money.serve.limits import UVICORN_OPTIONS
+    from smart_money.serve.server import run
 
     app = create_app(settings_for(Path(home), SERVED_SYMBOLS), admin_token=ADMIN)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, **UVICORN_OPTIONS)
+    run(app, "127.0.0.1", port, log_level="warning", access_log=False)
 
 
 def materialize_features(settings) -> None:

@@ -29,19 +29,17 @@ def serve(
     events and the web page (http://HOST:PORT/, OpenAPI docs at /docs)."""
     settings = settings_from()
     # lazy: keeps --help and argument errors fast (uvicorn, FastAPI and the model load here)
-    import uvicorn
-
     from smart_money.serve.app import create_app
-    from smart_money.serve.limits import UVICORN_OPTIONS
+    from smart_money.serve.server import run
 
     console.print(
         f"smart-money serve: source={settings.source}, models in {settings.models_dir}, "
         f"http://{host}:{port}/ (docs: /docs)"
     )
-    # the h11 parser with a cap on request heads; on SIGTERM / Ctrl-C uvicorn stops accepting,
-    # gives open requests and WebSockets a grace period, then the app's shutdown stops and joins
-    # its worker processes (serve/limits.py)
-    uvicorn.run(create_app(settings, warm=warm), host=host, port=port, log_level="info", **UVICORN_OPTIONS)
+    # the h11 parser with a cap on request heads; on SIGTERM / Ctrl-C requests waiting for
+    # features answer 503, the rest get a grace period, then the app's shutdown stops and joins
+    # its worker processes (serve/server.py)
+    run(create_app(settings, warm=warm), host, port, log_level="info")
 
 
 @app.command()

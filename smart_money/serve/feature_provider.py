@@ -67,6 +67,7 @@ WAIT_S = 120.0  # how long a request waits for its date's features before a 503 
 MAX_PENDING_DATES = 3  # dates computing or queued at once; another new date gets 503 + Retry-After
 FAILURE_TTL_S = 60.0  # a failed date answers with its failure this long before it is tried again
 FAILED_DATES = 1024
+SHUTTING_DOWN = "the server is shutting down; retry when it is back"
 DISCONNECT_POLL_S = 0.25  # how often a waiting request checks that its client is still there
 SMART_MONEY_TABLES = ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings")
 
@@ -277,6 +278,7 @@ class FeatureProvider:
         self._threads = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="features")
         self._context = multiprocessing.get_context("spawn")
         self._closed = False
+        self.stopping = False  # set when the server begins to shut down: waiting requests answer 503
         self.use_materialized = use_materialized
         self.computed = 0
         self.cancelled = 0
@@ -314,8 +316,8 @@ class FeatureProvider:
         if job is not None:
             job.keep = job.keep or keep
             return job
-        if self._closed:
-            raise FeaturesUnavailable("the server is shutting down")
+        if self._closed or self.stopping:
+            raise FeaturesUnavailable(SHUTTING_DOWN)
         if len(self._jobs) >= self.max_pending:
             raise Busy(
                 f"features for {len(self._jobs)} other dates are being computed; retry {day:%Y-%m-%d} in a few seconds"
@@ -431,6 +433,8 @@ class FeatureProvider:
             job = self._job(day)
             job.waiters += 1
         waiting = asyncio.wrap_future(job.future)
+        # retrieve the outcome even when this caller has left (no "exception never retrieved")
+        waiting.add_done_callback(lambda f: f.cancelled() or f.exception())
         deadline = asyncio.get_running_loop().time() + self.wait_s
         try:
             while True:
@@ -444,9 +448,17 @@ class FeatureProvider:
                     return waiting.result()
                 if disconnected is not None and await disconnected():
                     raise Cancelled(f"the client asking for {day:%Y-%m-%d} went away")
+                if self.stopping:
+                    raise FeaturesUnavailable(SHUTTING_DOWN)
         finally:
             if not job.future.done():
                 self._release(job)
+
+    def stop_waiting(self) -> None:
+        """The server begins to shut down: requests waiting for features answer 503 at their
+        next poll (instead of holding the shutdown until its grace period cuts them off), and
+        no new date is started. Safe to call from a signal handler (it sets a flag)."""
+        self.stopping = True
 
     def close(self) -> None:
         """Stop every queued and running computation and wait for the worker processes."""

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from smart_money.model.registry import CorruptIndex, Registry
 from smart_money.serve.app import create_app
 from smart_money.serve.feature_provider import Busy, Cancelled, FeatureProvider, FeaturesUnavailable
+from smart_money.serve.limits import UVICORN_OPTIONS
 from smart_money.serve.prediction import ChampionModel, Unavailable
 from smart_money.serve.toggles import CorruptToggleFile, FeatureToggles
 from smart_money_tests.support.serving import (
@@ -376,4 +377,41 @@ def test_a_sample_date_is_read_from_the_materialized_features_asset_without_a_wo
             provider.get(DAY)
         assert feature_calls(home)[-1] == SERVE_DAY and path in caplog.text
     finally:
+        provider.close()
+
+
+def test_serve_runs_uvicorn_with_a_cap_on_request_heads(home):
+    """The h11 parser `serve` runs with refuses an oversized head before the app sees it."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from smart_money.serve.limits import MAX_HEADER_BYTES
+    from smart_money.serve.server import Server
+    from smart_money_tests.support.serving import free_port
+
+    provider = FeatureProvider(home, compute=small_day)
+    app = app_for(home, provider)
+    port = free_port()
+    server = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **UVICORN_OPTIONS), app)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):
+            if server.started:
+                break
+            time.sleep(0.05)
+
+        def status_of(padding: int) -> int:
+            head = f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: {'x' * padding}\r\n\r\n".encode()
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+                conn.sendall(head)
+                return int(conn.recv(65536).split(b" ", 2)[1])
+
+        assert status_of(100) == 200
+        assert status_of(MAX_HEADER_BYTES * 2) in (400, 431)  # h11: "request header too large"
+    finally:
+        server.should_exit = True
+        thread.join(30)
         provider.close()

@@ -139,12 +139,14 @@ def test_soak_then_sigterm_leaves_no_process_behind(settings, rows, tmp_path):
             assert growth < RSS_GROWTH_LIMIT_MB, f"event reader RSS {before_mb:.0f} -> {after_mb:.0f} MB"
 
             # a prediction for a date not computed yet: a feature worker runs when SIGTERM arrives
-            threading.Thread(
-                target=lambda: httpx.post(
-                    f"{base}/api/ml/smart-money-flow", json={"symbol": "AAA", "date": SERVE_DAY}, timeout=120
-                ),
-                daemon=True,
-            ).start()
+            answers: list = []
+
+            def predict() -> None:
+                body = {"symbol": "AAA", "date": SERVE_DAY}
+                answers.append(httpx.post(f"{base}/api/ml/smart-money-flow", json=body, timeout=120))
+
+            waiting = threading.Thread(target=predict, daemon=True)
+            waiting.start()
             deadline = time.monotonic() + 60
             while len(spawned_children(psutil.Process(server.pid))) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -155,6 +157,9 @@ def test_soak_then_sigterm_leaves_no_process_behind(settings, rows, tmp_path):
         assert server.wait(timeout=90) in (0, -signal.SIGTERM)
         _, alive = psutil.wait_procs(tree, timeout=30)
         assert alive == [], [p.cmdline() for p in alive]
+        waiting.join(30)
+        # the waiting request was answered, not cut off: 503 saying why
+        assert answers[0].status_code == 503 and "shutting down" in answers[0].json()["detail"]
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
