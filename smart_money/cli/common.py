@@ -4,6 +4,7 @@ the command's options over it, and writing an --out file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -58,6 +59,17 @@ def settings_from(
     if check_source:
         check_source_settings(settings)
     return settings
+
+
+def check_out(out: Path, option: str = "--out") -> None:
+    """A usage error now, before any work, when the `option` file cannot be written there."""
+    from smart_money.cli.errors import usage_error
+
+    folder = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
+    if out.is_dir():
+        raise usage_error(f"{option} {out} is a folder", fix=f"give {option} a file name")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise usage_error(f"{option} {out}: {folder} is not a writable folder", fix=f"choose another {option}")
 
 
 def write_text(out: Path, text: str) -> None:

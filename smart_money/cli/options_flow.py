@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from smart_money.cli.common import console, number
+from smart_money.cli.common import check_out, console, number
 from smart_money.cli.errors import USAGE, expected
 
 app = typer.Typer()
@@ -33,6 +33,7 @@ def options_score(
 ) -> None:
     """Score option prints into smart-money events (file formats: docs/options-flow.md, "Scoring
     files"). Unusable rows are quarantined into <out>.rejected.csv; an unusable file is one error."""
+    check_out(out)
     # lazy: keeps --help and argument errors fast; the scoring path itself is import-light
     from smart_money.options.score_files import OptionsInputError, configured_store_url, score_files
 
@@ -61,6 +62,7 @@ def options_eval(
 ) -> None:
     """Evaluate the engine on a labelled synthetic market: precision/recall, abstention,
     calibration (ECE, Brier), risk-coverage, direction, live-vs-replay agreement, throughput."""
+    check_out(out)
     # lazy: keeps --help and argument errors fast (the engine loads numba kernels)
     from smart_money.options.runs import evaluate_to_file
 

@@ -16,15 +16,17 @@ from smart_money.cli.common import (
     SourceOption,
     StartOption,
     SymbolsOption,
+    check_out,
     console,
     number,
     settings_from,
     write_json,
     write_text,
 )
-from smart_money.cli.errors import USAGE, expected, failure, usage_error
+from smart_money.cli.errors import USAGE, CliError, debug_requested, expected, failure, known_failure, usage_error
 
 if TYPE_CHECKING:
+    from smart_money.orchestration.runner import RunSummary
     from smart_money.reporting.model_summary import ModelSummary
 
 app = typer.Typer()
@@ -73,8 +75,14 @@ def run(
         f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
     )
     dagster_home = ensure_dagster_home(settings)
+    # Dagster's own log lines (a stack per failed step) only with --debug; a failure is one line
+    log_level = "WARNING" if debug_requested() else "CRITICAL"
     with expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"):
-        summary = run_monthly_graph(CODE_LOCATION, settings, op_config=op_config, chunk_months=chunk_months)
+        summary = run_monthly_graph(
+            CODE_LOCATION, settings, log_level=log_level, op_config=op_config, chunk_months=chunk_months
+        )
+    if not summary.success:
+        raise run_failure(summary)
 
     table = Table(title=f"run {summary.run_id} ({summary.first_partition} .. {summary.last_partition})")
     table.add_column("asset")
@@ -95,11 +103,26 @@ def run(
     console.print(f"data:       {storage.join(settings.data_location, 'assets')}")
     console.print(f"quarantine: {storage.join(settings.data_location, 'quarantine')}")
     console.print(f"runs:       {dagster_home} (open them with `make ui`)")
-    if not summary.success:
-        raise failure(f"run failed: {summary.error}", fix="the run's step logs are in the Dagster UI: `make ui`")
     model = latest_model_summary(Registry(settings.models_location))
     if model is not None:
         print_model_summary(model)
+
+
+def run_failure(summary: RunSummary) -> CliError:
+    """The one line a failed run ends with: a known cause (unknown symbols, an empty records
+    folder, an unreadable file ...) with its fix, else the failed step and its error."""
+    from smart_money.orchestration.failures import user_causes
+
+    causes = user_causes(summary.causes)
+    known = known_failure((c.type_name, c.message) for c in causes)
+    if known is not None:
+        return known
+    where = f"step {causes[0].step}: " if causes and causes[0].step else ""
+    what = f"{causes[0].type_name.rpartition('.')[2]}: {causes[0].message}" if causes else summary.error
+    return failure(
+        f"run {summary.run_id} failed: {where}{what}",
+        fix="`smart-money --debug run ...` shows the traceback; the run's step logs are in the Dagster UI (`make ui`)",
+    )
 
 
 def print_model_summary(model: ModelSummary) -> None:
@@ -147,6 +170,7 @@ def evaluate(
     the keys of metadata.json's metrics.test plus n_samples, n_symbols and baselines scored on
     the same samples."""
     settings = settings_from(start, end, symbols, source, records_dir, check_source=True)
+    check_out(out)
     # lazy: keeps --help and argument errors fast (the model, the dataset and the source load here)
     from smart_money.evaluation.score_registered import NothingToScore, score_registered_version
 

@@ -20,6 +20,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from smart_money.data.raw_pull import pull_universe
 from smart_money.dataset.features import UniverseRules
 from smart_money.dataset.pipeline import dataset_from_source
 from smart_money.evaluation.flow_evaluation import metric_frame
@@ -94,12 +95,15 @@ def score_registered_version(settings: Settings, version: str, bootstrap: int = 
     verified) scored on the configured source, symbols and months. What `score_registered_model`
     returns, with the model's version, status and training data, the source, the months and the
     dataset counts."""
+    source = open_source(settings)  # a records folder that cannot be read fails here, before the model
+    if not isinstance(settings.symbols, int):
+        pull_universe(source, settings.symbols)  # unknown tickers too (the source keeps its universe)
     registry = Registry(settings.models_location)
     model, metadata = registry.load_model(registry.resolve(version))
     evaluation = json.loads((registry.folder(metadata["version"]) / "evaluation.json").read_text())
     first, last = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month())
     data = dataset_from_source(
-        open_source(settings),
+        source,
         settings.symbols,
         first,
         last,

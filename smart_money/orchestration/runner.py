@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from smart_money.orchestration.failures import FailureCause, failure_causes
 from smart_money.orchestration.instance import ensure_dagster_home
 from smart_money.orchestration.names import MONTHLY_JOB
 from smart_money.orchestration.partitions import monthly_partitions
@@ -46,6 +47,7 @@ class RunSummary:
     assets: list[AssetOutcome]
     checks: list[tuple[str, str, bool, str]]  # asset, check, passed, severity
     error: str | None = None
+    causes: list[FailureCause] = field(default_factory=list)  # of a failed run, outermost first
 
     @property
     def failed_checks(self) -> list[tuple[str, str, bool, str]]:
@@ -132,6 +134,7 @@ def _combine(runs: list[RunSummary], keys: list[str]) -> RunSummary:
         assets=list(assets.values()),
         checks=sorted({c for r in runs for c in r.checks}),
         error=failed.error if failed else None,
+        causes=failed.causes if failed else [],
     )
 
 
@@ -177,11 +180,12 @@ def _run(
             for e in result.get_asset_check_evaluations()
         }
     )
-    error = None
+    error, causes = None, []
     if not result.success:
         failures = [e for e in result.all_events if e.is_failure]
         error = failures[0].message if failures else "run failed"
-    return RunSummary(result.run_id, result.success, keys[0], keys[-1], list(assets.values()), checks, error)
+        causes = failure_causes(result.all_events)
+    return RunSummary(result.run_id, result.success, keys[0], keys[-1], list(assets.values()), checks, error, causes)
 
 
 @contextmanager
