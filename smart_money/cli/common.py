@@ -26,6 +26,7 @@ SymbolsOption = Annotated[
 SourceOption = Annotated[
     str | None, typer.Option(help="simulated | fmp | public_records (default SMART_MONEY_SOURCE).")
 ]
+QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress lines on stderr (only the result).")]
 DirOption = Annotated[
     Path | None, typer.Option("--dir", help="Folder of public records (default SMART_MONEY_PUBLIC_RECORDS_DIR).")
 ]

@@ -13,6 +13,7 @@ from rich.table import Table
 from smart_money.cli.common import (
     DirOption,
     EndOption,
+    QuietOption,
     SourceOption,
     StartOption,
     SymbolsOption,
@@ -24,6 +25,7 @@ from smart_money.cli.common import (
     write_text,
 )
 from smart_money.cli.errors import USAGE, CliError, debug_requested, expected, failure, known_failure, usage_error
+from smart_money.cli.progress import RunProgress, StepProgress
 
 if TYPE_CHECKING:
     from smart_money.orchestration.runner import RunSummary
@@ -54,6 +56,7 @@ def run(
     records_dir: DirOption = None,
     config: RunConfigOption = None,
     chunk_months: ChunkOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Materialize the whole monthly graph for the configured range (one in-process run, or
     --chunk-months at a time, then the model) and print where the outputs are."""
@@ -70,16 +73,22 @@ def run(
     from smart_money.reporting.model_summary import latest_model_summary
 
     last = settings.last_month()
-    console.print(
-        f"smart-money run: source={settings.source} months={settings.start:%Y-%m}..{last:%Y-%m} "
-        f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
-    )
+    count = settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)
+    title = f"smart-money run: source={settings.source} months={settings.start:%Y-%m}..{last:%Y-%m} symbols={count}"
     dagster_home = ensure_dagster_home(settings)
     # Dagster's own log lines (a stack per failed step) only with --debug; a failure is one line
     log_level = "WARNING" if debug_requested() else "CRITICAL"
-    with expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"):
+    with (
+        StepProgress(title, quiet=quiet) as progress,
+        expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"),
+    ):
         summary = run_monthly_graph(
-            CODE_LOCATION, settings, log_level=log_level, op_config=op_config, chunk_months=chunk_months
+            CODE_LOCATION,
+            settings,
+            log_level=log_level,
+            op_config=op_config,
+            chunk_months=chunk_months,
+            observer=RunProgress(progress),
         )
     if not summary.success:
         raise run_failure(summary)
@@ -165,6 +174,7 @@ def evaluate(
         str | None, typer.Option(help="Universe size, comma-separated tickers or @file (default SMART_MONEY_SYMBOLS).")
     ] = None,
     bootstrap: Annotated[int, typer.Option(min=0, help="Date-bootstrap draws for the intervals.")] = 200,
+    quiet: QuietOption = False,
 ) -> None:
     """Score a registered model on any source, universe and period without retraining; writes
     the keys of metadata.json's metrics.test plus n_samples, n_symbols and baselines scored on
@@ -172,10 +182,11 @@ def evaluate(
     settings = settings_from(start, end, symbols, source, records_dir, check_source=True)
     check_out(out)
     # lazy: keeps --help and argument errors fast (the model, the dataset and the source load here)
-    from smart_money.evaluation.score_registered import NothingToScore, score_registered_version
+    from smart_money.evaluation.score_registered import SCORING_STEPS, NothingToScore, score_registered_version
 
-    with expected(NothingToScore):
-        result = score_registered_version(settings, model, bootstrap)
+    title = f"evaluate {model}: source={settings.source} months={settings.start:%Y-%m}..{settings.last_month():%Y-%m}"
+    with StepProgress(title, quiet=quiet, total=SCORING_STEPS) as progress, expected(NothingToScore):
+        result = score_registered_version(settings, model, bootstrap, progress.advance)
     write_json(out, result)
     table = Table(
         title=f"v{result['model_version']} on {settings.source}: {result['n_samples']:,} samples, "

@@ -5,11 +5,12 @@ run's record in the run history; `--debug` shows the traceback instead."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from smart_money_tests.support.cli import assert_one_error, clean_env, files_written, smart_money
+from smart_money_tests.support.cli import assert_one_error, clean_env, files_written, progress_lines, smart_money
 
 # two months keep a run that gets as far as its first steps short
 SHORT = {"SMART_MONEY_START": "2021-01", "SMART_MONEY_END": "2021-02"}
@@ -35,7 +36,7 @@ def empty_records(root: Path) -> Path:
 
 def check_failure(home: Path, proc, code: int, *names: str) -> None:
     assert proc.returncode == code, proc.stderr
-    assert_one_error(proc.stderr, *names)
+    assert_one_error(proc.stderr, *names, after_progress=True)
     assert files_written(home) == [], files_written(home)
 
 
@@ -74,6 +75,9 @@ def test_unknown_symbols_fail_the_run_in_one_line_and_debug_shows_the_traceback(
     proc = smart_money("run", "--symbols", "ZZZZ,QQQQ", env=clean_env(home, **SHORT))
     check_failure(home, proc, 2, "symbols not in the simulated universe: QQQQ, ZZZZ")
     assert "smart-money universe" in proc.stderr  # the fix names the command listing the stocks
+    shown = progress_lines(proc.stderr)  # the run id and its page in the UI, then the failed step
+    assert re.search(r"run ([0-9a-f-]{36}): .* http://127\.0\.0\.1:3000/runs/\1$", shown[1]), shown
+    assert shown[2].endswith("universe FAILED") and len(shown) == 3, shown  # skipped steps are not listed
 
     debug = smart_money("--debug", "run", "--symbols", "ZZZZ,QQQQ", env=clean_env(tmp_path / "debug", **SHORT))
     assert debug.returncode != 0

@@ -4,6 +4,7 @@ reading its one-line errors."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,10 +31,22 @@ def smart_money(*args: str, env: dict[str, str], timeout: float = 300) -> subpro
     return subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def assert_one_error(stderr: str, *names: str) -> str:
+PROGRESS_LINE = re.compile(r"^\[ *\d+\.\d s\] ")  # `smart_money.cli.progress` on a non-terminal
+
+
+def progress_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if PROGRESS_LINE.match(line)]
+
+
+def assert_one_error(stderr: str, *names: str, after_progress: bool = False) -> str:
     """stderr is `error: ...` naming every one of `names`, maybe followed by `fix: ...`, and
-    nothing else (no traceback); returns the error line."""
+    nothing else (no traceback; with `after_progress`, progress lines before it); returns the
+    error line."""
     lines = stderr.strip().splitlines()
+    if after_progress:
+        shown = len(progress_lines(stderr))
+        assert all(PROGRESS_LINE.match(line) for line in lines[:shown]), stderr
+        lines = lines[shown:]
     assert "Traceback" not in stderr and 1 <= len(lines) <= 2, stderr
     assert lines[0].startswith("error: ") and all(name in lines[0] for name in names), lines
     assert len(lines) == 1 or lines[1].startswith("fix: "), lines
