@@ -135,17 +135,29 @@ def run_failure(summary: RunSummary) -> CliError:
 
 
 def print_model_summary(model: ModelSummary) -> None:
-    """The newest registered version in a few lines (what a run ends with)."""
+    """The newest registered version in a few lines (what a run ends with): each gate once, and
+    for a rejected version why it is not served and the two ways forward."""
+    from smart_money.reporting.model_summary import ways_forward
+
     console.print(f"\nmodel v{model.version}: [bold]{model.status}[/bold]")
     console.print(f"  {escape(model.metrics)}")
     if model.independent_universes:
         console.print(f"  {escape(model.independent_universes)}")
     for gate in model.gates:
         mark = "[green]pass[/green]" if gate.passed else "[red]FAIL[/red]"
-        console.print(f"  gate {gate.name:16s} {mark}  {escape(gate.detail)}")
+        rule = f" ({gate.rule()})" if gate.rule() else ""
+        console.print(f"  gate {gate.name:16s} {mark}  {escape(gate.detail)}{escape(rule)}")
     for reason in model.reasons:
         console.print(f"  [yellow]{escape(reason)}[/yellow]")
     console.print(f"  report: {escape(model.report)}")
+    steps = ways_forward(model)
+    if steps:
+        console.print(
+            "[yellow]rejected: `smart-money serve` predicts only with a champion (it answers 503 until there "
+            "is one).[/yellow] Ways forward:"
+        )
+        for step in steps:
+            console.print(f"  - {escape(step)}")
 
 
 def asset_configs(path: Path) -> dict[str, dict]:

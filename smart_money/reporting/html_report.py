@@ -17,6 +17,7 @@ from jinja2 import Environment, select_autoescape  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from smart_money.evaluation.flow_evaluation import Evaluation  # noqa: E402
+from smart_money.evaluation.gates import worlds  # noqa: E402
 
 PLOTS = ("roc", "precision_recall", "reliability", "confusion", "importance", "walk_forward", "correlation")
 WF_COLUMNS_SHOWN = [
@@ -311,7 +312,7 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
                 _table(
                     ["independent universes", "value"],
                     [
-                        ["worlds x dates (rows)", f"{iu['worlds']} worlds, {iu['n_dates']} dates ({iu['n']:,} rows)"],
+                        ["worlds x dates (rows)", f"{worlds(iu['worlds'])}, {iu['n_dates']} dates ({iu['n']:,} rows)"],
                         ["model - oracle_public AUC [95 % CI]", _diff(iu["model_minus_public_auc"])],
                         [
                             "mirror label: model AUC / oracle AUC",
@@ -456,7 +457,7 @@ def markdown_summary(evaluation: Evaluation) -> str:
         iu = s["independent_universe"]
         lines += [
             "",
-            f"**Independent universes** ({iu['worlds']} worlds, {iu['n']:,} rows): model AUC "
+            f"**Independent universes** ({worlds(iu['worlds'])}, {iu['n']:,} rows): model AUC "
             f"{iu['model']['roc_auc']:.4f} vs oracle_public {iu['oracle_public']['roc_auc']:.4f} "
             f"(difference {_diff(iu['model_minus_public_auc'])}); ECE {iu['model']['ece']:.4f} (oracle "
             f"{iu['oracle_public']['ece']:.4f}); ECE vs oracle "
