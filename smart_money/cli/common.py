@@ -21,7 +21,11 @@ EndOption = Annotated[
     str | None, typer.Option(help="Last month, YYYY-MM (default SMART_MONEY_END or the last complete month).")
 ]
 SymbolsOption = Annotated[
-    str | None, typer.Option(help="Universe size or comma-separated tickers (default SMART_MONEY_SYMBOLS).")
+    str | None,
+    typer.Option(
+        help="Universe size (the source's first N stocks), comma-separated tickers, or @file (one ticker per "
+        "line) (default SMART_MONEY_SYMBOLS)."
+    ),
 ]
 SourceOption = Annotated[
     str | None, typer.Option(help="simulated | fmp | public_records (default SMART_MONEY_SOURCE).")

@@ -211,6 +211,11 @@ def evaluate(
     for name, baseline in result["baselines"].items():
         table.add_row(name, *(number(baseline.get(key)) for key in keys))
     console.print(table)
+    if result["n_dates"] < 2:
+        console.print(
+            f"[yellow]warning:[/yellow] {result['n_dates']} sample date: the date-bootstrap intervals are "
+            "degenerate (e.g. [x, x]), not a measure of uncertainty; widen --start/--end for several dates"
+        )
     direction = result["direction"]
     console.print(
         f"base rate {result['base_rate']:.3f} (training {result['reference_base_rate']:.3f}); ECE {result['ece']:.4f}; "

@@ -21,6 +21,33 @@ def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
     return pandera_schema_to_dagster_type(model).metadata["schema"].schema
 
 
+def per_partition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult) -> dg.AssetCheckResult:
+    """`result` of a partitioned check, recorded for each partition of a range run as well.
+
+    In a single-run backfill Dagster plans a partitioned check once per partition but records
+    its one result without a partition, so the UI's check list, graph card and partitions bar
+    show every partition as skipped while the check's own page says passed. This records the
+    range's verdict for each of its partitions (metadata `checked_range` says it covers the range
+    as a whole), so all of them agree; a one-partition run needs nothing more."""
+    keys = context.partition_keys if context.op_execution_context.has_partition_key_range else []
+    if len(keys) > 1:
+        spec = next(iter(context.check_specs))
+        for key in keys:
+            context.op_execution_context.log_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=spec.asset_key,
+                    check_name=spec.name,
+                    passed=result.passed,
+                    metadata={**result.metadata, "checked_range": f"{keys[0]}..{keys[-1]}"},
+                    severity=result.severity,
+                    description=result.description,
+                    blocking=spec.blocking,
+                    partition=key,
+                )
+            )
+    return result
+
+
 def pandera_check(
     asset: dg.AssetsDefinition | str,
     schema: pa.DataFrameSchema | SchemaFor,
@@ -40,7 +67,7 @@ def pandera_check(
         checked = prepare(frame) if prepare else frame
         resolved = schema if isinstance(schema, pa.DataFrameSchema) else schema(context)
         failing, table_md = describe_failures(checked, resolved)
-        return dg.AssetCheckResult(
+        result = dg.AssetCheckResult(
             passed=failing == 0,
             metadata={
                 "failing_rows": failing,
@@ -49,5 +76,6 @@ def pandera_check(
             },
             description=None if failing == 0 else f"{failing} rows violate the schema; see `failures`",
         )
+        return per_partition(context, result) if partitions_def is not None else result
 
     return check
