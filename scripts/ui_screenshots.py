@@ -63,6 +63,7 @@ def free_port() -> int:
 
 
 def capture(url: str, out: Path) -> list[Path]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     pages = {
@@ -79,9 +80,19 @@ def capture(url: str, out: Path) -> list[Path]:
             for name, address in pages.items():
                 page.goto(address)
                 page.wait_for_load_state("networkidle", timeout=120_000)
+                try:  # the first visit's newsletter dialog
+                    page.get_by_role("button", name="Skip").click(timeout=10_000)
+                except PlaywrightTimeout:
+                    pass
                 time.sleep(3)  # the graph lays itself out after the data arrives
                 page.screenshot(path=str(out / name))
                 written.append(out / name)
+                if name == "raw_checks.png":  # the check's partitions: every month passed
+                    page.get_by_text("Partitions", exact=True).last.click()
+                    page.wait_for_load_state("networkidle", timeout=120_000)
+                    time.sleep(2)
+                    page.screenshot(path=str(out / "raw_check_partitions.png"))
+                    written.append(out / "raw_check_partitions.png")
         finally:
             browser.close()
     return written
@@ -91,13 +102,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/ui"))
     parser.add_argument("--home", type=Path, default=None, help="SMART_MONEY_HOME of the run (default: a temp folder)")
+    parser.add_argument("--no-run", action="store_true", help="Show the runs already in --home (no new run).")
     args = parser.parse_args()
     if not shutil.which("chromium"):
         raise SystemExit("no `chromium` on PATH: install Chromium (Debian: apt-get install chromium)")
     home = (args.home or Path(tempfile.mkdtemp(prefix="ui-shots-"))).resolve()
     os.environ.update(ENV | {"SMART_MONEY_HOME": str(home)})
-    run_id = run_pipeline(home)
-    print(f"run {run_id} in {home}", file=sys.stderr)
+    if not args.no_run:
+        print(f"run {run_pipeline(home)} in {home}", file=sys.stderr)
     port = free_port()
     webserver = Path(sys.executable).with_name("dagster-webserver")
     server = subprocess.Popen(

@@ -8,6 +8,9 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,  # what Dagster's own partitioned results carry
+)
 from dagster_pandera import pandera_schema_to_dagster_type
 
 from smart_money.data.quality import describe_failures
@@ -39,6 +42,9 @@ def per_partition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckR
                     check_name=spec.name,
                     passed=result.passed,
                     metadata={**result.metadata, "checked_range": f"{keys[0]}..{keys[-1]}"},
+                    # the partition's materialization it checked: the UI counts a check for a
+                    # partition only against the partition's latest materialization
+                    target_materialization_data=_materialization_of(context.instance, spec.asset_key, key),
                     severity=result.severity,
                     description=result.description,
                     blocking=spec.blocking,
@@ -46,6 +52,20 @@ def per_partition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckR
                 )
             )
     return result
+
+
+def _materialization_of(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+    ).records
+    if not records:
+        return None
+    record = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        run_id=record.event_log_entry.run_id, storage_id=record.storage_id, timestamp=record.timestamp
+    )
 
 
 def pandera_check(

@@ -32,6 +32,10 @@ def test_a_range_run_records_each_partitioned_check_for_every_partition(tmp_path
         assert {k: by_partition.get(k) for k in MONTHS} == dict.fromkeys(
             MONTHS, AssetCheckExecutionRecordStatus.SUCCEEDED
         ), (key, by_partition)  # not left PLANNED, which the UI shows as skipped
+        for info in infos:  # each checked the partition's latest materialization (else the UI shows it missing)
+            if info.check_key == key and info.partition_key in MONTHS:
+                assert info.latest_target_materialization_storage_id == info.latest_materialization_storage_id
+                assert info.latest_materialization_storage_id is not None
     evaluations = [
         e
         for e in instance.get_records_for_run(summary.run_id).records
