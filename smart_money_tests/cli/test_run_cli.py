@@ -80,3 +80,14 @@ def test_a_champion_has_no_ways_forward_and_other_reasons_still_show(tmp_path):
     registry.index_path.write_text(json.dumps(index))
     text = rendered(latest_model_summary(registry))
     assert "not better than champion v1.0.0" in text and "Ways forward" not in text
+
+
+def test_run_help_shows_every_form_of_symbols():
+    from typer.testing import CliRunner
+
+    from smart_money.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "comma-separated tickers, or @file (one ticker per line)" in text and "--quiet" in text
