@@ -13,6 +13,7 @@ from smart_money.defs.model import model_definitions
 from smart_money.defs.options_flow import options_flow_definitions
 from smart_money.defs.research import research_definitions
 from smart_money.options.market.tape_source import OptionsSource
+from smart_money.orchestration.dagster_warnings import quiet_beta_and_preview_warnings
 from smart_money.orchestration.executors import executor_for
 from smart_money.orchestration.io_manager import PartitionedParquetIOManager
 from smart_money.orchestration.names import MONTHLY_JOB, OWNERS
@@ -21,6 +22,8 @@ from smart_money.orchestration.resources import data_source_resource, options_st
 from smart_money.orchestration.runner import CodeLocation
 from smart_money.settings import Settings
 from smart_money.settings.options import OptionsSettings
+
+quiet_beta_and_preview_warnings()  # the groups' builders below use those APIs when called
 
 
 def build_definitions(settings: Settings, options: OptionsSettings | None = None) -> dg.Definitions:

@@ -4,6 +4,7 @@ the command's options over it, and writing an --out file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -20,11 +21,16 @@ EndOption = Annotated[
     str | None, typer.Option(help="Last month, YYYY-MM (default SMART_MONEY_END or the last complete month).")
 ]
 SymbolsOption = Annotated[
-    str | None, typer.Option(help="Universe size or comma-separated tickers (default SMART_MONEY_SYMBOLS).")
+    str | None,
+    typer.Option(
+        help="Universe size (the source's first N stocks), comma-separated tickers, or @file (one ticker per "
+        "line) (default SMART_MONEY_SYMBOLS)."
+    ),
 ]
 SourceOption = Annotated[
     str | None, typer.Option(help="simulated | fmp | public_records (default SMART_MONEY_SOURCE).")
 ]
+QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress lines on stderr (only the result).")]
 DirOption = Annotated[
     Path | None, typer.Option("--dir", help="Folder of public records (default SMART_MONEY_PUBLIC_RECORDS_DIR).")
 ]
@@ -58,6 +64,17 @@ def settings_from(
     if check_source:
         check_source_settings(settings)
     return settings
+
+
+def check_out(out: Path, option: str = "--out") -> None:
+    """A usage error now, before any work, when the `option` file cannot be written there."""
+    from smart_money.cli.errors import usage_error
+
+    folder = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
+    if out.is_dir():
+        raise usage_error(f"{option} {out} is a folder", fix=f"give {option} a file name")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise usage_error(f"{option} {out}: {folder} is not a writable folder", fix=f"choose another {option}")
 
 
 def write_text(out: Path, text: str) -> None:

@@ -14,12 +14,17 @@ only that command knows are the user's (e.g. a Dagster config error from its --c
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import click
 import typer
+
+from smart_money.settings.cli import debug_enabled
+
+_debug: ContextVar[bool] = ContextVar("smart_money_cli_debug", default=False)  # set by `cli_errors`
 
 USAGE = 2  # bad configuration, option or input file: nothing was done
 FAILED = 1  # the operation ran and failed (a registry refusal, a failed run)
@@ -61,8 +66,11 @@ class Expected:
     fix: str | None = None
 
     def matches(self, exc: BaseException) -> bool:
+        return self.matches_type(type(exc))
+
+    def matches_type(self, kind: type | None) -> bool:
         cls = getattr(sys.modules.get(self.module), self.name, None)
-        return isinstance(cls, type) and isinstance(exc, cls)
+        return isinstance(cls, type) and isinstance(kind, type) and issubclass(kind, cls)
 
 
 # The project's expected failures, most specific first. They are looked up in sys.modules when a
@@ -83,6 +91,15 @@ EXPECTED: tuple[Expected, ...] = (
         "`smart-money universe` lists the source's stocks",
     ),
     Expected(
+        "smart_money.data.raw_pull",
+        "EmptyUniverse",
+        USAGE,
+        "check the source's price files (docs/public-records.md); the run's warnings name those set aside",
+    ),
+    Expected("smart_money.sources.fmp.errors", "FmpAuthError", USAGE, "check FMP_API_KEY (docs/fmp.md)"),
+    Expected("smart_money.sources.fmp.errors", "FmpLegacyEndpointError", USAGE, "see docs/fmp.md on legacy keys"),
+    Expected("smart_money.orchestration.io_manager", "UnreadableAssetFile", FAILED),
+    Expected(
         "smart_money.model.registry",
         "TamperedArtifact",
         FAILED,
@@ -94,6 +111,19 @@ EXPECTED: tuple[Expected, ...] = (
     ),
     Expected("builtins", "FileNotFoundError", FAILED),
 )
+
+
+def known_failure(type_names: Iterable[tuple[str, str]]) -> CliError | None:
+    """The first (class `module.Name`, message) pair whose class is an expected failure, as its
+    CliError; None when none is. For the errors of a failed run's steps, which come as names
+    (`smart_money.orchestration.failures`), outermost first."""
+    for type_name, message in type_names:
+        module, _, name = type_name.rpartition(".")
+        kind = getattr(sys.modules.get(module or "builtins"), name, None)
+        match = next((e for e in EXPECTED if e.matches_type(kind)), None)
+        if match is not None:
+            return CliError(message or name, fix=match.fix, exit_code=match.exit_code)
+    return None
 
 
 @contextmanager
@@ -114,6 +144,7 @@ def cli_errors(debug: bool = False) -> Iterator[None]:
     """Report an expected failure of the block in one line (two with a fix) on stderr and exit
     with its code; with `debug`, let it propagate with its traceback. Exits, usage errors and
     aborts of click pass through, and so does every unexpected exception."""
+    token = _debug.set(debug)
     try:
         yield
     except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
@@ -130,6 +161,13 @@ def cli_errors(debug: bool = False) -> Iterator[None]:
             message, fix, code = _cause(exc), kind.fix, kind.exit_code
         report(message, fix)
         raise typer.Exit(code) from exc
+    finally:
+        _debug.reset(token)
+
+
+def debug_requested() -> bool:
+    """Whether this invocation asked for tracebacks (`--debug`, or SMART_MONEY_DEBUG)."""
+    return _debug.get() or debug_enabled()
 
 
 def report(message: str, fix: str | None = None) -> None:

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from smart_money.cli.common import console, number
+from smart_money.cli.common import QuietOption, check_out, console, number
 from smart_money.cli.errors import USAGE, expected
+from smart_money.cli.progress import StepProgress
 
 app = typer.Typer()
 
@@ -33,6 +34,7 @@ def options_score(
 ) -> None:
     """Score option prints into smart-money events (file formats: docs/options-flow.md, "Scoring
     files"). Unusable rows are quarantined into <out>.rejected.csv; an unusable file is one error."""
+    check_out(out)
     # lazy: keeps --help and argument errors fast; the scoring path itself is import-light
     from smart_money.options.score_files import OptionsInputError, configured_store_url, score_files
 
@@ -58,13 +60,18 @@ def options_eval(
         int, typer.Option(min=50, help="Synthetic scenarios (one event each; >= 2,100 gives >= 2,000 events).")
     ] = 2400,
     seed: Annotated[int, typer.Option(help="Seed of the evaluation market (not the calibration seed).")] = 7,
+    quiet: QuietOption = False,
 ) -> None:
     """Evaluate the engine on a labelled synthetic market: precision/recall, abstention,
     calibration (ECE, Brier), risk-coverage, direction, live-vs-replay agreement, throughput."""
+    check_out(out)
     # lazy: keeps --help and argument errors fast (the engine loads numba kernels)
+    from smart_money.options.evaluation import EVALUATION_STEPS
     from smart_money.options.runs import evaluate_to_file
 
-    result = evaluate_to_file(out, scenarios, seed)
+    title = f"options-eval: {scenarios:,} scenarios, seed {seed}"
+    with StepProgress(title, quiet=quiet, total=EVALUATION_STEPS) as progress:
+        result = evaluate_to_file(out, scenarios, seed, progress.advance)
     if result.get("warning"):
         console.print(f"[yellow]warning:[/yellow] {result['warning']}")
     table = Table(title=f"options-eval: {result['events']} events, seed {seed} -> {out}")

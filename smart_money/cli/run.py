@@ -13,18 +13,22 @@ from rich.table import Table
 from smart_money.cli.common import (
     DirOption,
     EndOption,
+    QuietOption,
     SourceOption,
     StartOption,
     SymbolsOption,
+    check_out,
     console,
     number,
     settings_from,
     write_json,
     write_text,
 )
-from smart_money.cli.errors import USAGE, expected, failure, usage_error
+from smart_money.cli.errors import USAGE, CliError, debug_requested, expected, failure, known_failure, usage_error
+from smart_money.cli.progress import RunProgress, StepProgress
 
 if TYPE_CHECKING:
+    from smart_money.orchestration.runner import RunSummary
     from smart_money.reporting.model_summary import ModelSummary
 
 app = typer.Typer()
@@ -61,6 +65,7 @@ def run(
     config: RunConfigOption = None,
     chunk_months: ChunkOption = None,
     wait_for_home: HomeWaitOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Materialize the whole monthly graph for the configured range (one in-process run, or
     --chunk-months at a time, then the model) and print where the outputs are. One run at a time
@@ -79,16 +84,16 @@ def run(
     from smart_money.reporting.model_summary import latest_model_summary
 
     last = settings.last_month()
-    console.print(
-        f"smart-money run: source={settings.source} months={settings.start:%Y-%m}..{last:%Y-%m} "
-        f"symbols={settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)}"
-    )
+    count = settings.symbols if isinstance(settings.symbols, int) else len(settings.symbols)
+    title = f"smart-money run: source={settings.source} months={settings.start:%Y-%m}..{last:%Y-%m} symbols={count}"
     dagster_home = ensure_dagster_home(settings)
     instance = dg.DagsterInstance.get()
 
     def waiting(message: str) -> None:
         console.print(f"[yellow]{escape(message)}; waiting for it to end[/yellow] (--wait-for-home SECONDS gives up)")
 
+    # Dagster's own log lines (a stack per failed step) only with --debug; a failure is one line
+    log_level = "WARNING" if debug_requested() else "CRITICAL"
     with (
         expected(HomeBusy, fix="wait for that run to end, or stop it (docs/operations.md)"),
         home_lock(dagster_home, wait_for_home, waiting, instance),
@@ -97,11 +102,22 @@ def run(
             console.print(line)
         for line in recover_registries(settings.models_location):
             console.print(line)
-        with expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"):
+        with (
+            StepProgress(title, quiet=quiet) as progress,
+            expected(dg.DagsterInvalidConfigError, exit_code=USAGE, context=f"configuration error in {config}"),
+        ):
             summary = run_monthly_graph(
-                CODE_LOCATION, settings, instance=instance, op_config=op_config, chunk_months=chunk_months
+                CODE_LOCATION,
+                settings,
+                instance=instance,
+                log_level=log_level,
+                op_config=op_config,
+                chunk_months=chunk_months,
+                observer=RunProgress(progress),
             )
         recover_home(instance, settings.data_location)  # the run's own run-scoped copies, now it has ended
+    if not summary.success:
+        raise run_failure(summary)
 
     table = Table(title=f"run {summary.run_id} ({summary.first_partition} .. {summary.last_partition})")
     table.add_column("asset")
@@ -122,8 +138,6 @@ def run(
     console.print(f"data:       {storage.join(settings.data_location, 'assets')}")
     console.print(f"quarantine: {storage.join(settings.data_location, 'quarantine')}")
     console.print(f"runs:       {dagster_home} (open them with `make ui`)")
-    if not summary.success:
-        raise failure(f"run failed: {summary.error}", fix="the run's step logs are in the Dagster UI: `make ui`")
     model = latest_model_summary(Registry(settings.models_location))
     if model is not None:
         print_model_summary(model)
@@ -181,18 +195,47 @@ def recover_registries(models_location: str) -> list[str]:
     return lines + [f"{line} ({EXCESS_REGISTRY_FOLDER})" for line in excess]
 
 
+def run_failure(summary: RunSummary) -> CliError:
+    """The one line a failed run ends with: a known cause (unknown symbols, an empty records
+    folder, an unreadable file ...) with its fix, else the failed step and its error."""
+    from smart_money.orchestration.failures import user_causes
+
+    causes = user_causes(summary.causes)
+    known = known_failure((c.type_name, c.message) for c in causes)
+    if known is not None:
+        return known
+    where = f"step {causes[0].step}: " if causes and causes[0].step else ""
+    what = f"{causes[0].type_name.rpartition('.')[2]}: {causes[0].message}" if causes else summary.error
+    return failure(
+        f"run {summary.run_id} failed: {where}{what}",
+        fix="`smart-money --debug run ...` shows the traceback; the run's step logs are in the Dagster UI (`make ui`)",
+    )
+
+
 def print_model_summary(model: ModelSummary) -> None:
-    """The newest registered version in a few lines (what a run ends with)."""
+    """The newest registered version in a few lines (what a run ends with): each gate once, and
+    for a rejected version why it is not served and the two ways forward."""
+    from smart_money.reporting.model_summary import ways_forward
+
     console.print(f"\nmodel v{model.version}: [bold]{model.status}[/bold]")
     console.print(f"  {escape(model.metrics)}")
     if model.independent_universes:
         console.print(f"  {escape(model.independent_universes)}")
     for gate in model.gates:
         mark = "[green]pass[/green]" if gate.passed else "[red]FAIL[/red]"
-        console.print(f"  gate {gate.name:16s} {mark}  {escape(gate.detail)}")
+        rule = f" ({gate.rule()})" if gate.rule() else ""
+        console.print(f"  gate {gate.name:16s} {mark}  {escape(gate.detail)}{escape(rule)}")
     for reason in model.reasons:
         console.print(f"  [yellow]{escape(reason)}[/yellow]")
     console.print(f"  report: {escape(model.report)}")
+    steps = ways_forward(model)
+    if steps:
+        console.print(
+            "[yellow]rejected: `smart-money serve` predicts only with a champion (it answers 503 until there "
+            "is one).[/yellow] Ways forward:"
+        )
+        for step in steps:
+            console.print(f"  - {escape(step)}")
 
 
 def asset_configs(path: Path) -> dict[str, dict]:
@@ -221,16 +264,19 @@ def evaluate(
         str | None, typer.Option(help="Universe size, comma-separated tickers or @file (default SMART_MONEY_SYMBOLS).")
     ] = None,
     bootstrap: Annotated[int, typer.Option(min=0, help="Date-bootstrap draws for the intervals.")] = 200,
+    quiet: QuietOption = False,
 ) -> None:
     """Score a registered model on any source, universe and period without retraining; writes
     the keys of metadata.json's metrics.test plus n_samples, n_symbols and baselines scored on
     the same samples."""
     settings = settings_from(start, end, symbols, source, records_dir, check_source=True)
+    check_out(out)
     # lazy: keeps --help and argument errors fast (the model, the dataset and the source load here)
-    from smart_money.evaluation.score_registered import NothingToScore, score_registered_version
+    from smart_money.evaluation.score_registered import SCORING_STEPS, NothingToScore, score_registered_version
 
-    with expected(NothingToScore):
-        result = score_registered_version(settings, model, bootstrap)
+    title = f"evaluate {model}: source={settings.source} months={settings.start:%Y-%m}..{settings.last_month():%Y-%m}"
+    with StepProgress(title, quiet=quiet, total=SCORING_STEPS) as progress, expected(NothingToScore):
+        result = score_registered_version(settings, model, bootstrap, progress.advance)
     write_json(out, result)
     table = Table(
         title=f"v{result['model_version']} on {settings.source}: {result['n_samples']:,} samples, "
@@ -243,6 +289,11 @@ def evaluate(
     for name, baseline in result["baselines"].items():
         table.add_row(name, *(number(baseline.get(key)) for key in keys))
     console.print(table)
+    if result["n_dates"] < 2:
+        console.print(
+            f"[yellow]warning:[/yellow] {result['n_dates']} sample date: the date-bootstrap intervals are "
+            "degenerate (e.g. [x, x]), not a measure of uncertainty; widen --start/--end for several dates"
+        )
     direction = result["direction"]
     console.print(
         f"base rate {result['base_rate']:.3f} (training {result['reference_base_rate']:.3f}); ECE {result['ece']:.4f}; "

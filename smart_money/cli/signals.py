@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from smart_money.cli.common import DirOption, EndOption, SourceOption, StartOption, SymbolsOption, settings_from
+from smart_money.cli.common import (
+    DirOption,
+    EndOption,
+    QuietOption,
+    SourceOption,
+    StartOption,
+    SymbolsOption,
+    settings_from,
+)
 from smart_money.cli.errors import usage_error
+from smart_money.cli.progress import StepProgress
 
 app = typer.Typer(help="Smart-money disclosures in event time and calendar time.", no_args_is_help=True)
 
@@ -43,7 +51,7 @@ def study(
             "and measure them (can the study see an effect of that size here?); writes DIR/planted.json."
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress lines on stderr.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Every family's event study (abnormal returns after the first close past the public time,
     against equal-weight, matched and market benchmarks, with a placebo) and calendar-time
@@ -57,30 +65,38 @@ def study(
 
     from smart_money.reporting.research_report import markdown_summary, write_research_report
     from smart_money.research.planted import planted_check
-    from smart_money.research.study import StudyConfig, stderr_progress, study_from_source, write_study
+    from smart_money.research.study import StudyConfig, study_from_source, write_study
     from smart_money.sources import open_source
 
     data_source = open_source(settings)
-    progress = stderr_progress(quiet or not sys.stderr.isatty())
-    progress(f"signals study: source={settings.source} months={settings.start:%Y-%m}..{settings.last_month():%Y-%m}")
+    title = f"signals study: source={settings.source} months={settings.start:%Y-%m}..{settings.last_month():%Y-%m}"
     first, last = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month())
     try:
-        result, events, pulled = study_from_source(
-            data_source, settings.symbols, first, last, settings.hedge_funds, StudyConfig(bootstrap=bootstrap), progress
-        )
-        written = write_study(result, out)
-        events.to_parquet(out / "events.parquet", index=False)
-        (out / "summary.md").write_text(markdown_summary(result.to_json()))
-        written += [out / "events.parquet", out / "summary.md", Path(write_research_report(result, str(out)))]
-        if planted:
-            stocks = pulled.universe.loc[pulled.universe["asset_type"] == "stock", "symbol"].drop_duplicates().tolist()
-            checks = []
-            for family, bp in planted:
-                checks.append(planted_check(events, pulled.prices, stocks, data_source.market_index(), family, bp))
-                recovered = checks[-1]["recovered_matched_bp"]
-                progress(f"planted {bp:g} bp after {family}: recovered {recovered:.1f} bp (matched)")
-            (out / "planted.json").write_text(json.dumps(checks, indent=2))
-            written.append(out / "planted.json")
+        with StepProgress(title, quiet=quiet) as progress:
+            result, events, pulled = study_from_source(
+                data_source,
+                settings.symbols,
+                first,
+                last,
+                settings.hedge_funds,
+                StudyConfig(bootstrap=bootstrap),
+                progress,
+            )
+            written = write_study(result, out)
+            events.to_parquet(out / "events.parquet", index=False)
+            (out / "summary.md").write_text(markdown_summary(result.to_json()))
+            written += [out / "events.parquet", out / "summary.md", Path(write_research_report(result, str(out)))]
+            if planted:
+                stocks = (
+                    pulled.universe.loc[pulled.universe["asset_type"] == "stock", "symbol"].drop_duplicates().tolist()
+                )
+                checks = []
+                for family, bp in planted:
+                    checks.append(planted_check(events, pulled.prices, stocks, data_source.market_index(), family, bp))
+                    recovered = checks[-1]["recovered_matched_bp"]
+                    progress(f"planted {bp:g} bp after {family}: recovered {recovered:.1f} bp (matched)")
+                (out / "planted.json").write_text(json.dumps(checks, indent=2))
+                written.append(out / "planted.json")
     finally:
         data_source.close()
     for path in written:

@@ -34,6 +34,10 @@ class UnknownSymbols(ValueError):
     """Configured tickers (SMART_MONEY_SYMBOLS, --symbols) that the source's universe lacks."""
 
 
+class EmptyUniverse(ValueError):
+    """The source lists no stock at all (e.g. every price file of a records folder set aside)."""
+
+
 def lookback_months(table: str) -> int:
     """How far before the configured first month that month's partition of `table` reaches."""
     return INSIDER_LOOKBACK_MONTHS if table == "insider_trades" else LOOKBACK_MONTHS
@@ -171,6 +175,11 @@ def pull_universe(source: DataSource, symbols: int | tuple[str, ...]) -> tuple[p
     outcome = validate_and_quarantine(frame, UNIVERSE)
     universe = outcome.valid
     stocks = universe[universe["asset_type"] == "stock"]
+    if stocks.empty:
+        raise EmptyUniverse(
+            f"the {source.name} source lists no stocks ({len(frame)} universe rows, "
+            f"{len(frame) - len(universe)} quarantined); a records folder lists a stock per readable price file"
+        )
     if isinstance(symbols, int):
         chosen = stocks["symbol"].drop_duplicates().head(symbols)
     else:

@@ -15,8 +15,19 @@ class GateConfig:
     leakage_auc: float = 0.70  # any AUC above this blocks publication until audited
 
 
+def worlds(n: int) -> str:
+    """'1 world', '4 worlds'."""
+    return f"{n} world" if n == 1 else f"{n} worlds"
+
+
+def independent_universes(n: int) -> str:
+    return f"{n} independent universe" if n == 1 else f"{n} independent universes"
+
+
 def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, object]]:
-    """Gate name -> {passed, value, threshold, detail}."""
+    """Gate name -> {passed, value, threshold, setting, detail}; `setting` is the GateConfig field
+    (the `registered_model` config key) that holds the threshold. The minimum of beats_baselines
+    is a lower bound on its value; every other threshold is an upper bound."""
     test = summary["metrics"]["test"]
     val = summary["metrics"]["val"]
     gates: dict[str, dict[str, object]] = {}
@@ -26,6 +37,7 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
         "passed": bool(margin >= config.min_auc_margin),
         "value": margin,
         "threshold": config.min_auc_margin,
+        "setting": "min_auc_margin",
         "detail": f"test AUC {test['roc_auc']:.4f} vs best baseline {best_name} {best:.4f}",
     }
     independent = summary.get("independent_universe")
@@ -35,7 +47,8 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
             "passed": bool(value <= config.max_ece_vs_oracle),
             "value": value,
             "threshold": config.max_ece_vs_oracle,
-            "detail": f"binned ECE against the exact posterior on {independent['worlds']} independent universes "
+            "setting": "max_ece_vs_oracle",
+            "detail": f"binned ECE against the exact posterior on {independent_universes(independent['worlds'])} "
             f"(realised ECE {independent['model']['ece']:.4f}, oracle's own "
             f"{independent['oracle_public']['ece']:.4f})",
         }
@@ -45,6 +58,7 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
             "passed": bool(lower <= config.max_ece_lower_bound),
             "value": lower,
             "threshold": config.max_ece_lower_bound,
+            "setting": "max_ece_lower_bound",
             "detail": f"test ECE {test['ece']:.4f}, 95 % lower bound over dates {lower:.4f}",
         }
     gap = val["roc_auc"] - test["roc_auc"]
@@ -52,6 +66,7 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
         "passed": bool(gap <= config.max_val_minus_test_auc),
         "value": gap,
         "threshold": config.max_val_minus_test_auc,
+        "setting": "max_val_minus_test_auc",
         "detail": f"validation AUC {val['roc_auc']:.4f}, test {test['roc_auc']:.4f}",
     }
     leak = max(test["roc_auc"], val["roc_auc"])
@@ -60,6 +75,7 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
         "passed": bool(passed),
         "value": leak,
         "threshold": config.leakage_auc,
+        "setting": "leakage_auc",
         "detail": "; ".join(summary.get("warnings", [])) or "no leakage warning",
     }
     return gates

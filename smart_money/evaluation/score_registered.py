@@ -16,10 +16,12 @@ rows. Baselines are scored on the same samples; none of them is retrained either
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from smart_money.data.raw_pull import pull_universe
 from smart_money.dataset.features import UniverseRules
 from smart_money.dataset.pipeline import dataset_from_source
 from smart_money.evaluation.flow_evaluation import metric_frame
@@ -89,29 +91,42 @@ def score_registered_model(
     return out
 
 
-def score_registered_version(settings: Settings, version: str, bootstrap: int = 200) -> dict[str, object]:
+SCORING_STEPS = 3  # what `score_registered_version` reports to its `progress`
+
+
+def score_registered_version(
+    settings: Settings, version: str, bootstrap: int = 200, progress: Callable[[str], None] | None = None
+) -> dict[str, object]:
     """`smart-money evaluate`: the registered `version` ('1.0.2', 'champion' or 'latest', files
     verified) scored on the configured source, symbols and months. What `score_registered_model`
     returns, with the model's version, status and training data, the source, the months and the
-    dataset counts."""
+    dataset counts. `progress` hears of each of its SCORING_STEPS steps as it ends."""
+    say = progress or (lambda _: None)
+    source = open_source(settings)  # a records folder that cannot be read fails here, before the model
+    if not isinstance(settings.symbols, int):
+        pull_universe(source, settings.symbols)  # unknown tickers too (the source keeps its universe)
     registry = Registry(settings.models_location)
     model, metadata = registry.load_model(registry.resolve(version))
     evaluation = json.loads((registry.folder(metadata["version"]) / "evaluation.json").read_text())
+    say(f"model v{metadata['version']} loaded ({metadata['status']})")
     first, last = pd.Timestamp(settings.start), pd.Timestamp(settings.last_month())
     data = dataset_from_source(
-        open_source(settings),
+        source,
         settings.symbols,
         first,
         last,
         rules=UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity),
         hedge_funds=settings.hedge_funds,
     )
+    say(f"dataset: {len(data.dataset):,} samples")
+    scored = score_registered_model(model, evaluation, data.dataset, bootstrap)
+    say(f"scored with {bootstrap} bootstrap draws")
     return {
         "model_version": metadata["version"],
         "model_status": metadata["status"],
         "model_data": metadata["data"],
         "source": settings.source,
         "months": [f"{first:%Y-%m}", f"{last:%Y-%m}"],
-        **score_registered_model(model, evaluation, data.dataset, bootstrap),
+        **scored,
         "dataset_counts": data.counts,
     }

@@ -9,6 +9,7 @@ abstention is a miss there. Calibration uses equal-count bins.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -232,14 +233,29 @@ def timed_scoring(
     return batch, best  # type: ignore[return-value]
 
 
-def evaluate_synthetic(n_scenarios: int, seed: int, rules: RulesConfig, calibration: Calibration) -> dict:
-    """Generate, score (replay and live), and measure everything `options-eval` reports."""
+EVALUATION_STEPS = 4  # what `evaluate_synthetic` reports to its `progress`
+
+
+def evaluate_synthetic(
+    n_scenarios: int,
+    seed: int,
+    rules: RulesConfig,
+    calibration: Calibration,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Generate, score (replay and live), and measure everything `options-eval` reports;
+    `progress` hears of each of its EVALUATION_STEPS steps as it ends."""
+    say = progress or (lambda _: None)
     tape, labels = generate_market(n_scenarios, seed)
     normalized = NormalizedTape.of(tape)
+    say(f"market: {n_scenarios:,} scenarios, {len(normalized.prints):,} prints")
     replay, seconds = timed_scoring(normalized, rules, calibration)
+    say(f"replay scored (best of 3: {seconds:.2f} s)")
     labelled = label_events(replay.with_membership(), labels)
     result = metrics(labelled, seed)
+    say(f"metrics: {result['events']:,} events")
     result["live_vs_replay"] = live_replay_agreement(tape, normalized, rules, calibration, replay, seed)
+    say("live vs replay compared")
     n_prints = len(normalized.prints)
     result["throughput"] = {
         "prints": n_prints,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +28,11 @@ def _plain(value):
     return value
 
 
-def evaluate_to_file(out: Path, scenarios: int, seed: int) -> dict:
-    """Run the synthetic evaluation and write its metrics as JSON."""
+def evaluate_to_file(out: Path, scenarios: int, seed: int, progress: Callable[[str], None] | None = None) -> dict:
+    """Run the synthetic evaluation and write its metrics as JSON (`progress`: each step's end)."""
     rules = load_rules()
     calibration = load_calibration(rules)
-    result = _plain(evaluate_synthetic(scenarios, seed, rules, calibration))
+    result = _plain(evaluate_synthetic(scenarios, seed, rules, calibration, progress))
     if seed == CALIBRATION_SEED:
         result["warning"] = f"seed {seed} is the calibration seed: calibration metrics are in-sample"
     out.parent.mkdir(parents=True, exist_ok=True)

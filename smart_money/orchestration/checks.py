@@ -8,6 +8,9 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,  # what Dagster's own partitioned results carry
+)
 from dagster_pandera import pandera_schema_to_dagster_type
 
 from smart_money.data.quality import describe_failures
@@ -19,6 +22,50 @@ SchemaFor = Callable[[dg.AssetCheckExecutionContext], pa.DataFrameSchema]
 def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
     """The model's columns as the UI's Columns tab shows them (constraints included)."""
     return pandera_schema_to_dagster_type(model).metadata["schema"].schema
+
+
+def per_partition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult) -> dg.AssetCheckResult:
+    """`result` of a partitioned check, recorded for each partition of a range run as well.
+
+    In a single-run backfill Dagster plans a partitioned check once per partition but records
+    its one result without a partition, so the UI's check list, graph card and partitions bar
+    show every partition as skipped while the check's own page says passed. This records the
+    range's verdict for each of its partitions (metadata `checked_range` says it covers the range
+    as a whole), so all of them agree; a one-partition run needs nothing more."""
+    keys = context.partition_keys if context.op_execution_context.has_partition_key_range else []
+    if len(keys) > 1:
+        spec = next(iter(context.check_specs))
+        for key in keys:
+            context.op_execution_context.log_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=spec.asset_key,
+                    check_name=spec.name,
+                    passed=result.passed,
+                    metadata={**result.metadata, "checked_range": f"{keys[0]}..{keys[-1]}"},
+                    # the partition's materialization it checked: the UI counts a check for a
+                    # partition only against the partition's latest materialization
+                    target_materialization_data=_materialization_of(context.instance, spec.asset_key, key),
+                    severity=result.severity,
+                    description=result.description,
+                    blocking=spec.blocking,
+                    partition=key,
+                )
+            )
+    return result
+
+
+def _materialization_of(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+    ).records
+    if not records:
+        return None
+    record = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        run_id=record.event_log_entry.run_id, storage_id=record.storage_id, timestamp=record.timestamp
+    )
 
 
 def pandera_check(
@@ -40,7 +87,7 @@ def pandera_check(
         checked = prepare(frame) if prepare else frame
         resolved = schema if isinstance(schema, pa.DataFrameSchema) else schema(context)
         failing, table_md = describe_failures(checked, resolved)
-        return dg.AssetCheckResult(
+        result = dg.AssetCheckResult(
             passed=failing == 0,
             metadata={
                 "failing_rows": failing,
@@ -49,5 +96,6 @@ def pandera_check(
             },
             description=None if failing == 0 else f"{failing} rows violate the schema; see `failures`",
         )
+        return per_partition(context, result) if partitions_def is not None else result
 
     return check

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import dagster as dg
 
+from smart_money.orchestration.failures import FailureCause, failure_causes
 from smart_money.orchestration.home import run_tags
 from smart_money.orchestration.instance import ensure_dagster_home
 from smart_money.orchestration.names import MONTHLY_JOB
 from smart_money.orchestration.partitions import monthly_partitions
+from smart_money.orchestration.run_events import RunObserver, follow, launch_tag
 from smart_money.settings import Settings
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -47,6 +49,7 @@ class RunSummary:
     assets: list[AssetOutcome]
     checks: list[tuple[str, str, bool, str]]  # asset, check, passed, severity
     error: str | None = None
+    causes: list[FailureCause] = field(default_factory=list)  # of a failed run, outermost first
 
     @property
     def failed_checks(self) -> list[tuple[str, str, bool, str]]:
@@ -61,6 +64,7 @@ def run_monthly_graph(
     op_config: dict[str, dict] | None = None,
     assets: list[str] | None = None,
     chunk_months: int | None = None,
+    observer: RunObserver | None = None,
 ) -> RunSummary:
     """Materialize every month of the configured range through the whole graph, as one run.
     `op_config` sets asset configs, e.g. {"evaluation_report": {"independent_worlds": 1}};
@@ -70,7 +74,9 @@ def run_monthly_graph(
     features, labels) run `chunk_months` months at a time, each run loading only its months and
     their look-back partitions, then one run builds the unpartitioned dataset and model assets
     over the whole range. Every month's partitions are the same either way (a partition depends
-    only on its month and the configured first month), so is the model."""
+    only on its month and the configured first month), so is the model.
+
+    `observer` is told each run's id, steps and warnings while it executes (`run_events`)."""
     if instance is None:
         ensure_dagster_home(settings)
         instance = dg.DagsterInstance.get()
@@ -82,7 +88,7 @@ def run_monthly_graph(
         raise ValueError(f"chunk_months must be a positive number of months, not {chunk_months}")
     job = defs.resolve_job_def(MONTHLY_JOB)
     if chunk_months is None or chunk_months >= len(keys):
-        return _run(location, settings, instance, job, log_level, op_config, keys, assets)
+        return _run(location, settings, instance, job, log_level, op_config, keys, assets, observer)
     selected = assets or [key.to_user_string() for key in job.asset_layer.executable_asset_keys]
     monthly, whole_range = _split_by_partitioning(defs, selected)
     partitioned = _partitioned(defs, monthly)
@@ -90,12 +96,22 @@ def run_monthly_graph(
     for i in range(0, len(keys), chunk_months):
         chunk_assets = monthly if i == 0 else [a for a in monthly if a in partitioned]  # the universe once
         runs.append(
-            _run(location, settings, instance, job, log_level, op_config, keys[i : i + chunk_months], chunk_assets)
+            _run(
+                location,
+                settings,
+                instance,
+                job,
+                log_level,
+                op_config,
+                keys[i : i + chunk_months],
+                chunk_assets,
+                observer,
+            )
         )
         if not runs[-1].success:
             break
     if runs[-1].success and whole_range:
-        runs.append(_run(location, settings, instance, job, log_level, op_config, keys, whole_range))
+        runs.append(_run(location, settings, instance, job, log_level, op_config, keys, whole_range, observer))
     return _combine(runs, keys)
 
 
@@ -133,6 +149,7 @@ def _combine(runs: list[RunSummary], keys: list[str]) -> RunSummary:
         assets=list(assets.values()),
         checks=sorted({c for r in runs for c in r.checks}),
         error=failed.error if failed else None,
+        causes=failed.causes if failed else [],
     )
 
 
@@ -145,24 +162,27 @@ def _run(
     op_config: dict[str, dict] | None,
     keys: list[str],
     assets: list[str] | None,
+    observer: RunObserver | None = None,
 ) -> RunSummary:
     """One run of the monthly job over the partition range keys[0]..keys[-1]."""
     selection = set(assets) if assets else None
     ops = {
         name: {"config": config} for name, config in (op_config or {}).items() if selection is None or name in selection
     }
+    launch = launch_tag() if observer else {}
     run = dict(
         instance=instance,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, "ops": ops},
-        tags={RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1], **run_tags()},
+        tags={RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1], **run_tags(), **launch},
         raise_on_error=False,
         asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
     )
-    if settings.step_executor == "in_process":
-        result = job.execute_in_process(**run)
-    else:
-        with environment(settings.to_env()):
-            result = dg.execute_job(dg.reconstructable(location.job_from_env), **run)
+    with follow(instance, launch, observer) if observer else nullcontext():
+        if settings.step_executor == "in_process":
+            result = job.execute_in_process(**run)
+        else:
+            with environment(settings.to_env()):
+                result = dg.execute_job(dg.reconstructable(location.job_from_env), **run)
     assets: dict[str, AssetOutcome] = {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
@@ -178,11 +198,12 @@ def _run(
             for e in result.get_asset_check_evaluations()
         }
     )
-    error = None
+    error, causes = None, []
     if not result.success:
         failures = [e for e in result.all_events if e.is_failure]
         error = failures[0].message if failures else "run failed"
-    return RunSummary(result.run_id, result.success, keys[0], keys[-1], list(assets.values()), checks, error)
+        causes = failure_causes(result.all_events)
+    return RunSummary(result.run_id, result.success, keys[0], keys[-1], list(assets.values()), checks, error, causes)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from jinja2 import Environment, select_autoescape  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from smart_money.evaluation.flow_evaluation import Evaluation  # noqa: E402
+from smart_money.evaluation.gates import worlds  # noqa: E402
 
 PLOTS = ("roc", "precision_recall", "reliability", "confusion", "importance", "walk_forward", "correlation")
 WF_COLUMNS_SHOWN = [
@@ -116,14 +117,26 @@ def make_plots(evaluation: Evaluation) -> dict[str, bytes]:
             ax.plot(wf["fold"], wf["mirror_roc_auc"], "x-.", label="mirror-label model (falls)")
         ax.axhline(0.5, color="k", lw=0.8)
         ax.legend(fontsize=8)
+    else:  # not empty axes: say why there is no fold
+        ax.text(
+            0.5,
+            0.5,
+            "no walk-forward fold: the window is too short\n(dataset_splits: min_train_dates, step)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
     ax.set(xlabel="walk-forward fold (quarterly test blocks)", ylabel="ROC AUC", title="Walk-forward AUC per fold")
     plots["walk_forward"] = _png(fig)
 
     corr = evaluation.correlations
-    fig, ax = plt.subplots(figsize=(9, 8))
+    side = max(8.0, 0.22 * len(corr))  # about 0.22 in per feature keeps 8-pt labels apart
+    fig, ax = plt.subplots(figsize=(side + 1.5, side))
     image = ax.imshow(corr.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks(range(len(corr)), corr.columns, rotation=90, fontsize=6)
-    ax.set_yticks(range(len(corr)), corr.index, fontsize=6)
+    ax.set_xticks(range(len(corr)), corr.columns, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(corr)), corr.index, fontsize=8)
     ax.set_title("Spearman correlation of features (training rows)")
     fig.colorbar(image, ax=ax, shrink=0.7)
     plots["correlation"] = _png(fig)
@@ -311,7 +324,7 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
                 _table(
                     ["independent universes", "value"],
                     [
-                        ["worlds x dates (rows)", f"{iu['worlds']} worlds, {iu['n_dates']} dates ({iu['n']:,} rows)"],
+                        ["worlds x dates (rows)", f"{worlds(iu['worlds'])}, {iu['n_dates']} dates ({iu['n']:,} rows)"],
                         ["model - oracle_public AUC [95 % CI]", _diff(iu["model_minus_public_auc"])],
                         [
                             "mirror label: model AUC / oracle AUC",
@@ -456,7 +469,7 @@ def markdown_summary(evaluation: Evaluation) -> str:
         iu = s["independent_universe"]
         lines += [
             "",
-            f"**Independent universes** ({iu['worlds']} worlds, {iu['n']:,} rows): model AUC "
+            f"**Independent universes** ({worlds(iu['worlds'])}, {iu['n']:,} rows): model AUC "
             f"{iu['model']['roc_auc']:.4f} vs oracle_public {iu['oracle_public']['roc_auc']:.4f} "
             f"(difference {_diff(iu['model_minus_public_auc'])}); ECE {iu['model']['ece']:.4f} (oracle "
             f"{iu['oracle_public']['ece']:.4f}); ECE vs oracle "

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +30,7 @@ from smart_money.research.panel import ReturnPanel
 
 PLACEBO_CAP = 50_000
 FORWARD_PRICE_MONTHS = 4  # prices after the window, so late events get their 63-session windows
-Progress = Callable[[str], None]
+Progress = Callable[[str], None]  # one line of progress (`smart_money.cli.progress.StepProgress`)
 
 
 @dataclass(frozen=True)
@@ -81,17 +79,6 @@ def _clean(value):
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
         return _clean(value.item())
     return value
-
-
-def stderr_progress(quiet: bool = False) -> Progress:
-    """A progress callback writing one line per step with the elapsed time."""
-    started = time.perf_counter()
-
-    def report(step: str) -> None:
-        if not quiet:
-            print(f"[{time.perf_counter() - started:7.1f} s] {step}", file=sys.stderr, flush=True)
-
-    return report
 
 
 def run_signal_study(

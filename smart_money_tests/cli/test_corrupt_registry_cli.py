@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from smart_money.model.registry import Registry
-from smart_money_tests.cli.test_errors import assert_one_error, clean_env, smart_money
+from smart_money_tests.support.cli import assert_one_error, clean_env, smart_money
 from smart_money_tests.support.serving import copy_models
 
 

@@ -9,7 +9,6 @@ import importlib
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import typer
@@ -17,38 +16,9 @@ from typer.testing import CliRunner
 
 from smart_money.cli import app
 from smart_money.cli.errors import EXPECTED, USAGE, CliError, cli_errors, expected
+from smart_money_tests.support.cli import assert_one_error, clean_env, runner_env, smart_money
 
 HEAVY = ("dagster", "pandas", "numpy", "lightgbm", "sklearn", "scipy", "chdb", "numba", "uvicorn", "fastapi")
-
-
-SETTINGS_PREFIXES = ("SMART_MONEY_", "FMP_", "DAGSTER_HOME")
-
-
-def clean_env(home: Path, **values: str) -> dict[str, str]:
-    """The test process's environment without SMART_MONEY_* and FMP_* settings, rooted in `home`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)}
-    return env | {"SMART_MONEY_HOME": str(home)} | values
-
-
-def runner_env(home: Path, **values: str) -> dict[str, str | None]:
-    """The same for CliRunner, which sets its `env` over the process's (None unsets)."""
-    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(SETTINGS_PREFIXES)}
-    return unset | {"SMART_MONEY_HOME": str(home)} | values
-
-
-def smart_money(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """The installed `smart-money` script (the [project.scripts] entry point)."""
-    script = Path(sys.executable).with_name("smart-money")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "smart_money.cli"]
-    return subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=300)
-
-
-def assert_one_error(stderr: str, *names: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert "Traceback" not in stderr and 1 <= len(lines) <= 2, stderr
-    assert lines[0].startswith("error: ") and all(name in lines[0] for name in names), lines
-    assert len(lines) == 1 or lines[1].startswith("fix: "), lines
-    return lines[0]
 
 
 def test_a_start_after_the_last_month_is_a_configuration_error(tmp_path):

@@ -19,11 +19,11 @@ def test_the_newest_version_with_its_metrics_gates_and_reasons(tmp_path):
         "test ROC AUC 0.6100 (best baseline volatility_20d 0.5500), ECE 0.0120, Brier skill +0.0340"
     )
     assert summary.independent_universes is None
-    assert summary.gates == (
-        GateResult("beats_baselines", True, "0.61 > 0.55 [bootstrap]"),
+    assert summary.gates == (  # a version registered before gates recorded their setting: known by name
+        GateResult("beats_baselines", True, "0.61 > 0.55 [bootstrap]", setting="min_auc_margin"),
         GateResult("calibration", False, "ECE 0.012 <= 0.05"),
     )
-    assert summary.reasons == ("gate calibration: ECE too high [0.2]",)
+    assert summary.reasons == ()  # the failed gate's reason is its gate line, not a second copy
     assert summary.report == str(registry.folder("1.0.1") / "report.html")
 
 
@@ -46,3 +46,19 @@ def test_oracles_and_independent_universes_when_measured(tmp_path):
         "independent universes (2 worlds, 12,345 rows): AUC 0.6000 vs oracle_public 0.6300 "
         "(-0.0300 [-0.0500, -0.0100]), ECE 0.0200, ECE vs oracle 0.0100"
     )
+
+
+def test_one_independent_world_is_singular(tmp_path):
+    metadata = metadata_for("1.0.0", "champion") | {
+        "independent_universe": {
+            "worlds": 1,
+            "n": 10,
+            "model_roc_auc": 0.6,
+            "oracle_public_roc_auc": 0.63,
+            "model_minus_public_auc": {"difference": -0.03, "ci_low": -0.05, "ci_high": -0.01},
+            "ece": 0.02,
+            "ece_vs_oracle_public": 0.01,
+        },
+    }
+    summary = latest_model_summary(write_registry(tmp_path, {"1.0.0": "champion"}, {"1.0.0": metadata}))
+    assert summary.independent_universes.startswith("independent universes (1 world, 10 rows)")

@@ -10,7 +10,7 @@ from smart_money.data.quality import window_schema
 from smart_money.data.raw_pull import partition_window
 from smart_money.data.schemas import TABLES, UNIVERSE
 from smart_money.defs.ingest.assets import quarantine_path
-from smart_money.orchestration.checks import pandera_check
+from smart_money.orchestration.checks import pandera_check, per_partition
 from smart_money.settings import Settings
 
 QUARANTINE_WARN_RATE = 0.02
@@ -57,11 +57,12 @@ def quarantine_rate_check(
                 quarantined += len(storage.read_parquet(path))
         total = quarantined + len(frame)
         rate = quarantined / total if total else 0.0
-        return dg.AssetCheckResult(
+        result = dg.AssetCheckResult(
             passed=rate <= QUARANTINE_WARN_RATE,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"rows_quarantined": quarantined, "rows_stored": len(frame), "rate": rate},
         )
+        return per_partition(context, result)
 
     return quarantine_check
 

@@ -40,6 +40,7 @@ from smart_money.reporting.html_report import (
 )
 from smart_money.settings import Settings
 
+GATES_CHECK = "gates"
 model_asset = partial(dg.asset, group_name=MODEL_GROUP, tags={"layer": "model"})
 
 
@@ -210,6 +211,14 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         "vX.Y.Z folder with sha256-verified artifacts). Champion only if every gate passes and it "
         "beats the current champion on the same test rows; otherwise kept as a rejected or "
         "runner-up candidate with its reasons.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                GATES_CHECK,
+                asset="registered_model",
+                description="Every publication gate passed (docs/deployment.md#gates): failed, with WARN "
+                "severity, when the version was registered as rejected.",
+            )
+        ],
     )
     def registered_model(
         context: dg.AssetExecutionContext,
@@ -218,7 +227,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         evaluation_report: dict,
         training_dataset: pd.DataFrame,
         dataset_splits: pd.DataFrame,
-    ) -> dict:
+    ):  # yields the registry entry (a dict) and then the `gates` check's result
         summary = evaluation_report["summary"]
         gates = evaluate_gates(summary, GateConfig(**config.model_dump()))
         folder = storage.as_path(trained_model["candidate_dir"])
@@ -227,8 +236,9 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         registry = Registry(settings.models_location)
         extra = {name: folder / name for name in ("report.html", "test_predictions.parquet", "evaluation.json")}
         entry = register_candidate(registry, folder, metadata, gates, parts[TEST], extra)
-        context.add_output_metadata(
-            {
+        yield dg.Output(
+            {**entry, "folder": str(registry.folder(entry["version"]))},
+            metadata={
                 "version": entry["version"],
                 "status": entry["status"],
                 "reasons": dg.MetadataValue.json(entry["reasons"]),
@@ -241,8 +251,27 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "registry": dg.MetadataValue.path(str(registry.index_path)),
                 "report": dg.MetadataValue.path(str(registry.folder(entry["version"]) / "report.html")),
                 **plain_metadata({"metrics": entry["metrics"]}),
-            }
+            },
         )
-        return {**entry, "folder": str(registry.folder(entry["version"]))}
+        yield gates_check_result(entry, gates)
 
     return [trained_model, evaluation_report, registered_model]
+
+
+def gates_check_result(entry: dict, gates: dict[str, dict]) -> dg.AssetCheckResult:
+    """The `gates` check of a registered version: passed unless the version was rejected (WARN:
+    the run succeeds and the version stays inspectable), each gate's value and threshold."""
+    failed = [name for name, gate in gates.items() if not gate["passed"]]
+    return dg.AssetCheckResult(
+        check_name=GATES_CHECK,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"v{entry['version']} rejected: failed {', '.join(failed)}" if failed else None,
+        metadata={
+            "version": entry["version"],
+            "status": entry["status"],
+            "failed_gates": dg.MetadataValue.json(failed),
+            **{f"{name}_value": float(gate["value"]) for name, gate in gates.items()},
+            **{f"{name}_threshold": float(gate["threshold"]) for name, gate in gates.items()},
+        },
+    )

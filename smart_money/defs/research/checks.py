@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from smart_money.data import calendar as cal
-from smart_money.orchestration.checks import pandera_check
+from smart_money.orchestration.checks import pandera_check, per_partition
 from smart_money.research.events import DisclosureEventsSchema
 
 
@@ -31,6 +31,6 @@ def events_month_check(asset: dg.AssetsDefinition, partitions: dg.PartitionsDefi
         keys = context.partition_key_range
         first, last = pd.Timestamp(keys.start), pd.Timestamp(keys.end)
         outside = frame[(frame["known_at"] < first) | (frame["known_at"] >= cal.add_months(last, 1))]
-        return dg.AssetCheckResult(passed=outside.empty, metadata={"outside": len(outside)})
+        return per_partition(context, dg.AssetCheckResult(passed=outside.empty, metadata={"outside": len(outside)}))
 
     return public_in_partition_month
