@@ -324,7 +324,10 @@ class Registry:
 
     def recover(self) -> Recovery:
         """Settle what interrupted registrations left (see the module's docstring); `register`
-        does it too, and `smart-money run` before it starts."""
+        does it too, and `smart-money run` before it starts. A registry not yet created is left
+        uncreated (no lock file either)."""
+        if not self.root.exists():
+            return Recovery()
         with self._locked():
             return self._recover()
 
