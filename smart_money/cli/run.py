@@ -227,6 +227,8 @@ def print_model_summary(model: ModelSummary) -> None:
         console.print(f"  gate {gate.name:16s} {mark}  {escape(gate.detail)}{escape(rule)}")
     for reason in model.reasons:
         console.print(f"  [yellow]{escape(reason)}[/yellow]")
+    for note in model.interval_notes:
+        console.print(f"  [yellow]intervals: {escape(note)}[/yellow]")
     console.print(f"  report: {escape(model.report)}")
     steps = ways_forward(model)
     if steps:

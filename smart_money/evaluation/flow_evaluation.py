@@ -18,6 +18,7 @@ from smart_money.dataset.splits import HOLDOUT, TEST, TRAIN, VAL, WALK_FORWARD
 from smart_money.evaluation.metrics import (
     ece_against,
     evaluate_predictions,
+    interval_note,
     paired_auc_difference,
     reliability_table,
     safe_auc,
@@ -56,7 +57,8 @@ class Evaluation:
     reliability: dict[str, pd.DataFrame]
     walk_forward: pd.DataFrame
     correlations: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # leakage signs: the no_leakage gate reads them
+    interval_notes: list[str] = field(default_factory=list)  # degenerate intervals: shown, never gated
 
 
 def holdout(dataset: pd.DataFrame, splits: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -436,7 +438,12 @@ def evaluate(
     summary["feature_analysis"] = analysis
     summary["feature_coverage"] = feature_coverage(dataset)
     summary["warnings"] = warnings
-    return Evaluation(summary, predictions, reliability, wf, corr, warnings)
+    splits = {"validation": metrics[VAL], "test": metrics[TEST]}
+    if "independent_universe" in summary:
+        splits["independent-universe"] = summary["independent_universe"]["model"]
+    notes = [note for name, m in splits.items() if (note := interval_note(m, name))]
+    summary["interval_notes"] = notes
+    return Evaluation(summary, predictions, reliability, wf, corr, warnings, notes)
 
 
 def score_independent(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smart_money.evaluation.metrics import degenerate_intervals
+
 
 @dataclass(frozen=True)
 class GateConfig:
@@ -59,7 +61,8 @@ def evaluate_gates(summary: dict, config: GateConfig) -> dict[str, dict[str, obj
             "value": lower,
             "threshold": config.max_ece_lower_bound,
             "setting": "max_ece_lower_bound",
-            "detail": f"test ECE {test['ece']:.4f}, 95 % lower bound over dates {lower:.4f}",
+            "detail": f"test ECE {test['ece']:.4f}, 95 % lower bound over dates {lower:.4f}"
+            + (" (1 test date: the bound is the point value)" if degenerate_intervals(test) else ""),
         }
     gap = val["roc_auc"] - test["roc_auc"]
     gates["no_overfit"] = {

@@ -81,6 +81,28 @@ def date_bootstrap(
     return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
 
 
+MIN_INTERVAL_DATES = 2  # a date bootstrap over fewer sample dates can only redraw the same rows
+
+
+def degenerate_intervals(metrics: dict) -> bool:
+    """Whether `metrics`' date-bootstrap intervals rest on fewer than two sample dates (every
+    resample is the same rows, so each interval collapses to its point value)."""
+    return int(metrics.get("n_dates", MIN_INTERVAL_DATES)) < MIN_INTERVAL_DATES
+
+
+def interval_note(metrics: dict, split: str) -> str | None:
+    """One line saying the split's intervals are degenerate and what gives them meaning (None
+    when they are not). Kept apart from the evaluation's warnings: it is no leakage sign."""
+    if not degenerate_intervals(metrics):
+        return None
+    n = int(metrics["n_dates"])
+    return (
+        f"the {split} split has {n} sample date{'' if n == 1 else 's'}: its 95 % intervals resample dates, so each "
+        "collapses to the point value and says nothing about uncertainty; a longer window "
+        "(SMART_MONEY_START/SMART_MONEY_END) gives it more dates"
+    )
+
+
 def top_decile_precision(frame: pd.DataFrame) -> float:
     """Share of positives among each date's top 10 % by score, averaged over dates."""
 

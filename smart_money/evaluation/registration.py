@@ -121,4 +121,5 @@ def registry_metadata(
         }
     if "walk_forward" in summary:
         metadata["walk_forward"] = summary["walk_forward"]
+    metadata["interval_notes"] = summary.get("interval_notes", [])
     return metadata

@@ -18,6 +18,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from smart_money.evaluation.flow_evaluation import Evaluation  # noqa: E402
 from smart_money.evaluation.gates import worlds  # noqa: E402
+from smart_money.evaluation.metrics import degenerate_intervals  # noqa: E402
 
 PLOTS = ("roc", "precision_recall", "reliability", "confusion", "importance", "walk_forward", "correlation")
 WF_COLUMNS_SHOWN = [
@@ -168,6 +169,7 @@ td:first-child, th:first-child { text-align: left; }
 {% for w in warnings %}<div class="warn">{{ w }}</div>{% endfor %}
 {% if not warnings %}<div class="ok">No leakage warning: test AUC below the 0.70 alarm
 {%- if has_oracle %} and below the latent-state oracle{% endif %}.</div>{% endif %}
+{% for n in interval_notes %}<div class="warn">Intervals: {{ n }}.</div>{% endfor %}
 {% for section in sections %}
 <section id="{{ section.id }}"><h2>{{ section.title }}</h2>
 {% if section.text %}<p>{{ section.text }}</p>{% endif %}
@@ -233,7 +235,10 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
             "Precision, recall and F1 use the operating point of the validation top decile. Intervals resample "
             "dates.",
             "tables": [
-                _table(["metric", "validation", "test"], [[k, m["val"].get(k), m["test"].get(k)] for k in keys])
+                _table(
+                    ["metric", "validation", "test"],
+                    [[k, _interval(m["val"], k), _interval(m["test"], k)] for k in keys],
+                )
             ],
             "images": [
                 {"name": "roc", "data": images["roc"]},
@@ -265,7 +270,7 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
                             b["test_roc_auc"],
                             b["test_per_date_auc"],
                             b["test_brier_skill"],
-                            _diff(b.get("model_minus_baseline_auc")),
+                            _diff(b.get("model_minus_baseline_auc"), m["test"]),
                         ]
                         for n, b in s["baselines"].items()
                     ],
@@ -284,7 +289,8 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
         tables = [
             _table(["test split", "ROC AUC", "per-date AUC", "ECE", "Brier"], rows),
             _table(
-                ["comparison", "value"], [["model - oracle_public AUC [95 % CI]", _diff(o["model_minus_public_auc"])]]
+                ["comparison", "value"],
+                [["model - oracle_public AUC [95 % CI]", _diff(o["model_minus_public_auc"], m["test"])]],
             ),
         ]
         if "independent_universe" in s:
@@ -325,7 +331,7 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
                     ["independent universes", "value"],
                     [
                         ["worlds x dates (rows)", f"{worlds(iu['worlds'])}, {iu['n_dates']} dates ({iu['n']:,} rows)"],
-                        ["model - oracle_public AUC [95 % CI]", _diff(iu["model_minus_public_auc"])],
+                        ["model - oracle_public AUC [95 % CI]", _diff(iu["model_minus_public_auc"], iu["model"])],
                         [
                             "mirror label: model AUC / oracle AUC",
                             f"{_fmt(iu.get('mirror_model_roc_auc'))} / {_fmt(iu.get('oracle_public_mirror_roc_auc'))}",
@@ -422,16 +428,30 @@ def render_html(evaluation: Evaluation, plots: dict[str, bytes], context: dict[s
         source=context.get("source", ""),
         window=context.get("window", ""),
         warnings=evaluation.warnings,
+        interval_notes=evaluation.interval_notes,
         has_oracle="oracle" in s,
         sections=sections,
         summary_json=json.dumps(s, indent=2, default=str),
     )
 
 
-def _diff(value: dict | None) -> str:
+DEGENERATE = " (1 date: no interval)"
+
+
+def _interval(metrics: dict, key: str) -> object:
+    """The metric's value; an interval over fewer than two sample dates says so in its cell."""
+    value = metrics.get(key)
+    if key.endswith("_ci") and value is not None and degenerate_intervals(metrics):
+        return _fmt(value) + DEGENERATE
+    return value
+
+
+def _diff(value: dict | None, metrics: dict) -> str:
+    """'+0.0123 [-0.0040, +0.0290]' for a difference over the rows `metrics` describe."""
     if not value:
         return ""
-    return f"{value['difference']:+.4f} [{value['ci_low']:+.4f}, {value['ci_high']:+.4f}]"
+    text = f"{value['difference']:+.4f} [{value['ci_low']:+.4f}, {value['ci_high']:+.4f}]"
+    return text + DEGENERATE if degenerate_intervals(metrics) else text
 
 
 def _fmt_wf(wf: dict | None) -> str:
@@ -471,12 +491,14 @@ def markdown_summary(evaluation: Evaluation) -> str:
             "",
             f"**Independent universes** ({worlds(iu['worlds'])}, {iu['n']:,} rows): model AUC "
             f"{iu['model']['roc_auc']:.4f} vs oracle_public {iu['oracle_public']['roc_auc']:.4f} "
-            f"(difference {_diff(iu['model_minus_public_auc'])}); ECE {iu['model']['ece']:.4f} (oracle "
+            f"(difference {_diff(iu['model_minus_public_auc'], iu['model'])}); ECE {iu['model']['ece']:.4f} (oracle "
             f"{iu['oracle_public']['ece']:.4f}); ECE vs oracle "
             f"{iu.get('ece_vs_oracle_public', float('nan')):.4f}.",
         ]
     for warning in evaluation.warnings:
         lines += ["", f"**{warning}**"]
+    for note in evaluation.interval_notes:
+        lines += ["", f"Intervals: {note}."]
     return "\n".join(lines)
 
 

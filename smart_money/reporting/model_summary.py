@@ -60,6 +60,7 @@ class ModelSummary:
     gates: tuple[GateResult, ...]
     reasons: tuple[str, ...]
     report: str
+    interval_notes: tuple[str, ...] = ()  # intervals over fewer than two sample dates (no gate reads them)
 
 
 def latest_model_summary(registry: Registry) -> ModelSummary | None:
@@ -71,6 +72,7 @@ def latest_model_summary(registry: Registry) -> ModelSummary | None:
     folder = registry.folder(entry["version"])
     metadata = json.loads((folder / "metadata.json").read_text())
     test = metadata["metrics"]["test"]
+    notes = tuple(metadata.get("interval_notes", ()))
     best_name, best = max(((n, b["test_roc_auc"]) for n, b in metadata["baselines"].items()), key=lambda nb: nb[1])
     metrics = f"test ROC AUC {test['roc_auc']:.4f} (best baseline {best_name} {best:.4f}"
     if "oracle" in metadata:
@@ -83,10 +85,11 @@ def latest_model_summary(registry: Registry) -> ModelSummary | None:
     if "independent_universe" in metadata:
         iu = metadata["independent_universe"]
         diff = iu["model_minus_public_auc"]
+        degenerate = " (1 date: no interval)" if any(n.startswith("the independent") for n in notes) else ""
         independent = (
             f"independent universes ({worlds(iu['worlds'])}, {iu['n']:,} rows): AUC {iu['model_roc_auc']:.4f} vs "
             f"oracle_public {iu['oracle_public_roc_auc']:.4f} ({diff['difference']:+.4f} "
-            f"[{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]), ECE {iu['ece']:.4f}, "
+            f"[{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]{degenerate}), ECE {iu['ece']:.4f}, "
             f"ECE vs oracle {iu['ece_vs_oracle_public']:.4f}"
         )
     return ModelSummary(
@@ -107,6 +110,7 @@ def latest_model_summary(registry: Registry) -> ModelSummary | None:
         ),
         reasons=tuple(r for r in entry["reasons"] if not r.startswith("gate ")),
         report=str(folder / "report.html"),
+        interval_notes=notes,
     )
 
 

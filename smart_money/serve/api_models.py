@@ -186,3 +186,27 @@ ERRORS = {
         "failure, too many dates being computed); retry after Retry-After seconds",
     },
 }
+
+
+class CalibrationTop(BaseModel):
+    """A profile's top calibration step: probabilities at or above `probability` are shown as
+    `label`, the exact 95 % lower bound of the step's rate over its calibration events."""
+
+    probability: float = Field(ge=0, le=1)
+    events: int = Field(ge=1)
+    positives: int = Field(ge=0)
+    lower_95: float = Field(ge=0, le=1)
+    label: str
+
+
+class CalibrationInfo(BaseModel):
+    """The calibration the server's engine applies: which events it was fitted on and what a
+    probability on each profile's top step can honestly claim."""
+
+    version: str
+    source: str = Field(description="What it was fitted on (the synthetic market's generator, for the shipped file)")
+    synthetic: bool = Field(
+        description="Fitted on the synthetic market: the probabilities are synthetic-market evidence"
+    )
+    events: int | None = Field(description="Calibration events")
+    top: dict[str, CalibrationTop]

@@ -117,3 +117,23 @@ def test_recover_settles_what_a_killed_registration_left_and_says_so(tmp_path, m
 
     unknown = CliRunner().invoke(app, ["recover", "--failed-run", "no-such-run"], env=runner_env(home))
     assert unknown.exit_code == 2 and "no run no-such-run in this instance" in unknown.output
+
+
+def test_a_one_date_test_split_says_so_beside_the_metrics_without_failing_a_gate(tmp_path):
+    from smart_money.evaluation.metrics import interval_note
+
+    note = interval_note({"n_dates": 1}, "test")
+    metadata = metadata_for("1.0.0", "champion") | {"interval_notes": [note]}
+    summary = latest_model_summary(write_registry(tmp_path, {"1.0.0": "champion"}, {"1.0.0": metadata}))
+    assert summary.interval_notes == (note,) and all(gate.passed for gate in summary.gates)
+    text = rendered(summary)
+    expected = ["model v1.0.0: champion", "intervals: the test split has 1 sample date", "report: "]
+    positions = [text.find(part) for part in expected]
+    assert -1 not in positions and positions == sorted(positions), text
+    assert "SMART_MONEY_START/SMART_MONEY_END" in text
+
+
+def test_intervals_over_two_or_more_dates_need_no_note():
+    from smart_money.evaluation.metrics import interval_note
+
+    assert interval_note({"n_dates": 2}, "test") is None and interval_note({"n_dates": 0}, "test")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from smart_money.definitions import build_definitions
@@ -91,3 +92,19 @@ def test_the_monthly_refresh_job_leaves_the_options_group_out(settings):
     assert monthly and not OPTIONS_ASSETS & monthly
     assert {k.to_user_string() for k in options.asset_layer.selected_asset_keys} == OPTIONS_ASSETS
     assert options.partitions_def.get_partition_keys()[:2] == ["2024-06-01", "2024-06-02"]
+
+
+def test_the_checks_fail_when_a_day_file_holds_events_of_another_day(settings, tmp_path, monkeypatch):
+    tape, _ = catalogue(per_variant=1, day=date(2024, 6, 12))
+    moved = tape.prints["underlying"] == tape.prints["underlying"].iloc[0]  # one scenario, a day late
+    tape.prints.loc[moved, "ts"] += pd.Timedelta(days=1)
+    folder = tmp_path / "options_input"
+    for kind, frame in (("prints", tape.prints), ("quotes", tape.quotes), ("underlying", tape.underlying)):
+        (folder / kind).mkdir(parents=True)
+        frame.to_parquet(folder / kind / "2024-06-12.parquet")
+    monkeypatch.setenv("SMART_MONEY_OPTIONS_DIR", str(folder))
+    result = run_day(settings, "2024-06-12")
+    checks = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
+    assert not checks["option_prints"].passed
+    assert checks["option_prints"].metadata["failing_rows"].value == int(moved.sum())
+    assert "not on the partition's day" in checks["option_prints"].metadata["failures"].value

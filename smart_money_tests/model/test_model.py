@@ -162,6 +162,28 @@ def test_a_leaky_canary_feature_fires_the_leakage_warning_and_gate(panel):
     assert not gates["no_leakage"]["passed"]
 
 
+def test_a_one_date_test_split_says_its_intervals_are_degenerate_without_a_leakage_warning(trained, panel):
+    from smart_money.dataset.splits import HOLDOUT, TEST
+    from smart_money.reporting.html_report import make_plots, markdown_summary, render_html
+
+    dataset, splits, parts, samples = panel
+    last = parts["test"]["sample_date"].max()
+    dropped = (splits["scheme"] == HOLDOUT) & (splits["role"] == TEST) & (splits["sample_date"] != last)
+    result = evaluate(trained.model, dataset, splits[~dropped], TrainConfig(), FAST, vol_samples=samples)
+    test = result.summary["metrics"]["test"]
+    assert test["n_dates"] == 1 and test["roc_auc_ci"][0] == test["roc_auc_ci"][1]  # the degenerate interval
+    assert result.interval_notes == result.summary["interval_notes"]
+    assert [n.split(":")[0] for n in result.interval_notes] == ["the test split has 1 sample date"]
+    assert not result.warnings and not result.summary["warnings"]  # a separate field: no leakage sign
+    gates = evaluate_gates(result.summary, GateConfig())
+    assert gates["no_leakage"]["detail"] == "no leakage warning"
+    assert "(1 test date: the bound is the point value)" in gates["calibration"]["detail"]
+    html = render_html(result, make_plots(result), {"version": "test"})
+    roc_ci = f"[{test['roc_auc_ci'][0]:.4f}, {test['roc_auc_ci'][1]:.4f}] (1 date: no interval)"
+    assert roc_ci in html and "Intervals: the test split has 1 sample date" in html
+    assert "Intervals: the test split has 1 sample date" in markdown_summary(result)
+
+
 def test_anchored_platt_keeps_the_level_and_fixes_the_slope():
     rng = np.random.default_rng(0)
     truth = rng.uniform(0.05, 0.5, 20000)

@@ -96,3 +96,25 @@ def test_calibration_is_fitted_per_profile_stored_as_json_and_needs_300_positive
     mapped = calibration.apply("arbitrage", raw)
     assert np.all(np.diff(mapped) >= 0) and mapped[0] == pytest.approx(0.0) and mapped[-1] == pytest.approx(1.0)
     assert np.array_equal(calibration.apply("vol_seller", raw), raw)
+    # the top step (1.0: the arbitrage scores are separable here) keeps the events it rests on
+    top = calibration.tops["arbitrage"]
+    assert (top.probability, top.events, top.positives) == (1.0, int(is_arb.sum()), int(is_arb.sum()))
+    assert calibration.source == "test" and not calibration.synthetic
+
+
+def test_a_saturated_top_step_claims_only_its_95_percent_lower_bound():
+    from smart_money.options.engine.calibration import TopStep
+
+    few, many = TopStep(1.0, 38, 38), TopStep(1.0, 937, 937)
+    assert few.lower == pytest.approx(0.025 ** (1 / 38))  # exact bound with no miss in n events
+    assert (few.label(), many.label()) == ("> 90.7 %", "> 99.6 %")
+    assert TopStep(0.95, 100, 95).lower < 0.95
+
+
+def test_the_shipped_calibration_records_its_synthetic_top_steps():
+    calibration = load_calibration(load_rules())
+    assert calibration.synthetic and calibration.events
+    assert set(calibration.tops) == set(calibration.points)
+    for profile, top in calibration.tops.items():
+        assert top.probability == max(calibration.points[profile][1])
+        assert 0 < top.positives <= top.events and top.lower < top.probability

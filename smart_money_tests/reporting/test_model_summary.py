@@ -62,3 +62,20 @@ def test_one_independent_world_is_singular(tmp_path):
     }
     summary = latest_model_summary(write_registry(tmp_path, {"1.0.0": "champion"}, {"1.0.0": metadata}))
     assert summary.independent_universes.startswith("independent universes (1 world, 10 rows)")
+
+
+def test_a_degenerate_independent_interval_is_marked(tmp_path):
+    metadata = metadata_for("1.0.0", "champion") | {
+        "independent_universe": {
+            "worlds": 1,
+            "n": 10,
+            "model_roc_auc": 0.6,
+            "oracle_public_roc_auc": 0.63,
+            "model_minus_public_auc": {"difference": -0.03, "ci_low": -0.03, "ci_high": -0.03},
+            "ece": 0.02,
+            "ece_vs_oracle_public": 0.01,
+        },
+        "interval_notes": ["the independent-universe split has 1 sample date: ..."],
+    }
+    summary = latest_model_summary(write_registry(tmp_path, {"1.0.0": "champion"}, {"1.0.0": metadata}))
+    assert "(-0.0300 [-0.0300, -0.0300] (1 date: no interval))" in summary.independent_universes

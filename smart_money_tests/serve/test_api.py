@@ -5,6 +5,7 @@ fails, and the smart-money event endpoints over real chDB."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -363,6 +364,18 @@ def test_a_server_without_an_admin_token_refuses_every_change(settings, provider
 @pytest.fixture(scope="module")
 def stored_rows() -> pd.DataFrame:
     return event_rows()
+
+
+def test_the_calibration_endpoint_bounds_what_a_saturated_probability_claims(client, stored_rows):
+    info = client.get("/flow/calibration").json()
+    assert info["synthetic"] and info["source"].startswith("smart_money.options.market.synthetic")
+    saturated = stored_rows[~stored_rows["abstained"] & (stored_rows["primary_probability"] == 1.0)]
+    assert len(saturated)  # what the page used to show as "high 100.0 %"
+    for profile in set(saturated["primary_profile_id"]):
+        top = info["top"][profile]
+        assert top["probability"] == 1.0 and top["positives"] == top["events"]
+        assert top["lower_95"] < 1.0 and top["label"] == f"> {math.floor(1000 * top['lower_95']) / 10:.1f} %"
+    assert info["top"]["institutional_directional"]["label"] == "> 90.7 %"  # 38 events on its top step
 
 
 def test_event_endpoints_order_filter_and_page_the_stored_events(client, settings, stored_rows):

@@ -56,7 +56,7 @@ def test_every_operation_of_the_spec_is_fuzzed(operations):
         "POST /api/ml/smart-money-flow", "POST /api/ml/smart-money-flow/batch", "GET /api/ml/models",
         "GET /api/admin/ml-features/smart-money-flow", "PUT /api/admin/ml-features/smart-money-flow",
         "POST /api/stock-analysis", "GET /flow/smart-money", "GET /history/smart-money", "GET /replay/smart-money",
-        "GET /flow/classifier-hits", "GET /flow/alerts",
+        "GET /flow/classifier-hits", "GET /flow/alerts", "GET /flow/calibration",
     }  # fmt: skip
 
 

@@ -104,6 +104,14 @@ def test_the_page_shows_the_gauge_signals_and_the_live_feed_in_headless_chromium
             expect(page.locator("#model-info")).to_contain_text("v1.0.0", timeout=30_000)
             expect(page.locator("#feed .feed-item")).to_have_count(len(old), timeout=30_000)
             expect(page.locator("#feed-status")).to_have_text("live", timeout=30_000)
+            # a probability on a saturated calibration step shows its 95 % bound, never "100.0 %"
+            expect(page.locator("#feed-note")).to_contain_text("synthetic market")
+            badges = page.locator("#feed .feed-item .badge")
+            texts = badges.all_inner_texts()
+            assert texts and not any("100.0 %" in text for text in texts), texts
+            saturated = [i for i, text in enumerate(texts) if "> " in text]
+            assert saturated, texts  # the catalogue's stored events include top-step probabilities
+            assert "95 % lower bound" in badges.nth(saturated[0]).get_attribute("title")
 
             # off by default: the section says so and shows no prediction
             page.fill("#symbol", symbol.lower())

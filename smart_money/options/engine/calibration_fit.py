@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
@@ -23,11 +24,14 @@ def fit_calibration(scored: pd.DataFrame, truth: pd.Series, rules: RulesConfig, 
             profiles[p] = {"positives": positives, "raw": [], "probability": []}
             continue
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        # the top plateau's support: how many calibration events its probability rests on
+        top = raw >= iso.X_thresholds_[int(np.argmax(iso.y_thresholds_))]
         profiles[p] = {
             "positives": positives,
             "events": len(y),
             "raw": [round(float(x), 8) for x in iso.X_thresholds_],
             "probability": [round(float(v), 8) for v in iso.y_thresholds_],
+            "top": {"events": int(top.sum()), "positives": int(y[top].sum())},
         }
     return {
         "version": f"{rules.version}+iso-{provenance.get('seed')}",

@@ -6,6 +6,9 @@ pandera import); these models describe the same frames for Dagster.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -88,3 +91,16 @@ class ScoredEventsFrame(_Frame):
     @pa.dataframe_check(error="abstained must be exactly the rows without a primary profile")
     def abstention_consistent(cls, df: pd.DataFrame) -> pd.Series:
         return df["abstained"] == df["primary_profile_id"].isna()
+
+
+def on_days(schema: pa.DataFrameSchema, column: str, days: Iterable[date]) -> pa.DataFrameSchema:
+    """`schema` plus: every row's `column` (a UTC time or epoch nanoseconds) falls on one of
+    `days` in New York time, the daily partitions the frame belongs to."""
+    allowed = sorted(d.isoformat() for d in days)
+
+    def on_allowed_day(values: pd.Series) -> pd.Series:
+        local = pd.to_datetime(values, utc=True).dt.tz_convert("America/New_York")
+        return local.dt.strftime("%Y-%m-%d").isin(allowed)
+
+    check = pa.Check(on_allowed_day, name="on_partition_day", error=f"{column} not on the partition's day {allowed}")
+    return schema.update_column(column, checks=[*schema.columns[column].checks, check])

@@ -11,6 +11,11 @@ sees them, and the evaluator joins them to events through member prints.
 Two modes: `catalogue()` (a fixed, deterministic list of every family and variant, for tests)
 and `generate_market(n, seed)` / `stream_market(...)` (random draws, in arrival order, for the
 evaluation and the demo).
+
+Dates: without a `day`, scenarios happen on DEFAULT_DAY except the `dst_0dte` hedges, which
+happen on DST_DAYS (the evaluation market covers the clock changes). With a `day` (one daily
+partition of the options-flow assets), every scenario happens on that day: a partition never
+holds events of another date.
 """
 
 from __future__ import annotations
@@ -309,7 +314,17 @@ def _forward(rng: np.random.Generator, direction: str, informed: bool) -> float:
     return float(rng.normal(0.0, 0.015))
 
 
-def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant: str, day: date, seed: int) -> None:
+def _build(
+    rows: _Rows,
+    rng: np.random.Generator,
+    idx: int,
+    family: str,
+    variant: str,
+    day: date,
+    seed: int,
+    dst_days: tuple[date, ...] = DST_DAYS,
+) -> None:
+    """One scenario on `day`; a `dst_0dte` hedge happens on one of `dst_days` instead (none: on `day`)."""
     sc = _Scenario(rng, idx, family, variant, day, seed)
     venues = lambda k, n: list(rng.choice(VENUES[:k] if k else VENUES, size=n))  # noqa: E731
     calendar_far = True
@@ -575,7 +590,7 @@ def _build(rows: _Rows, rng: np.random.Generator, idx: int, family: str, variant
             ids = multi(legs, int(rng.integers(2, 4)), size, 0.05, "I", False)
             _label(rows, sc, ids, family, "bearish", _forward(rng, "bearish", False))
         else:
-            session = DST_DAYS[idx % 2] if variant == "dst_0dte" else day
+            session = dst_days[idx % len(dst_days)] if variant == "dst_0dte" and dst_days else day
             if session != day:
                 sc.day = session
             sc.start = (
@@ -788,8 +803,15 @@ def _variants() -> list[tuple[str, str, float]]:
     return [(family, variant, weight) for family, variants in FAMILIES.items() for variant, weight in variants]
 
 
-def generate_market(n_scenarios: int, seed: int, day: date = DEFAULT_DAY) -> tuple[MarketTape, pd.DataFrame]:
-    """`n_scenarios` random scenarios drawn with the family mix; (tape, hidden labels)."""
+def _dates(day: date | None) -> tuple[date, tuple[date, ...]]:
+    """(the scenarios' day, the DST sessions of the `dst_0dte` hedges): see the module docstring."""
+    return (DEFAULT_DAY, DST_DAYS) if day is None else (day, ())
+
+
+def generate_market(n_scenarios: int, seed: int, day: date | None = None) -> tuple[MarketTape, pd.DataFrame]:
+    """`n_scenarios` random scenarios drawn with the family mix; (tape, hidden labels). With
+    `day`, every scenario happens on that day (a daily partition)."""
+    day, dst_days = _dates(day)
     rng = np.random.default_rng(seed)
     variants = _variants()
     weights = np.array([w for *_, w in variants])
@@ -797,17 +819,19 @@ def generate_market(n_scenarios: int, seed: int, day: date = DEFAULT_DAY) -> tup
     rows = _Rows()
     for idx, pick in enumerate(picks):
         family, variant, _ = variants[pick]
-        _build(rows, np.random.default_rng([seed, idx]), idx, family, variant, day, seed)
+        _build(rows, np.random.default_rng([seed, idx]), idx, family, variant, day, seed, dst_days)
     return _assemble(rows)
 
 
-def catalogue(per_variant: int = 3, seed: int = 11, day: date = DEFAULT_DAY) -> tuple[MarketTape, pd.DataFrame]:
-    """The fixed test catalogue: `per_variant` scenarios of every family and variant."""
+def catalogue(per_variant: int = 3, seed: int = 11, day: date | None = None) -> tuple[MarketTape, pd.DataFrame]:
+    """The fixed test catalogue: `per_variant` scenarios of every family and variant (with
+    `day`, all on that day)."""
+    day, dst_days = _dates(day)
     rows = _Rows()
     idx = 0
     for family, variant, _ in _variants():
         for _ in range(per_variant):
-            _build(rows, np.random.default_rng([seed, idx]), idx, family, variant, day, seed)
+            _build(rows, np.random.default_rng([seed, idx]), idx, family, variant, day, seed, dst_days)
             idx += 1
     return _assemble(rows)
 

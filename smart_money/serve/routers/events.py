@@ -12,6 +12,8 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator
 
+from smart_money.options.engine.calibration import load_calibration
+from smart_money.options.engine.rules import load_rules
 from smart_money.serve import api_models as m
 from smart_money.serve.dependencies import Feed, Reader
 from smart_money.serve.event_reader import MAX_PAGE, MAX_REPLAY, EventsUnavailable
@@ -110,6 +112,24 @@ async def replay(
             yield json.dumps({"truncated": True, "limit": limit}) + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.get("/flow/calibration", tags=["events"])
+async def calibration() -> m.CalibrationInfo:
+    """The engine's calibration: its version, what it was fitted on and, per profile, the top
+    step of its isotonic map with the exact 95 % lower bound of that step's rate. On the
+    synthetic market the top step is often 1.0 (its families are separable), so the page shows
+    a probability on it as '> bound' rather than '100.0 %'."""
+    cal = load_calibration(load_rules())
+    top = {
+        p: m.CalibrationTop(
+            probability=t.probability, events=t.events, positives=t.positives, lower_95=t.lower, label=t.label()
+        )
+        for p, t in cal.tops.items()
+    }
+    return m.CalibrationInfo(
+        version=cal.version, source=cal.source, synthetic=cal.synthetic, events=cal.events, top=top
+    )
 
 
 @router.get("/flow/classifier-hits", tags=["events (legacy)"])

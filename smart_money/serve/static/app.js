@@ -115,6 +115,44 @@ async function analyze(event) {
   }
 }
 
+// GET /flow/calibration: the calibration's top step per profile. A probability on a top step
+// rests on that step's calibration events only; it is shown as their 95 % lower bound ("> 90.7 %")
+// instead of the step's value (often 1.0 on the separable synthetic families).
+let calibration = null;
+
+function topStep(score) {
+  if (!calibration || score.calibration_version !== calibration.version) return null;
+  const top = calibration.top[score.profile_id];
+  return top && score.probability >= top.probability ? top : null;
+}
+
+function probabilityText(score) {
+  const top = topStep(score);
+  return top ? top.label : pct(score.probability);
+}
+
+function probabilityNote(score) {
+  const top = topStep(score);
+  const market = calibration && calibration.synthetic ? "synthetic-market" : "labelled";
+  if (!top) return calibration ? `calibrated probability ${pct(score.probability)} (${market} calibration ${calibration.version})` : "";
+  return `calibrated probability ${pct(score.probability)}: every one of the ${top.positives} ${market} calibration events ` +
+    `this high was ${score.profile_id}; the 95 % lower bound is ${pct(top.lower_95)}`;
+}
+
+async function loadCalibration() {
+  try {
+    calibration = await getJSON("/flow/calibration");
+    $("feed-note").textContent = calibration.synthetic
+      ? `Probabilities are calibrated on ${calibration.events} events of the synthetic market (${calibration.version}): ` +
+        "evidence about the synthetic families, not about real flow. A probability on a profile's top calibration step " +
+        "is shown as the 95 % lower bound of that step."
+      : `Probabilities are calibrated (${calibration.version}); a probability on a profile's top calibration step is ` +
+        "shown as the 95 % lower bound of that step.";
+  } catch (error) {
+    calibration = null;
+  }
+}
+
 function feedItem(event, fresh) {
   const li = document.createElement("li");
   li.className = "feed-item" + (fresh ? " new" : "");
@@ -127,13 +165,14 @@ function feedItem(event, fresh) {
     ["sym", event.underlying_id],
     ["profile", event.primary_profile_id || "abstained"],
     ["dir-" + event.primary_direction, event.primary_direction],
-    ["badge " + (primary ? primary.confidence_band.toUpperCase() : "LOW"), primary ? `${primary.confidence_band} ${pct(primary.probability)}` : "no profile"],
+    ["badge " + (primary ? primary.confidence_band.toUpperCase() : "LOW"), primary ? `${primary.confidence_band} ${probabilityText(primary)}` : "no profile", primary ? probabilityNote(primary) : ""],
     ["muted", when.toISOString().replace("T", " ").slice(0, 19) + " UTC"],
   ];
-  for (const [cls, text] of parts) {
+  for (const [cls, text, title] of parts) {
     const span = document.createElement("span");
     span.className = cls;
     span.textContent = text;
+    if (title) span.title = title;
     head.appendChild(span);
   }
   const reasons = document.createElement("div");
@@ -172,6 +211,7 @@ function connectFeed() {
 }
 
 async function loadFeed() {
+  await loadCalibration();
   try {
     const events = await getJSON("/flow/smart-money?limit=20");
     for (const event of events) addToFeed(event, false);
