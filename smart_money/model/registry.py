@@ -223,86 +223,82 @@ class Registry:
         it is better; a candidate otherwise."""
         with self._locked():
             self._recover()
-            return self._register(candidate_dir, metadata, gates, extra_files, champion_comparison)
-
-    def _register(
-        self,
-        candidate_dir: str | os.PathLike[str],
-        metadata: dict,
-        gates: dict,
-        extra_files: dict[str, str | os.PathLike[str]],
-        champion_comparison: dict | None,
-    ) -> dict:
-        index = self.index()
-        previous = index["versions"][-1] if index["versions"] else None
-        label = metadata.get("label", "label")
-        version = bump(previous["version"] if previous else None, label, metadata["features"], previous)
-        failed = [name for name, gate in gates.items() if not gate["passed"]]
-        status, reasons = (REJECTED, [f"gate {n}: {gates[n]['detail']}" for n in failed]) if failed else (CANDIDATE, [])
-        comparison = champion_comparison
-        if not failed:
-            champion = self.champion()
-            if champion is None:
-                status = CHAMPION
-            elif comparison is None or comparison.get("champion_version") != champion["version"]:
-                raise RegistryError(
-                    f"a candidate that passed its gates needs a comparison with champion v{champion['version']}"
-                )
-            elif comparison["candidate_auc"] > comparison["champion_auc"]:
-                status = CHAMPION
-            else:
-                reasons.append(
-                    f"not better than champion v{champion['version']} on the same test rows "
-                    f"({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})"
-                )
-
-        final = self.folder(version)
-        if final.exists():
-            raise RegistryError(
-                f"{final} already exists but the index does not list it: remove it (docs/operations.md)"
+            index = self.index()
+            previous = index["versions"][-1] if index["versions"] else None
+            label = metadata.get("label", "label")
+            version = bump(previous["version"] if previous else None, label, metadata["features"], previous)
+            failed = [name for name, gate in gates.items() if not gate["passed"]]
+            status, reasons = (
+                (REJECTED, [f"gate {n}: {gates[n]['detail']}" for n in failed]) if failed else (CANDIDATE, [])
             )
-        folder = self.root / f"{TMP_PREFIX}v{version}-{uuid.uuid4().hex[:12]}"
-        folder.mkdir(parents=True, exist_ok=True)
-        candidate = storage.as_path(candidate_dir)
-        for name in MODEL_ARTIFACTS:
-            if (candidate / name).exists():
-                storage.copy(candidate / name, folder / name, durable=True)
-        for name, path in extra_files.items():
-            storage.copy(path, folder / name, durable=True)
+            comparison = champion_comparison
+            if not failed:
+                champion = self.champion()
+                if champion is None:
+                    status = CHAMPION
+                elif comparison is None or comparison.get("champion_version") != champion["version"]:
+                    raise RegistryError(
+                        f"a candidate that passed its gates needs a comparison with champion v{champion['version']}"
+                    )
+                elif comparison["candidate_auc"] > comparison["champion_auc"]:
+                    status = CHAMPION
+                else:
+                    reasons.append(
+                        f"not better than champion v{champion['version']} on the same test rows "
+                        f"({comparison['candidate_auc']:.4f} <= {comparison['champion_auc']:.4f})"
+                    )
 
-        metadata = {
-            **metadata,
-            "version": version,
-            "status": status,
-            "gates": gates,
-            "status_reasons": reasons,
-            "champion_comparison": comparison,
-        }
-        _write_json_atomic(folder / "metadata.json", metadata)
-        entry = {
-            "version": version,
-            "status": status,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "label": label,
-            "features": metadata["features"],
-            "metrics": {
-                k: metadata["metrics"]["test"].get(k)
-                for k in ("roc_auc", "per_date_auc", "ece", "brier_skill", "top_decile_precision")
-            },
-            "gates": {k: v["passed"] for k, v in gates.items()},
-            "reasons": reasons,
-            "lineage": metadata.get("lineage", {}),
-            "sha256": {p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.is_file()},
-        }
-        _write_json_atomic(
-            folder / REGISTRATION,
-            {"entry": entry, "after": previous["version"] if previous else None, "champion_before": index["champion"]},
-        )
-        pause_point(f"registry:{self.root.name}:copied")
-        self._move_into_place(folder, final)
-        pause_point(f"registry:{self.root.name}:renamed")
-        self._append(index, entry)
-        return entry
+            final = self.folder(version)
+            if final.exists():
+                raise RegistryError(
+                    f"{final} already exists but the index does not list it: remove it (docs/operations.md)"
+                )
+            folder = self.root / f"{TMP_PREFIX}v{version}-{uuid.uuid4().hex[:12]}"
+            folder.mkdir(parents=True, exist_ok=True)
+            candidate = storage.as_path(candidate_dir)
+            for name in MODEL_ARTIFACTS:
+                if (candidate / name).exists():
+                    storage.copy(candidate / name, folder / name, durable=True)
+            for name, path in extra_files.items():
+                storage.copy(path, folder / name, durable=True)
+
+            metadata = {
+                **metadata,
+                "version": version,
+                "status": status,
+                "gates": gates,
+                "status_reasons": reasons,
+                "champion_comparison": comparison,
+            }
+            _write_json_atomic(folder / "metadata.json", metadata)
+            entry = {
+                "version": version,
+                "status": status,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "label": label,
+                "features": metadata["features"],
+                "metrics": {
+                    k: metadata["metrics"]["test"].get(k)
+                    for k in ("roc_auc", "per_date_auc", "ece", "brier_skill", "top_decile_precision")
+                },
+                "gates": {k: v["passed"] for k, v in gates.items()},
+                "reasons": reasons,
+                "lineage": metadata.get("lineage", {}),
+                "sha256": {p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.is_file()},
+            }
+            _write_json_atomic(
+                folder / REGISTRATION,
+                {
+                    "entry": entry,
+                    "after": previous["version"] if previous else None,
+                    "champion_before": index["champion"],
+                },
+            )
+            pause_point(f"registry:{self.root.name}:copied")
+            self._move_into_place(folder, final)
+            pause_point(f"registry:{self.root.name}:renamed")
+            self._append(index, entry)
+            return entry
 
     def _append(self, index: dict, entry: dict) -> None:
         """The commit point: the index lists the new version (and its champion, if it is one)."""

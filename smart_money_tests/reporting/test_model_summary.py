@@ -27,18 +27,22 @@ def test_the_newest_version_with_its_metrics_gates_and_reasons(tmp_path):
     assert summary.report == str(registry.folder("1.0.1") / "report.html")
 
 
+def independent_universe(worlds: int, n: int) -> dict:
+    return {
+        "worlds": worlds,
+        "n": n,
+        "model_roc_auc": 0.6,
+        "oracle_public_roc_auc": 0.63,
+        "model_minus_public_auc": {"difference": -0.03, "ci_low": -0.05, "ci_high": -0.01},
+        "ece": 0.02,
+        "ece_vs_oracle_public": 0.01,
+    }
+
+
 def test_oracles_and_independent_universes_when_measured(tmp_path):
     metadata = metadata_for("1.0.0", "champion") | {
         "oracle": {"public_test_roc_auc": 0.64, "truth_test_roc_auc": 0.7},
-        "independent_universe": {
-            "worlds": 2,
-            "n": 12345,
-            "model_roc_auc": 0.6,
-            "oracle_public_roc_auc": 0.63,
-            "model_minus_public_auc": {"difference": -0.03, "ci_low": -0.05, "ci_high": -0.01},
-            "ece": 0.02,
-            "ece_vs_oracle_public": 0.01,
-        },
+        "independent_universe": independent_universe(2, 12345),
     }
     summary = latest_model_summary(write_registry(tmp_path, {"1.0.0": "champion"}, {"1.0.0": metadata}))
     assert "; oracle_public 0.6400, oracle_truth 0.7000)" in summary.metrics
@@ -49,32 +53,15 @@ def test_oracles_and_independent_universes_when_measured(tmp_path):
 
 
 def test_one_independent_world_is_singular(tmp_path):
-    metadata = metadata_for("1.0.0", "champion") | {
-        "independent_universe": {
-            "worlds": 1,
-            "n": 10,
-            "model_roc_auc": 0.6,
-            "oracle_public_roc_auc": 0.63,
-            "model_minus_public_auc": {"difference": -0.03, "ci_low": -0.05, "ci_high": -0.01},
-            "ece": 0.02,
-            "ece_vs_oracle_public": 0.01,
-        },
-    }
+    metadata = metadata_for("1.0.0", "champion") | {"independent_universe": independent_universe(1, 10)}
     summary = latest_model_summary(write_registry(tmp_path, {"1.0.0": "champion"}, {"1.0.0": metadata}))
     assert summary.independent_universes.startswith("independent universes (1 world, 10 rows)")
 
 
 def test_a_degenerate_independent_interval_is_marked(tmp_path):
     metadata = metadata_for("1.0.0", "champion") | {
-        "independent_universe": {
-            "worlds": 1,
-            "n": 10,
-            "model_roc_auc": 0.6,
-            "oracle_public_roc_auc": 0.63,
-            "model_minus_public_auc": {"difference": -0.03, "ci_low": -0.03, "ci_high": -0.03},
-            "ece": 0.02,
-            "ece_vs_oracle_public": 0.01,
-        },
+        "independent_universe": independent_universe(1, 10)
+        | {"model_minus_public_auc": {"difference": -0.03, "ci_low": -0.03, "ci_high": -0.03}},
         "interval_notes": ["the independent-universe split has 1 sample date: ..."],
     }
     summary = latest_model_summary(write_registry(tmp_path, {"1.0.0": "champion"}, {"1.0.0": metadata}))
