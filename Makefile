@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test lint ui bench bench-scaling validate clean realdata realdata-signals
+.PHONY: run test test-slow lint ui bench bench-scaling validate clean realdata realdata-signals
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,9 +56,13 @@ realdata-signals: $(BIN)/.installed
 		$(SIGNALS_HOME)/study/event_study_breakdown.json $(SIGNALS_HOME)/study/coverage.json \
 		$(SIGNALS_HOME)/study/planted.json $(SIGNALS_HOME)/study/summary.md docs/real-data/signals/
 
-## test: the test suite
+## test: the default test suite (under 10 minutes on 2 cores); test-slow: the long end-to-end
+## tests marked `slow` (crash and soak suites ...), which CI runs after it
 test: $(BIN)/.installed
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow"
+
+test-slow: $(BIN)/.installed
+	$(BIN)/pytest -n 2 --dist loadgroup -m slow
 
 ## lint: ruff (format and rules) and the import-linter layer contracts of pyproject.toml
 lint: $(BIN)/.installed

@@ -90,7 +90,7 @@ def postgres_instance(postgres_server, tmp_path, monkeypatch):
         instance.wipe()
 
 
-@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+@pytest.mark.parametrize("executor", ["in_process", pytest.param("multiprocess", marks=pytest.mark.slow)])
 def test_postgres_profile_backfill_registers_the_same_model_in_process_and_with_a_process_per_step(
     pipeline_run, postgres_instance, tmp_path, executor
 ):

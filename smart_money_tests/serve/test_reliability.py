@@ -201,7 +201,9 @@ def test_requests_whose_clients_gave_up_leave_no_work_behind(home):
                     break
                 time.sleep(0.1)
             assert provider.pending() == 0 and provider.cancelled == 3 and provider.computed == 0
-            assert len(feature_calls(home)) <= 1  # at most the first date's worker ever ran the computation
+            # each date's worker may have begun during its client's 3 s (how far depends on the
+            # machine's load), but none finished and none is left running
+            assert set(feature_calls(home)) <= {"2024-06-10", "2024-06-11", "2024-06-12"}
             workers = [p for p in psutil.Process().children() if not is_resource_tracker(p)]
             _, alive = psutil.wait_procs(workers, timeout=30)
             assert alive == []
