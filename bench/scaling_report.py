@@ -328,6 +328,10 @@ def benchmarks_page(results: dict) -> str:
         "times carry noise: CPU time and the ratios a benchmark measures side by side are the",
         "steadier figures. `profiles_200x12`'s CPU leaves out the step processes of its",
         "multiprocess run (children of multiprocessing's forkserver, not of the benchmark).",
+        "Issue 18's side-by-side benchmarks (`cli_startup`, `end_to_end_500x36`) time the code",
+        "before it (`--baseline`) in the same benchmark; a result's `note` says how it was run",
+        "when it differs from `make bench` (e.g. a benchmark recorded without the runner's",
+        "process figures).",
         "",
         f"`make bench` took {group_minutes(results, 'default')} here; `make bench-scaling`, "
         f"{group_minutes(results, 'scaling')}.",
