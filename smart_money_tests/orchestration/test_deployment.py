@@ -130,6 +130,7 @@ def test_postgres_profile_backfill_registers_the_same_model_in_process_and_with_
     assert comparable(metadata) == comparable(local_metadata)
 
 
+@pytest.mark.slow
 def test_a_backfill_in_chunks_of_months_stores_the_same_partitions_and_registers_the_same_model(pipeline_run, tmp_path):
     """chunk_months bounds memory by history length; nothing a user sees may change."""
     from smart_money.data import storage
@@ -171,6 +172,7 @@ def test_a_backfill_in_chunks_of_months_stores_the_same_partitions_and_registers
         run_monthly_graph(CODE_LOCATION, settings, instance=instance, chunk_months=0)
 
 
+@pytest.mark.slow
 def test_a_run_on_object_storage_writes_and_reads_every_asset_there(s3_server, tmp_path, monkeypatch):
     import s3fs
 
