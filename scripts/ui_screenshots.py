@@ -109,7 +109,9 @@ def main() -> None:
     home = (args.home or Path(tempfile.mkdtemp(prefix="ui-shots-"))).resolve()
     os.environ.update(ENV | {"SMART_MONEY_HOME": str(home)})
     if not args.no_run:
+        print(f"running the pipeline in {home} (30 stocks x 12 months, a few minutes) ...", file=sys.stderr, flush=True)
         print(f"run {run_pipeline(home)} in {home}", file=sys.stderr)
+    print("starting dagster-webserver on loopback and taking the screenshots ...", file=sys.stderr, flush=True)
     port = free_port()
     webserver = Path(sys.executable).with_name("dagster-webserver")
     server = subprocess.Popen(
