@@ -45,6 +45,12 @@ def _is_local(path: UPath) -> bool:
     return path.protocol in ("", "file", "local")
 
 
+def local_path(location: str | os.PathLike[str]) -> Path | None:
+    """The location as a local file path, or None for object storage."""
+    path = as_path(location)
+    return Path(path.path) if _is_local(path) else None
+
+
 TMP_SUFFIX = ".tmp"  # `.<name>.<uuid>.tmp`: a write that was interrupted leaves one behind
 
 

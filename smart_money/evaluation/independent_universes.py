@@ -8,16 +8,26 @@ stored as Parquet under a key of all of those (the source's `generator_key`, the
 the generating and dataset code and the numeric libraries' versions) and read back on the next run:
 a changed parameter, seed, window or line of that code gives another key, so a stale entry is never
 read. A cached universe is the same table, to the bit, as a freshly built one (tested).
+
+Building a universe is the evaluation's largest cost and needs nothing of the run, so
+`smart-money run` starts building the missing ones in a background process when the run starts
+(`warm_cache`, called by orchestration/prefetch.py), on the core the mostly single-threaded
+pipeline leaves idle. A universe is built under a lock file beside its cache entry: the
+evaluation builds the ones nobody has started, waits for the ones the background process is
+building, and never builds one twice.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 from joblib import Parallel, delayed
 
 from smart_money.data import calendar as cal
@@ -43,6 +53,11 @@ def code_fingerprint() -> str:
     for library in LIBRARIES:
         digest.update(f"{library}=={version(library)}".encode())
     return digest.hexdigest()
+
+
+def cache_location(data_location: str) -> str:
+    """Where the universes of a data home are cached."""
+    return storage.join(data_location, "cache", "independent-universes")
 
 
 def cache_key(twin: OracleSource, first_month: pd.Timestamp, last_month: pd.Timestamp) -> str | None:
@@ -71,14 +86,52 @@ def universe_dataset(
     return dataset
 
 
-def _cached_universe(
-    twin: OracleSource, n_symbols: int, first_month: pd.Timestamp, last_month: pd.Timestamp, path: str | None
-) -> pd.DataFrame:
-    """universe_dataset, stored at `path` (when given) for the next run."""
-    dataset = universe_dataset(twin, n_symbols, first_month, last_month)
-    if path is not None:
-        storage.write_parquet(path, dataset)
-    return dataset
+@contextmanager
+def _build_lock(path: str, wait: bool) -> Iterator[bool]:
+    """Holds the lock of the universe stored at `path` (yields True), or yields False at once when
+    another process holds it and `wait` is off. Object-storage entries are not locked (yields
+    True): two processes may then both build a universe, and write the same bytes."""
+    local = storage.local_path(path)
+    if local is None:
+        yield True
+        return
+    local.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(local.with_name(local.name + ".lock")))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+def _get_or_build(
+    twin: OracleSource,
+    n_symbols: int,
+    first_month: pd.Timestamp,
+    last_month: pd.Timestamp,
+    path: str | None,
+    wait: bool = True,
+    load: bool = True,
+) -> pd.DataFrame | bool | None:
+    """The universe stored at `path`, built and stored first if it is missing. None when another
+    process is building it and `wait` is off. With `load` off (warming the cache) the table is
+    not read back: True once it is stored."""
+    if path is None:
+        return universe_dataset(twin, n_symbols, first_month, last_month)
+    with _build_lock(path, wait) as held:
+        if not held:
+            return None
+        if not load and storage.exists(path):
+            return True
+        dataset = _read_cached(path) if load else None
+        if dataset is None:
+            dataset = universe_dataset(twin, n_symbols, first_month, last_month)
+            storage.write_parquet(path, dataset)
+        return dataset if load else True
 
 
 def _read_cached(path: str) -> pd.DataFrame | None:
@@ -87,6 +140,20 @@ def _read_cached(path: str) -> pd.DataFrame | None:
         return storage.read_parquet(path)
     except (FileNotFoundError, storage.UnreadableFile):
         return None
+
+
+def _twins_and_paths(
+    source: OracleSource,
+    count: int,
+    n_symbols: int,
+    first_month: pd.Timestamp,
+    last_month: pd.Timestamp,
+    cache_dir: str | None,
+) -> tuple[list[OracleSource], list[str | None]]:
+    horizon = cal.add_months(last_month, 3)
+    twins = [source.independent_twin(k, n_symbols, horizon) for k in range(count)]
+    keys = [cache_key(t, first_month, last_month) if cache_dir else None for t in twins]
+    return twins, [None if key is None else storage.join(cache_dir, f"{key}.parquet") for key in keys]
 
 
 def independent_universes(
@@ -99,17 +166,44 @@ def independent_universes(
     cache_dir: str | None = None,
 ) -> pd.DataFrame:
     """`count` independent universes of `n_symbols` over first_month..last_month, concatenated;
-    each read from `cache_dir` when a run already built it (see the module docstring)."""
-    horizon = cal.add_months(last_month, 3)
-    twins = [source.independent_twin(k, n_symbols, horizon) for k in range(count)]
-    keys = [cache_key(t, first_month, last_month) if cache_dir else None for t in twins]
-    paths = [None if key is None else storage.join(cache_dir, f"{key}.parquet") for key in keys]
+    each read from `cache_dir` when a run (or the run's background warm-up) already built it, see
+    the module docstring. attrs['built']: how many this call built itself."""
+    twins, paths = _twins_and_paths(source, count, n_symbols, first_month, last_month, cache_dir)
     frames: list[pd.DataFrame | None] = [None if p is None else _read_cached(p) for p in paths]
     missing = [i for i, frame in enumerate(frames) if frame is None]
+    built = 0
     if missing:
-        built = Parallel(n_jobs=min(n_jobs, len(missing)))(
-            delayed(_cached_universe)(twins[i], n_symbols, first_month, last_month, paths[i]) for i in missing
+        # first the universes no other process is building, in parallel; then wait for the rest
+        # (and build any whose builder stopped without storing it)
+        first_pass = Parallel(n_jobs=min(n_jobs, len(missing)))(
+            delayed(_get_or_build)(twins[i], n_symbols, first_month, last_month, paths[i], wait=False) for i in missing
         )
-        for i, frame in zip(missing, built):
+        for i, frame in zip(missing, first_pass):
             frames[i] = frame
-    return pd.concat(frames, ignore_index=True)
+        built = sum(frame is not None for frame in first_pass)
+        for i in missing:
+            if frames[i] is None:
+                frames[i] = _get_or_build(twins[i], n_symbols, first_month, last_month, paths[i])
+    universes = pd.concat(frames, ignore_index=True)
+    universes.attrs["built"] = built
+    return universes
+
+
+def warm_cache(
+    source: OracleSource,
+    count: int,
+    n_symbols: int,
+    first_month: pd.Timestamp,
+    last_month: pd.Timestamp,
+    cache_dir: str,
+) -> int:
+    """Build and store, one after another, the universes of `independent_universes(source, count,
+    n_symbols, first_month, last_month, cache_dir=cache_dir)` that are neither stored nor being
+    built by another process. Returns how many it built."""
+    twins, paths = _twins_and_paths(source, count, n_symbols, first_month, last_month, cache_dir)
+    built = 0
+    for twin, path in zip(twins, paths):
+        if path is None or storage.exists(path):
+            continue
+        built += _get_or_build(twin, n_symbols, first_month, last_month, path, wait=False, load=False) is True
+    return built

@@ -16,6 +16,7 @@ from smart_money.orchestration.home import run_tags
 from smart_money.orchestration.instance import ensure_dagster_home
 from smart_money.orchestration.names import MONTHLY_JOB
 from smart_money.orchestration.partitions import monthly_partitions
+from smart_money.orchestration.prefetch import independent_universes_prefetched
 from smart_money.orchestration.run_events import RunObserver, follow, launch_tag
 from smart_money.settings import Settings
 
@@ -87,6 +88,26 @@ def run_monthly_graph(
     if chunk_months is not None and chunk_months < 1:
         raise ValueError(f"chunk_months must be a positive number of months, not {chunk_months}")
     job = defs.resolve_job_def(MONTHLY_JOB)
+    with independent_universes_prefetched(settings, keys, op_config, assets):
+        return _run_chunks(
+            location, defs, settings, instance, job, log_level, op_config, keys, assets, chunk_months, observer
+        )
+
+
+def _run_chunks(
+    location: CodeLocation,
+    defs: dg.Definitions,
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    job: dg.JobDefinition,
+    log_level: str,
+    op_config: dict[str, dict] | None,
+    keys: list[str],
+    assets: list[str] | None,
+    chunk_months: int | None,
+    observer: RunObserver | None,
+) -> RunSummary:
+    """The run, or with `chunk_months` the chunked runs, of run_monthly_graph."""
     if chunk_months is None or chunk_months >= len(keys):
         return _run(location, settings, instance, job, log_level, op_config, keys, assets, observer)
     selected = assets or [key.to_user_string() for key in job.asset_layer.executable_asset_keys]

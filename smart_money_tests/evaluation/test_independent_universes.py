@@ -4,10 +4,13 @@ table depends on."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 import pandas as pd
 import pytest
+from filelock import FileLock
 
 from smart_money.evaluation import independent_universes as iu
 from smart_money.sources.simulated.params import SimulationParams
@@ -67,3 +70,40 @@ def test_the_key_moves_with_seed_parameters_size_window_and_code(source, monkeyp
     assert base not in others.values() and len(set(others.values())) == len(others)
     monkeypatch.setattr(iu, "code_fingerprint", lambda: "other code")
     assert iu.cache_key(source.independent_twin(0, SYMBOLS, horizon), FIRST, LAST) != base
+
+
+def test_a_universe_another_process_is_building_is_waited_for_not_built_twice(source, tmp_path):
+    """The run's background warm-up and the evaluation share the cache: a universe whose lock is
+    held elsewhere is read once its builder stores it, and the others are built meanwhile."""
+    twin = source.independent_twin(0, SYMBOLS, iu.cal.add_months(LAST, 3))
+    path = tmp_path / f"{iu.cache_key(twin, FIRST, LAST)}.parquet"
+    lock = FileLock(f"{path}.lock")
+    lock.acquire()
+    result: dict[str, pd.DataFrame] = {}
+    evaluation = threading.Thread(
+        target=lambda: result.update(
+            frame=iu.independent_universes(source, 2, SYMBOLS, FIRST, LAST, n_jobs=1, cache_dir=str(tmp_path))
+        )
+    )
+    evaluation.start()
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("*.parquet"))) < 1 and time.monotonic() < deadline:  # universe 1, built meanwhile
+        time.sleep(0.1)
+    assert evaluation.is_alive(), "the evaluation did not wait for the universe being built elsewhere"
+    stored_elsewhere = iu.universe_dataset(twin, SYMBOLS, FIRST, LAST).assign(built_by="the other process")
+    iu.storage.write_parquet(path, stored_elsewhere)
+    lock.release()
+    evaluation.join(timeout=120)
+    frame = result["frame"]
+    assert frame.attrs["built"] == 1
+    assert (frame["built_by"] == "the other process").sum() == len(stored_elsewhere)  # read, not rebuilt
+
+
+def test_warming_the_cache_builds_each_missing_universe_once(source, tmp_path):
+    assert iu.warm_cache(source, 2, SYMBOLS, FIRST, LAST, str(tmp_path)) == 2
+    assert iu.warm_cache(source, 2, SYMBOLS, FIRST, LAST, str(tmp_path)) == 0
+    warmed = iu.independent_universes(source, 2, SYMBOLS, FIRST, LAST, n_jobs=1, cache_dir=str(tmp_path))
+    assert warmed.attrs["built"] == 0
+    pd.testing.assert_frame_equal(
+        warmed, iu.independent_universes(source, 2, SYMBOLS, FIRST, LAST, n_jobs=1), check_exact=True
+    )

@@ -15,7 +15,7 @@ from smart_money.dataset.splits import TEST, TRAIN, VAL
 from smart_money.defs.model.config import EvaluationConfig, RegistryConfig, TrainModelConfig
 from smart_money.evaluation.flow_evaluation import EvalConfig, evaluate, holdout
 from smart_money.evaluation.gates import GateConfig, evaluate_gates
-from smart_money.evaluation.independent_universes import independent_universes
+from smart_money.evaluation.independent_universes import cache_location, independent_universes
 from smart_money.evaluation.parameter_search import search_parameters
 from smart_money.evaluation.registration import register_candidate, registry_metadata
 from smart_money.model.flow_model import (
@@ -161,7 +161,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                     config.independent_symbols,
                     first,
                     last,
-                    cache_dir=storage.join(settings.data_location, "cache", "independent-universes"),
+                    cache_dir=cache_location(settings.data_location),
                 )
         train_config = TrainConfig(**{**trained_model["train_config"]})
         result = evaluate(
@@ -200,6 +200,12 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "summary": dg.MetadataValue.md(markdown_summary(result)),
                 "plots": dg.MetadataValue.md(plots_markdown(plots)),
                 "report": dg.MetadataValue.path(str(folder / "report.html")),
+                "independent_universes": dg.MetadataValue.text(
+                    "none (not the simulated source, or independent_worlds: 0)"
+                    if independent is None
+                    else f"{config.independent_worlds} universes of {config.independent_symbols} symbols: "
+                    f"{independent.attrs.get('built', 0)} built by this step, the rest read from the cache"
+                ),
             }
         )
         return {"candidate_dir": str(folder), "summary": result.summary, "source": source.name, "window": window}
