@@ -108,6 +108,26 @@ def _build_lock(path: str, wait: bool) -> Iterator[bool]:
         lock.release()
 
 
+def remove_idle_locks(cache_dir: str) -> None:
+    """Delete the cache's lock files that no process holds (the kernel lock is gone with its
+    holder, the empty file stays): called when a run's background build ends. A process that
+    opens a lock file at that very moment could lock a deleted file; the home's run lock keeps a
+    second run from sharing the cache at the same time."""
+    folder = storage.local_path(cache_dir)
+    if folder is None or not folder.is_dir():
+        return
+    for path in folder.glob("*.lock"):
+        lock = FileLock(str(path))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        finally:
+            lock.release()
+
+
 def _get_or_build(
     twin: OracleSource,
     n_symbols: int,

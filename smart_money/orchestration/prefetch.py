@@ -68,8 +68,9 @@ def independent_universes_prefetched(
     if not needed:
         yield None
         return
-    from smart_money.evaluation.independent_universes import cache_location
+    from smart_money.evaluation.independent_universes import cache_location, remove_idle_locks
 
+    cache_dir = cache_location(settings.data_location)
     # spawn: the run's process has threads (event log readers) a fork would copy mid-lock
     process = multiprocessing.get_context("spawn").Process(
         target=_warm,
@@ -79,7 +80,7 @@ def independent_universes_prefetched(
             config.independent_symbols,
             keys[0],
             keys[-1],
-            cache_location(settings.data_location),
+            cache_dir,
         ),
         name="smart-money-universes",
         daemon=True,
@@ -91,3 +92,4 @@ def independent_universes_prefetched(
         if process.is_alive():  # the run ended first (failed, or the evaluation built the rest)
             process.terminate()
         process.join(timeout=10)
+        remove_idle_locks(cache_dir)

@@ -107,3 +107,12 @@ def test_warming_the_cache_builds_each_missing_universe_once(source, tmp_path):
     pd.testing.assert_frame_equal(
         warmed, iu.independent_universes(source, 2, SYMBOLS, FIRST, LAST, n_jobs=1), check_exact=True
     )
+
+
+def test_idle_lock_files_are_removed_and_held_ones_kept(tmp_path):
+    (tmp_path / "idle.parquet.lock").touch()
+    held = FileLock(str(tmp_path / "held.parquet.lock"))
+    held.acquire()
+    iu.remove_idle_locks(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["held.parquet.lock"]
+    held.release()

@@ -3,6 +3,7 @@ the graph runs, and only when the run will ask for them."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import date
 
@@ -50,3 +51,15 @@ def test_nothing_starts_when_the_run_will_not_read_universes(tmp_path):
         with independent_universes_prefetched(run_settings, KEYS, op_config, assets) as process:
             assert process is None, case
     assert not (tmp_path / "data" / "cache").exists()
+
+
+def test_a_run_that_ends_first_stops_the_build_and_leaves_no_lock_behind(tmp_path):
+    cache = tmp_path / "data" / "cache" / "independent-universes"
+    worlds = {"evaluation_report": {"independent_worlds": 1, "independent_symbols": 300}}
+    with independent_universes_prefetched(settings(tmp_path), KEYS, worlds) as process:
+        deadline = time.monotonic() + 120
+        while not list(cache.glob("*.lock")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(cache.glob("*.lock")), "the background build never started"
+    assert not process.is_alive()
+    assert list(cache.iterdir()) == []  # no lock, and no half-built universe
