@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from threadpoolctl import ThreadpoolController
 
 from smart_money.research.panel import ReturnPanel
 
@@ -183,8 +185,22 @@ def date_bootstrap_interval(
     counts = np.bincount(codes, minlength=k).astype(float)
     draws = rng.integers(0, k, size=(n_boot, k))
     weights = np.bincount((draws + np.arange(n_boot)[:, None] * k).ravel(), minlength=n_boot * k).reshape(n_boot, k)
-    means = (weights @ sums) / np.maximum(weights @ counts, 1)
+    with _one_blas_thread():
+        means = (weights @ sums) / np.maximum(weights @ counts, 1)
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+@cache
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """BLAS on one thread for the bootstrap's (n_boot x dates) @ (dates,) products: each output
+    element is the same dot product whatever the thread count (identical results), and threads
+    cost ten times what they give on two busy cores. (Not around statsmodels' fits: their
+    decompositions' last digits do depend on the thread count.)"""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def summarize(
