@@ -35,6 +35,7 @@ def per_partition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckR
     keys = context.partition_keys if context.op_execution_context.has_partition_key_range else []
     if len(keys) > 1:
         spec = next(iter(context.check_specs))
+        targets = _materializations_of(context.instance, spec.asset_key, keys)
         for key in keys:
             context.op_execution_context.log_event(
                 dg.AssetCheckEvaluation(
@@ -44,7 +45,7 @@ def per_partition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckR
                     metadata={**result.metadata, "checked_range": f"{keys[0]}..{keys[-1]}"},
                     # the partition's materialization it checked: the UI counts a check for a
                     # partition only against the partition's latest materialization
-                    target_materialization_data=_materialization_of(context.instance, spec.asset_key, key),
+                    target_materialization_data=targets.get(key),
                     severity=result.severity,
                     description=result.description,
                     blocking=spec.blocking,
@@ -54,9 +55,31 @@ def per_partition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckR
     return result
 
 
+def _materializations_of(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: list[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """Each partition's latest materialization (absent: none), read newest first in pages of one
+    query for the whole range rather than one query per partition."""
+    wanted, found = set(partitions), {}
+    records_filter = dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=list(partitions))
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(records_filter, limit=max(len(wanted), 100), cursor=cursor)
+        for record in page.records:  # newest first: the first seen of a partition is its latest
+            key = record.partition_key
+            if key in wanted and key not in found:
+                found[key] = AssetCheckEvaluationTargetMaterializationData(
+                    run_id=record.event_log_entry.run_id, storage_id=record.storage_id, timestamp=record.timestamp
+                )
+        if len(found) == len(wanted) or not page.has_more:
+            return found
+        cursor = page.cursor
+
+
 def _materialization_of(
     instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str
 ) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """One partition's latest materialization (the reference of `_materializations_of`)."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
     ).records

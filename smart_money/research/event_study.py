@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from threadpoolctl import ThreadpoolController
 
 from smart_money.research.panel import ReturnPanel
 
@@ -94,12 +96,14 @@ def event_returns(panel: ReturnPanel, events: pd.DataFrame) -> EventReturns:
 
 
 def _size_terciles(panel: ReturnPanel, rows: np.ndarray, cols: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """small / mid / large by the entry session's cross-sectional size terciles."""
-    size = panel.size[rows]
+    """small / mid / large by the entry session's cross-sectional size terciles (computed once per
+    session the events enter on, not once per event)."""
+    sessions, at = np.unique(rows, return_inverse=True)
+    size = panel.size[sessions]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        lo = np.nanquantile(size, 1 / 3, axis=1)
-        hi = np.nanquantile(size, 2 / 3, axis=1)
+        lo = np.nanquantile(size, 1 / 3, axis=1)[at]
+        hi = np.nanquantile(size, 2 / 3, axis=1)[at]
     own = panel.size[rows, cols]
     label = np.where(own <= lo, "small", np.where(own <= hi, "mid", "large")).astype(object)
     return np.where(ok & ~np.isnan(own), label, None)
@@ -144,14 +148,28 @@ def winsorized_mean(x: np.ndarray, q: float = WINSOR) -> float:
 def cluster_t(x: np.ndarray, groups: np.ndarray) -> float:
     """t of the mean with statsmodels' cluster-robust covariance; `groups` 1-D (one-way) or
     (n, 2) (two-way); NaN with fewer than two clusters per dimension."""
-    groups = np.asarray(groups)
-    dims = groups.reshape(len(x), -1)
-    if len(x) < 3 or any(len(np.unique(dims[:, j])) < 2 for j in range(dims.shape[1])) or np.allclose(x, x[0]):
-        return float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = sm.OLS(x, np.ones((len(x), 1))).fit(cov_type="cluster", cov_kwds={"groups": groups})
-    return float(fit.tvalues[0])
+    return cluster_ts(x, [groups])[0]
+
+
+def cluster_ts(x: np.ndarray, groupings: list[np.ndarray]) -> list[float]:
+    """`cluster_t(x, groups)` for each of `groupings`, from one OLS fit of `x` on a constant (the
+    robust covariance is computed from the fit's residuals, as `fit(cov_type="cluster")` does)."""
+    usable = [np.asarray(groups) for groups in groupings]
+    if len(x) < 3 or np.allclose(x, x[0]):
+        return [float("nan")] * len(usable)
+    fit = None
+    out = []
+    for groups in usable:
+        dims = groups.reshape(len(x), -1)
+        if any(len(np.unique(dims[:, j])) < 2 for j in range(dims.shape[1])):
+            out.append(float("nan"))
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = fit if fit is not None else sm.OLS(x, np.ones((len(x), 1))).fit()
+            robust = fit.get_robustcov_results(cov_type="cluster", groups=groups)
+        out.append(float(robust.tvalues[0]))
+    return out
 
 
 def date_bootstrap_interval(
@@ -167,8 +185,22 @@ def date_bootstrap_interval(
     counts = np.bincount(codes, minlength=k).astype(float)
     draws = rng.integers(0, k, size=(n_boot, k))
     weights = np.bincount((draws + np.arange(n_boot)[:, None] * k).ravel(), minlength=n_boot * k).reshape(n_boot, k)
-    means = (weights @ sums) / np.maximum(weights @ counts, 1)
+    with _one_blas_thread():
+        means = (weights @ sums) / np.maximum(weights @ counts, 1)
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+@cache
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """BLAS on one thread for the bootstrap's (n_boot x dates) @ (dates,) products: each output
+    element is the same dot product whatever the thread count (identical results), and threads
+    cost ten times what they give on two busy cores. (Not around statsmodels' fits: their
+    decompositions' last digits do depend on the thread count.)"""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def summarize(
@@ -184,6 +216,7 @@ def summarize(
     date_codes = pd.factorize(dates)[0]
     firm_codes = pd.factorize(firms)[0]
     low, high = date_bootstrap_interval(x, dates, n_boot, rng)
+    t_date, t_two_way = cluster_ts(x, [date_codes, np.column_stack([date_codes, firm_codes])])
     return {
         "n_events": int(len(x)),
         "n_dates": int(date_codes.max() + 1),
@@ -192,8 +225,8 @@ def summarize(
         "median_car_bp": float(np.median(x) * 1e4),
         "winsorized_mean_car_bp": winsorized_mean(x) * 1e4,
         "frac_positive": float((x > 0).mean()),
-        "t_date": cluster_t(x, date_codes),
-        "t_two_way": cluster_t(x, np.column_stack([date_codes, firm_codes])),
+        "t_date": t_date,
+        "t_two_way": t_two_way,
         "ci_low_bp": low * 1e4,
         "ci_high_bp": high * 1e4,
     }
@@ -202,10 +235,26 @@ def summarize(
 def non_overlapping(frame: pd.DataFrame, horizon: int) -> np.ndarray:
     """Mask of events whose firm had no earlier event of the same family in the `horizon` sessions
     before (the first event of each burst)."""
+    return _gap_to_previous(frame).non_overlapping(horizon)
+
+
+@dataclass
+class _PreviousEvent:
+    """Per event (in the frame's order): its entry row and the entry row of the firm's previous
+    event of the same family (NaN for the first), so the mask of any horizon is one comparison."""
+
+    entry_row: np.ndarray
+    previous: np.ndarray
+
+    def non_overlapping(self, horizon: int) -> np.ndarray:
+        keep = np.isnan(self.previous) | (self.entry_row - self.previous >= horizon)
+        return keep
+
+
+def _gap_to_previous(frame: pd.DataFrame) -> _PreviousEvent:
     order = frame.sort_values(["family", "symbol", "entry_row"], kind="stable")
-    previous = order.groupby(["family", "symbol"])["entry_row"].shift(1)
-    keep = previous.isna() | (order["entry_row"] - previous >= horizon)
-    return keep.reindex(frame.index).to_numpy(dtype=bool)
+    previous = order.groupby(["family", "symbol"])["entry_row"].shift(1).reindex(frame.index)
+    return _PreviousEvent(frame["entry_row"].to_numpy(dtype=float), previous.to_numpy(dtype=float))
 
 
 def study_rows(returns: pd.DataFrame, n_boot: int = BOOTSTRAP, seed: int = 0) -> list[dict]:
@@ -217,6 +266,7 @@ def study_rows(returns: pd.DataFrame, n_boot: int = BOOTSTRAP, seed: int = 0) ->
     for family, group in ok.groupby("family", sort=False):
         dates = group["entry_date"].to_numpy()
         firms = group["symbol"].to_numpy()
+        gaps = _gap_to_previous(group)  # the same for every benchmark and horizon
         for benchmark in BENCHMARKS:
             day0 = group[f"day0_{benchmark}"].to_numpy(dtype=float)
             rows.append(
@@ -237,7 +287,7 @@ def study_rows(returns: pd.DataFrame, n_boot: int = BOOTSTRAP, seed: int = 0) ->
                     "horizon_sessions": h,
                     **summarize(x, dates, firms, n_boot, rng),
                 }
-                keep = non_overlapping(group, h) & ~np.isnan(x)
+                keep = gaps.non_overlapping(h) & ~np.isnan(x)
                 row["n_nonoverlapping"] = int(keep.sum())
                 row["mean_car_nonoverlapping_bp"] = float(x[keep].mean() * 1e4) if keep.any() else float("nan")
                 row["t_date_nonoverlapping"] = (

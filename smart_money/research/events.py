@@ -76,7 +76,35 @@ def _finish(frame: pd.DataFrame, family: str, table: str) -> pd.DataFrame:
 
 
 def _sum_or_nan(values: pd.Series) -> float:
+    """The reference of `_sums_or_nan` for one group."""
     return float(values.sum()) if values.notna().all() else float("nan")
+
+
+def _sums_or_nan(frame: pd.DataFrame, keys: list[str], column: str) -> np.ndarray:
+    """`_sum_or_nan` of `column` per group of `frame.groupby(keys, sort=True)`, in the groups'
+    order, bit for bit, without a Python call per group (but for groups of `_SEQUENTIAL_SUM` rows
+    or more). Each group's values in their row order, summed the way numpy's `sum` does below
+    8 values (its pairwise sum adds them one after the other from 0); NaN when any is missing
+    (NaN propagates)."""
+    codes = frame.groupby(keys, sort=True).ngroup().to_numpy()
+    order = np.argsort(codes, kind="stable")
+    order = order[codes[order] >= 0]  # rows with a missing key belong to no group
+    values = frame[column].to_numpy(dtype=float)[order]
+    if not len(values):
+        return np.zeros(0)
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    sizes = np.diff(np.r_[starts, len(values)])
+    sums = np.zeros(len(starts))
+    for k in range(_SEQUENTIAL_SUM):
+        more = sizes > k
+        sums[more] += values[starts[more] + k]
+    for i in np.flatnonzero(sizes >= _SEQUENTIAL_SUM):  # numpy sums these pairwise: let it
+        sums[i] = values[starts[i] : starts[i] + sizes[i]].sum()
+    return sums
+
+
+_SEQUENTIAL_SUM = 8  # numpy.sum adds fewer values than this one after the other
 
 
 # -- insiders ---------------------------------------------------------------------------------------
@@ -90,12 +118,10 @@ def insider_filings(insider_trades: pd.DataFrame) -> pd.DataFrame:
             columns=["symbol", "reporting_cik", "known_at", "transaction_code", "event_date", "size_usd", "role"]
         )
     lines["value"] = lines["shares"] * lines["price"].where(lines["price"] > 0)
-    grouped = lines.groupby(["symbol", "reporting_cik", "known_at", "transaction_code"], sort=True)
-    return grouped.agg(
-        event_date=("event_date", "min"),
-        size_usd=("value", _sum_or_nan),
-        role=("role", "first"),
-    ).reset_index()
+    keys = ["symbol", "reporting_cik", "known_at", "transaction_code"]
+    grouped = lines.groupby(keys, sort=True).agg(event_date=("event_date", "min"), role=("role", "first"))
+    grouped.insert(1, "size_usd", _sums_or_nan(lines, keys, "value"))
+    return grouped.reset_index()
 
 
 def _insider_events(filings: pd.DataFrame, code: str, family: str) -> pd.DataFrame:
@@ -138,9 +164,9 @@ def cluster_buys(purchases: pd.DataFrame) -> pd.DataFrame:
     agg = members.groupby(["symbol", "known_at"]).agg(
         actors=("reporting_cik", lambda s: "|".join(sorted(set(s.astype(str))))),
         n_actors=("reporting_cik", "nunique"),
-        size_usd=("size_usd", _sum_or_nan),
         first_trade=("event_date_m", "min"),
     )
+    agg.insert(2, "size_usd", _sums_or_nan(members, ["symbol", "known_at"], "size_usd"))
     out = clusters.merge(agg.reset_index(), on=["symbol", "known_at"])
     out = out.rename(columns={"actors": "actor_ids"})
     out["detail"] = "completing trade " + out["event_date"].dt.strftime("%Y-%m-%d")
@@ -166,12 +192,13 @@ def congress_events(congress_trades: pd.DataFrame) -> list[pd.DataFrame]:
     out = []
     for family, types in (("congress_purchase", ("purchase",)), ("congress_sale", CONGRESS_SALES)):
         part = rows[rows["transaction_type"].isin(types)]
-        grouped = part.groupby(["symbol", "member_id", "known_at"], sort=True).agg(
+        keys = ["symbol", "member_id", "known_at"]
+        grouped = part.groupby(keys, sort=True).agg(
             event_date=("event_date", "min"),
             size_usd=("amount_low", "sum"),
-            size_usd_high=("amount_high", _sum_or_nan),
             detail=("chamber", "first"),
         )
+        grouped.insert(2, "size_usd_high", _sums_or_nan(part, keys, "amount_high"))
         frame = grouped.reset_index().rename(columns={"member_id": "actor_ids"})
         out.append(_finish(frame, family, "congress_trades"))
     return out

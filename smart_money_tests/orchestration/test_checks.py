@@ -66,3 +66,22 @@ def test_loading_the_code_location_prints_no_beta_or_preview_warning(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "BetaWarning" not in proc.stderr and "PreviewWarning" not in proc.stderr, proc.stderr
+
+
+def test_the_batched_materialization_lookup_equals_one_query_per_partition():
+    from smart_money.orchestration.checks import _materialization_of, _materializations_of
+
+    partitions = dg.StaticPartitionsDefinition([f"p{i}" for i in range(7)])
+
+    @dg.asset(partitions_def=partitions)
+    def thing() -> int:
+        return 1
+
+    instance = dg.DagsterInstance.ephemeral()
+    for keys in (["p0", "p1", "p2", "p3"], ["p1", "p3"], ["p3"]):  # p1 and p3 twice, p3 three times
+        for key in keys:
+            assert dg.materialize([thing], instance=instance, partition_key=key).success
+    wanted = [f"p{i}" for i in range(7)]  # p4..p6 never materialized
+    batched = _materializations_of(instance, thing.key, wanted)
+    reference = {k: m for k in wanted if (m := _materialization_of(instance, thing.key, k)) is not None}
+    assert batched == reference and sorted(batched) == ["p0", "p1", "p2", "p3"]

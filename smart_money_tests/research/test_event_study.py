@@ -217,3 +217,40 @@ def test_a_planted_effect_is_recovered_and_shows():
     assert out["recovered_equal_weight_bp"] == pytest.approx(300 * 39 / 40, rel=0.02)
     assert out["planted_equal_weight_ci_low_bp"] > 0 and out["planted_equal_weight_t_date"] > 3
     assert abs(out["original_equal_weight_t_date"]) < 3
+
+
+def test_size_terciles_once_per_session_equal_the_per_event_quantiles():
+    from smart_money.research.event_study import _size_terciles
+
+    rng = np.random.default_rng(5)
+    paths = random_paths(30)
+    shares = {s: float(rng.lognormal(15, 2)) for s in paths}
+    panel = ReturnPanel(price_table(paths, shares))
+    panel.size[rng.random(panel.size.shape) < 0.1] = np.nan  # gaps in the cross-section
+    rows = rng.integers(0, len(panel.dates), 2000)
+    cols = rng.integers(0, len(panel.symbols), 2000)
+    ok = rng.random(2000) < 0.9
+    size = panel.size[rows]  # the reference: the quantiles of each event's own row
+    lo, hi = np.nanquantile(size, 1 / 3, axis=1), np.nanquantile(size, 2 / 3, axis=1)
+    own = panel.size[rows, cols]
+    label = np.where(own <= lo, "small", np.where(own <= hi, "mid", "large")).astype(object)
+    reference = np.where(ok & ~np.isnan(own), label, None)
+    assert _size_terciles(panel, rows, cols, ok).tolist() == reference.tolist()
+
+
+def test_cluster_ts_from_one_fit_equal_separate_fits_bit_for_bit():
+    import statsmodels.api as sm
+
+    from smart_money.research.event_study import cluster_ts
+
+    rng = np.random.default_rng(3)
+    for n in (3, 50, 2000):
+        dates, firms = rng.integers(0, max(2, n // 5), n), rng.integers(0, max(2, n // 3), n)
+        x = rng.normal(0.01, 0.05, n) + 0.03 * rng.normal(size=n)[dates]
+        groupings = [dates, np.column_stack([dates, firms])]
+        reference = [
+            float(sm.OLS(x, np.ones((n, 1))).fit(cov_type="cluster", cov_kwds={"groups": g}).tvalues[0])
+            for g in groupings
+        ]
+        assert cluster_ts(x, groupings) == reference
+    assert np.isnan(cluster_ts(np.array([1.0, 2.0, 3.0]), [np.zeros(3, dtype=int)])[0])  # one cluster

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -239,3 +240,18 @@ def test_docs_signal_families_is_generated_from_the_catalogue():
     assert (project_root() / FAMILIES_DOC).read_text() == families_doc(), (
         "docs/signal-families.md is stale: run `smart-money docs`"
     )
+
+
+def test_group_sums_without_a_python_call_equal_the_per_group_sum_bit_for_bit():
+    from smart_money.research.events import _sum_or_nan, _sums_or_nan
+
+    rng = np.random.default_rng(1)
+    for spread in (300, 3000, 20000):  # groups of ~60, ~7 and ~1 rows
+        n = 20000
+        group = rng.integers(0, spread, n)
+        values = rng.lognormal(10, 3, n) * rng.choice([1, 1, 1, -1], n)
+        values[rng.random(n) < 0.01] = np.nan
+        frame = pd.DataFrame({"a": group % 7, "b": (group // 7).astype(str), "v": values})
+        reference = frame.groupby(["a", "b"], sort=True)["v"].agg(_sum_or_nan).to_numpy()
+        assert np.array_equal(_sums_or_nan(frame, ["a", "b"], "v"), reference, equal_nan=True)
+    assert len(_sums_or_nan(frame.head(0), ["a", "b"], "v")) == 0
