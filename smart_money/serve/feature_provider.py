@@ -29,10 +29,13 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
+from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as mp_wait
 from multiprocessing.process import BaseProcess
 from zoneinfo import ZoneInfo
@@ -47,11 +50,13 @@ from smart_money.data.raw_pull import pull_raw, pull_universe
 from smart_money.data.source import DataSource
 from smart_money.dataset.catalogue import FEATURES
 from smart_money.dataset.features import (
+    FeatureInputs,
     PriceMatrix,
     UniverseRules,
     build_feature_inputs,
     compute_features,
     members_at,
+    prepare,
     price_block,
 )
 from smart_money.settings import Settings
@@ -68,6 +73,7 @@ MAX_PENDING_DATES = 3  # dates computing or queued at once; another new date get
 FAILURE_TTL_S = 60.0  # a failed date answers with its failure this long before it is tried again
 FAILED_DATES = 1024
 SHUTTING_DOWN = "the server is shutting down; retry when it is back"
+WORKER_IDLE_S = 600.0  # a worker process with no date to compute this long exits (its memory returned)
 DISCONNECT_POLL_S = 0.25  # how often a waiting request checks that its client is still there
 SMART_MONEY_TABLES = ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings")
 
@@ -154,10 +160,44 @@ def _table(source, table: str, symbols: list[str], month: pd.Timestamp) -> pd.Da
     return pull_raw(source, table, symbols, [month], month).outcome.valid
 
 
-def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None = None) -> DayFeatures:
-    """The cross-section of `day` from the configured source (runs in the worker process)."""
+@dataclass
+class MonthInputs:
+    """One month's pull (the month with the usual look-back), prepared once: every session of
+    that month is then one `compute_features` call on it (`day`), the same computation as the
+    `features` asset's. When the source failed on the smart-money tables, only the price context
+    (`smart_money_error` says why)."""
+
+    month: pd.Timestamp
+    source: str
+    settings: Settings
+    universe: pd.DataFrame
+    market: str
+    inputs: FeatureInputs | None = None
+    prepared: tuple[dict[str, pd.DataFrame], PriceMatrix] | None = None
+    prices: PriceMatrix | None = None
+    smart_money_error: str | None = None
+    pulled_at: float = 0.0  # time.monotonic() of the pull
+
+    def day(self, day: pd.Timestamp) -> DayFeatures:
+        """The cross-section of `day` (a session of this month)."""
+        assert cal.month_start(day) == self.month, (day, self.month)
+        if self.inputs is None:
+            assert self.prices is not None
+            block = price_block(self.prices, day, self.market)
+            frame = pd.DataFrame(index=members_at(self.universe, day)).join(block, how="left")
+            frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
+            frame = frame.reindex(columns=list(FEATURES)).assign(excluded_reason="")
+            return DayFeatures(day, frame, self.source, self.smart_money_error)
+        rules = UniverseRules(self.settings.min_inst_ownership_pct, self.settings.require_insider_activity)
+        frame = compute_features(self.inputs, [day], rules, prepared=self.prepared).set_index("symbol")
+        return DayFeatures(day, frame.drop(columns=["sample_date", "cutoff"]), self.source)
+
+
+def pull_month(settings: Settings, month: pd.Timestamp, source: DataSource | None = None) -> MonthInputs:
+    """Pull `month` (with its look-back) from the configured source and prepare it."""
     source = source or open_source(settings)
-    month = cal.month_start(day)
+    month = cal.month_start(month)
+    pulled_at = time.monotonic()
     universe, _ = pull_universe(source, settings.symbols)
     stocks = universe.loc[universe["asset_type"] == "stock", "symbol"].tolist()
     prices = _table(source, "prices", universe["symbol"].tolist(), month)
@@ -165,17 +205,46 @@ def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None
     try:
         tables = {table: _table(source, table, stocks, month) for table in SMART_MONEY_TABLES}
     except Exception as exc:  # keep the price context; predictions report why they cannot run
-        log.exception("smart-money tables failed for %s", day.date())
-        block = price_block(PriceMatrix(prices), day, market)
-        frame = pd.DataFrame(index=members_at(universe, day)).join(block, how="left")
-        frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
-        frame = frame.reindex(columns=list(FEATURES)).assign(excluded_reason="")
+        log.exception("smart-money tables failed for %s", f"{month:%Y-%m}")
         reason = f"the {source.name} source failed on the smart-money tables ({type(exc).__name__})"
-        return DayFeatures(day, frame, source.name, reason)
+        return MonthInputs(
+            month, source.name, settings, universe, market, prices=PriceMatrix(prices), smart_money_error=reason,
+            pulled_at=pulled_at,
+        )  # fmt: skip
     inputs = build_feature_inputs(universe, {**tables, "prices": prices}, source, settings.hedge_funds)
-    rules = UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity)
-    frame = compute_features(inputs, [day], rules).set_index("symbol")
-    return DayFeatures(day, frame.drop(columns=["sample_date", "cutoff"]), source.name)
+    return MonthInputs(month, source.name, settings, universe, market, inputs, prepare(inputs), pulled_at=pulled_at)
+
+
+def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None = None) -> DayFeatures:
+    """The cross-section of `day` from the configured source: its month pulled and prepared for
+    this one date (the provider's worker keeps months instead: `compute_day_warm`)."""
+    return pull_month(settings, day, source).day(day)
+
+
+WARM_MONTHS = 2  # months a worker keeps pulled (about 250 MB each for 500 simulated symbols)
+_warm_months: OrderedDict[tuple[Settings, pd.Timestamp], MonthInputs] = OrderedDict()
+
+
+def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
+    """`compute_day` for the provider's long-lived worker process: the last WARM_MONTHS months
+    pulled stay prepared in the process (each for CROSS_SECTION_TTL_S at most, as the server
+    keeps a date's cross-section), so another date of a month pulled before is one
+    `compute_features` call (a few hundred ms for 500 symbols) instead of a pull. A month whose
+    smart-money tables failed is not kept (the next date tries the source again)."""
+    key = (settings, cal.month_start(day))
+    now = time.monotonic()
+    for stale in [k for k, m in _warm_months.items() if now - m.pulled_at > CROSS_SECTION_TTL_S]:
+        del _warm_months[stale]
+    month = _warm_months.get(key)
+    if month is None:
+        month = pull_month(settings, day)
+        if month.smart_money_error is None:
+            _warm_months[key] = month
+            while len(_warm_months) > WARM_MONTHS:
+                _warm_months.popitem(last=False)
+    else:
+        _warm_months.move_to_end(key)
+    return month.day(day)
 
 
 class WorkerDied(RuntimeError):
@@ -203,8 +272,8 @@ class _Job:
     stopped: bool = False
 
 
-def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, day, conn) -> None:
-    """The worker process: compute the day and send ("ok", features) or ("error", exception)."""
+def _send(conn, compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, day) -> None:
+    """Compute the day and send ("ok", features) or ("error", exception)."""
     try:
         conn.send(("ok", compute(settings, day)))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the server as the answer
@@ -212,8 +281,38 @@ def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Se
             conn.send(("error", exc))
         except Exception:  # an exception that does not pickle
             conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, conn, idle_s: float) -> None:
+    """The worker process: answer one date after another (what `compute` keeps between dates,
+    e.g. `compute_day_warm`'s pulled months, stays warm); exit when the server closes the pipe
+    or after `idle_s` without a date, returning the memory."""
+    try:
+        while conn.poll(idle_s):
+            try:
+                day = conn.recv()
+            except EOFError:
+                return
+            _send(conn, compute, settings, day)
     finally:
         conn.close()
+
+
+@dataclass(eq=False)
+class _Worker:
+    """A feature worker process and the server's end of its pipe."""
+
+    process: BaseProcess
+    conn: Connection
+    idle_since: float = 0.0
+
+    def fresh(self, idle_s: float) -> bool:
+        """Alive and idle for less than half its idle limit (so it will not exit under a date)."""
+        return self.process.is_alive() and time.monotonic() - self.idle_since < idle_s / 2
+
+    def stop(self) -> None:
+        self.conn.close()
+        _stop(self.process)
 
 
 def features_partition_path(settings: Settings, day: pd.Timestamp) -> str:
@@ -258,13 +357,14 @@ class FeatureProvider:
     def __init__(
         self,
         settings: Settings,
-        compute: Callable[[Settings, pd.Timestamp], DayFeatures] = compute_day,
+        compute: Callable[[Settings, pd.Timestamp], DayFeatures] = compute_day_warm,
         timeout_s: float = 600.0,
         wait_s: float = WAIT_S,
         max_pending: int = MAX_PENDING_DATES,
         failure_ttl_s: float = FAILURE_TTL_S,
         workers: int = 1,
         use_materialized: bool = True,
+        worker_idle_s: float = WORKER_IDLE_S,
     ):
         self.settings = settings
         self.compute = compute
@@ -277,6 +377,9 @@ class FeatureProvider:
         self._lock = threading.Lock()
         self._threads = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="features")
         self._context = multiprocessing.get_context("spawn")
+        self._idle: list[_Worker] = []  # worker processes waiting for a date
+        self.worker_idle_s = worker_idle_s
+        self.workers_started = 0
         self._closed = False
         self.stopping = False  # set when the server begins to shut down: waiting requests answer 503
         self.use_materialized = use_materialized
@@ -327,6 +430,22 @@ class FeatureProvider:
         self._threads.submit(self._run, job)
         return job
 
+    def _worker(self) -> _Worker:
+        """An idle worker process to reuse, else a new one (call with the lock held)."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.fresh(self.worker_idle_s):
+                return worker
+            worker.stop()  # exited after its idle limit, or about to: a new one is safer
+        conn, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_work, args=(self.compute, self.settings, child, self.worker_idle_s), name="features-worker"
+        )
+        process.start()
+        child.close()
+        self.workers_started += 1
+        return _Worker(process, conn)
+
     def _run(self, job: _Job) -> None:
         """Run one job in a worker process (in a scheduler thread) and settle its future."""
         with self._lock:
@@ -334,26 +453,29 @@ class FeatureProvider:
                 if self._jobs.get(job.day) is job:
                     del self._jobs[job.day]
                 return
-            receiver, sender = self._context.Pipe(duplex=False)
-            job.process = self._context.Process(
-                target=_work, args=(self.compute, self.settings, job.day, sender), name=f"features-{job.day:%Y-%m-%d}"
-            )
-            job.process.start()
-        sender.close()
+            worker = self._worker()
+            job.process = worker.process
         outcome: tuple[str, object]
+        answered = False
         try:
-            ready = mp_wait([receiver, job.process.sentinel], timeout=self.timeout_s)
-            if receiver in ready:
-                outcome = receiver.recv()
-            elif job.process.sentinel in ready:
-                outcome = ("error", WorkerDied(f"the feature worker exited with code {job.process.exitcode}"))
+            worker.conn.send(job.day)
+            ready = mp_wait([worker.conn, worker.process.sentinel], timeout=self.timeout_s)
+            if worker.conn in ready:
+                outcome = worker.conn.recv()
+                answered = True
+            elif worker.process.sentinel in ready:
+                outcome = ("error", WorkerDied(f"the feature worker exited with code {worker.process.exitcode}"))
             else:
                 outcome = ("error", TimeoutError(f"the feature worker took more than {self.timeout_s:.0f} s"))
         except (EOFError, OSError) as exc:
             outcome = ("error", WorkerDied(f"the feature worker stopped ({type(exc).__name__})"))
-        finally:
-            receiver.close()
-            _stop(job.process)
+        with self._lock:
+            keep = answered and not job.stopped and not self._closed and worker.process.is_alive()
+            if keep:
+                worker.idle_since = time.monotonic()
+                self._idle.append(worker)
+        if not keep:
+            worker.stop()
         self._settle(job, outcome)
 
     def _settle(self, job: _Job, outcome: tuple[str, object]) -> None:
@@ -461,7 +583,7 @@ class FeatureProvider:
         self.stopping = True
 
     def close(self) -> None:
-        """Stop every queued and running computation and wait for the worker processes."""
+        """Stop every queued and running computation and every worker process, and wait for them."""
         with self._lock:
             self._closed = True
             jobs = list(self._jobs.values())
@@ -469,11 +591,14 @@ class FeatureProvider:
                 job.stopped = True
                 job.future.cancel()
             processes = [job.process for job in jobs if job.process is not None]
+            idle, self._idle = self._idle, []
         for process in processes:
             process.terminate()
         self._threads.shutdown(wait=True, cancel_futures=True)
         for process in processes:
             _stop(process)
+        for worker in idle:
+            worker.stop()
 
 
 def _stop(process: BaseProcess, grace_s: float = 5.0) -> None:
