@@ -4,18 +4,22 @@ A prediction for (symbol, date) needs the symbol's features as of that date's cl
 month's sample date whose `features` asset partition was materialized they are read from it
 (`read_materialized`); otherwise they are computed exactly as the `features` asset computes
 them (`dataset.features.compute_features`, rows known by the date's 16:00 New York cutoff
-only), for the whole configured universe at once:
-one source pull of the date's month with the usual 13-month look-back, then one vectorised
-cross-section. The cross-section is cached per date, so every later symbol of that date is a
-lookup.
+only), for the whole configured universe at once: one source pull of the date's month with the
+usual 13-month look-back, prepared once (`pull_month`), then one vectorised cross-section per
+date (`MonthInputs.day`). The cross-section is cached per date, so every later symbol of that
+date is a lookup.
 
 Pulling a window and holding the raw tables costs far more memory than serving (about 0.8 GB
-for 500 simulated symbols), so the pull runs in a short-lived worker process that returns only
-the cross-section (a few hundred rows) and exits; the server's memory stays that of the model.
-That work is bounded (`FeatureProvider`): one computation per date whatever the number of
-requests waiting for it, a few dates at most in flight, stopped when nobody waits any more,
-failures remembered for a minute, and dates that cannot have features (not a session, before
-the data, after the latest close) refused before any work starts (`resolve_day`).
+for 500 simulated symbols), so that work runs in a feature worker process that returns only
+the cross-section (a few hundred rows); the server's memory stays that of the model. The worker
+lives on between dates and keeps the last two months it pulled prepared (`compute_day_warm`),
+so another date of such a month is one `compute_features` call (a few hundred ms for 500
+symbols) instead of a pull (seconds); it exits after WORKER_IDLE_S without a date, returning its
+memory. That work is bounded (`FeatureProvider`): one computation per date whatever the number
+of requests waiting for it, a few dates at most in flight, stopped (the worker terminated) when
+nobody waits any more, failures remembered for a minute, and dates that cannot have features
+(not a session, before the data, after the latest close) refused before any work starts
+(`resolve_day`).
 
 If the smart-money tables cannot be had (the source fails on them), the cross-section still
 carries the price context (`smart_money_error` says why), so the stock analysis answers while
@@ -345,8 +349,10 @@ def read_materialized(settings: Settings, day: pd.Timestamp) -> DayFeatures | No
 class FeatureProvider:
     """Cached cross-sections per date. A miss on a month's sample date whose `features` asset
     partition was materialized (`smart-money run`) is read from it in the server process (tens
-    of ms); any other miss is computed by `compute(settings, day)` in a fresh worker process
-    each (so its memory is returned), `workers` at a time.
+    of ms); any other miss is computed by `compute(settings, day)` in a worker process, `workers`
+    at a time. A worker answers date after date (what `compute` keeps between dates stays warm:
+    `compute_day_warm`'s pulled months) and exits after `worker_idle_s` without one (its memory
+    returned); one idle for half that long is replaced rather than reused.
 
     Bounded and cancellable: one computation per date, shared by every request waiting for it;
     at most `max_pending` dates computing or queued (another new date is refused with `Busy`);
