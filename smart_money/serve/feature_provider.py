@@ -227,28 +227,67 @@ def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None
 
 WARM_MONTHS = 2  # months a worker keeps pulled (about 250 MB each for 500 simulated symbols)
 _warm_months: OrderedDict[tuple[Settings, pd.Timestamp], MonthInputs] = OrderedDict()
+_warm_days: dict[tuple[Settings, pd.Timestamp], dict[pd.Timestamp, DayFeatures]] = {}  # computed ahead
+_last_asked: dict[tuple[Settings, pd.Timestamp], pd.Timestamp] = {}  # each kept month's last date asked
+
+
+def _forget(key: tuple[Settings, pd.Timestamp]) -> None:
+    _warm_months.pop(key, None)
+    _warm_days.pop(key, None)
+    _last_asked.pop(key, None)
+
+
+def _drop_stale(now: float) -> None:
+    for stale in [k for k, m in _warm_months.items() if now - m.pulled_at > CROSS_SECTION_TTL_S]:
+        _forget(stale)
 
 
 def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
     """`compute_day` for the provider's long-lived worker process: the last WARM_MONTHS months
     pulled stay prepared in the process (each for CROSS_SECTION_TTL_S at most, as the server
     keeps a date's cross-section), so another date of a month pulled before is one
-    `compute_features` call (a few hundred ms for 500 symbols) instead of a pull. A month whose
-    smart-money tables failed is not kept (the next date tries the source again)."""
+    `compute_features` call (a few hundred ms for 500 symbols) instead of a pull, or a lookup
+    when `prefetch` computed it ahead. A month whose smart-money tables failed is not kept (the
+    next date tries the source again)."""
     key = (settings, cal.month_start(day))
-    now = time.monotonic()
-    for stale in [k for k, m in _warm_months.items() if now - m.pulled_at > CROSS_SECTION_TTL_S]:
-        del _warm_months[stale]
+    _drop_stale(time.monotonic())
     month = _warm_months.get(key)
     if month is None:
         month = pull_month(settings, day)
-        if month.smart_money_error is None:
-            _warm_months[key] = month
-            while len(_warm_months) > WARM_MONTHS:
-                _warm_months.popitem(last=False)
+        if month.smart_money_error is not None:
+            return month.day(day)
+        _warm_months[key] = month
+        while len(_warm_months) > WARM_MONTHS:
+            _forget(next(iter(_warm_months)))
     else:
         _warm_months.move_to_end(key)
-    return month.day(day)
+    _last_asked[key] = day
+    ahead = _warm_days.setdefault(key, {})
+    if day not in ahead:
+        ahead[day] = month.day(day)
+    return ahead[day]
+
+
+def _prefetch(settings: Settings) -> bool:
+    """Between requests, compute one more session of a kept month ahead (the most recently used
+    month first, the sessions nearest its last date asked first, none after the latest close);
+    False when every session of the kept months is computed. A request arriving meanwhile waits
+    for at most this one date."""
+    _drop_stale(time.monotonic())
+    latest = latest_close()
+    for key in reversed(_warm_months):
+        month, asked = _warm_months[key], _last_asked[key]
+        done = _warm_days.setdefault(key, {})
+        sessions = cal.sessions_between(month.month, cal.add_months(month.month, 1) - pd.Timedelta(days=1))
+        todo = [d for d in sessions if d <= latest and d not in done]
+        if todo:
+            nearest = min(todo, key=lambda d: (abs(d - asked), d))
+            done[nearest] = month.day(nearest)
+            return True
+    return False
+
+
+compute_day_warm.prefetch = _prefetch  # type: ignore[attr-defined]  # the worker calls it between dates
 
 
 class WorkerDied(RuntimeError):
@@ -289,15 +328,31 @@ def _send(conn, compute: Callable[[Settings, pd.Timestamp], DayFeatures], settin
 
 def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, conn, idle_s: float) -> None:
     """The worker process: answer one date after another (what `compute` keeps between dates,
-    e.g. `compute_day_warm`'s pulled months, stays warm); exit when the server closes the pipe
-    or after `idle_s` without a date, returning the memory."""
+    e.g. `compute_day_warm`'s pulled months, stays warm). Between dates it calls
+    `compute.prefetch(settings)`, if there is one, until that returns False (work ahead, one
+    date per call, so a request waits for at most one). It exits when the server closes the pipe
+    or `idle_s` after its last answer, returning the memory."""
+    prefetch = getattr(compute, "prefetch", None)
+    more = prefetch is not None
+    deadline = time.monotonic() + idle_s
     try:
-        while conn.poll(idle_s):
-            try:
-                day = conn.recv()
-            except EOFError:
+        while True:
+            if conn.poll(0.0 if more else max(deadline - time.monotonic(), 0.0)):
+                try:
+                    day = conn.recv()
+                except EOFError:
+                    return
+                _send(conn, compute, settings, day)
+                more = prefetch is not None
+                deadline = time.monotonic() + idle_s
+            elif more:
+                try:
+                    more = bool(prefetch(settings))  # type: ignore[misc]
+                except Exception:  # work ahead is optional: a failure only ends it
+                    log.exception("computing features ahead failed")
+                    more = False
+            elif time.monotonic() >= deadline:
                 return
-            _send(conn, compute, settings, day)
     finally:
         conn.close()
 
