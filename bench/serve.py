@@ -1,8 +1,10 @@
 """Serving: throughput and latency of the prediction endpoint next to a bare endpoint of the same
 server, cached vs uncached predictions, the stock analysis with and without its smart-money
 section, the first prediction of a new date side by side (read from the materialized `features`
-asset; computed in the feature worker for a month it has not pulled yet; computed for another
-date of a month the worker pulled before, which it keeps prepared), and the server's memory.
+asset; computed in the feature worker for a month it has not pulled yet; another date of a
+month the worker pulled before, asked right after (it keeps the month prepared); and, once the
+worker is done working ahead through that month's sessions, dates it computed ahead), and the
+server's memory.
 
 The server is `smart-money serve`'s app under uvicorn in its own process on 127.0.0.1 (one
 worker, 500 simulated symbols, a model trained here on a 100-symbol panel); this process is
@@ -41,6 +43,9 @@ SAME_MONTH_DAYS = {
     "2024-05-14": ("2024-05-13", "2024-05-10"),
     "2024-06-12": ("2024-06-11", "2024-06-10"),
 }
+# dates of the last of those months asked once the worker has finished working ahead (it computes
+# a kept month's other sessions between requests): a client that comes back to the month later
+AHEAD_DAYS = ("2024-06-03", "2024-06-20", "2024-06-27")
 SERVED_SYMBOLS = 500
 TRAIN_SYMBOLS = 100
 ADMIN = "bench-admin-token"
@@ -135,6 +140,30 @@ async def cold(client, server_pid: int, body: dict, path: str = "/api/ml/smart-m
     return round(time.perf_counter() - t0, 2), round(peak, 1)
 
 
+async def worker_idle(server_pid: int, limit_s: float = 120.0) -> float:
+    """Seconds until the server's feature worker stops using CPU (done working ahead), bounded."""
+    import psutil
+
+    def cpu() -> float:
+        total = 0.0
+        for child in psutil.Process(server_pid).children(recursive=True):
+            try:  # the feature worker (the event reader starts later)
+                total += sum(child.cpu_times()[:2])
+            except psutil.Error:
+                pass
+        return total
+
+    t0 = time.perf_counter()
+    before = cpu()
+    while time.perf_counter() - t0 < limit_s:
+        await asyncio.sleep(1.0)
+        now = cpu()
+        if now - before < 0.02:
+            break
+        before = now
+    return round(time.perf_counter() - t0, 1)
+
+
 async def first(client, body: dict, path: str = "/api/ml/smart-money-flow") -> float:
     """Milliseconds for one request, timed directly (no worker to watch)."""
     t0 = time.perf_counter()
@@ -159,11 +188,15 @@ async def client_run(base: str, server_pid: int, symbols: list[str], concurrency
         out["first_prediction_computed_s"] = [c[0] for c in colds]
         out["first_prediction_computed_same_month_ms"] = [round(ms, 1) for ms in same_month]
         out["feature_worker_peak_rss_mb"] = max(c[1] for c in colds)
+        out["feature_worker_ahead_s"] = await worker_idle(server_pid)
+        ahead = [await first(client, {"symbol": symbols[0], "date": day}) for day in AHEAD_DAYS]
+        out["first_prediction_computed_ahead_ms"] = [round(ms, 1) for ms in ahead]
         fast = [await first(client, {"symbol": symbols[0], "date": day}) for day in MATERIALIZED_DAYS]
         out["first_prediction_materialized_ms"] = [round(ms, 1) for ms in fast]
         for key, values in (
             ("computed", [c[0] * 1e3 for c in colds]),
             ("computed_same_month", same_month),
+            ("computed_ahead", ahead),
             ("materialized", fast),
         ):
             out[f"first_prediction_{key}_p95_ms"] = round(float(np.percentile(values, 95)), 1)

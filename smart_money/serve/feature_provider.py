@@ -226,6 +226,9 @@ def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None
 
 
 WARM_MONTHS = 2  # months a worker keeps pulled (about 250 MB each for 500 simulated symbols)
+# how long a worker keeps a pulled month: a date computed from it is then cached in the server for
+# CROSS_SECTION_TTL_S, so what is served was pulled at most 1.5 x CROSS_SECTION_TTL_S before
+KEEP_MONTH_S = CROSS_SECTION_TTL_S / 2
 _warm_months: OrderedDict[tuple[Settings, pd.Timestamp], MonthInputs] = OrderedDict()
 _warm_days: dict[tuple[Settings, pd.Timestamp], dict[pd.Timestamp, DayFeatures]] = {}  # computed ahead
 _last_asked: dict[tuple[Settings, pd.Timestamp], pd.Timestamp] = {}  # each kept month's last date asked
@@ -238,14 +241,13 @@ def _forget(key: tuple[Settings, pd.Timestamp]) -> None:
 
 
 def _drop_stale(now: float) -> None:
-    for stale in [k for k, m in _warm_months.items() if now - m.pulled_at > CROSS_SECTION_TTL_S]:
+    for stale in [k for k, m in _warm_months.items() if now - m.pulled_at > KEEP_MONTH_S]:
         _forget(stale)
 
 
 def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
     """`compute_day` for the provider's long-lived worker process: the last WARM_MONTHS months
-    pulled stay prepared in the process (each for CROSS_SECTION_TTL_S at most, as the server
-    keeps a date's cross-section), so another date of a month pulled before is one
+    pulled stay prepared in the process (each for KEEP_MONTH_S at most), so another date of a month pulled before is one
     `compute_features` call (a few hundred ms for 500 symbols) instead of a pull, or a lookup
     when `prefetch` computed it ahead. A month whose smart-money tables failed is not kept (the
     next date tries the source again)."""
@@ -270,7 +272,9 @@ def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
 
 def _prefetch(settings: Settings) -> bool:
     """Between requests, compute one more session of a kept month ahead (the most recently used
-    month first, the sessions nearest its last date asked first, none after the latest close);
+    month first, the sessions nearest its last date asked first, the month's sample date last
+    (the server reads it from the `features` asset when that is materialized), none after the
+    latest close);
     False when every session of the kept months is computed. A request arriving meanwhile waits
     for at most this one date."""
     _drop_stale(time.monotonic())
@@ -281,7 +285,8 @@ def _prefetch(settings: Settings) -> bool:
         sessions = cal.sessions_between(month.month, cal.add_months(month.month, 1) - pd.Timedelta(days=1))
         todo = [d for d in sessions if d <= latest and d not in done]
         if todo:
-            nearest = min(todo, key=lambda d: (abs(d - asked), d))
+            sample = cal.sample_date(month.month)
+            nearest = min(todo, key=lambda d: (d == sample, abs(d - asked), d))
             done[nearest] = month.day(nearest)
             return True
     return False

@@ -14,6 +14,7 @@ from smart_money.serve.feature_provider import FeatureProvider, compute_day, com
 from smart_money.serve.prediction import ChampionModel, PredictionService, Query
 from smart_money_tests.support.serving import ahead_day, feature_calls, serve_settings, small_day
 
+
 def reset() -> None:
     """Forget every month this (test) process keeps, as a new worker process would."""
     for kept in (fp._warm_months, fp._warm_days, fp._last_asked):
@@ -49,6 +50,7 @@ def test_a_date_of_a_kept_month_has_the_full_computations_values(served_settings
         steps += 1
     sessions = fp.cal.sessions_between("2024-05-01", "2024-05-31")
     assert sorted(fp._warm_days[key]) == list(sessions) and steps == len(sessions) - 2
+    assert list(fp._warm_days[key])[-1] == fp.cal.sample_date(FIRST)  # the sample date last
     last = compute_day_warm(served_settings, sessions[-1])
     pd.testing.assert_frame_equal(last.frame, compute_day(served_settings, sessions[-1]).frame, check_exact=True)
     reset()
@@ -69,8 +71,8 @@ def test_kept_months_are_bounded_and_expire(served_settings, monkeypatch):
     # March kept while April came; May pushed out April (the older use), and March stayed
     assert [f"{m:%Y-%m}" for m in calls] == ["2024-03", "2024-04", "2024-05"]
     assert len(fp._warm_months) == fp.WARM_MONTHS
-    for month in fp._warm_months.values():  # an hour later every kept month is pulled again
-        month.pulled_at -= fp.CROSS_SECTION_TTL_S + 1
+    for month in fp._warm_months.values():  # half an hour later every kept month is pulled again
+        month.pulled_at -= fp.KEEP_MONTH_S + 1
     compute_day_warm(served_settings, pd.Timestamp("2024-03-07"))
     assert [f"{m:%Y-%m}" for m in calls][-1] == "2024-03" and len(fp._warm_months) == 1
     reset()
