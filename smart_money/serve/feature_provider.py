@@ -505,7 +505,10 @@ class FeatureProvider:
             worker.stop()  # exited after its idle limit, or about to: a new one is safer
         conn, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=_work, args=(self.compute, self.settings, child, self.worker_idle_s), name="features-worker"
+            target=_work,
+            args=(self.compute, self.settings, child, self.worker_idle_s),
+            name="features-worker",
+            daemon=True,  # a provider left unclosed does not hold its interpreter's exit
         )
         process.start()
         child.close()
