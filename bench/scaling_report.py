@@ -52,6 +52,8 @@ HEADLINES = {
     "serve": (
         "first_prediction_materialized_p95_ms",
         "first_prediction_computed_p95_ms",
+        "first_prediction_computed_same_month_p95_ms",
+        "first_prediction_computed_ahead_p95_ms",
         "uncached_throughput_vs_bare",
         "cached_throughput_vs_bare",
         "server_rss_mb",

@@ -663,11 +663,16 @@ def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix
 
 
 def compute_features(
-    inputs: FeatureInputs, sample_dates: Iterable[pd.Timestamp], rules: UniverseRules | None = None
+    inputs: FeatureInputs,
+    sample_dates: Iterable[pd.Timestamp],
+    rules: UniverseRules | None = None,
+    prepared: tuple[dict[str, pd.DataFrame], PriceMatrix] | None = None,
 ) -> pd.DataFrame:
     """One row per (member symbol, sample date) with every catalogue feature, provenance
-    columns and, when `rules` are given, `excluded_reason` ('' when eligible)."""
-    prepared, px = prepare(inputs)
+    columns and, when `rules` are given, `excluded_reason` ('' when eligible). `prepared`:
+    `prepare(inputs)` done before (a caller that computes more dates of the same inputs later
+    keeps it; the inputs are only read)."""
+    prepared, px = prepared or prepare(inputs)
     frames = [features_for_date(inputs, prepared, px, pd.Timestamp(t)) for t in sample_dates]
     features = (
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["symbol", "sample_date", *FEATURES])

@@ -4,18 +4,22 @@ A prediction for (symbol, date) needs the symbol's features as of that date's cl
 month's sample date whose `features` asset partition was materialized they are read from it
 (`read_materialized`); otherwise they are computed exactly as the `features` asset computes
 them (`dataset.features.compute_features`, rows known by the date's 16:00 New York cutoff
-only), for the whole configured universe at once:
-one source pull of the date's month with the usual 13-month look-back, then one vectorised
-cross-section. The cross-section is cached per date, so every later symbol of that date is a
-lookup.
+only), for the whole configured universe at once: one source pull of the date's month with the
+usual 13-month look-back, prepared once (`pull_month`), then one vectorised cross-section per
+date (`MonthInputs.day`). The cross-section is cached per date, so every later symbol of that
+date is a lookup.
 
 Pulling a window and holding the raw tables costs far more memory than serving (about 0.8 GB
-for 500 simulated symbols), so the pull runs in a short-lived worker process that returns only
-the cross-section (a few hundred rows) and exits; the server's memory stays that of the model.
-That work is bounded (`FeatureProvider`): one computation per date whatever the number of
-requests waiting for it, a few dates at most in flight, stopped when nobody waits any more,
-failures remembered for a minute, and dates that cannot have features (not a session, before
-the data, after the latest close) refused before any work starts (`resolve_day`).
+for 500 simulated symbols), so that work runs in a feature worker process that returns only
+the cross-section (a few hundred rows); the server's memory stays that of the model. The worker
+lives on between dates and keeps the last two months it pulled prepared (`compute_day_warm`),
+so another date of such a month is one `compute_features` call (a few hundred ms for 500
+symbols) instead of a pull (seconds); it exits after WORKER_IDLE_S without a date, returning its
+memory. That work is bounded (`FeatureProvider`): one computation per date whatever the number
+of requests waiting for it, a few dates at most in flight, stopped (the worker terminated) when
+nobody waits any more, failures remembered for a minute, and dates that cannot have features
+(not a session, before the data, after the latest close) refused before any work starts
+(`resolve_day`).
 
 If the smart-money tables cannot be had (the source fails on them), the cross-section still
 carries the price context (`smart_money_error` says why), so the stock analysis answers while
@@ -29,10 +33,13 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
+from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as mp_wait
 from multiprocessing.process import BaseProcess
 from zoneinfo import ZoneInfo
@@ -47,11 +54,13 @@ from smart_money.data.raw_pull import pull_raw, pull_universe
 from smart_money.data.source import DataSource
 from smart_money.dataset.catalogue import FEATURES
 from smart_money.dataset.features import (
+    FeatureInputs,
     PriceMatrix,
     UniverseRules,
     build_feature_inputs,
     compute_features,
     members_at,
+    prepare,
     price_block,
 )
 from smart_money.settings import Settings
@@ -68,6 +77,7 @@ MAX_PENDING_DATES = 3  # dates computing or queued at once; another new date get
 FAILURE_TTL_S = 60.0  # a failed date answers with its failure this long before it is tried again
 FAILED_DATES = 1024
 SHUTTING_DOWN = "the server is shutting down; retry when it is back"
+WORKER_IDLE_S = 600.0  # a worker process with no date to compute this long exits (its memory returned)
 DISCONNECT_POLL_S = 0.25  # how often a waiting request checks that its client is still there
 SMART_MONEY_TABLES = ("insider_trades", "institutional_holdings", "congress_trades", "etf_holdings")
 
@@ -154,10 +164,44 @@ def _table(source, table: str, symbols: list[str], month: pd.Timestamp) -> pd.Da
     return pull_raw(source, table, symbols, [month], month).outcome.valid
 
 
-def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None = None) -> DayFeatures:
-    """The cross-section of `day` from the configured source (runs in the worker process)."""
+@dataclass
+class MonthInputs:
+    """One month's pull (the month with the usual look-back), prepared once: every session of
+    that month is then one `compute_features` call on it (`day`), the same computation as the
+    `features` asset's. When the source failed on the smart-money tables, only the price context
+    (`smart_money_error` says why)."""
+
+    month: pd.Timestamp
+    source: str
+    settings: Settings
+    universe: pd.DataFrame
+    market: str
+    inputs: FeatureInputs | None = None
+    prepared: tuple[dict[str, pd.DataFrame], PriceMatrix] | None = None
+    prices: PriceMatrix | None = None
+    smart_money_error: str | None = None
+    pulled_at: float = 0.0  # time.monotonic() of the pull
+
+    def day(self, day: pd.Timestamp) -> DayFeatures:
+        """The cross-section of `day` (a session of this month)."""
+        assert cal.month_start(day) == self.month, (day, self.month)
+        if self.inputs is None:
+            assert self.prices is not None
+            block = price_block(self.prices, day, self.market)
+            frame = pd.DataFrame(index=members_at(self.universe, day)).join(block, how="left")
+            frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
+            frame = frame.reindex(columns=list(FEATURES)).assign(excluded_reason="")
+            return DayFeatures(day, frame, self.source, self.smart_money_error)
+        rules = UniverseRules(self.settings.min_inst_ownership_pct, self.settings.require_insider_activity)
+        frame = compute_features(self.inputs, [day], rules, prepared=self.prepared).set_index("symbol")
+        return DayFeatures(day, frame.drop(columns=["sample_date", "cutoff"]), self.source)
+
+
+def pull_month(settings: Settings, month: pd.Timestamp, source: DataSource | None = None) -> MonthInputs:
+    """Pull `month` (with its look-back) from the configured source and prepare it."""
     source = source or open_source(settings)
-    month = cal.month_start(day)
+    month = cal.month_start(month)
+    pulled_at = time.monotonic()
     universe, _ = pull_universe(source, settings.symbols)
     stocks = universe.loc[universe["asset_type"] == "stock", "symbol"].tolist()
     prices = _table(source, "prices", universe["symbol"].tolist(), month)
@@ -165,17 +209,90 @@ def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None
     try:
         tables = {table: _table(source, table, stocks, month) for table in SMART_MONEY_TABLES}
     except Exception as exc:  # keep the price context; predictions report why they cannot run
-        log.exception("smart-money tables failed for %s", day.date())
-        block = price_block(PriceMatrix(prices), day, market)
-        frame = pd.DataFrame(index=members_at(universe, day)).join(block, how="left")
-        frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
-        frame = frame.reindex(columns=list(FEATURES)).assign(excluded_reason="")
+        log.exception("smart-money tables failed for %s", f"{month:%Y-%m}")
         reason = f"the {source.name} source failed on the smart-money tables ({type(exc).__name__})"
-        return DayFeatures(day, frame, source.name, reason)
+        return MonthInputs(
+            month, source.name, settings, universe, market, prices=PriceMatrix(prices), smart_money_error=reason,
+            pulled_at=pulled_at,
+        )  # fmt: skip
     inputs = build_feature_inputs(universe, {**tables, "prices": prices}, source, settings.hedge_funds)
-    rules = UniverseRules(settings.min_inst_ownership_pct, settings.require_insider_activity)
-    frame = compute_features(inputs, [day], rules).set_index("symbol")
-    return DayFeatures(day, frame.drop(columns=["sample_date", "cutoff"]), source.name)
+    return MonthInputs(month, source.name, settings, universe, market, inputs, prepare(inputs), pulled_at=pulled_at)
+
+
+def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None = None) -> DayFeatures:
+    """The cross-section of `day` from the configured source: its month pulled and prepared for
+    this one date (the provider's worker keeps months instead: `compute_day_warm`)."""
+    return pull_month(settings, day, source).day(day)
+
+
+WARM_MONTHS = 2  # months a worker keeps pulled (about 250 MB each for 500 simulated symbols)
+# how long a worker keeps a pulled month: a date computed from it is then cached in the server for
+# CROSS_SECTION_TTL_S, so what is served was pulled at most 1.5 x CROSS_SECTION_TTL_S before
+KEEP_MONTH_S = CROSS_SECTION_TTL_S / 2
+_warm_months: OrderedDict[tuple[Settings, pd.Timestamp], MonthInputs] = OrderedDict()
+_warm_days: dict[tuple[Settings, pd.Timestamp], dict[pd.Timestamp, DayFeatures]] = {}  # computed ahead
+_last_asked: dict[tuple[Settings, pd.Timestamp], pd.Timestamp] = {}  # each kept month's last date asked
+
+
+def _forget(key: tuple[Settings, pd.Timestamp]) -> None:
+    _warm_months.pop(key, None)
+    _warm_days.pop(key, None)
+    _last_asked.pop(key, None)
+
+
+def _drop_stale(now: float) -> None:
+    for stale in [k for k, m in _warm_months.items() if now - m.pulled_at > KEEP_MONTH_S]:
+        _forget(stale)
+
+
+def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
+    """`compute_day` for the provider's long-lived worker process: the last WARM_MONTHS months
+    pulled stay prepared in the process (each for KEEP_MONTH_S at most), so another date of a month pulled before is one
+    `compute_features` call (a few hundred ms for 500 symbols) instead of a pull, or a lookup
+    when `prefetch` computed it ahead. A month whose smart-money tables failed is not kept (the
+    next date tries the source again)."""
+    key = (settings, cal.month_start(day))
+    _drop_stale(time.monotonic())
+    month = _warm_months.get(key)
+    if month is None:
+        month = pull_month(settings, day)
+        if month.smart_money_error is not None:
+            return month.day(day)
+        _warm_months[key] = month
+        while len(_warm_months) > WARM_MONTHS:
+            _forget(next(iter(_warm_months)))
+    else:
+        _warm_months.move_to_end(key)
+    _last_asked[key] = day
+    ahead = _warm_days.setdefault(key, {})
+    if day not in ahead:
+        ahead[day] = month.day(day)
+    return ahead[day]
+
+
+def _prefetch(settings: Settings) -> bool:
+    """Between requests, compute one more session of a kept month ahead (the most recently used
+    month first, the sessions nearest its last date asked first, the month's sample date last
+    (the server reads it from the `features` asset when that is materialized), none after the
+    latest close);
+    False when every session of the kept months is computed. A request arriving meanwhile waits
+    for at most this one date."""
+    _drop_stale(time.monotonic())
+    latest = latest_close()
+    for key in reversed(_warm_months):
+        month, asked = _warm_months[key], _last_asked[key]
+        done = _warm_days.setdefault(key, {})
+        sessions = cal.sessions_between(month.month, cal.add_months(month.month, 1) - pd.Timedelta(days=1))
+        todo = [d for d in sessions if d <= latest and d not in done]
+        if todo:
+            sample = cal.sample_date(month.month)
+            nearest = min(todo, key=lambda d: (d == sample, abs(d - asked), d))
+            done[nearest] = month.day(nearest)
+            return True
+    return False
+
+
+compute_day_warm.prefetch = _prefetch  # type: ignore[attr-defined]  # the worker calls it between dates
 
 
 class WorkerDied(RuntimeError):
@@ -203,8 +320,8 @@ class _Job:
     stopped: bool = False
 
 
-def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, day, conn) -> None:
-    """The worker process: compute the day and send ("ok", features) or ("error", exception)."""
+def _send(conn, compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, day) -> None:
+    """Compute the day and send ("ok", features) or ("error", exception)."""
     try:
         conn.send(("ok", compute(settings, day)))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the server as the answer
@@ -212,8 +329,54 @@ def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Se
             conn.send(("error", exc))
         except Exception:  # an exception that does not pickle
             conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, conn, idle_s: float) -> None:
+    """The worker process: answer one date after another (what `compute` keeps between dates,
+    e.g. `compute_day_warm`'s pulled months, stays warm). Between dates it calls
+    `compute.prefetch(settings)`, if there is one, until that returns False (work ahead, one
+    date per call, so a request waits for at most one). It exits when the server closes the pipe
+    or `idle_s` after its last answer, returning the memory."""
+    prefetch = getattr(compute, "prefetch", None)
+    more = prefetch is not None
+    deadline = time.monotonic() + idle_s
+    try:
+        while True:
+            if conn.poll(0.0 if more else max(deadline - time.monotonic(), 0.0)):
+                try:
+                    day = conn.recv()
+                except EOFError:
+                    return
+                _send(conn, compute, settings, day)
+                more = prefetch is not None
+                deadline = time.monotonic() + idle_s
+            elif more:
+                try:
+                    more = bool(prefetch(settings))  # type: ignore[misc]
+                except Exception:  # work ahead is optional: a failure only ends it
+                    log.exception("computing features ahead failed")
+                    more = False
+            elif time.monotonic() >= deadline:
+                return
     finally:
         conn.close()
+
+
+@dataclass(eq=False)
+class _Worker:
+    """A feature worker process and the server's end of its pipe."""
+
+    process: BaseProcess
+    conn: Connection
+    idle_since: float = 0.0
+
+    def fresh(self, idle_s: float) -> bool:
+        """Alive and idle for less than half its idle limit (so it will not exit under a date)."""
+        return self.process.is_alive() and time.monotonic() - self.idle_since < idle_s / 2
+
+    def stop(self) -> None:
+        self.conn.close()
+        _stop(self.process)
 
 
 def features_partition_path(settings: Settings, day: pd.Timestamp) -> str:
@@ -246,8 +409,10 @@ def read_materialized(settings: Settings, day: pd.Timestamp) -> DayFeatures | No
 class FeatureProvider:
     """Cached cross-sections per date. A miss on a month's sample date whose `features` asset
     partition was materialized (`smart-money run`) is read from it in the server process (tens
-    of ms); any other miss is computed by `compute(settings, day)` in a fresh worker process
-    each (so its memory is returned), `workers` at a time.
+    of ms); any other miss is computed by `compute(settings, day)` in a worker process, `workers`
+    at a time. A worker answers date after date (what `compute` keeps between dates stays warm:
+    `compute_day_warm`'s pulled months) and exits after `worker_idle_s` without one (its memory
+    returned); one idle for half that long is replaced rather than reused.
 
     Bounded and cancellable: one computation per date, shared by every request waiting for it;
     at most `max_pending` dates computing or queued (another new date is refused with `Busy`);
@@ -258,13 +423,14 @@ class FeatureProvider:
     def __init__(
         self,
         settings: Settings,
-        compute: Callable[[Settings, pd.Timestamp], DayFeatures] = compute_day,
+        compute: Callable[[Settings, pd.Timestamp], DayFeatures] = compute_day_warm,
         timeout_s: float = 600.0,
         wait_s: float = WAIT_S,
         max_pending: int = MAX_PENDING_DATES,
         failure_ttl_s: float = FAILURE_TTL_S,
         workers: int = 1,
         use_materialized: bool = True,
+        worker_idle_s: float = WORKER_IDLE_S,
     ):
         self.settings = settings
         self.compute = compute
@@ -277,6 +443,9 @@ class FeatureProvider:
         self._lock = threading.Lock()
         self._threads = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="features")
         self._context = multiprocessing.get_context("spawn")
+        self._idle: list[_Worker] = []  # worker processes waiting for a date
+        self.worker_idle_s = worker_idle_s
+        self.workers_started = 0
         self._closed = False
         self.stopping = False  # set when the server begins to shut down: waiting requests answer 503
         self.use_materialized = use_materialized
@@ -327,6 +496,25 @@ class FeatureProvider:
         self._threads.submit(self._run, job)
         return job
 
+    def _worker(self) -> _Worker:
+        """An idle worker process to reuse, else a new one (call with the lock held)."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.fresh(self.worker_idle_s):
+                return worker
+            worker.stop()  # exited after its idle limit, or about to: a new one is safer
+        conn, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_work,
+            args=(self.compute, self.settings, child, self.worker_idle_s),
+            name="features-worker",
+            daemon=True,  # a provider left unclosed does not hold its interpreter's exit
+        )
+        process.start()
+        child.close()
+        self.workers_started += 1
+        return _Worker(process, conn)
+
     def _run(self, job: _Job) -> None:
         """Run one job in a worker process (in a scheduler thread) and settle its future."""
         with self._lock:
@@ -334,26 +522,29 @@ class FeatureProvider:
                 if self._jobs.get(job.day) is job:
                     del self._jobs[job.day]
                 return
-            receiver, sender = self._context.Pipe(duplex=False)
-            job.process = self._context.Process(
-                target=_work, args=(self.compute, self.settings, job.day, sender), name=f"features-{job.day:%Y-%m-%d}"
-            )
-            job.process.start()
-        sender.close()
+            worker = self._worker()
+            job.process = worker.process
         outcome: tuple[str, object]
+        answered = False
         try:
-            ready = mp_wait([receiver, job.process.sentinel], timeout=self.timeout_s)
-            if receiver in ready:
-                outcome = receiver.recv()
-            elif job.process.sentinel in ready:
-                outcome = ("error", WorkerDied(f"the feature worker exited with code {job.process.exitcode}"))
+            worker.conn.send(job.day)
+            ready = mp_wait([worker.conn, worker.process.sentinel], timeout=self.timeout_s)
+            if worker.conn in ready:
+                outcome = worker.conn.recv()
+                answered = True
+            elif worker.process.sentinel in ready:
+                outcome = ("error", WorkerDied(f"the feature worker exited with code {worker.process.exitcode}"))
             else:
                 outcome = ("error", TimeoutError(f"the feature worker took more than {self.timeout_s:.0f} s"))
         except (EOFError, OSError) as exc:
             outcome = ("error", WorkerDied(f"the feature worker stopped ({type(exc).__name__})"))
-        finally:
-            receiver.close()
-            _stop(job.process)
+        with self._lock:
+            keep = answered and not job.stopped and not self._closed and worker.process.is_alive()
+            if keep:
+                worker.idle_since = time.monotonic()
+                self._idle.append(worker)
+        if not keep:
+            worker.stop()
         self._settle(job, outcome)
 
     def _settle(self, job: _Job, outcome: tuple[str, object]) -> None:
@@ -461,7 +652,7 @@ class FeatureProvider:
         self.stopping = True
 
     def close(self) -> None:
-        """Stop every queued and running computation and wait for the worker processes."""
+        """Stop every queued and running computation and every worker process, and wait for them."""
         with self._lock:
             self._closed = True
             jobs = list(self._jobs.values())
@@ -469,11 +660,14 @@ class FeatureProvider:
                 job.stopped = True
                 job.future.cancel()
             processes = [job.process for job in jobs if job.process is not None]
+            idle, self._idle = self._idle, []
         for process in processes:
             process.terminate()
         self._threads.shutdown(wait=True, cancel_futures=True)
         for process in processes:
             _stop(process)
+        for worker in idle:
+            worker.stop()
 
 
 def _stop(process: BaseProcess, grace_s: float = 5.0) -> None:

@@ -175,11 +175,11 @@ class LoopbackServer:
 
 
 # -- compute functions for the FeatureProvider's worker processes (module level: importable) --------
-def _record_call(settings: Settings, day: pd.Timestamp) -> None:
+def _record_call(settings: Settings, day: pd.Timestamp | str) -> None:
     """One line per worker call in <home>/feature-calls.log (tests count the workers started)."""
     Path(settings.home).mkdir(parents=True, exist_ok=True)
     with (Path(settings.home) / "feature-calls.log").open("a") as log:
-        log.write(f"{day:%Y-%m-%d}\n")
+        log.write(f"{day if isinstance(day, str) else f'{day:%Y-%m-%d}'}\n")
 
 
 def feature_calls(settings: Settings) -> list[str]:
@@ -195,6 +195,22 @@ def small_day(settings: Settings, day: pd.Timestamp):
     _record_call(settings, day)
     frame = pd.DataFrame(0.0, index=pd.Index(["AAA", "BBB"], name="symbol"), columns=list(FEATURES))
     return DayFeatures(day, frame.assign(excluded_reason=""), "test")
+
+
+def ahead_day(settings: Settings, day: pd.Timestamp):
+    """small_day, with work to do between dates (`prefetch`: three steps, each logged)."""
+    return small_day(settings, day)
+
+
+def _three_steps_ahead(settings: Settings) -> bool:
+    steps = sum(call.startswith("ahead") for call in feature_calls(settings))
+    if steps >= 3:
+        return False
+    _record_call(settings, f"ahead{steps + 1}")  # type: ignore[arg-type]
+    return True
+
+
+ahead_day.prefetch = _three_steps_ahead  # type: ignore[attr-defined]
 
 
 def slow_day(settings: Settings, day: pd.Timestamp):
