@@ -8,10 +8,14 @@ day store the end of that day (23:59:59): the row is usable from the next sessio
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.api.base.checks import CheckResult
+from pandera.backends.pandas.checks import PandasCheckBackend
 from pandera.engines import pandas_engine
 
 SYMBOL_PATTERN = r"^[A-Z][A-Z0-9.\-]{0,9}$"
@@ -57,6 +61,61 @@ def matches_per_value(data: pd.Series, pattern: str) -> pd.Series:
     return pd.Series(verdicts[codes], index=data.index)
 
 
+def or_all_null(ok: pd.Series, frame: pd.DataFrame) -> pd.Series:
+    """`ok | frame.isna().all(axis="columns")`, testing only the failing rows (few), column by
+    column, instead of every cell of the frame."""
+    if ok.dtype != bool or frame.shape[1] == 0:
+        return ok | frame.isna().all(axis="columns")
+    rows = np.flatnonzero(~ok.to_numpy())
+    for name in range(frame.shape[1]):
+        if not len(rows):
+            return ok
+        rows = rows[frame.iloc[rows, name].isna().to_numpy()]
+    all_null = np.zeros(len(frame), dtype=bool)
+    all_null[rows] = True
+    return ok | pd.Series(all_null, index=frame.index)
+
+
+class RowCheck(pa.Check):
+    """A frame-wide pandera check (one verdict per row) whose rows null in every column pass
+    (pandera's `ignore_na`), found without testing every cell of the frame (`or_all_null`): same
+    verdicts, same failure cases."""
+
+    @classmethod
+    def of(cls, check: pa.Check) -> RowCheck:
+        row_check = copy.copy(check)
+        row_check.__class__ = cls
+        return row_check
+
+
+class _RowCheckBackend(PandasCheckBackend):
+    def postprocess_table_with_field_output(self, check_obj, check_output) -> CheckResult:
+        if check_output.empty and check_output.dtype != bool:
+            check_output = check_output.astype(bool)
+        if check_obj.index.equals(check_output.index) and self.check.ignore_na:
+            check_output = or_all_null(check_output, check_obj)
+        return CheckResult(
+            check_output,
+            check_output.all(),
+            check_obj,
+            self._get_series_failure_cases(check_obj, check_output),
+        )
+
+
+RowCheck.register_backend(pd.DataFrame, _RowCheckBackend)
+
+
+class _Model(pa.DataFrameModel):
+    """A model whose frame-wide checks run as RowChecks."""
+
+    @classmethod
+    def to_schema(cls) -> pa.DataFrameSchema:
+        schema = super().to_schema()
+        if any(type(check) is pa.Check for check in schema.checks):  # once: pandera caches the schema
+            schema.checks = [RowCheck.of(c) if type(c) is pa.Check else c for c in schema.checks]
+        return schema
+
+
 # SEC Form 4 transaction codes (General Instructions, item 8), plus OTHER for anything else.
 FORM4_CODES = (
     "P",
@@ -98,7 +157,7 @@ CHAMBERS = ("house", "senate")
 ASSET_TYPES = ("stock", "etf")
 
 
-class _EventTable(pa.DataFrameModel):
+class _EventTable(_Model):
     """Columns and rules shared by every event table."""
 
     symbol: Text = pa.Field(description="Ticker of the stock")
@@ -201,7 +260,7 @@ class EtfHoldingsSchema(_EventTable):
         return matches_per_value(series, SYMBOL_PATTERN)
 
 
-class PricesSchema(pa.DataFrameModel):
+class PricesSchema(_Model):
     """Daily bars. `close` is as traded; `adj_close` is split/dividend adjusted (use it for returns)."""
 
     symbol: Text = pa.Field()
@@ -228,7 +287,7 @@ class PricesSchema(pa.DataFrameModel):
         return matches_per_value(series, SYMBOL_PATTERN)
 
 
-class UniverseSchema(pa.DataFrameModel):
+class UniverseSchema(_Model):
     """Symbols a source covers, with membership intervals (point-in-time universe)."""
 
     symbol: Text = pa.Field()
