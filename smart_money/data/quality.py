@@ -100,15 +100,20 @@ def failure_reasons(failure_cases: pd.DataFrame) -> dict[int, list[str]]:
 
 def drop_exact_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame.drop_duplicates(ignore_index=True)`, comparing whole rows only among the rows that
-    repeat on the typed (numeric, date) columns: two identical rows agree there too, and those
-    columns are cheap to compare where text columns are not."""
-    typed = [c for c in frame.columns if frame[c].dtype != object]
-    if not typed or len(typed) == len(frame.columns):
+    repeat on a few typed columns (dates first, then numbers): two identical rows agree there too,
+    and those columns are cheap to compare where text columns are not."""
+    typed = sorted(
+        (c for c in frame.columns if frame[c].dtype != object),
+        key=lambda c: not pd.api.types.is_datetime64_any_dtype(frame[c].dtype),
+    )[:3]
+    if not typed:
         return frame.drop_duplicates(ignore_index=True)
     candidates = np.flatnonzero(frame.duplicated(subset=typed, keep=False).to_numpy())
     if not len(candidates):
         return frame.reset_index(drop=True)
     repeated = frame.iloc[candidates].duplicated().to_numpy()
+    if not repeated.any():
+        return frame.reset_index(drop=True)
     keep = np.ones(len(frame), dtype=bool)
     keep[candidates[repeated]] = False
     return frame[keep].reset_index(drop=True)
