@@ -109,11 +109,9 @@ def drop_exact_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
     if not typed:
         return frame.drop_duplicates(ignore_index=True)
     candidates = np.flatnonzero(frame.duplicated(subset=typed, keep=False).to_numpy())
-    if not len(candidates):
-        return frame.reset_index(drop=True)
     repeated = frame.iloc[candidates].duplicated().to_numpy()
     if not repeated.any():
-        return frame.reset_index(drop=True)
+        return frame if frame.index.equals(pd.RangeIndex(len(frame))) else frame.reset_index(drop=True)
     keep = np.ones(len(frame), dtype=bool)
     keep[candidates[repeated]] = False
     return frame[keep].reset_index(drop=True)
