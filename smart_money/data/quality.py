@@ -7,11 +7,12 @@ import copy
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from smart_money.data.schemas import TableSpec
+from smart_money.data.schemas import RowCheck, TableSpec
 
 QUARANTINE_REASON = "quarantine_reason"
 
@@ -64,7 +65,7 @@ def window_schema(spec: TableSpec, lower: pd.Timestamp | None, upper: pd.Timesta
 
     schema.checks = [
         *schema.checks,
-        pa.Check(within, name="within_partition", error=f"outside the partition: {description}"),
+        RowCheck(within, name="within_partition", error=f"outside the partition: {description}"),
     ]
     return schema
 
@@ -97,6 +98,32 @@ def failure_reasons(failure_cases: pd.DataFrame) -> dict[int, list[str]]:
     return reasons
 
 
+def drop_exact_duplicates(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame.drop_duplicates(ignore_index=True)`, comparing whole rows only among the rows that
+    repeat on a few typed columns (dates first, then numbers): two identical rows agree there too,
+    and those columns are cheap to compare where text columns are not."""
+    typed = sorted(
+        (c for c in frame.columns if frame[c].dtype != object),
+        key=lambda c: not pd.api.types.is_datetime64_any_dtype(frame[c].dtype),
+    )[:3]
+    if not typed:
+        return frame.drop_duplicates(ignore_index=True)
+    candidates = np.flatnonzero(frame.duplicated(subset=typed, keep=False).to_numpy())
+    repeated = frame.iloc[candidates].duplicated().to_numpy()
+    if not repeated.any():
+        return frame if frame.index.equals(pd.RangeIndex(len(frame))) else frame.reset_index(drop=True)
+    keep = np.ones(len(frame), dtype=bool)
+    keep[candidates[repeated]] = False
+    return frame[keep].reset_index(drop=True)
+
+
+def row_level_only(failure_cases: pd.DataFrame) -> bool:
+    """Every failure names its row and none is a type failure (a coercion or dtype check that
+    left a column untyped)."""
+    checks = failure_cases["check"].astype(str)
+    return bool(failure_cases["index"].notna().all() and not checks.str.startswith(("coerce_dtype", "dtype(")).any())
+
+
 def validate_and_quarantine(
     frame: pd.DataFrame,
     spec: TableSpec,
@@ -115,8 +142,15 @@ def validate_and_quarantine(
         raise SchemaViolation(f"{spec.name}: missing required columns {missing}")
     work = with_optional_columns(frame, schema).reset_index(drop=True)
     before = len(work)
-    work = work.drop_duplicates(ignore_index=True)
+    work = drop_exact_duplicates(work)
     duplicates_removed = before - len(work)
+    # the rows left after a quarantine need no second pass when no check was left unrun and every
+    # column already had its type (no parse of dates whose format pandas infers from the first row)
+    typed_input = all(
+        name in work.columns and str(work[name].dtype) == str(column.dtype)
+        for name, column in schema.columns.items()
+        if str(column.dtype) != "str"
+    )
 
     quarantined_parts: list[pd.DataFrame] = []
     reason_counts: Counter = Counter()
@@ -139,6 +173,9 @@ def validate_and_quarantine(
             for i in bad_index:
                 reason_counts.update(reasons[i])
             quarantined_parts.append(bad)
+            if typed_input and row_level_only(exc.failure_cases) and exc.data is not None:
+                valid = exc.data.drop(index=bad_index)
+                break
             work = work.drop(index=bad_index).reset_index(drop=True)
         except SchemaError as exc:  # pragma: no cover - lazy=True reports SchemaErrors
             raise SchemaViolation(f"{spec.name}: {exc}") from exc
