@@ -118,23 +118,62 @@ def prepare_insider(frame: pd.DataFrame, px: PriceMatrix) -> pd.DataFrame:
     # the 10b5-1 box as filed: True, False, or null where the form or the source does not state it
     plan = ins["plan_10b5_1"] if "plan_10b5_1" in ins else pd.Series(pd.NA, index=ins.index)
     ins["plan"] = plan.astype("boolean")
+    ins["_record"], ins["_amends"] = amendment_keys(ins)
     return ins
+
+
+def _stamps(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A datetime column as a numpy datetime64 array (NaT compares False with everything)."""
+    return frame[column].to_numpy()
+
+
+def _at(moment: pd.Timestamp) -> np.datetime64:
+    return pd.Timestamp(moment).to_datetime64()
+
+
+def amendment_keys(ins: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """record_id and amends_record_id as integer codes of one code space (-1: amends nothing);
+    computed once per run by prepare_insider (`_record`, `_amends`), else here."""
+    if "_record" in ins and "_amends" in ins:
+        return ins["_record"].to_numpy(), ins["_amends"].to_numpy()
+    both = pd.concat([ins["record_id"], ins["amends_record_id"]], ignore_index=True)
+    codes = pd.factorize(both)[0].astype("int64")
+    return codes[: len(ins)], codes[len(ins) :]
+
+
+def current_lines(ins: pd.DataFrame, cutoff: pd.Timestamp) -> np.ndarray:
+    """Boolean mask over the rows of `ins`: the lines known at the cutoff, without those a 4/A
+    known by then replaces (the latest amendment of a line wins: the newest known_at, the later
+    row on a tie)."""
+    record, amends = amendment_keys(ins)
+    known_at = _stamps(ins, "known_at")
+    known = known_at <= _at(cutoff)
+    amending = np.flatnonzero(known & (amends >= 0))
+    amended = amends[amending]
+    order = np.lexsort((known_at[amending].view("int64"), amended))
+    grouped = amended[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = grouped[1:] != grouped[:-1]
+    superseded = np.isin(record, amended)
+    superseded[amending[order[~last]]] = True  # an amendment a later one replaces
+    return known & ~superseded
 
 
 def known_insider_lines(ins: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """Lines known at the cutoff, with 4/A amendments known by then replacing what they amend
     (the latest amendment of a line wins)."""
-    known = ins[ins["known_at"] <= cutoff]
-    amendments = known[known["amends_record_id"].notna()]
-    latest = amendments.sort_values("known_at", kind="stable").drop_duplicates("amends_record_id", keep="last").index
-    superseded = known["record_id"].isin(amendments["amends_record_id"]) | (
-        known["amends_record_id"].notna() & ~known.index.isin(latest)
-    )
-    return known[~superseded]
+    return ins[current_lines(ins, cutoff)]
 
 
-def insider_block(ins: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, px: PriceMatrix) -> pd.DataFrame:
-    known = known_insider_lines(ins, cutoff)
+def insider_block(
+    ins: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, px: PriceMatrix, current: np.ndarray | None = None
+) -> pd.DataFrame:
+    """`current`: current_lines(ins, cutoff) when the caller has it."""
+    current = current_lines(ins, cutoff) if current is None else current
+    event_date, known_at = _stamps(ins, "event_date"), _stamps(ins, "known_at")
+    in_w90 = (event_date > _at(t - pd.Timedelta(days=90))) & (event_date <= _at(t))
+    # the known lines the block reads: the 90-day window and the filings of the past 365 days
+    known = ins[current & (in_w90 | (known_at > _at(cutoff - pd.Timedelta(days=365))))]
     w30 = known[(known["event_date"] > t - pd.Timedelta(days=30)) & (known["event_date"] <= t)]
     w90 = known[(known["event_date"] > t - pd.Timedelta(days=90)) & (known["event_date"] <= t)]
     om = w30[w30["transaction_code"].isin(["P", "S"])]
@@ -177,10 +216,11 @@ def history_missing(ins: pd.DataFrame, cutoff: pd.Timestamp, t: pd.Timestamp) ->
     the three years, a routine insider would pass for an opportunistic one."""
     if ins.empty:
         return True
-    known = ins.loc[ins["known_at"] <= cutoff, "known_at"]
-    if known.empty:
+    known_at = _stamps(ins, "known_at")
+    known = known_at[known_at <= _at(cutoff)]
+    if not len(known):
         return True
-    return bool(known.min() >= split_history_start(t) + pd.DateOffset(months=1))
+    return bool(pd.Timestamp(known.min()) >= split_history_start(t) + pd.DateOffset(months=1))
 
 
 def split_lines(ins: pd.DataFrame) -> pd.DataFrame:
@@ -190,6 +230,8 @@ def split_lines(ins: pd.DataFrame) -> pd.DataFrame:
         ["record_id", "amends_record_id", "known_at", "event_date", "symbol", "reporting_cik", "transaction_code"]
         + ["value", "plan"]
     ].copy()
+    lines["_record"], lines["_amends"] = amendment_keys(ins)
+    lines["_open_market"] = lines["transaction_code"].isin(OPEN_MARKET_CODES)
     lines["insider"] = pd.MultiIndex.from_frame(lines[["reporting_cik", "symbol"]]).factorize()[0]
     lines["year"] = lines["event_date"].dt.year.astype("int64")
     lines["month"] = lines["event_date"].dt.month.astype("int64")
@@ -203,6 +245,11 @@ def insider_classes(trades: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     calendar month of each of them; else opportunistic. Insiders with less history are in
     neither group, as in Cohen, Malloy & Pomorski (2012)."""
     insider, year, month = (history[c].to_numpy(dtype="int64") for c in ("insider", "year", "month"))
+    return pd.Series(_classes(trades, insider, year, month), index=trades.index, dtype=object)
+
+
+def _classes(trades: pd.DataFrame, insider: np.ndarray, year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """insider_classes on the history's (insider, year, month) arrays."""
     active_years = np.unique(insider * 10_000 + year)
     active_months = np.unique(insider * 1_000_000 + year * 100 + month)
     first_year = (active_months // 100) % 10_000  # each (insider, year, month) as the first of a run
@@ -218,16 +265,22 @@ def insider_classes(trades: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     kinds = np.full(len(trades), None, dtype=object)
     kinds[classified] = "opportunistic"
     kinds[routine] = "routine"
-    return pd.Series(kinds, index=trades.index, dtype=object)
+    return kinds
 
 
-def insider_split_block(lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, no_history: bool) -> pd.DataFrame:
+def insider_split_block(
+    lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, no_history: bool, current: np.ndarray | None = None
+) -> pd.DataFrame:
     """Per symbol with open-market lines in the 90-day window (`lines`: split_lines): the
     routine/opportunistic split (unless `no_history`) and the planned/discretionary split of its
-    trades. attrs['plan_missing']: no line of the window, for any symbol, states the 10b5-1 box."""
-    known = known_insider_lines(lines, cutoff)
-    om = known[known["transaction_code"].isin(OPEN_MARKET_CODES)]
-    w90 = om[(om["event_date"] > t - pd.Timedelta(days=90)) & (om["event_date"] <= t)]
+    trades. attrs['plan_missing']: no line of the window, for any symbol, states the 10b5-1 box.
+    `current`: current_lines(lines, cutoff) when the caller has it."""
+    current = current_lines(lines, cutoff) if current is None else current
+    om = current & lines["_open_market"].to_numpy()  # the open-market lines known at the cutoff
+    event_date = _stamps(lines, "event_date")
+    w90 = lines[om & (event_date > _at(t - pd.Timedelta(days=90))) & (event_date <= _at(t))]
+    # the open-market history of the window's insiders: all the classification of its trades reads
+    history = om & np.isin(lines["insider"].to_numpy(), w90["insider"].unique())
     stated = w90["plan"].notna()
     sales = w90[w90["transaction_code"] == "S"]
     sale_trades = (
@@ -250,7 +303,11 @@ def insider_split_block(lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timesta
         np.nan if plan_missing else with_sales.reindex(out.index).where(out.index.isin(with_sales.index), 0.0)
     )
     if not no_history:
-        kind = insider_classes(w90, om)
+        kind = pd.Series(
+            _classes(w90, *(lines[c].to_numpy(dtype="int64")[history] for c in ("insider", "year", "month"))),
+            index=w90.index,
+            dtype=object,
+        )
         trades = w90.assign(kind=kind).drop_duplicates(["insider", "event_date", "transaction_code"])
         classified = trades[trades["kind"].notna()]
         opportunistic = w90[kind == "opportunistic"]
@@ -269,7 +326,7 @@ def insider_split_block(lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timesta
             how="left",
         )
     # the newest input: the window's lines and the history of their insiders the split can read
-    read = om[(om["event_date"] >= split_history_start(t)) & om["insider"].isin(w90["insider"].unique())]
+    read = lines.loc[history & (event_date >= _at(split_history_start(t))), ["symbol", "known_at"]]
     out["asof_insider_split"] = read.groupby("symbol")["known_at"].max()
     out.index.name = "symbol"
     out.attrs["plan_missing"] = plan_missing
@@ -580,7 +637,8 @@ def features_for_date(
     frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
 
     no_history = insider_missing or history_missing(ins, cutoff, t)
-    split = None if insider_missing else insider_split_block(prepared["insider_split"], t, cutoff, no_history)
+    current = None if insider_missing else current_lines(ins, cutoff)  # the same rows in ins and insider_split
+    split = None if insider_missing else insider_split_block(prepared["insider_split"], t, cutoff, no_history, current)
     plan_missing = split is None or split.attrs["plan_missing"]
 
     etf = None if etf_missing else etf_block(e, t, cutoff)
@@ -590,7 +648,7 @@ def features_for_date(
         else ("etf_ownership_pct",)
     )
     blocks = [
-        (insider_missing, insider_block(ins, t, cutoff, px) if not insider_missing else None, ZERO_WHEN_ABSENT[:4]),
+        (insider_missing, insider_block(ins, t, cutoff, px, current) if not insider_missing else None, ZERO_WHEN_ABSENT[:4]),
         (
             institutional_missing,
             institutional_block(h, cutoff, inputs.hedge_funds) if not institutional_missing else None,
