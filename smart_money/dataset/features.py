@@ -351,33 +351,68 @@ def position_sizes(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame)
 def prepare_13f(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
     h = position_sizes(frame, px, universe)
     h["period_q"] = h["event_date"].dt.to_period("Q")
+    return with_filing_keys(h)
+
+
+FILING_KEYS = ("_filing", "_filer_date", "_accession", "_filer", "_period", "_period_end")
+
+
+def with_filing_keys(h: pd.DataFrame) -> pd.DataFrame:
+    """13F rows (with `period_q`) plus integer codes latest_filings reads, once per run: the
+    filing (filer, report date, accession), the filer's report (filer, report date), the
+    accession, the filer, the quarter's ordinal and the quarter's end."""
+    if all(key in h for key in FILING_KEYS):
+        return h
+    h = h.copy()
+
+    def codes(columns: list[str]) -> np.ndarray:
+        return h.groupby(columns, sort=False, dropna=False).ngroup().to_numpy(dtype="int64")
+
+    h["_filing"] = codes(["filer_cik", "event_date", "accession"])
+    h["_filer_date"] = codes(["filer_cik", "event_date"])
+    h["_accession"] = codes(["accession"])
+    h["_filer"] = codes(["filer_cik"])
+    h["_period"] = h["period_q"].array.asi8
+    h["_period_end"] = h["period_q"].dt.end_time
     return h
 
 
 def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(current, previous): each filer's latest known filing and its filing for the quarter
     before (both as of the cutoff; an amendment replaces the original it restates)."""
-    known = h[(h["known_at"] <= cutoff) & (h["event_date"] > cutoff - pd.Timedelta(days=250 + 92))]
-    if known.empty:
-        return known, known
-    filings = known.drop_duplicates(["filer_cik", "event_date", "accession"])[
-        ["filer_cik", "event_date", "accession", "known_at", "period_q"]
-    ]
-    chosen = filings.sort_values("known_at", kind="stable").drop_duplicates(["filer_cik", "event_date"], keep="last")
-    rows = known[known["accession"].isin(chosen["accession"])]
-    latest_period = chosen.groupby("filer_cik")["period_q"].max()
-    recent = latest_period[latest_period.map(lambda p: p.end_time) > cutoff - pd.Timedelta(days=250)]
-    current = rows[rows["filer_cik"].map(recent) == rows["period_q"]]
-    previous_period = recent - 1
-    has_previous = chosen.set_index(["filer_cik", "period_q"]).index.isin(
-        list(zip(previous_period.index, previous_period.values))
+    h = with_filing_keys(h)
+    known_at = _stamps(h, "known_at")
+    event_date = _stamps(h, "event_date")
+    known = np.flatnonzero((known_at <= _at(cutoff)) & (event_date > _at(cutoff - pd.Timedelta(days=250 + 92))))
+    if not len(known):
+        return h.iloc[known], h.iloc[known]
+    filing, filer_date, accession, filer, period = (
+        h[key].to_numpy() for key in ("_filing", "_filer_date", "_accession", "_filer", "_period")
     )
-    filers_with_previous = set(chosen.loc[has_previous, "filer_cik"])
-    previous = rows[
-        (rows["filer_cik"].map(previous_period) == rows["period_q"]) & rows["filer_cik"].isin(filers_with_previous)
-    ]
-    current = current.assign(has_previous=current["filer_cik"].isin(filers_with_previous))
-    return current, previous.assign(has_previous=True)
+    filings = known[np.sort(np.unique(filing[known], return_index=True)[1])]  # first row of each filing
+    # per (filer, report date), the filing known last (the later row on a tie) is the one chosen
+    order = np.lexsort((known_at[filings].view("int64"), filer_date[filings]))
+    grouped = filer_date[filings][order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = grouped[1:] != grouped[:-1]
+    chosen = filings[order[last]]
+    rows = known[np.isin(accession[known], accession[chosen])]
+    n_filers = int(filer.max()) + 1
+    latest = np.full(n_filers, np.iinfo("int64").min)
+    np.maximum.at(latest, filer[chosen], period[chosen])
+    latest_end = np.full(n_filers, np.iinfo("int64").min)
+    np.maximum.at(latest_end, filer[chosen], _stamps(h, "_period_end")[chosen].view("int64"))
+    recent = latest_end > _at(cutoff - pd.Timedelta(days=250)).astype("datetime64[ns]").view("int64")
+    current = rows[recent[filer[rows]] & (period[rows] == latest[filer[rows]])]
+    previous_period = latest - 1
+    has_previous = recent[filer[chosen]] & (period[chosen] == previous_period[filer[chosen]])
+    with_previous = np.zeros(n_filers, dtype=bool)
+    with_previous[filer[chosen[has_previous]]] = True
+    previous = rows[with_previous[filer[rows]] & (period[rows] == previous_period[filer[rows]])]
+    return (
+        h.iloc[current].assign(has_previous=with_previous[filer[current]]),
+        h.iloc[previous].assign(has_previous=True),
+    )
 
 
 def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
