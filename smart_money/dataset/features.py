@@ -354,24 +354,26 @@ def prepare_13f(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) ->
     return with_filing_keys(h)
 
 
-FILING_KEYS = ("_filing", "_filer_date", "_accession", "_filer", "_period", "_period_end")
+FILING_KEYS = ("_filing", "_filer_date", "_accession", "_filer", "_symbol", "_period", "_period_end")
 
 
 def with_filing_keys(h: pd.DataFrame) -> pd.DataFrame:
-    """13F rows (with `period_q`) plus integer codes latest_filings reads, once per run: the
-    filing (filer, report date, accession), the filer's report (filer, report date), the
-    accession, the filer, the quarter's ordinal and the quarter's end."""
+    """13F rows (with `period_q`) plus integer codes latest_filings and institutional_block read,
+    once per run: the filing (filer, report date, accession), the filer's report (filer, report
+    date), the accession, the filer and the symbol (both numbered in sorted order, so grouping by
+    them orders groups as grouping by the names does), the quarter's ordinal and its end."""
     if all(key in h for key in FILING_KEYS):
         return h
     h = h.copy()
 
-    def codes(columns: list[str]) -> np.ndarray:
-        return h.groupby(columns, sort=False, dropna=False).ngroup().to_numpy(dtype="int64")
+    def codes(columns: list[str], sort: bool = False) -> np.ndarray:
+        return h.groupby(columns, sort=sort, dropna=False).ngroup().to_numpy(dtype="int64")
 
     h["_filing"] = codes(["filer_cik", "event_date", "accession"])
     h["_filer_date"] = codes(["filer_cik", "event_date"])
     h["_accession"] = codes(["accession"])
-    h["_filer"] = codes(["filer_cik"])
+    h["_filer"] = codes(["filer_cik"], sort=True)
+    h["_symbol"] = codes(["symbol"], sort=True)
     h["_period"] = h["period_q"].array.asi8
     h["_period_end"] = h["period_q"].dt.end_time
     return h
@@ -415,11 +417,14 @@ def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame,
     )
 
 
-def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+def changes(
+    current: pd.DataFrame, previous: pd.DataFrame, keys: tuple[str, str] = ("filer_cik", "symbol")
+) -> pd.DataFrame:
     """Per (filer, symbol) with a previous filing: size now and before (0 when absent), and
-    frac now and before (NaN where shares outstanding are unknown)."""
-    now = current[current["has_previous"]].groupby(["filer_cik", "symbol"])[["size", "frac"]].sum()
-    before = previous.groupby(["filer_cik", "symbol"])[["size", "frac"]].sum()
+    frac now and before (NaN where shares outstanding are unknown). `keys`: the filer and symbol
+    columns (names, or their sorted codes)."""
+    now = current[current["has_previous"]].groupby(list(keys))[["size", "frac"]].sum()
+    before = previous.groupby(list(keys))[["size", "frac"]].sum()
     both = pd.concat([now.add_prefix("now_"), before.add_prefix("before_")], axis=1).fillna(0.0).reset_index()
     both = both.rename(columns={"now_size": "now", "before_size": "before"})
     both["increase"] = (both["now"] > both["before"] * 1.005) & (both["before"] > 0)
@@ -430,34 +435,36 @@ def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 
 def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: frozenset[str]) -> pd.DataFrame:
+    h = with_filing_keys(h)
     current, previous = latest_filings(h, cutoff)
     if current.empty:  # filings known, but none for a recent period (e.g. only late filings)
         columns = [spec.name for spec in CATALOGUE if spec.family in ("institutional", "hedge_fund")]
         return pd.DataFrame(columns=[*columns, "asof_institutional"], index=pd.Index([], name="symbol"), dtype=float)
-    holders = current.groupby(["symbol", "filer_cik"])["size"].sum()
-    ranked = holders.reset_index().sort_values(["symbol", "size"], ascending=[True, False])
-    in_top10 = ranked.groupby("symbol").cumcount() < 10
-    total = holders.groupby(level="symbol").sum()
-    top10 = ranked.loc[in_top10].groupby("symbol")["size"].sum() / total.where(total > 0)
-    ch = changes(current, previous)
-    g = ch.groupby("symbol")
-    active = ch[(ch["now"] > 0) | (ch["before"] > 0)].groupby("symbol").size()
+    # grouped by the sorted codes of symbol and filer (same groups, same order as the names)
+    symbol, filer = "_symbol", "_filer"
+    holders = current.groupby([symbol, filer])["size"].sum()
+    ranked = holders.reset_index().sort_values([symbol, "size"], ascending=[True, False])
+    in_top10 = ranked.groupby(symbol).cumcount() < 10
+    total = holders.groupby(level=symbol).sum()
+    top10 = ranked.loc[in_top10].groupby(symbol)["size"].sum() / total.where(total > 0)
+    ch = changes(current, previous, (filer, symbol))
+    g = ch.groupby(symbol)
+    active = ch[(ch["now"] > 0) | (ch["before"] > 0)].groupby(symbol).size()
     steady = ch[(ch["now"] > 0) & (ch["before"] > 0)]
-    hf = ch[ch["filer_cik"].isin(hedge_funds)]
-    g_hf = hf.groupby("symbol")
+    is_hedge_fund = current["filer_cik"].isin(hedge_funds)
+    hf = ch[ch[filer].isin(current.loc[is_hedge_fund, filer].unique())]
+    g_hf = hf.groupby(symbol)
     out = pd.DataFrame(
         {
-            "inst_ownership_pct": 100.0
-            * current.groupby(["symbol", "filer_cik"])["frac"].sum().groupby(level="symbol").sum(),
+            "inst_ownership_pct": 100.0 * current.groupby([symbol, filer])["frac"].sum().groupby(level=symbol).sum(),
             "inst_ownership_change_1q": 100.0 * (g["now_frac"].sum() - g["before_frac"].sum()),
             "inst_new_positions_count": g["new"].sum(),
             "inst_closed_positions_count": g["closed"].sum(),
-            "inst_avg_position_size_change": (steady["now"] / steady["before"] - 1.0).groupby(steady["symbol"]).mean(),
+            "inst_avg_position_size_change": (steady["now"] / steady["before"] - 1.0).groupby(steady[symbol]).mean(),
             "inst_concentration_top10": top10,
             "inst_momentum_score": (g["increase"].sum() + g["new"].sum() - g["decrease"].sum() - g["closed"].sum())
             / active,
-            "hedgefund_top20_exposure": 100.0
-            * current[current["filer_cik"].isin(hedge_funds)].groupby("symbol")["frac"].sum(),
+            "hedgefund_top20_exposure": 100.0 * current[is_hedge_fund].groupby(symbol)["frac"].sum(),
             "hedgefund_net_change_1q": 100.0 * (g_hf["now_frac"].sum() - g_hf["before_frac"].sum()),
             "hedgefund_new_entry_count": g_hf["new"].sum(),
             "hedgefund_exit_count": g_hf["closed"].sum(),
@@ -465,10 +472,13 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
             + g_hf["new"].sum()
             - g_hf["decrease"].sum()
             - g_hf["closed"].sum(),
-            "asof_institutional": pd.concat([current, previous]).groupby("symbol")["known_at"].max(),
+            "asof_institutional": pd.concat([current[[symbol, "known_at"]], previous[[symbol, "known_at"]]])
+            .groupby(symbol)["known_at"]
+            .max(),
         }
     )
-    out.index.name = "symbol"
+    names = pd.concat([current[[symbol, "symbol"]], previous[[symbol, "symbol"]]]).drop_duplicates(symbol)
+    out.index = pd.Index(names.set_index(symbol)["symbol"].reindex(out.index).to_numpy(), name="symbol")
     return out
 
 
@@ -738,6 +748,18 @@ def features_for_date(
     return frame.reset_index()
 
 
+# the columns the per-date blocks read (the others are dropped once per run: less to copy per date)
+READ_COLUMNS = {
+    "insider": (
+        "symbol", "event_date", "known_at", "record_id", "amends_record_id", "reporting_cik", "transaction_code",
+        "shares", "value", "adj_price", "signed_shares", "c_suite", "_record", "_amends",
+    ),
+    "institutional": ("symbol", "filer_cik", "event_date", "accession", "known_at", "size", "frac", *FILING_KEYS),
+    "congress": ("symbol", "event_date", "known_at", "transaction_type"),
+    "etf": ("symbol", "etf_symbol", "event_date", "known_at", "shares", "frac"),
+}  # fmt: skip
+
+
 def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix]:
     px = PriceMatrix(inputs.prices)
     insider = prepare_insider(inputs.insider_trades, px) if len(inputs.insider_trades) else inputs.insider_trades
@@ -752,6 +774,9 @@ def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix
         if len(inputs.etf_holdings)
         else inputs.etf_holdings,
     }
+    for name, columns in READ_COLUMNS.items():
+        if len(prepared[name]):
+            prepared[name] = prepared[name][list(columns)]
     return prepared, px
 
 
