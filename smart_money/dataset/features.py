@@ -511,7 +511,13 @@ def _snapshot(known: pd.DataFrame, newest: pd.Timestamp, oldest: pd.Timestamp) -
 def etf_block(e: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> pd.DataFrame:
     """ETF features; `etf_flow_30d` is a real zero for unheld symbols when some ETF has both
     snapshots (filled by the caller), and undefined (NaN) when none has."""
-    known = e[e["known_at"] <= cutoff]
+    event_date = _stamps(e, "event_date")
+    # the known rows of the two snapshot windows, [t-44d, t-30d] and [t-14d, t]
+    known = e[
+        (_stamps(e, "known_at") <= _at(cutoff))
+        & (event_date >= _at(t - pd.Timedelta(days=44)))
+        & (event_date <= _at(t))
+    ]
     now = _snapshot(known, t, t - pd.Timedelta(days=14))
     if now.empty:
         return pd.DataFrame(index=pd.Index([], name="symbol"))
@@ -659,8 +665,8 @@ HEDGE_FUND_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family == "h
 def source_missing(frame: pd.DataFrame, cutoff: pd.Timestamp, days: int, column: str = "known_at") -> bool:
     if frame.empty:
         return True
-    stamps = frame[column]
-    return not bool(((stamps <= cutoff) & (stamps > cutoff - pd.Timedelta(days=days))).any())
+    stamps = _stamps(frame, column)
+    return not bool(((stamps <= _at(cutoff)) & (stamps > _at(cutoff - pd.Timedelta(days=days)))).any())
 
 
 def features_for_date(
@@ -674,8 +680,9 @@ def features_for_date(
     insider_missing = source_missing(ins, cutoff, 365)
     institutional_missing = source_missing(h, cutoff, 250)
     congress_missing = source_missing(cg, cutoff, 365)
-    known_etf = e[(e["known_at"] <= cutoff)] if len(e) else e
-    etf_missing = known_etf.empty or not bool((known_etf["event_date"] >= t - pd.Timedelta(days=14)).any())
+    etf_missing = not len(e) or not bool(
+        ((_stamps(e, "known_at") <= _at(cutoff)) & (_stamps(e, "event_date") >= _at(t - pd.Timedelta(days=14)))).any()
+    )
 
     prices = price_block(px, t, inputs.market_index)
     frame = frame.join(prices, how="left")
