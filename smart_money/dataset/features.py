@@ -418,11 +418,11 @@ def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame,
 
 
 def changes(
-    current: pd.DataFrame, previous: pd.DataFrame, keys: tuple[str, str] = ("filer_cik", "symbol")
+    current: pd.DataFrame, previous: pd.DataFrame, keys: tuple[str, ...] = ("filer_cik", "symbol")
 ) -> pd.DataFrame:
     """Per (filer, symbol) with a previous filing: size now and before (0 when absent), and
     frac now and before (NaN where shares outstanding are unknown). `keys`: the filer and symbol
-    columns (names, or their sorted codes)."""
+    columns, or one column numbering the (filer, symbol) pairs in sorted order."""
     now = current[current["has_previous"]].groupby(list(keys))[["size", "frac"]].sum()
     before = previous.groupby(list(keys))[["size", "frac"]].sum()
     both = pd.concat([now.add_prefix("now_"), before.add_prefix("before_")], axis=1).fillna(0.0).reset_index()
@@ -440,14 +440,25 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
     if current.empty:  # filings known, but none for a recent period (e.g. only late filings)
         columns = [spec.name for spec in CATALOGUE if spec.family in ("institutional", "hedge_fund")]
         return pd.DataFrame(columns=[*columns, "asof_institutional"], index=pd.Index([], name="symbol"), dtype=float)
-    # grouped by the sorted codes of symbol and filer (same groups, same order as the names)
+    # grouped by the sorted codes of symbol and filer (same groups, same order as the names); a
+    # (symbol, filer) or (filer, symbol) pair as one number, in the same order as the pair
     symbol, filer = "_symbol", "_filer"
-    holders = current.groupby([symbol, filer])["size"].sum()
-    ranked = holders.reset_index().sort_values([symbol, "size"], ascending=[True, False])
+    n_symbols, n_filers = int(h[symbol].max()) + 1, int(h[filer].max()) + 1
+    by_holder = current[symbol].to_numpy() * n_filers + current[filer].to_numpy()
+    holders = current["size"].groupby(by_holder).sum()
+    holder_symbol = holders.index.to_numpy() // n_filers
+    ranked = pd.DataFrame({symbol: holder_symbol, "size": holders.to_numpy()}).sort_values(
+        [symbol, "size"], ascending=[True, False]
+    )
     in_top10 = ranked.groupby(symbol).cumcount() < 10
-    total = holders.groupby(level=symbol).sum()
+    total = holders.groupby(holder_symbol).sum()
     top10 = ranked.loc[in_top10].groupby(symbol)["size"].sum() / total.where(total > 0)
-    ch = changes(current, previous, (filer, symbol))
+
+    def with_position(rows: pd.DataFrame) -> pd.DataFrame:
+        return rows.assign(_position=rows[filer].to_numpy() * n_symbols + rows[symbol].to_numpy())
+
+    ch = changes(with_position(current), with_position(previous), ("_position",))
+    ch[filer], ch[symbol] = ch["_position"] // n_symbols, ch["_position"] % n_symbols
     g = ch.groupby(symbol)
     active = ch[(ch["now"] > 0) | (ch["before"] > 0)].groupby(symbol).size()
     steady = ch[(ch["now"] > 0) & (ch["before"] > 0)]
@@ -456,7 +467,7 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
     g_hf = hf.groupby(symbol)
     out = pd.DataFrame(
         {
-            "inst_ownership_pct": 100.0 * current.groupby([symbol, filer])["frac"].sum().groupby(level=symbol).sum(),
+            "inst_ownership_pct": 100.0 * current["frac"].groupby(by_holder).sum().groupby(holder_symbol).sum(),
             "inst_ownership_change_1q": 100.0 * (g["now_frac"].sum() - g["before_frac"].sum()),
             "inst_new_positions_count": g["new"].sum(),
             "inst_closed_positions_count": g["closed"].sum(),
