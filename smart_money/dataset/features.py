@@ -70,13 +70,18 @@ class PriceMatrix:
 
     def __init__(self, prices: pd.DataFrame):
         prices = prices.drop_duplicates(["symbol", "date"], keep="last")
-        wide = prices.pivot(index="date", columns="symbol")
-        self.dates = pd.DatetimeIndex(wide.index)
-        self.symbols = pd.Index(wide.columns.get_level_values(1).unique())
+        # the pivot (sorted sessions x sorted symbols, NaN where a pair has no row), filled directly
+        rows, dates = pd.factorize(prices["date"], sort=True)
+        columns, symbols = pd.factorize(prices["symbol"], sort=True)
+        self.dates = pd.DatetimeIndex(dates, name="date")
+        self.symbols = pd.Index(symbols, name="symbol")
         self.column = {s: i for i, s in enumerate(self.symbols)}
 
         def matrix(name: str) -> np.ndarray:
-            return wide[name].reindex(columns=self.symbols).to_numpy(dtype=float)
+            # column-major like the pivot's arrays: the window statistics' summation order depends on it
+            wide = np.full((len(self.dates), len(self.symbols)), np.nan, order="F")
+            wide[rows, columns] = prices[name].to_numpy(dtype=float)
+            return wide
 
         self.adj = matrix("adj_close")
         self.close = matrix("close")
@@ -366,14 +371,18 @@ def with_filing_keys(h: pd.DataFrame) -> pd.DataFrame:
         return h
     h = h.copy()
 
-    def codes(columns: list[str], sort: bool = False) -> np.ndarray:
-        return h.groupby(columns, sort=sort, dropna=False).ngroup().to_numpy(dtype="int64")
+    def codes(column: str, sort: bool = False) -> tuple[np.ndarray, int]:
+        values, uniques = pd.factorize(h[column], sort=sort, use_na_sentinel=False)
+        return values.astype("int64"), len(uniques)
 
-    h["_filing"] = codes(["filer_cik", "event_date", "accession"])
-    h["_filer_date"] = codes(["filer_cik", "event_date"])
-    h["_accession"] = codes(["accession"])
-    h["_filer"] = codes(["filer_cik"], sort=True)
-    h["_symbol"] = codes(["symbol"], sort=True)
+    filer, n_filers = codes("filer_cik", sort=True)
+    event_date, n_dates = codes("event_date")
+    accession, n_accessions = codes("accession")
+    h["_filer_date"] = filer * n_dates + event_date
+    h["_filing"] = h["_filer_date"] * n_accessions + accession
+    h["_accession"] = accession
+    h["_filer"] = filer
+    h["_symbol"] = codes("symbol", sort=True)[0]
     h["_period"] = h["period_q"].array.asi8
     h["_period_end"] = h["period_q"].dt.end_time
     return h
