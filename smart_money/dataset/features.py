@@ -454,7 +454,8 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
     symbol, filer = "_symbol", "_filer"
     n_symbols, n_filers = int(h[symbol].max()) + 1, int(h[filer].max()) + 1
     by_holder = current[symbol].to_numpy() * n_filers + current[filer].to_numpy()
-    holders = current["size"].groupby(by_holder).sum()
+    held = current[["size", "frac"]].groupby(by_holder).sum()
+    holders = held["size"]
     holder_symbol = holders.index.to_numpy() // n_filers
     ranked = pd.DataFrame({symbol: holder_symbol, "size": holders.to_numpy()}).sort_values(
         [symbol, "size"], ascending=[True, False]
@@ -476,7 +477,7 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
     g_hf = hf.groupby(symbol)
     out = pd.DataFrame(
         {
-            "inst_ownership_pct": 100.0 * current["frac"].groupby(by_holder).sum().groupby(holder_symbol).sum(),
+            "inst_ownership_pct": 100.0 * held["frac"].groupby(holder_symbol).sum(),
             "inst_ownership_change_1q": 100.0 * (g["now_frac"].sum() - g["before_frac"].sum()),
             "inst_new_positions_count": g["new"].sum(),
             "inst_closed_positions_count": g["closed"].sum(),
@@ -729,14 +730,18 @@ def features_for_date(
         (congress_missing, congress_block(cg, t, cutoff) if not congress_missing else None, ZERO_WHEN_ABSENT[4:]),
         (etf_missing, etf, etf_zero),
     ]
+    joined = [frame]  # each block aligned on the members (a left join), joined in one concat
     for missing, block, zero_columns in blocks:
         if block is None or missing:
             continue
-        frame = frame.join(block, how="left")
+        block = block.reindex(frame.index)
         for column in zero_columns:
-            frame[column] = frame[column].fillna(0.0)
+            block[column] = block[column].fillna(0.0)
+        joined.append(block)
     if split is not None:
-        frame = frame.join(split, how="left")
+        joined.append(split.reindex(frame.index))
+    frame = pd.concat(joined, axis=1) if len(joined) > 1 else frame
+    if split is not None:
         without_lines = frame["_window_lines"].isna()  # no open-market line in the window: real zeros
         if not no_history:
             frame[list(SPLIT_ZERO)] = frame[list(SPLIT_ZERO)].fillna(0.0)
@@ -781,7 +786,7 @@ READ_COLUMNS = {
         "symbol", "event_date", "known_at", "record_id", "amends_record_id", "reporting_cik", "transaction_code",
         "shares", "value", "adj_price", "signed_shares", "c_suite", "_record", "_amends",
     ),
-    "institutional": ("symbol", "filer_cik", "event_date", "accession", "known_at", "size", "frac", *FILING_KEYS),
+    "institutional": ("symbol", "filer_cik", "event_date", "known_at", "size", "frac", *FILING_KEYS),
     "congress": ("symbol", "event_date", "known_at", "transaction_type"),
     "etf": ("symbol", "etf_symbol", "event_date", "known_at", "shares", "frac"),
 }  # fmt: skip
