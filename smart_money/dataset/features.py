@@ -721,7 +721,11 @@ def features_for_date(
         else ("etf_ownership_pct",)
     )
     blocks = [
-        (insider_missing, insider_block(ins, t, cutoff, px, current) if not insider_missing else None, ZERO_WHEN_ABSENT[:4]),
+        (
+            insider_missing,
+            insider_block(ins, t, cutoff, px, current) if not insider_missing else None,
+            ZERO_WHEN_ABSENT[:4],
+        ),
         (
             institutional_missing,
             institutional_block(h, cutoff, inputs.hedge_funds) if not institutional_missing else None,
