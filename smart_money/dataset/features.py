@@ -392,11 +392,18 @@ def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame,
     """(current, previous): each filer's latest known filing and its filing for the quarter
     before (both as of the cutoff; an amendment replaces the original it restates)."""
     h = with_filing_keys(h)
+    current, has_previous, previous = latest_rows(h, cutoff)
+    return h.iloc[current].assign(has_previous=has_previous), h.iloc[previous].assign(has_previous=True)
+
+
+def latest_rows(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """latest_filings as row positions of `h` (with_filing_keys): current rows, whether each
+    one's filer has its previous quarter's filing, previous rows."""
     known_at = _stamps(h, "known_at")
     event_date = _stamps(h, "event_date")
     known = np.flatnonzero((known_at <= _at(cutoff)) & (event_date > _at(cutoff - pd.Timedelta(days=250 + 92))))
     if not len(known):
-        return h.iloc[known], h.iloc[known]
+        return known, np.zeros(0, dtype=bool), known
     filing, filer_date, accession, filer, period = (
         h[key].to_numpy() for key in ("_filing", "_filer_date", "_accession", "_filer", "_period")
     )
@@ -420,10 +427,7 @@ def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame,
     with_previous = np.zeros(n_filers, dtype=bool)
     with_previous[filer[chosen[has_previous]]] = True
     previous = rows[with_previous[filer[rows]] & (period[rows] == previous_period[filer[rows]])]
-    return (
-        h.iloc[current].assign(has_previous=with_previous[filer[current]]),
-        h.iloc[previous].assign(has_previous=True),
-    )
+    return current, with_previous[filer[current]], previous
 
 
 def changes(
@@ -434,6 +438,11 @@ def changes(
     columns, or one column numbering the (filer, symbol) pairs in sorted order."""
     now = current[current["has_previous"]].groupby(list(keys))[["size", "frac"]].sum()
     before = previous.groupby(list(keys))[["size", "frac"]].sum()
+    return changes_of_sums(now, before)
+
+
+def changes_of_sums(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """changes from the (filer, symbol) sums of size and frac now and before."""
     both = pd.concat([now.add_prefix("now_"), before.add_prefix("before_")], axis=1).fillna(0.0).reset_index()
     both = both.rename(columns={"now_size": "now", "before_size": "before"})
     both["increase"] = (both["now"] > both["before"] * 1.005) & (both["before"] > 0)
@@ -445,36 +454,66 @@ def changes(
 
 def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: frozenset[str]) -> pd.DataFrame:
     h = with_filing_keys(h)
-    current, previous = latest_filings(h, cutoff)
-    if current.empty:  # filings known, but none for a recent period (e.g. only late filings)
+    current, has_previous, previous = latest_rows(h, cutoff)
+    if not len(current):  # filings known, but none for a recent period (e.g. only late filings)
         columns = [spec.name for spec in CATALOGUE if spec.family in ("institutional", "hedge_fund")]
         return pd.DataFrame(columns=[*columns, "asof_institutional"], index=pd.Index([], name="symbol"), dtype=float)
     # grouped by the sorted codes of symbol and filer (same groups, same order as the names); a
     # (symbol, filer) or (filer, symbol) pair as one number, in the same order as the pair
     symbol, filer = "_symbol", "_filer"
-    n_symbols, n_filers = int(h[symbol].max()) + 1, int(h[filer].max()) + 1
-    by_holder = current[symbol].to_numpy() * n_filers + current[filer].to_numpy()
-    held = current[["size", "frac"]].groupby(by_holder).sum()
+    symbols, filers = h[symbol].to_numpy(), h[filer].to_numpy()
+    n_symbols, n_filers = int(symbols.max()) + 1, int(filers.max()) + 1
+    size, frac, known_at = h["size"].to_numpy(), h["frac"].to_numpy(), _stamps(h, "known_at")
+
+    def rows(at: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                symbol: symbols[at],
+                filer: filers[at],
+                "_position": filers[at] * n_symbols + symbols[at],
+                "size": size[at],
+                "frac": frac[at],
+            }
+        )
+
+    now = rows(current)
+    by_holder = now[symbol].to_numpy() * n_filers + now[filer].to_numpy()
+    held = now[["size", "frac"]].groupby(by_holder).sum()
     holders = held["size"]
-    holder_symbol = holders.index.to_numpy() // n_filers
-    ranked = pd.DataFrame({symbol: holder_symbol, "size": holders.to_numpy()}).sort_values(
-        [symbol, "size"], ascending=[True, False]
-    )
-    in_top10 = ranked.groupby(symbol).cumcount() < 10
+    holder_symbol, holder_filer = np.divmod(holders.index.to_numpy(), n_filers)
+    # by symbol, largest size first (NaN last, ties in filer order), as sort_values would order them
+    ranked = np.lexsort((-holders.to_numpy(), holder_symbol))
+    starts = np.flatnonzero(np.r_[True, holder_symbol[ranked][1:] != holder_symbol[ranked][:-1]])
+    rank = np.arange(len(ranked)) - np.repeat(starts, np.diff(np.r_[starts, len(ranked)]))
+    top = ranked[rank < 10]
     total = holders.groupby(holder_symbol).sum()
-    top10 = ranked.loc[in_top10].groupby(symbol)["size"].sum() / total.where(total > 0)
-
-    def with_position(rows: pd.DataFrame) -> pd.DataFrame:
-        return rows.assign(_position=rows[filer].to_numpy() * n_symbols + rows[symbol].to_numpy())
-
-    ch = changes(with_position(current), with_position(previous), ("_position",))
+    top10 = pd.Series(holders.to_numpy()[top]).groupby(holder_symbol[top]).sum() / total.where(total > 0)
+    # the per-(filer, symbol) sums now: the holders' sums (same rows, same order) of the filers
+    # with a previous filing, in (filer, symbol) order
+    with_previous = np.zeros(n_filers, dtype=bool)
+    with_previous[now[filer].to_numpy()[has_previous]] = True
+    kept = with_previous[holder_filer]
+    now_sums = (
+        held[kept]
+        .set_axis(pd.Index(holder_filer[kept] * n_symbols + holder_symbol[kept], name="_position"))
+        .sort_index()
+    )
+    previous_rows = rows(previous)
+    before_sums = previous_rows.groupby("_position")[["size", "frac"]].sum()
+    ch = changes_of_sums(now_sums, before_sums)
     ch[filer], ch[symbol] = ch["_position"] // n_symbols, ch["_position"] % n_symbols
     g = ch.groupby(symbol)
     active = ch[(ch["now"] > 0) | (ch["before"] > 0)].groupby(symbol).size()
     steady = ch[(ch["now"] > 0) & (ch["before"] > 0)]
-    is_hedge_fund = current["filer_cik"].isin(hedge_funds)
-    hf = ch[ch[filer].isin(current.loc[is_hedge_fund, filer].unique())]
+    # the hedge funds among the filers (every filer of `previous` has current rows)
+    row_of_filer = np.full(n_filers, -1)
+    row_of_filer[filers[current]] = current
+    present = np.flatnonzero(row_of_filer >= 0)
+    hedge_fund_codes = present[pd.Series(h["filer_cik"].to_numpy()[row_of_filer[present]]).isin(hedge_funds).to_numpy()]
+    is_hedge_fund = np.isin(now[filer].to_numpy(), hedge_fund_codes)
+    hf = ch[ch[filer].isin(hedge_fund_codes)]
     g_hf = hf.groupby(symbol)
+    either = np.concatenate([current, previous])
     out = pd.DataFrame(
         {
             "inst_ownership_pct": 100.0 * held["frac"].groupby(holder_symbol).sum(),
@@ -485,7 +524,7 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
             "inst_concentration_top10": top10,
             "inst_momentum_score": (g["increase"].sum() + g["new"].sum() - g["decrease"].sum() - g["closed"].sum())
             / active,
-            "hedgefund_top20_exposure": 100.0 * current[is_hedge_fund].groupby(symbol)["frac"].sum(),
+            "hedgefund_top20_exposure": 100.0 * now[is_hedge_fund].groupby(symbol)["frac"].sum(),
             "hedgefund_net_change_1q": 100.0 * (g_hf["now_frac"].sum() - g_hf["before_frac"].sum()),
             "hedgefund_new_entry_count": g_hf["new"].sum(),
             "hedgefund_exit_count": g_hf["closed"].sum(),
@@ -493,13 +532,12 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
             + g_hf["new"].sum()
             - g_hf["decrease"].sum()
             - g_hf["closed"].sum(),
-            "asof_institutional": pd.concat([current[[symbol, "known_at"]], previous[[symbol, "known_at"]]])
-            .groupby(symbol)["known_at"]
-            .max(),
+            "asof_institutional": pd.Series(known_at[either]).groupby(symbols[either]).max(),
         }
     )
-    names = pd.concat([current[[symbol, "symbol"]], previous[[symbol, "symbol"]]]).drop_duplicates(symbol)
-    out.index = pd.Index(names.set_index(symbol)["symbol"].reindex(out.index).to_numpy(), name="symbol")
+    row_of_symbol = np.zeros(n_symbols, dtype="int64")
+    row_of_symbol[symbols[either]] = either  # a row of each symbol code, for its name
+    out.index = pd.Index(h["symbol"].to_numpy()[row_of_symbol[out.index.to_numpy()]], name="symbol")
     return out
 
 
