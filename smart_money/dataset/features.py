@@ -4,6 +4,11 @@ For each sample date t only rows with `known_at` <= t 16:00 (the cutoff) are use
 family records the newest input it used in an `asof_<family>` column so the training dataset
 can prove temporal integrity. Missing sources give NaN plus an indicator; "no filings in the
 window" is a real zero.
+
+Speed (issue 18): `prepare` works once per run (integer codes for the keys the blocks match and
+group on, only the columns they read); each date then selects its known rows with numpy masks
+over those arrays and groups by the codes. The outputs are those of the plain pandas version
+bit for bit (smart_money_tests/support/reference_selection.py keeps it, the tests compare).
 """
 
 from __future__ import annotations
