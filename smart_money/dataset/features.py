@@ -74,10 +74,13 @@ class PriceMatrix:
     """Wide (session x symbol) arrays of the price table for fast point-in-time lookups."""
 
     def __init__(self, prices: pd.DataFrame):
-        prices = prices.drop_duplicates(["symbol", "date"], keep="last")
-        # the pivot (sorted sessions x sorted symbols, NaN where a pair has no row), filled directly
+        # the pivot (sorted sessions x sorted symbols, NaN where a pair has no row) of the last
+        # row of each (symbol, date), filled directly
         rows, dates = pd.factorize(prices["date"], sort=True)
         columns, symbols = pd.factorize(prices["symbol"], sort=True)
+        pair = rows.astype("int64") * len(symbols) + columns
+        last = len(pair) - 1 - np.unique(pair[::-1], return_index=True)[1]  # each pair's last row
+        rows, columns = rows[last], columns[last]
         self.dates = pd.DatetimeIndex(dates, name="date")
         self.symbols = pd.Index(symbols, name="symbol")
         self.column = {s: i for i, s in enumerate(self.symbols)}
@@ -85,7 +88,7 @@ class PriceMatrix:
         def matrix(name: str) -> np.ndarray:
             # column-major like the pivot's arrays: the window statistics' summation order depends on it
             wide = np.full((len(self.dates), len(self.symbols)), np.nan, order="F")
-            wide[rows, columns] = prices[name].to_numpy(dtype=float)
+            wide[rows, columns] = prices[name].to_numpy(dtype=float)[last]
             return wide
 
         self.adj = matrix("adj_close")
@@ -100,7 +103,8 @@ class PriceMatrix:
     def lookup(self, matrix: np.ndarray, dates: pd.Series, symbols: pd.Series, on_or_before: bool = True) -> np.ndarray:
         """matrix value at (last session <= date, symbol) for each pair; NaN when unknown."""
         rows = self.dates.searchsorted(pd.DatetimeIndex(dates), side="right") - 1
-        cols = symbols.map(self.column).to_numpy(dtype=float)
+        found = self.symbols.get_indexer(pd.Index(symbols))
+        cols = np.where(found >= 0, found, np.nan)  # NaN: a symbol without prices
         ok = (rows >= 0) & ~np.isnan(cols)
         out = np.full(len(rows), np.nan)
         out[ok] = matrix[rows[ok], cols[ok].astype(int)]
@@ -361,20 +365,20 @@ def position_sizes(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame)
 def prepare_13f(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
     h = position_sizes(frame, px, universe)
     h["period_q"] = h["event_date"].dt.to_period("Q")
-    return with_filing_keys(h)
+    return with_filing_keys(h, copy=False)
 
 
 FILING_KEYS = ("_filing", "_filer_date", "_accession", "_filer", "_symbol", "_period", "_period_end")
 
 
-def with_filing_keys(h: pd.DataFrame) -> pd.DataFrame:
+def with_filing_keys(h: pd.DataFrame, copy: bool = True) -> pd.DataFrame:
     """13F rows (with `period_q`) plus integer codes latest_filings and institutional_block read,
     once per run: the filing (filer, report date, accession), the filer's report (filer, report
     date), the accession, the filer and the symbol (both numbered in sorted order, so grouping by
     them orders groups as grouping by the names does), the quarter's ordinal and its end."""
     if all(key in h for key in FILING_KEYS):
         return h
-    h = h.copy()
+    h = h.copy() if copy else h
 
     def codes(column: str, sort: bool = False) -> tuple[np.ndarray, int]:
         values, uniques = pd.factorize(h[column], sort=sort, use_na_sentinel=False)

@@ -371,7 +371,10 @@ def test_the_price_matrix_equals_the_pivot_it_replaced(inputs):
     from smart_money.dataset.features import PriceMatrix
     from smart_money_tests.support.reference_selection import price_arrays
 
-    px, expected = PriceMatrix(inputs.prices), price_arrays(inputs.prices)
+    restated = inputs.prices.sample(50, random_state=0).assign(close=lambda f: f["close"] * 1.01)
+    prices = pd.concat([inputs.prices, restated], ignore_index=True)  # the last row of a (symbol, date) wins
+    px, expected = PriceMatrix(prices), price_arrays(prices)
+    assert not np.array_equal(expected["close"], price_arrays(inputs.prices)["close"], equal_nan=True)
     pd.testing.assert_index_equal(px.dates, expected["dates"], exact=True)
     pd.testing.assert_index_equal(px.symbols, expected["symbols"], exact=True)
     for name in ("adj", "close", "volume", "shares", "log_returns"):
