@@ -32,7 +32,17 @@ SCALING_IN_DEFAULT = [(100, 36), (500, 12)]  # a few minutes; the rest runs with
 
 BENCHMARKS: dict[str, list[str]] = {
     "raw_layer_36m_500": ["-m", "bench.raw_layer", "--months", "36", "--symbols", "500"],
-    "features_labels_36m_500": ["-m", "bench.features", "--months", "36", "--symbols", "500"],
+    # issue 18: with compute_features and compute_labels of the code before, side by side
+    "features_labels_36m_500": [
+        "-m",
+        "bench.features",
+        "--months",
+        "36",
+        "--symbols",
+        "500",
+        "--baseline",
+        BASELINE_18,
+    ],
     "fmp_36m_100": ["-m", "bench.fmp", "--months", "36", "--symbols", "100"],
     # side by side with the engine before rules 2.0.0 (packages, multi-horizon moves)
     "options_flow": ["-m", "bench.options_flow", "--baseline", "afbd2db^"],

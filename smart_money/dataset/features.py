@@ -4,6 +4,11 @@ For each sample date t only rows with `known_at` <= t 16:00 (the cutoff) are use
 family records the newest input it used in an `asof_<family>` column so the training dataset
 can prove temporal integrity. Missing sources give NaN plus an indicator; "no filings in the
 window" is a real zero.
+
+Speed (issue 18): `prepare` works once per run (integer codes for the keys the blocks match and
+group on, only the columns they read); each date then selects its known rows with numpy masks
+over those arrays and groups by the codes. The outputs are those of the plain pandas version
+bit for bit (smart_money_tests/support/reference_selection.py keeps it, the tests compare).
 """
 
 from __future__ import annotations
@@ -69,14 +74,22 @@ class PriceMatrix:
     """Wide (session x symbol) arrays of the price table for fast point-in-time lookups."""
 
     def __init__(self, prices: pd.DataFrame):
-        prices = prices.drop_duplicates(["symbol", "date"], keep="last")
-        wide = prices.pivot(index="date", columns="symbol")
-        self.dates = pd.DatetimeIndex(wide.index)
-        self.symbols = pd.Index(wide.columns.get_level_values(1).unique())
+        # the pivot (sorted sessions x sorted symbols, NaN where a pair has no row) of the last
+        # row of each (symbol, date), filled directly
+        rows, dates = pd.factorize(prices["date"], sort=True)
+        columns, symbols = pd.factorize(prices["symbol"], sort=True)
+        pair = rows.astype("int64") * len(symbols) + columns
+        last = len(pair) - 1 - np.unique(pair[::-1], return_index=True)[1]  # each pair's last row
+        rows, columns = rows[last], columns[last]
+        self.dates = pd.DatetimeIndex(dates, name="date")
+        self.symbols = pd.Index(symbols, name="symbol")
         self.column = {s: i for i, s in enumerate(self.symbols)}
 
         def matrix(name: str) -> np.ndarray:
-            return wide[name].reindex(columns=self.symbols).to_numpy(dtype=float)
+            # column-major like the pivot's arrays: the window statistics' summation order depends on it
+            wide = np.full((len(self.dates), len(self.symbols)), np.nan, order="F")
+            wide[rows, columns] = prices[name].to_numpy(dtype=float)[last]
+            return wide
 
         self.adj = matrix("adj_close")
         self.close = matrix("close")
@@ -90,7 +103,8 @@ class PriceMatrix:
     def lookup(self, matrix: np.ndarray, dates: pd.Series, symbols: pd.Series, on_or_before: bool = True) -> np.ndarray:
         """matrix value at (last session <= date, symbol) for each pair; NaN when unknown."""
         rows = self.dates.searchsorted(pd.DatetimeIndex(dates), side="right") - 1
-        cols = symbols.map(self.column).to_numpy(dtype=float)
+        found = self.symbols.get_indexer(pd.Index(symbols))
+        cols = np.where(found >= 0, found, np.nan)  # NaN: a symbol without prices
         ok = (rows >= 0) & ~np.isnan(cols)
         out = np.full(len(rows), np.nan)
         out[ok] = matrix[rows[ok], cols[ok].astype(int)]
@@ -118,23 +132,62 @@ def prepare_insider(frame: pd.DataFrame, px: PriceMatrix) -> pd.DataFrame:
     # the 10b5-1 box as filed: True, False, or null where the form or the source does not state it
     plan = ins["plan_10b5_1"] if "plan_10b5_1" in ins else pd.Series(pd.NA, index=ins.index)
     ins["plan"] = plan.astype("boolean")
+    ins["_record"], ins["_amends"] = amendment_keys(ins)
     return ins
+
+
+def _stamps(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A datetime column as a numpy datetime64 array (NaT compares False with everything)."""
+    return frame[column].to_numpy()
+
+
+def _at(moment: pd.Timestamp) -> np.datetime64:
+    return pd.Timestamp(moment).to_datetime64()
+
+
+def amendment_keys(ins: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """record_id and amends_record_id as integer codes of one code space (-1: amends nothing);
+    computed once per run by prepare_insider (`_record`, `_amends`), else here."""
+    if "_record" in ins and "_amends" in ins:
+        return ins["_record"].to_numpy(), ins["_amends"].to_numpy()
+    both = pd.concat([ins["record_id"], ins["amends_record_id"]], ignore_index=True)
+    codes = pd.factorize(both)[0].astype("int64")
+    return codes[: len(ins)], codes[len(ins) :]
+
+
+def current_lines(ins: pd.DataFrame, cutoff: pd.Timestamp) -> np.ndarray:
+    """Boolean mask over the rows of `ins`: the lines known at the cutoff, without those a 4/A
+    known by then replaces (the latest amendment of a line wins: the newest known_at, the later
+    row on a tie)."""
+    record, amends = amendment_keys(ins)
+    known_at = _stamps(ins, "known_at")
+    known = known_at <= _at(cutoff)
+    amending = np.flatnonzero(known & (amends >= 0))
+    amended = amends[amending]
+    order = np.lexsort((known_at[amending].view("int64"), amended))
+    grouped = amended[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = grouped[1:] != grouped[:-1]
+    superseded = np.isin(record, amended)
+    superseded[amending[order[~last]]] = True  # an amendment a later one replaces
+    return known & ~superseded
 
 
 def known_insider_lines(ins: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """Lines known at the cutoff, with 4/A amendments known by then replacing what they amend
     (the latest amendment of a line wins)."""
-    known = ins[ins["known_at"] <= cutoff]
-    amendments = known[known["amends_record_id"].notna()]
-    latest = amendments.sort_values("known_at", kind="stable").drop_duplicates("amends_record_id", keep="last").index
-    superseded = known["record_id"].isin(amendments["amends_record_id"]) | (
-        known["amends_record_id"].notna() & ~known.index.isin(latest)
-    )
-    return known[~superseded]
+    return ins[current_lines(ins, cutoff)]
 
 
-def insider_block(ins: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, px: PriceMatrix) -> pd.DataFrame:
-    known = known_insider_lines(ins, cutoff)
+def insider_block(
+    ins: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, px: PriceMatrix, current: np.ndarray | None = None
+) -> pd.DataFrame:
+    """`current`: current_lines(ins, cutoff) when the caller has it."""
+    current = current_lines(ins, cutoff) if current is None else current
+    event_date, known_at = _stamps(ins, "event_date"), _stamps(ins, "known_at")
+    in_w90 = (event_date > _at(t - pd.Timedelta(days=90))) & (event_date <= _at(t))
+    # the known lines the block reads: the 90-day window and the filings of the past 365 days
+    known = ins[current & (in_w90 | (known_at > _at(cutoff - pd.Timedelta(days=365))))]
     w30 = known[(known["event_date"] > t - pd.Timedelta(days=30)) & (known["event_date"] <= t)]
     w90 = known[(known["event_date"] > t - pd.Timedelta(days=90)) & (known["event_date"] <= t)]
     om = w30[w30["transaction_code"].isin(["P", "S"])]
@@ -177,10 +230,11 @@ def history_missing(ins: pd.DataFrame, cutoff: pd.Timestamp, t: pd.Timestamp) ->
     the three years, a routine insider would pass for an opportunistic one."""
     if ins.empty:
         return True
-    known = ins.loc[ins["known_at"] <= cutoff, "known_at"]
-    if known.empty:
+    known_at = _stamps(ins, "known_at")
+    known = known_at[known_at <= _at(cutoff)]
+    if not len(known):
         return True
-    return bool(known.min() >= split_history_start(t) + pd.DateOffset(months=1))
+    return bool(pd.Timestamp(known.min()) >= split_history_start(t) + pd.DateOffset(months=1))
 
 
 def split_lines(ins: pd.DataFrame) -> pd.DataFrame:
@@ -190,6 +244,8 @@ def split_lines(ins: pd.DataFrame) -> pd.DataFrame:
         ["record_id", "amends_record_id", "known_at", "event_date", "symbol", "reporting_cik", "transaction_code"]
         + ["value", "plan"]
     ].copy()
+    lines["_record"], lines["_amends"] = amendment_keys(ins)
+    lines["_open_market"] = lines["transaction_code"].isin(OPEN_MARKET_CODES)
     lines["insider"] = pd.MultiIndex.from_frame(lines[["reporting_cik", "symbol"]]).factorize()[0]
     lines["year"] = lines["event_date"].dt.year.astype("int64")
     lines["month"] = lines["event_date"].dt.month.astype("int64")
@@ -203,6 +259,11 @@ def insider_classes(trades: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     calendar month of each of them; else opportunistic. Insiders with less history are in
     neither group, as in Cohen, Malloy & Pomorski (2012)."""
     insider, year, month = (history[c].to_numpy(dtype="int64") for c in ("insider", "year", "month"))
+    return pd.Series(_classes(trades, insider, year, month), index=trades.index, dtype=object)
+
+
+def _classes(trades: pd.DataFrame, insider: np.ndarray, year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """insider_classes on the history's (insider, year, month) arrays."""
     active_years = np.unique(insider * 10_000 + year)
     active_months = np.unique(insider * 1_000_000 + year * 100 + month)
     first_year = (active_months // 100) % 10_000  # each (insider, year, month) as the first of a run
@@ -218,16 +279,22 @@ def insider_classes(trades: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     kinds = np.full(len(trades), None, dtype=object)
     kinds[classified] = "opportunistic"
     kinds[routine] = "routine"
-    return pd.Series(kinds, index=trades.index, dtype=object)
+    return kinds
 
 
-def insider_split_block(lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, no_history: bool) -> pd.DataFrame:
+def insider_split_block(
+    lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp, no_history: bool, current: np.ndarray | None = None
+) -> pd.DataFrame:
     """Per symbol with open-market lines in the 90-day window (`lines`: split_lines): the
     routine/opportunistic split (unless `no_history`) and the planned/discretionary split of its
-    trades. attrs['plan_missing']: no line of the window, for any symbol, states the 10b5-1 box."""
-    known = known_insider_lines(lines, cutoff)
-    om = known[known["transaction_code"].isin(OPEN_MARKET_CODES)]
-    w90 = om[(om["event_date"] > t - pd.Timedelta(days=90)) & (om["event_date"] <= t)]
+    trades. attrs['plan_missing']: no line of the window, for any symbol, states the 10b5-1 box.
+    `current`: current_lines(lines, cutoff) when the caller has it."""
+    current = current_lines(lines, cutoff) if current is None else current
+    om = current & lines["_open_market"].to_numpy()  # the open-market lines known at the cutoff
+    event_date = _stamps(lines, "event_date")
+    w90 = lines[om & (event_date > _at(t - pd.Timedelta(days=90))) & (event_date <= _at(t))]
+    # the open-market history of the window's insiders: all the classification of its trades reads
+    history = om & np.isin(lines["insider"].to_numpy(), w90["insider"].unique())
     stated = w90["plan"].notna()
     sales = w90[w90["transaction_code"] == "S"]
     sale_trades = (
@@ -250,7 +317,11 @@ def insider_split_block(lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timesta
         np.nan if plan_missing else with_sales.reindex(out.index).where(out.index.isin(with_sales.index), 0.0)
     )
     if not no_history:
-        kind = insider_classes(w90, om)
+        kind = pd.Series(
+            _classes(w90, *(lines[c].to_numpy(dtype="int64")[history] for c in ("insider", "year", "month"))),
+            index=w90.index,
+            dtype=object,
+        )
         trades = w90.assign(kind=kind).drop_duplicates(["insider", "event_date", "transaction_code"])
         classified = trades[trades["kind"].notna()]
         opportunistic = w90[kind == "opportunistic"]
@@ -269,7 +340,7 @@ def insider_split_block(lines: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timesta
             how="left",
         )
     # the newest input: the window's lines and the history of their insiders the split can read
-    read = om[(om["event_date"] >= split_history_start(t)) & om["insider"].isin(w90["insider"].unique())]
+    read = lines.loc[history & (event_date >= _at(split_history_start(t))), ["symbol", "known_at"]]
     out["asof_insider_split"] = read.groupby("symbol")["known_at"].max()
     out.index.name = "symbol"
     out.attrs["plan_missing"] = plan_missing
@@ -294,40 +365,93 @@ def position_sizes(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame)
 def prepare_13f(frame: pd.DataFrame, px: PriceMatrix, universe: pd.DataFrame) -> pd.DataFrame:
     h = position_sizes(frame, px, universe)
     h["period_q"] = h["event_date"].dt.to_period("Q")
+    return with_filing_keys(h, copy=False)
+
+
+FILING_KEYS = ("_filing", "_filer_date", "_accession", "_filer", "_symbol", "_period", "_period_end")
+
+
+def with_filing_keys(h: pd.DataFrame, copy: bool = True) -> pd.DataFrame:
+    """13F rows (with `period_q`) plus integer codes latest_filings and institutional_block read,
+    once per run: the filing (filer, report date, accession), the filer's report (filer, report
+    date), the accession, the filer and the symbol (both numbered in sorted order, so grouping by
+    them orders groups as grouping by the names does), the quarter's ordinal and its end."""
+    if all(key in h for key in FILING_KEYS):
+        return h
+    h = h.copy() if copy else h
+
+    def codes(column: str, sort: bool = False) -> tuple[np.ndarray, int]:
+        values, uniques = pd.factorize(h[column], sort=sort, use_na_sentinel=False)
+        return values.astype("int64"), len(uniques)
+
+    filer, n_filers = codes("filer_cik", sort=True)
+    event_date, n_dates = codes("event_date")
+    accession, n_accessions = codes("accession")
+    h["_filer_date"] = filer * n_dates + event_date
+    h["_filing"] = h["_filer_date"] * n_accessions + accession
+    h["_accession"] = accession
+    h["_filer"] = filer
+    h["_symbol"] = codes("symbol", sort=True)[0]
+    h["_period"] = h["period_q"].array.asi8
+    h["_period_end"] = h["period_q"].dt.end_time
     return h
 
 
 def latest_filings(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(current, previous): each filer's latest known filing and its filing for the quarter
     before (both as of the cutoff; an amendment replaces the original it restates)."""
-    known = h[(h["known_at"] <= cutoff) & (h["event_date"] > cutoff - pd.Timedelta(days=250 + 92))]
-    if known.empty:
-        return known, known
-    filings = known.drop_duplicates(["filer_cik", "event_date", "accession"])[
-        ["filer_cik", "event_date", "accession", "known_at", "period_q"]
-    ]
-    chosen = filings.sort_values("known_at", kind="stable").drop_duplicates(["filer_cik", "event_date"], keep="last")
-    rows = known[known["accession"].isin(chosen["accession"])]
-    latest_period = chosen.groupby("filer_cik")["period_q"].max()
-    recent = latest_period[latest_period.map(lambda p: p.end_time) > cutoff - pd.Timedelta(days=250)]
-    current = rows[rows["filer_cik"].map(recent) == rows["period_q"]]
-    previous_period = recent - 1
-    has_previous = chosen.set_index(["filer_cik", "period_q"]).index.isin(
-        list(zip(previous_period.index, previous_period.values))
+    h = with_filing_keys(h)
+    current, has_previous, previous = latest_rows(h, cutoff)
+    return h.iloc[current].assign(has_previous=has_previous), h.iloc[previous].assign(has_previous=True)
+
+
+def latest_rows(h: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """latest_filings as row positions of `h` (with_filing_keys): current rows, whether each
+    one's filer has its previous quarter's filing, previous rows."""
+    known_at = _stamps(h, "known_at")
+    event_date = _stamps(h, "event_date")
+    known = np.flatnonzero((known_at <= _at(cutoff)) & (event_date > _at(cutoff - pd.Timedelta(days=250 + 92))))
+    if not len(known):
+        return known, np.zeros(0, dtype=bool), known
+    filing, filer_date, accession, filer, period = (
+        h[key].to_numpy() for key in ("_filing", "_filer_date", "_accession", "_filer", "_period")
     )
-    filers_with_previous = set(chosen.loc[has_previous, "filer_cik"])
-    previous = rows[
-        (rows["filer_cik"].map(previous_period) == rows["period_q"]) & rows["filer_cik"].isin(filers_with_previous)
-    ]
-    current = current.assign(has_previous=current["filer_cik"].isin(filers_with_previous))
-    return current, previous.assign(has_previous=True)
+    filings = known[np.sort(np.unique(filing[known], return_index=True)[1])]  # first row of each filing
+    # per (filer, report date), the filing known last (the later row on a tie) is the one chosen
+    order = np.lexsort((known_at[filings].view("int64"), filer_date[filings]))
+    grouped = filer_date[filings][order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = grouped[1:] != grouped[:-1]
+    chosen = filings[order[last]]
+    rows = known[np.isin(accession[known], accession[chosen])]
+    n_filers = int(filer.max()) + 1
+    latest = np.full(n_filers, np.iinfo("int64").min)
+    np.maximum.at(latest, filer[chosen], period[chosen])
+    latest_end = np.full(n_filers, np.iinfo("int64").min)
+    np.maximum.at(latest_end, filer[chosen], _stamps(h, "_period_end")[chosen].view("int64"))
+    recent = latest_end > _at(cutoff - pd.Timedelta(days=250)).astype("datetime64[ns]").view("int64")
+    current = rows[recent[filer[rows]] & (period[rows] == latest[filer[rows]])]
+    previous_period = latest - 1
+    has_previous = recent[filer[chosen]] & (period[chosen] == previous_period[filer[chosen]])
+    with_previous = np.zeros(n_filers, dtype=bool)
+    with_previous[filer[chosen[has_previous]]] = True
+    previous = rows[with_previous[filer[rows]] & (period[rows] == previous_period[filer[rows]])]
+    return current, with_previous[filer[current]], previous
 
 
-def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+def changes(
+    current: pd.DataFrame, previous: pd.DataFrame, keys: tuple[str, ...] = ("filer_cik", "symbol")
+) -> pd.DataFrame:
     """Per (filer, symbol) with a previous filing: size now and before (0 when absent), and
-    frac now and before (NaN where shares outstanding are unknown)."""
-    now = current[current["has_previous"]].groupby(["filer_cik", "symbol"])[["size", "frac"]].sum()
-    before = previous.groupby(["filer_cik", "symbol"])[["size", "frac"]].sum()
+    frac now and before (NaN where shares outstanding are unknown). `keys`: the filer and symbol
+    columns, or one column numbering the (filer, symbol) pairs in sorted order."""
+    now = current[current["has_previous"]].groupby(list(keys))[["size", "frac"]].sum()
+    before = previous.groupby(list(keys))[["size", "frac"]].sum()
+    return changes_of_sums(now, before)
+
+
+def changes_of_sums(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """changes from the (filer, symbol) sums of size and frac now and before."""
     both = pd.concat([now.add_prefix("now_"), before.add_prefix("before_")], axis=1).fillna(0.0).reset_index()
     both = both.rename(columns={"now_size": "now", "before_size": "before"})
     both["increase"] = (both["now"] > both["before"] * 1.005) & (both["before"] > 0)
@@ -338,34 +462,78 @@ def changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 
 def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: frozenset[str]) -> pd.DataFrame:
-    current, previous = latest_filings(h, cutoff)
-    if current.empty:  # filings known, but none for a recent period (e.g. only late filings)
+    h = with_filing_keys(h)
+    current, has_previous, previous = latest_rows(h, cutoff)
+    if not len(current):  # filings known, but none for a recent period (e.g. only late filings)
         columns = [spec.name for spec in CATALOGUE if spec.family in ("institutional", "hedge_fund")]
         return pd.DataFrame(columns=[*columns, "asof_institutional"], index=pd.Index([], name="symbol"), dtype=float)
-    holders = current.groupby(["symbol", "filer_cik"])["size"].sum()
-    ranked = holders.reset_index().sort_values(["symbol", "size"], ascending=[True, False])
-    in_top10 = ranked.groupby("symbol").cumcount() < 10
-    total = holders.groupby(level="symbol").sum()
-    top10 = ranked.loc[in_top10].groupby("symbol")["size"].sum() / total.where(total > 0)
-    ch = changes(current, previous)
-    g = ch.groupby("symbol")
-    active = ch[(ch["now"] > 0) | (ch["before"] > 0)].groupby("symbol").size()
+    # grouped by the sorted codes of symbol and filer (same groups, same order as the names); a
+    # (symbol, filer) or (filer, symbol) pair as one number, in the same order as the pair
+    symbol, filer = "_symbol", "_filer"
+    symbols, filers = h[symbol].to_numpy(), h[filer].to_numpy()
+    n_symbols, n_filers = int(symbols.max()) + 1, int(filers.max()) + 1
+    size, frac, known_at = h["size"].to_numpy(), h["frac"].to_numpy(), _stamps(h, "known_at")
+
+    def rows(at: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                symbol: symbols[at],
+                filer: filers[at],
+                "_position": filers[at] * n_symbols + symbols[at],
+                "size": size[at],
+                "frac": frac[at],
+            }
+        )
+
+    now = rows(current)
+    by_holder = now[symbol].to_numpy() * n_filers + now[filer].to_numpy()
+    held = now[["size", "frac"]].groupby(by_holder).sum()
+    holders = held["size"]
+    holder_symbol, holder_filer = np.divmod(holders.index.to_numpy(), n_filers)
+    # by symbol, largest size first (NaN last, ties in filer order), as sort_values would order them
+    ranked = np.lexsort((-holders.to_numpy(), holder_symbol))
+    starts = np.flatnonzero(np.r_[True, holder_symbol[ranked][1:] != holder_symbol[ranked][:-1]])
+    rank = np.arange(len(ranked)) - np.repeat(starts, np.diff(np.r_[starts, len(ranked)]))
+    top = ranked[rank < 10]
+    total = holders.groupby(holder_symbol).sum()
+    top10 = pd.Series(holders.to_numpy()[top]).groupby(holder_symbol[top]).sum() / total.where(total > 0)
+    # the per-(filer, symbol) sums now: the holders' sums (same rows, same order) of the filers
+    # with a previous filing, in (filer, symbol) order
+    with_previous = np.zeros(n_filers, dtype=bool)
+    with_previous[now[filer].to_numpy()[has_previous]] = True
+    kept = with_previous[holder_filer]
+    now_sums = (
+        held[kept]
+        .set_axis(pd.Index(holder_filer[kept] * n_symbols + holder_symbol[kept], name="_position"))
+        .sort_index()
+    )
+    previous_rows = rows(previous)
+    before_sums = previous_rows.groupby("_position")[["size", "frac"]].sum()
+    ch = changes_of_sums(now_sums, before_sums)
+    ch[filer], ch[symbol] = ch["_position"] // n_symbols, ch["_position"] % n_symbols
+    g = ch.groupby(symbol)
+    active = ch[(ch["now"] > 0) | (ch["before"] > 0)].groupby(symbol).size()
     steady = ch[(ch["now"] > 0) & (ch["before"] > 0)]
-    hf = ch[ch["filer_cik"].isin(hedge_funds)]
-    g_hf = hf.groupby("symbol")
+    # the hedge funds among the filers (every filer of `previous` has current rows)
+    row_of_filer = np.full(n_filers, -1)
+    row_of_filer[filers[current]] = current
+    present = np.flatnonzero(row_of_filer >= 0)
+    hedge_fund_codes = present[pd.Series(h["filer_cik"].to_numpy()[row_of_filer[present]]).isin(hedge_funds).to_numpy()]
+    is_hedge_fund = np.isin(now[filer].to_numpy(), hedge_fund_codes)
+    hf = ch[ch[filer].isin(hedge_fund_codes)]
+    g_hf = hf.groupby(symbol)
+    either = np.concatenate([current, previous])
     out = pd.DataFrame(
         {
-            "inst_ownership_pct": 100.0
-            * current.groupby(["symbol", "filer_cik"])["frac"].sum().groupby(level="symbol").sum(),
+            "inst_ownership_pct": 100.0 * held["frac"].groupby(holder_symbol).sum(),
             "inst_ownership_change_1q": 100.0 * (g["now_frac"].sum() - g["before_frac"].sum()),
             "inst_new_positions_count": g["new"].sum(),
             "inst_closed_positions_count": g["closed"].sum(),
-            "inst_avg_position_size_change": (steady["now"] / steady["before"] - 1.0).groupby(steady["symbol"]).mean(),
+            "inst_avg_position_size_change": (steady["now"] / steady["before"] - 1.0).groupby(steady[symbol]).mean(),
             "inst_concentration_top10": top10,
             "inst_momentum_score": (g["increase"].sum() + g["new"].sum() - g["decrease"].sum() - g["closed"].sum())
             / active,
-            "hedgefund_top20_exposure": 100.0
-            * current[current["filer_cik"].isin(hedge_funds)].groupby("symbol")["frac"].sum(),
+            "hedgefund_top20_exposure": 100.0 * now[is_hedge_fund].groupby(symbol)["frac"].sum(),
             "hedgefund_net_change_1q": 100.0 * (g_hf["now_frac"].sum() - g_hf["before_frac"].sum()),
             "hedgefund_new_entry_count": g_hf["new"].sum(),
             "hedgefund_exit_count": g_hf["closed"].sum(),
@@ -373,10 +541,12 @@ def institutional_block(h: pd.DataFrame, cutoff: pd.Timestamp, hedge_funds: froz
             + g_hf["new"].sum()
             - g_hf["decrease"].sum()
             - g_hf["closed"].sum(),
-            "asof_institutional": pd.concat([current, previous]).groupby("symbol")["known_at"].max(),
+            "asof_institutional": pd.Series(known_at[either]).groupby(symbols[either]).max(),
         }
     )
-    out.index.name = "symbol"
+    row_of_symbol = np.zeros(n_symbols, dtype="int64")
+    row_of_symbol[symbols[either]] = either  # a row of each symbol code, for its name
+    out.index = pd.Index(h["symbol"].to_numpy()[row_of_symbol[out.index.to_numpy()]], name="symbol")
     return out
 
 
@@ -409,7 +579,13 @@ def _snapshot(known: pd.DataFrame, newest: pd.Timestamp, oldest: pd.Timestamp) -
 def etf_block(e: pd.DataFrame, t: pd.Timestamp, cutoff: pd.Timestamp) -> pd.DataFrame:
     """ETF features; `etf_flow_30d` is a real zero for unheld symbols when some ETF has both
     snapshots (filled by the caller), and undefined (NaN) when none has."""
-    known = e[e["known_at"] <= cutoff]
+    event_date = _stamps(e, "event_date")
+    # the known rows of the two snapshot windows, [t-44d, t-30d] and [t-14d, t]
+    known = e[
+        (_stamps(e, "known_at") <= _at(cutoff))
+        & (event_date >= _at(t - pd.Timedelta(days=44)))
+        & (event_date <= _at(t))
+    ]
     now = _snapshot(known, t, t - pd.Timedelta(days=14))
     if now.empty:
         return pd.DataFrame(index=pd.Index([], name="symbol"))
@@ -557,8 +733,8 @@ HEDGE_FUND_FEATURES = tuple(spec.name for spec in CATALOGUE if spec.family == "h
 def source_missing(frame: pd.DataFrame, cutoff: pd.Timestamp, days: int, column: str = "known_at") -> bool:
     if frame.empty:
         return True
-    stamps = frame[column]
-    return not bool(((stamps <= cutoff) & (stamps > cutoff - pd.Timedelta(days=days))).any())
+    stamps = _stamps(frame, column)
+    return not bool(((stamps <= _at(cutoff)) & (stamps > _at(cutoff - pd.Timedelta(days=days)))).any())
 
 
 def features_for_date(
@@ -572,15 +748,17 @@ def features_for_date(
     insider_missing = source_missing(ins, cutoff, 365)
     institutional_missing = source_missing(h, cutoff, 250)
     congress_missing = source_missing(cg, cutoff, 365)
-    known_etf = e[(e["known_at"] <= cutoff)] if len(e) else e
-    etf_missing = known_etf.empty or not bool((known_etf["event_date"] >= t - pd.Timedelta(days=14)).any())
+    etf_missing = not len(e) or not bool(
+        ((_stamps(e, "known_at") <= _at(cutoff)) & (_stamps(e, "event_date") >= _at(t - pd.Timedelta(days=14)))).any()
+    )
 
     prices = price_block(px, t, inputs.market_index)
     frame = frame.join(prices, how="left")
     frame["prices_missing"] = frame["prices_missing"].fillna(1.0)
 
     no_history = insider_missing or history_missing(ins, cutoff, t)
-    split = None if insider_missing else insider_split_block(prepared["insider_split"], t, cutoff, no_history)
+    current = None if insider_missing else current_lines(ins, cutoff)  # the same rows in ins and insider_split
+    split = None if insider_missing else insider_split_block(prepared["insider_split"], t, cutoff, no_history, current)
     plan_missing = split is None or split.attrs["plan_missing"]
 
     etf = None if etf_missing else etf_block(e, t, cutoff)
@@ -590,7 +768,11 @@ def features_for_date(
         else ("etf_ownership_pct",)
     )
     blocks = [
-        (insider_missing, insider_block(ins, t, cutoff, px) if not insider_missing else None, ZERO_WHEN_ABSENT[:4]),
+        (
+            insider_missing,
+            insider_block(ins, t, cutoff, px, current) if not insider_missing else None,
+            ZERO_WHEN_ABSENT[:4],
+        ),
         (
             institutional_missing,
             institutional_block(h, cutoff, inputs.hedge_funds) if not institutional_missing else None,
@@ -599,14 +781,18 @@ def features_for_date(
         (congress_missing, congress_block(cg, t, cutoff) if not congress_missing else None, ZERO_WHEN_ABSENT[4:]),
         (etf_missing, etf, etf_zero),
     ]
+    joined = [frame]  # each block aligned on the members (a left join), joined in one concat
     for missing, block, zero_columns in blocks:
         if block is None or missing:
             continue
-        frame = frame.join(block, how="left")
+        block = block.reindex(frame.index)
         for column in zero_columns:
-            frame[column] = frame[column].fillna(0.0)
+            block[column] = block[column].fillna(0.0)
+        joined.append(block)
     if split is not None:
-        frame = frame.join(split, how="left")
+        joined.append(split.reindex(frame.index))
+    frame = pd.concat(joined, axis=1) if len(joined) > 1 else frame
+    if split is not None:
         without_lines = frame["_window_lines"].isna()  # no open-market line in the window: real zeros
         if not no_history:
             frame[list(SPLIT_ZERO)] = frame[list(SPLIT_ZERO)].fillna(0.0)
@@ -645,6 +831,18 @@ def features_for_date(
     return frame.reset_index()
 
 
+# the columns the per-date blocks read (the others are dropped once per run: less to copy per date)
+READ_COLUMNS = {
+    "insider": (
+        "symbol", "event_date", "known_at", "record_id", "amends_record_id", "reporting_cik", "transaction_code",
+        "shares", "value", "adj_price", "signed_shares", "c_suite", "_record", "_amends",
+    ),
+    "institutional": ("symbol", "filer_cik", "event_date", "known_at", "size", "frac", *FILING_KEYS),
+    "congress": ("symbol", "event_date", "known_at", "transaction_type"),
+    "etf": ("symbol", "etf_symbol", "event_date", "known_at", "shares", "frac"),
+}  # fmt: skip
+
+
 def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix]:
     px = PriceMatrix(inputs.prices)
     insider = prepare_insider(inputs.insider_trades, px) if len(inputs.insider_trades) else inputs.insider_trades
@@ -659,6 +857,9 @@ def prepare(inputs: FeatureInputs) -> tuple[dict[str, pd.DataFrame], PriceMatrix
         if len(inputs.etf_holdings)
         else inputs.etf_holdings,
     }
+    for name, columns in READ_COLUMNS.items():
+        if len(prepared[name]):
+            prepared[name] = prepared[name][list(columns)]
     return prepared, px
 
 

@@ -302,3 +302,81 @@ def test_without_a_hedge_fund_list_the_hedge_fund_features_are_undefined_not_zer
     hedge = [s.name for s in CATALOGUE if s.family == "hedge_fund"]
     assert frame[hedge].isna().all().all()
     assert frame["inst_ownership_pct"].notna().all()
+
+
+def plant_amendment_ties(inputs: FeatureInputs) -> FeatureInputs:
+    """The inputs plus two 4/A of one line filed at the same moment (the later row wins) and a
+    third filed after the sample of 2023-03-15, so the latest amendment changes between samples."""
+    ins = inputs.insider_trades
+    known_in_january = ins["known_at"].between(pd.Timestamp("2023-01-01"), pd.Timestamp("2023-02-01"))
+    original = ins[(ins["transaction_code"] == "P") & ins["amends_record_id"].isna() & known_in_january].iloc[-1]
+    filed = pd.Timestamp("2023-03-01 18:00")
+
+    def amendment(n: int, known_at: pd.Timestamp) -> pd.DataFrame:
+        return ins.loc[[original.name]].assign(
+            record_id=f"TIE-{n}#0",
+            amends_record_id=original["record_id"],
+            known_at=known_at,
+            shares=original["shares"] + 100.0 * n,
+            form_type="4/A",
+        )
+
+    extra = [amendment(1, filed), amendment(2, filed), amendment(3, pd.Timestamp("2023-03-16 09:00"))]
+    return FeatureInputs(**{**inputs.__dict__, "insider_trades": pd.concat([ins, *extra], ignore_index=True)})
+
+
+def test_the_fast_selections_and_groupings_equal_the_plain_pandas_ones(inputs, features):
+    """Issue 18: the per-date work on integer codes and numpy masks must give the frames the plain
+    boolean masks and name groupings gave, bit for bit, at cutoffs around amendments (4/A, 13F
+    restatements), late 13F filings and the routine/10b5-1 insider lines."""
+    from smart_money.dataset import features as fast
+    from smart_money_tests.support import reference_selection as plain
+
+    symbols = sorted(features["symbol"].unique())[:20]
+    planted = plant_amendment_ties(plant_insider_split(inputs, symbols))
+    prepared, px = fast.prepare(planted)
+    ins = fast.prepare_insider(planted.insider_trades, px)  # all columns, as the plain blocks read them
+    lines = fast.split_lines(ins)
+    h = fast.prepare_13f(planted.institutional_holdings, px, planted.universe)
+    hedge_funds = planted.hedge_funds
+    assert ins["amends_record_id"].notna().sum() > 3 and (h["form_type"] == "13F-HR/A").any()
+    days = pd.date_range("2022-12-01", "2023-04-30", freq="4D").append(pd.DatetimeIndex(SAMPLES))
+    for t in days:
+        cutoff = cal.sample_cutoff(t)
+        exact = {"check_exact": True}
+        pd.testing.assert_frame_equal(fast.known_insider_lines(ins, cutoff), plain.known_insider_lines(ins, cutoff))
+        for mine, theirs in zip(fast.latest_filings(h, cutoff), plain.latest_filings(h, cutoff), strict=True):
+            pd.testing.assert_frame_equal(mine, theirs, **exact)
+        pd.testing.assert_frame_equal(
+            fast.institutional_block(prepared["institutional"], cutoff, hedge_funds),
+            plain.institutional_block(h, cutoff, hedge_funds),
+            **exact,
+        )
+        pd.testing.assert_frame_equal(
+            fast.insider_block(prepared["insider"], t, cutoff, px), plain.insider_block(ins, t, cutoff, px), **exact
+        )
+        for no_history in (False, True):
+            mine = fast.insider_split_block(prepared["insider_split"], t, cutoff, no_history)
+            theirs = plain.insider_split_block(lines, t, cutoff, no_history)
+            pd.testing.assert_frame_equal(mine, theirs, **exact)
+            assert mine.attrs == theirs.attrs
+        mine, theirs = fast.etf_block(prepared["etf"], t, cutoff), plain.etf_block(prepared["etf"], t, cutoff)
+        pd.testing.assert_frame_equal(mine, theirs, **exact)
+        assert mine.attrs == theirs.attrs
+
+
+def test_the_price_matrix_equals_the_pivot_it_replaced(inputs):
+    """Same arrays bit for bit and the same (column-major) layout: the window statistics'
+    floating-point sums depend on it."""
+    from smart_money.dataset.features import PriceMatrix
+    from smart_money_tests.support.reference_selection import price_arrays
+
+    restated = inputs.prices.sample(50, random_state=0).assign(close=lambda f: f["close"] * 1.01)
+    prices = pd.concat([inputs.prices, restated], ignore_index=True)  # the last row of a (symbol, date) wins
+    px, expected = PriceMatrix(prices), price_arrays(prices)
+    assert not np.array_equal(expected["close"], price_arrays(inputs.prices)["close"], equal_nan=True)
+    pd.testing.assert_index_equal(px.dates, expected["dates"], exact=True)
+    pd.testing.assert_index_equal(px.symbols, expected["symbols"], exact=True)
+    for name in ("adj", "close", "volume", "shares", "log_returns"):
+        np.testing.assert_array_equal(getattr(px, name), expected[name], strict=True, err_msg=name)
+        assert getattr(px, name).flags["F_CONTIGUOUS"] == expected[name].flags["F_CONTIGUOUS"], name
