@@ -54,6 +54,7 @@ from smart_money.data.raw_pull import pull_raw, pull_universe
 from smart_money.data.source import DataSource
 from smart_money.dataset.catalogue import FEATURES
 from smart_money.dataset.features import (
+    FEATURE_LOOKBACK_MONTHS,
     FeatureInputs,
     PriceMatrix,
     UniverseRules,
@@ -160,8 +161,20 @@ class DayFeatures:
         return pd.DataFrame(values[[positions[s] for s in symbols]], columns=list(FEATURES))
 
 
-def _table(source, table: str, symbols: list[str], month: pd.Timestamp) -> pd.DataFrame:
-    return pull_raw(source, table, symbols, [month], month).outcome.valid
+def _concat_partitions(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partitions in month order, concatenated as the io manager loads them for the `features`
+    asset (the empty ones left out, unless all are)."""
+    non_empty = [f for f in frames if len(f)]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0]
+
+
+def _table(source, settings: Settings, table: str, symbols: list[str], month: pd.Timestamp) -> pd.DataFrame:
+    """`table`'s rows the `features` asset reads for `month`: its raw partitions over the asset's
+    look-back, split as the raw assets split them, in month order (so the rows come in the same
+    order as from stored partitions, and sums over them are bit-identical)."""
+    months = raw_partitions_needed(settings, month)[table]
+    pull = pull_raw(source, table, symbols, months, _first_month(settings, month))
+    return _concat_partitions(list(pull.partitions.values()))
 
 
 @dataclass
@@ -204,10 +217,10 @@ def pull_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
     pulled_at = time.monotonic()
     universe, _ = pull_universe(source, settings.symbols)
     stocks = universe.loc[universe["asset_type"] == "stock", "symbol"].tolist()
-    prices = _table(source, "prices", universe["symbol"].tolist(), month)
+    prices = _table(source, settings, "prices", universe["symbol"].tolist(), month)
     market = source.market_index()
     try:
-        tables = {table: _table(source, table, stocks, month) for table in SMART_MONEY_TABLES}
+        tables = {table: _table(source, settings, table, stocks, month) for table in SMART_MONEY_TABLES}
     except Exception as exc:  # keep the price context; predictions report why they cannot run
         log.exception("smart-money tables failed for %s", f"{month:%Y-%m}")
         reason = f"the {source.name} source failed on the smart-money tables ({type(exc).__name__})"
@@ -217,6 +230,91 @@ def pull_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
         )  # fmt: skip
     inputs = build_feature_inputs(universe, {**tables, "prices": prices}, source, settings.hedge_funds)
     return MonthInputs(month, source.name, settings, universe, market, inputs, prepare(inputs), pulled_at=pulled_at)
+
+
+def asset_path(settings: Settings, asset: str, partition: pd.Timestamp | None = None) -> str:
+    """Where `smart-money run`'s io manager stores an asset (<data location>/assets/<asset>.parquet)
+    or one monthly partition of it (<data location>/assets/<asset>/<YYYY-MM-01>.parquet)."""
+    if partition is None:
+        return storage.join(settings.data_location, "assets", f"{asset}.parquet")
+    return storage.join(settings.data_location, "assets", asset, f"{partition:%Y-%m-%d}.parquet")
+
+
+def _first_month(settings: Settings, month: pd.Timestamp) -> pd.Timestamp:
+    """The configured first month (whose partition holds the history before it); `month` itself
+    for a month before it."""
+    return min(cal.month_start(pd.Timestamp(settings.start)), cal.month_start(month))
+
+
+def raw_partitions_needed(settings: Settings, month: pd.Timestamp) -> dict[str, list[pd.Timestamp]]:
+    """The raw partitions the `features` asset reads for `month`, per table: its look-back
+    (FEATURE_LOOKBACK_MONTHS) up to the month, none before the configured first month (whose
+    partition also holds the history before it)."""
+    month, first = cal.month_start(month), _first_month(settings, month)
+    return {
+        table: cal.months_between(max(first, cal.add_months(month, -months)), month)
+        for table, months in FEATURE_LOOKBACK_MONTHS.items()
+    }
+
+
+def _universe_matches(settings: Settings, universe: pd.DataFrame) -> bool:
+    """Whether a stored universe is the one the configured symbols select (a home whose run had
+    other symbols is not used)."""
+    stocks = universe.loc[universe["asset_type"] == "stock", "symbol"].drop_duplicates()
+    if isinstance(settings.symbols, int):
+        return len(stocks) == settings.symbols
+    return set(stocks) == set(settings.symbols)
+
+
+def read_month(settings: Settings, month: pd.Timestamp, source: DataSource | None = None) -> MonthInputs | None:
+    """`month` prepared from the raw partitions `smart-money run` materialized (the universe and
+    every raw table's partitions over the `features` asset's look-back, concatenated in month
+    order as its io manager loads them): exactly the inputs the `features` asset computes that
+    month's sample date from, so every session of the month gets the asset's values. None when a
+    needed partition is missing or unreadable, or the stored universe is not the configured
+    one (the log says which): the caller pulls the month from the source instead."""
+    month = cal.month_start(month)
+    started = time.monotonic()
+    wanted = {
+        table: [(key, asset_path(settings, f"raw_{table}", key)) for key in keys]
+        for table, keys in raw_partitions_needed(settings, month).items()
+    }
+    universe_path = asset_path(settings, "universe")
+    try:
+        missing = [] if storage.exists(universe_path) else ["universe"]
+        missing += [
+            f"raw_{table}[{key:%Y-%m}]" for table, paths in wanted.items() for key, path in paths if not storage.exists(path)
+        ]
+        if missing:
+            shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+            log.info("%s: not materialized: %s; pulling the month from the source", f"{month:%Y-%m}", shown)
+            return None
+        universe = storage.read_parquet(universe_path)
+        if not _universe_matches(settings, universe):
+            log.info(
+                "%s: the stored universe is not the configured symbols' (another run's); pulling the month from the "
+                "source",
+                f"{month:%Y-%m}",
+            )
+            return None
+        tables = {
+            table: _concat_partitions([storage.read_parquet(path) for _, path in paths])
+            for table, paths in wanted.items()
+        }
+    except Exception as exc:  # a partition cut short or storage failing: pull instead, say why
+        log.warning("%s: the raw partitions cannot be read (%s); pulling the month from the source", f"{month:%Y-%m}", exc)
+        return None
+    source = source or open_source(settings)
+    inputs = build_feature_inputs(universe, tables, source, settings.hedge_funds)
+    return MonthInputs(
+        month, source.name, settings, universe, source.market_index(), inputs, prepare(inputs), pulled_at=started
+    )
+
+
+def load_month(settings: Settings, month: pd.Timestamp) -> MonthInputs:
+    """`month` from the materialized raw partitions when they are all there (`read_month`),
+    else pulled from the source (`pull_month`)."""
+    return read_month(settings, month) or pull_month(settings, month)
 
 
 def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None = None) -> DayFeatures:
@@ -255,7 +353,7 @@ def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
     _drop_stale(time.monotonic())
     month = _warm_months.get(key)
     if month is None:
-        month = pull_month(settings, day)
+        month = load_month(settings, day)
         if month.smart_money_error is not None:
             return month.day(day)
         _warm_months[key] = month
