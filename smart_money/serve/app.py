@@ -67,6 +67,8 @@ def create_app(
             await asyncio.to_thread(service.models.get)
         except PredictionError as exc:
             log.warning("no model loaded at start: %s", exc)
+        if own_features:  # the feature worker starts now, in the background: a new date does not wait for it
+            service.features.start_worker()
         if warm:
             service.features.submit(service.day(None))
             await asyncio.to_thread(reader.start)

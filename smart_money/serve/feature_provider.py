@@ -390,7 +390,14 @@ def _prefetch(settings: Settings) -> bool:
     return False
 
 
+def _warm_up(settings: Settings) -> None:
+    """What a new worker does before its first date: import what reading partitions needs (the
+    Parquet engine), so the first request does not wait for it."""
+    import pyarrow.parquet  # noqa: F401  # pandas imports it on the first read_parquet
+
+
 compute_day_warm.prefetch = _prefetch  # type: ignore[attr-defined]  # the worker calls it between dates
+compute_day_warm.warm_up = _warm_up  # type: ignore[attr-defined]  # and once when it starts
 
 
 class WorkerDied(RuntimeError):
@@ -431,14 +438,21 @@ def _send(conn, compute: Callable[[Settings, pd.Timestamp], DayFeatures], settin
 
 def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, conn, idle_s: float) -> None:
     """The worker process: answer one date after another (what `compute` keeps between dates,
-    e.g. `compute_day_warm`'s pulled months, stays warm). Between dates it calls
+    e.g. `compute_day_warm`'s pulled months, stays warm); first it calls `compute.warm_up(settings)`
+    if there is one. Between dates it calls
     `compute.prefetch(settings)`, if there is one, until that returns False (work ahead, one
     date per call, so a request waits for at most one). It exits when the server closes the pipe
     or `idle_s` after its last answer, returning the memory."""
     prefetch = getattr(compute, "prefetch", None)
     more = prefetch is not None
-    deadline = time.monotonic() + idle_s
     try:
+        warm_up = getattr(compute, "warm_up", None)
+        if warm_up is not None:
+            try:
+                warm_up(settings)
+            except Exception:  # optional: the first date does it anyway
+                log.exception("warming up the feature worker failed")
+        deadline = time.monotonic() + idle_s
         while True:
             if conn.poll(0.0 if more else max(deadline - time.monotonic(), 0.0)):
                 try:
@@ -612,6 +626,21 @@ class FeatureProvider:
         child.close()
         self.workers_started += 1
         return _Worker(process, conn)
+
+    def start_worker(self) -> None:
+        """Start a worker process now, in the background (the caller does not wait), so the first
+        new date does not pay for its start (spawn and imports, seconds); it then waits idle like
+        a worker that answered a date. Nothing when one is already there or running."""
+
+        def start() -> None:
+            with self._lock:
+                if self._closed or self.stopping or self._idle or self._jobs:
+                    return
+                worker = self._worker()
+                worker.idle_since = time.monotonic()
+                self._idle.append(worker)
+
+        threading.Thread(target=start, name="features-start", daemon=True).start()
 
     def _run(self, job: _Job) -> None:
         """Run one job in a worker process (in a scheduler thread) and settle its future."""
