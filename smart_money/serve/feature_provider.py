@@ -283,7 +283,10 @@ def read_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
     try:
         missing = [] if storage.exists(universe_path) else ["universe"]
         missing += [
-            f"raw_{table}[{key:%Y-%m}]" for table, paths in wanted.items() for key, path in paths if not storage.exists(path)
+            f"raw_{table}[{key:%Y-%m}]"
+            for table, paths in wanted.items()
+            for key, path in paths
+            if not storage.exists(path)
         ]
         if missing:
             shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
@@ -302,7 +305,9 @@ def read_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
             for table, paths in wanted.items()
         }
     except Exception as exc:  # a partition cut short or storage failing: pull instead, say why
-        log.warning("%s: the raw partitions cannot be read (%s); pulling the month from the source", f"{month:%Y-%m}", exc)
+        log.warning(
+            "%s: the raw partitions cannot be read (%s); pulling the month from the source", f"{month:%Y-%m}", exc
+        )
         return None
     source = source or open_source(settings)
     inputs = build_feature_inputs(universe, tables, source, settings.hedge_funds)
