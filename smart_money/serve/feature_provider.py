@@ -165,7 +165,7 @@ def _concat_partitions(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Partitions in month order, concatenated as the io manager loads them for the `features`
     asset (the empty ones left out, unless all are)."""
     non_empty = [f for f in frames if len(f)]
-    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0].copy()
 
 
 def _table(source, settings: Settings, table: str, symbols: list[str], month: pd.Timestamp) -> pd.DataFrame:
@@ -266,6 +266,34 @@ def _universe_matches(settings: Settings, universe: pd.DataFrame) -> bool:
     return set(stocks) == set(settings.symbols)
 
 
+# the raw partitions the last `read_month` read (path -> (file stamp, frame)): the next month
+# needs most of them again (the look-back), so only its new ones are read
+_partitions: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
+READ_THREADS = 2
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    """(mtime ns, size) of a local file; None for object storage (not kept)."""
+    local = storage.local_path(path)
+    if local is None:
+        return None
+    info = local.stat()
+    return info.st_mtime_ns, info.st_size
+
+
+def _read_partitions(paths: list[str]) -> dict[str, pd.DataFrame]:
+    """The partitions at `paths`, the unchanged ones kept from the last call, the others read
+    (a few at once); the ones kept afterwards are exactly these."""
+    stamps = {path: _stamp(path) for path in paths}
+    out = {p: _partitions[p][1] for p in paths if stamps[p] is not None and _partitions.get(p, (None,))[0] == stamps[p]}
+    todo = [p for p in paths if p not in out]
+    with cf.ThreadPoolExecutor(READ_THREADS) as pool:
+        out.update(zip(todo, pool.map(storage.read_parquet, todo), strict=True))
+    _partitions.clear()
+    _partitions.update({p: (stamps[p], out[p]) for p in paths if stamps[p] is not None})
+    return out
+
+
 def read_month(settings: Settings, month: pd.Timestamp, source: DataSource | None = None) -> MonthInputs | None:
     """`month` prepared from the raw partitions `smart-money run` materialized (the universe and
     every raw table's partitions over the `features` asset's look-back, concatenated in month
@@ -300,10 +328,8 @@ def read_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
                 f"{month:%Y-%m}",
             )
             return None
-        tables = {
-            table: _concat_partitions([storage.read_parquet(path) for _, path in paths])
-            for table, paths in wanted.items()
-        }
+        frames = _read_partitions([path for paths in wanted.values() for _, path in paths])
+        tables = {table: _concat_partitions([frames[path] for _, path in paths]) for table, paths in wanted.items()}
     except Exception as exc:  # a partition cut short or storage failing: pull instead, say why
         log.warning(
             "%s: the raw partitions cannot be read (%s); pulling the month from the source", f"{month:%Y-%m}", exc
@@ -348,12 +374,19 @@ def _drop_stale(now: float) -> None:
         _forget(stale)
 
 
+def _keep(key: tuple[Settings, pd.Timestamp], month: MonthInputs) -> None:
+    _warm_months[key] = month
+    while len(_warm_months) > WARM_MONTHS:
+        _forget(next(iter(_warm_months)))
+
+
 def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
-    """`compute_day` for the provider's long-lived worker process: the last WARM_MONTHS months
-    pulled stay prepared in the process (each for KEEP_MONTH_S at most), so another date of a month pulled before is one
-    `compute_features` call (a few hundred ms for 500 symbols) instead of a pull, or a lookup
-    when `prefetch` computed it ahead. A month whose smart-money tables failed is not kept (the
-    next date tries the source again)."""
+    """`compute_day` for the provider's long-lived worker process: a month is read from the
+    materialized raw partitions when they are all there, else pulled (`load_month`); the last
+    WARM_MONTHS months stay prepared in the process (each for KEEP_MONTH_S at most), so another
+    date of such a month is one `compute_features` call (a few hundred ms for 500 symbols), or a
+    lookup when `prefetch` computed it ahead. A month whose smart-money tables failed is not
+    kept (the next date tries the source again)."""
     key = (settings, cal.month_start(day))
     _drop_stale(time.monotonic())
     month = _warm_months.get(key)
@@ -361,9 +394,7 @@ def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
         month = load_month(settings, day)
         if month.smart_money_error is not None:
             return month.day(day)
-        _warm_months[key] = month
-        while len(_warm_months) > WARM_MONTHS:
-            _forget(next(iter(_warm_months)))
+        _keep(key, month)
     else:
         _warm_months.move_to_end(key)
     _last_asked[key] = day
@@ -396,9 +427,28 @@ def _prefetch(settings: Settings) -> bool:
 
 
 def _warm_up(settings: Settings) -> None:
-    """What a new worker does before its first date: import what reading partitions needs (the
-    Parquet engine), so the first request does not wait for it."""
+    """What a new worker does before its first date, so the first request does not wait for it:
+    import what reading partitions needs (the Parquet engine), read the raw partitions the
+    latest materialized month needs (another month asked first then reads only the few it has
+    beyond them) and prepare that month (kept like a month asked for). Nothing is pulled."""
     import pyarrow.parquet  # noqa: F401  # pandas imports it on the first read_parquet
+
+    month = cal.month_start(min(latest_close(), pd.Timestamp(settings.last_month())))
+    paths = [
+        asset_path(settings, f"raw_{t}", key)
+        for t, keys in raw_partitions_needed(settings, month).items()
+        for key in keys
+    ]
+    _read_partitions([path for path in paths if storage.exists(path)])
+    # that month prepared and kept, one session computed (the code paths warm): a new month then
+    # costs its preparation and one cross-section, about half a second of CPU for 500 symbols
+    sessions = cal.sessions_between(month, min(cal.add_months(month, 1) - pd.Timedelta(days=1), latest_close()))
+    prepared = read_month(settings, month) if len(sessions) else None
+    if prepared is not None:
+        key = (settings, month)
+        _keep(key, prepared)
+        _last_asked[key] = sessions[-1]
+        _warm_days.setdefault(key, {})[sessions[-1]] = prepared.day(sessions[-1])
 
 
 compute_day_warm.prefetch = _prefetch  # type: ignore[attr-defined]  # the worker calls it between dates
