@@ -233,3 +233,25 @@ def test_the_worker_starts_ahead_of_the_first_date_and_answers_it(tmp_path):
     finally:
         provider.close()
     assert provider._idle == []
+
+
+def test_a_new_worker_prepares_the_latest_materialized_month_without_pulling(raw_home, monkeypatch):
+    reset()
+    fp._partitions.clear()
+
+    def no_pull(settings, month, source=None):
+        raise AssertionError("the warm-up pulled from the source")
+
+    monkeypatch.setattr(fp, "pull_month", no_pull)
+    settings = raw_home.with_overrides(end=date(2024, 5, 1))  # the run's last month
+    fp._warm_up(settings)
+    ((key, month),) = fp._warm_months.items()
+    assert key[1] == pd.Timestamp("2024-05-01") and fp._last_asked[key] == pd.Timestamp("2024-05-31")
+    assert len(fp._partitions) == sum(len(keys) for keys in fp.raw_partitions_needed(settings, month.month).values())
+    # April reads only its partitions beyond May's, with the values of a read from scratch
+    april = fp.read_month(settings, pd.Timestamp("2024-04-12"))
+    fp._partitions.clear()
+    fresh = fp.read_month(settings, pd.Timestamp("2024-04-12"))
+    day = pd.Timestamp("2024-04-12")
+    pd.testing.assert_frame_equal(april.day(day).frame, fresh.day(day).frame, check_exact=True)
+    reset()
