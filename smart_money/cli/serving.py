@@ -21,7 +21,8 @@ def serve(
     warm: Annotated[
         bool,
         typer.Option(
-            help="Compute the latest close's features and start the event reader at start-up, not on first use."
+            help="Start the feature worker, compute the latest close's features and start the event reader at "
+            "start-up, not on first use."
         ),
     ] = True,
 ) -> None:
@@ -39,7 +40,7 @@ def serve(
     # the h11 parser with a cap on request heads; on SIGTERM / Ctrl-C requests waiting for
     # features answer 503, the rest get a grace period, then the app's shutdown stops and joins
     # its worker processes (serve/server.py)
-    run(create_app(settings, warm=warm), host, port, log_level="info")
+    run(create_app(settings, warm=warm, start_worker=warm), host, port, log_level="info")
 
 
 @app.command()

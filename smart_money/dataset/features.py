@@ -32,6 +32,20 @@ OPEN_MARKET_CODES = ("P", "S")
 ROUTINE_YEARS = 3  # Cohen, Malloy & Pomorski (2012): the three calendar years before a trade's
 
 
+# how many monthly raw partitions before a sample's month the `features` asset reads, per table
+# (its look-back; the first partition of a run also holds the history before it)
+EVENT_LOOKBACK_MONTHS = 12  # insider 90d, 13F two quarters, universe rule 365d
+INSIDER_LOOKBACK_MONTHS = 48  # the routine/opportunistic split: 3 calendar years before the 90d window
+PRICE_LOOKBACK_MONTHS = 13  # 12-1 momentum, 250-session beta
+FEATURE_LOOKBACK_MONTHS = {
+    "insider_trades": INSIDER_LOOKBACK_MONTHS,
+    "institutional_holdings": EVENT_LOOKBACK_MONTHS,
+    "congress_trades": EVENT_LOOKBACK_MONTHS,
+    "etf_holdings": EVENT_LOOKBACK_MONTHS,
+    "prices": PRICE_LOOKBACK_MONTHS,
+}
+
+
 @dataclass(frozen=True)
 class UniverseRules:
     """Point-in-time eligibility (the plan's rules); None disables a rule."""

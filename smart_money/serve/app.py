@@ -48,12 +48,15 @@ def create_app(
     poll_interval_s: float = 1.0,
     warm: bool = False,
     max_body: int = MAX_BODY_BYTES,
+    start_worker: bool = True,
 ) -> FastAPI:
     """The service for `settings`: the champion in settings.models_dir, features through the
     configured source, toggles under data/serve/, events in the configured ClickHouse store.
     The admin token defaults to SMART_MONEY_ADMIN_TOKEN (unset: the toggle cannot be changed).
     `warm` starts the event reader and the latest close's features at start-up instead of on
-    first use. Request bodies above `max_body` bytes are refused with 413 (serve/limits.py)."""
+    first use. `start_worker` starts the feature worker at start-up, in the background (when the
+    app owns its FeatureProvider), so a first new date does not wait for its process start.
+    Request bodies above `max_body` bytes are refused with 413 (serve/limits.py)."""
     token = admin_token if admin_token is not None else ServeSettings.from_env().admin_token
     own_features = features is None
     service = PredictionService(ChampionModel(Registry(settings.models_dir)), features or FeatureProvider(settings))
@@ -67,6 +70,10 @@ def create_app(
             await asyncio.to_thread(service.models.get)
         except PredictionError as exc:
             log.warning("no model loaded at start: %s", exc)
+        if (
+            own_features and start_worker
+        ):  # the feature worker starts now, in the background: a new date does not wait for it
+            service.features.start_worker()
         if warm:
             service.features.submit(service.day(None))
             await asyncio.to_thread(reader.start)

@@ -54,6 +54,7 @@ from smart_money.data.raw_pull import pull_raw, pull_universe
 from smart_money.data.source import DataSource
 from smart_money.dataset.catalogue import FEATURES
 from smart_money.dataset.features import (
+    FEATURE_LOOKBACK_MONTHS,
     FeatureInputs,
     PriceMatrix,
     UniverseRules,
@@ -160,8 +161,20 @@ class DayFeatures:
         return pd.DataFrame(values[[positions[s] for s in symbols]], columns=list(FEATURES))
 
 
-def _table(source, table: str, symbols: list[str], month: pd.Timestamp) -> pd.DataFrame:
-    return pull_raw(source, table, symbols, [month], month).outcome.valid
+def _concat_partitions(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partitions in month order, concatenated as the io manager loads them for the `features`
+    asset (the empty ones left out, unless all are)."""
+    non_empty = [f for f in frames if len(f)]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0].copy()
+
+
+def _table(source, settings: Settings, table: str, symbols: list[str], month: pd.Timestamp) -> pd.DataFrame:
+    """`table`'s rows the `features` asset reads for `month`: its raw partitions over the asset's
+    look-back, split as the raw assets split them, in month order (so the rows come in the same
+    order as from stored partitions, and sums over them are bit-identical)."""
+    months = raw_partitions_needed(settings, month)[table]
+    pull = pull_raw(source, table, symbols, months, _first_month(settings, month))
+    return _concat_partitions(list(pull.partitions.values()))
 
 
 @dataclass
@@ -204,10 +217,10 @@ def pull_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
     pulled_at = time.monotonic()
     universe, _ = pull_universe(source, settings.symbols)
     stocks = universe.loc[universe["asset_type"] == "stock", "symbol"].tolist()
-    prices = _table(source, "prices", universe["symbol"].tolist(), month)
+    prices = _table(source, settings, "prices", universe["symbol"].tolist(), month)
     market = source.market_index()
     try:
-        tables = {table: _table(source, table, stocks, month) for table in SMART_MONEY_TABLES}
+        tables = {table: _table(source, settings, table, stocks, month) for table in SMART_MONEY_TABLES}
     except Exception as exc:  # keep the price context; predictions report why they cannot run
         log.exception("smart-money tables failed for %s", f"{month:%Y-%m}")
         reason = f"the {source.name} source failed on the smart-money tables ({type(exc).__name__})"
@@ -217,6 +230,122 @@ def pull_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
         )  # fmt: skip
     inputs = build_feature_inputs(universe, {**tables, "prices": prices}, source, settings.hedge_funds)
     return MonthInputs(month, source.name, settings, universe, market, inputs, prepare(inputs), pulled_at=pulled_at)
+
+
+def asset_path(settings: Settings, asset: str, partition: pd.Timestamp | None = None) -> str:
+    """Where `smart-money run`'s io manager stores an asset (<data location>/assets/<asset>.parquet)
+    or one monthly partition of it (<data location>/assets/<asset>/<YYYY-MM-01>.parquet)."""
+    if partition is None:
+        return storage.join(settings.data_location, "assets", f"{asset}.parquet")
+    return storage.join(settings.data_location, "assets", asset, f"{partition:%Y-%m-%d}.parquet")
+
+
+def _first_month(settings: Settings, month: pd.Timestamp) -> pd.Timestamp:
+    """The configured first month (whose partition holds the history before it); `month` itself
+    for a month before it."""
+    return min(cal.month_start(pd.Timestamp(settings.start)), cal.month_start(month))
+
+
+def raw_partitions_needed(settings: Settings, month: pd.Timestamp) -> dict[str, list[pd.Timestamp]]:
+    """The raw partitions the `features` asset reads for `month`, per table: its look-back
+    (FEATURE_LOOKBACK_MONTHS) up to the month, none before the configured first month (whose
+    partition also holds the history before it)."""
+    month, first = cal.month_start(month), _first_month(settings, month)
+    return {
+        table: cal.months_between(max(first, cal.add_months(month, -months)), month)
+        for table, months in FEATURE_LOOKBACK_MONTHS.items()
+    }
+
+
+def _universe_matches(settings: Settings, universe: pd.DataFrame) -> bool:
+    """Whether a stored universe is the one the configured symbols select (a home whose run had
+    other symbols is not used)."""
+    stocks = universe.loc[universe["asset_type"] == "stock", "symbol"].drop_duplicates()
+    if isinstance(settings.symbols, int):
+        return len(stocks) == settings.symbols
+    return set(stocks) == set(settings.symbols)
+
+
+# the raw partitions the last `read_month` read (path -> (file stamp, frame)): the next month
+# needs most of them again (the look-back), so only its new ones are read
+_partitions: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
+READ_THREADS = 2
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    """(mtime ns, size) of a local file; None for object storage (not kept)."""
+    local = storage.local_path(path)
+    if local is None:
+        return None
+    info = local.stat()
+    return info.st_mtime_ns, info.st_size
+
+
+def _read_partitions(paths: list[str]) -> dict[str, pd.DataFrame]:
+    """The partitions at `paths`, the unchanged ones kept from the last call, the others read
+    (a few at once); the ones kept afterwards are exactly these."""
+    stamps = {path: _stamp(path) for path in paths}
+    out = {p: _partitions[p][1] for p in paths if stamps[p] is not None and _partitions.get(p, (None,))[0] == stamps[p]}
+    todo = [p for p in paths if p not in out]
+    with cf.ThreadPoolExecutor(READ_THREADS) as pool:
+        out.update(zip(todo, pool.map(storage.read_parquet, todo), strict=True))
+    _partitions.clear()
+    _partitions.update({p: (stamps[p], out[p]) for p in paths if stamps[p] is not None})
+    return out
+
+
+def read_month(settings: Settings, month: pd.Timestamp, source: DataSource | None = None) -> MonthInputs | None:
+    """`month` prepared from the raw partitions `smart-money run` materialized (the universe and
+    every raw table's partitions over the `features` asset's look-back, concatenated in month
+    order as its io manager loads them): exactly the inputs the `features` asset computes that
+    month's sample date from, so every session of the month gets the asset's values. None when a
+    needed partition is missing or unreadable, or the stored universe is not the configured
+    one (the log says which): the caller pulls the month from the source instead."""
+    month = cal.month_start(month)
+    started = time.monotonic()
+    wanted = {
+        table: [(key, asset_path(settings, f"raw_{table}", key)) for key in keys]
+        for table, keys in raw_partitions_needed(settings, month).items()
+    }
+    universe_path = asset_path(settings, "universe")
+    try:
+        missing = [] if storage.exists(universe_path) else ["universe"]
+        missing += [
+            f"raw_{table}[{key:%Y-%m}]"
+            for table, paths in wanted.items()
+            for key, path in paths
+            if not storage.exists(path)
+        ]
+        if missing:
+            shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+            log.info("%s: not materialized: %s; pulling the month from the source", f"{month:%Y-%m}", shown)
+            return None
+        universe = storage.read_parquet(universe_path)
+        if not _universe_matches(settings, universe):
+            log.info(
+                "%s: the stored universe is not the configured symbols' (another run's); pulling the month from the "
+                "source",
+                f"{month:%Y-%m}",
+            )
+            return None
+        frames = _read_partitions([path for paths in wanted.values() for _, path in paths])
+        tables = {table: _concat_partitions([frames[path] for _, path in paths]) for table, paths in wanted.items()}
+    except Exception as exc:  # a partition cut short or storage failing: pull instead, say why
+        log.warning(
+            "%s: the raw partitions cannot be read (%s); pulling the month from the source", f"{month:%Y-%m}", exc
+        )
+        return None
+    source = source or open_source(settings)
+    inputs = build_feature_inputs(universe, tables, source, settings.hedge_funds)
+    return MonthInputs(
+        month, source.name, settings, universe, source.market_index(), inputs, prepare(inputs), pulled_at=started
+    )
+
+
+def load_month(settings: Settings, month: pd.Timestamp) -> MonthInputs:
+    """`month` from the materialized raw partitions when they are all there (`read_month`),
+    else pulled from the source (`pull_month`)."""
+    return read_month(settings, month) or pull_month(settings, month)
 
 
 def compute_day(settings: Settings, day: pd.Timestamp, source: DataSource | None = None) -> DayFeatures:
@@ -245,22 +374,27 @@ def _drop_stale(now: float) -> None:
         _forget(stale)
 
 
+def _keep(key: tuple[Settings, pd.Timestamp], month: MonthInputs) -> None:
+    _warm_months[key] = month
+    while len(_warm_months) > WARM_MONTHS:
+        _forget(next(iter(_warm_months)))
+
+
 def compute_day_warm(settings: Settings, day: pd.Timestamp) -> DayFeatures:
-    """`compute_day` for the provider's long-lived worker process: the last WARM_MONTHS months
-    pulled stay prepared in the process (each for KEEP_MONTH_S at most), so another date of a month pulled before is one
-    `compute_features` call (a few hundred ms for 500 symbols) instead of a pull, or a lookup
-    when `prefetch` computed it ahead. A month whose smart-money tables failed is not kept (the
-    next date tries the source again)."""
+    """`compute_day` for the provider's long-lived worker process: a month is read from the
+    materialized raw partitions when they are all there, else pulled (`load_month`); the last
+    WARM_MONTHS months stay prepared in the process (each for KEEP_MONTH_S at most), so another
+    date of such a month is one `compute_features` call (a few hundred ms for 500 symbols), or a
+    lookup when `prefetch` computed it ahead. A month whose smart-money tables failed is not
+    kept (the next date tries the source again)."""
     key = (settings, cal.month_start(day))
     _drop_stale(time.monotonic())
     month = _warm_months.get(key)
     if month is None:
-        month = pull_month(settings, day)
+        month = load_month(settings, day)
         if month.smart_money_error is not None:
             return month.day(day)
-        _warm_months[key] = month
-        while len(_warm_months) > WARM_MONTHS:
-            _forget(next(iter(_warm_months)))
+        _keep(key, month)
     else:
         _warm_months.move_to_end(key)
     _last_asked[key] = day
@@ -292,7 +426,33 @@ def _prefetch(settings: Settings) -> bool:
     return False
 
 
+def _warm_up(settings: Settings) -> None:
+    """What a new worker does before its first date, so the first request does not wait for it:
+    import what reading partitions needs (the Parquet engine), read the raw partitions the
+    latest materialized month needs (another month asked first then reads only the few it has
+    beyond them) and prepare that month (kept like a month asked for). Nothing is pulled."""
+    import pyarrow.parquet  # noqa: F401  # pandas imports it on the first read_parquet
+
+    month = cal.month_start(min(latest_close(), pd.Timestamp(settings.last_month())))
+    paths = [
+        asset_path(settings, f"raw_{t}", key)
+        for t, keys in raw_partitions_needed(settings, month).items()
+        for key in keys
+    ]
+    _read_partitions([path for path in paths if storage.exists(path)])
+    # that month prepared and kept, one session computed (the code paths warm): a new month then
+    # costs its preparation and one cross-section, about half a second of CPU for 500 symbols
+    sessions = cal.sessions_between(month, min(cal.add_months(month, 1) - pd.Timedelta(days=1), latest_close()))
+    prepared = read_month(settings, month) if len(sessions) else None
+    if prepared is not None:
+        key = (settings, month)
+        _keep(key, prepared)
+        _last_asked[key] = sessions[-1]
+        _warm_days.setdefault(key, {})[sessions[-1]] = prepared.day(sessions[-1])
+
+
 compute_day_warm.prefetch = _prefetch  # type: ignore[attr-defined]  # the worker calls it between dates
+compute_day_warm.warm_up = _warm_up  # type: ignore[attr-defined]  # and once when it starts
 
 
 class WorkerDied(RuntimeError):
@@ -333,14 +493,21 @@ def _send(conn, compute: Callable[[Settings, pd.Timestamp], DayFeatures], settin
 
 def _work(compute: Callable[[Settings, pd.Timestamp], DayFeatures], settings: Settings, conn, idle_s: float) -> None:
     """The worker process: answer one date after another (what `compute` keeps between dates,
-    e.g. `compute_day_warm`'s pulled months, stays warm). Between dates it calls
+    e.g. `compute_day_warm`'s pulled months, stays warm); first it calls `compute.warm_up(settings)`
+    if there is one. Between dates it calls
     `compute.prefetch(settings)`, if there is one, until that returns False (work ahead, one
     date per call, so a request waits for at most one). It exits when the server closes the pipe
     or `idle_s` after its last answer, returning the memory."""
     prefetch = getattr(compute, "prefetch", None)
     more = prefetch is not None
-    deadline = time.monotonic() + idle_s
     try:
+        warm_up = getattr(compute, "warm_up", None)
+        if warm_up is not None:
+            try:
+                warm_up(settings)
+            except Exception:  # optional: the first date does it anyway
+                log.exception("warming up the feature worker failed")
+        deadline = time.monotonic() + idle_s
         while True:
             if conn.poll(0.0 if more else max(deadline - time.monotonic(), 0.0)):
                 try:
@@ -514,6 +681,21 @@ class FeatureProvider:
         child.close()
         self.workers_started += 1
         return _Worker(process, conn)
+
+    def start_worker(self) -> None:
+        """Start a worker process now, in the background (the caller does not wait), so the first
+        new date does not pay for its start (spawn and imports, seconds); it then waits idle like
+        a worker that answered a date. Nothing when one is already there or running."""
+
+        def start() -> None:
+            with self._lock:
+                if self._closed or self.stopping or self._idle or self._jobs:
+                    return
+                worker = self._worker()
+                worker.idle_since = time.monotonic()
+                self._idle.append(worker)
+
+        threading.Thread(target=start, name="features-start", daemon=True).start()
 
     def _run(self, job: _Job) -> None:
         """Run one job in a worker process (in a scheduler thread) and settle its future."""

@@ -4,15 +4,26 @@ full computation; one long-lived worker process answers date after date, and exi
 
 from __future__ import annotations
 
+import logging
+import shutil
 import time
+from datetime import date
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from smart_money.model.registry import Registry
 from smart_money.serve import feature_provider as fp
 from smart_money.serve.feature_provider import FeatureProvider, compute_day, compute_day_warm
 from smart_money.serve.prediction import ChampionModel, PredictionService, Query
-from smart_money_tests.support.serving import ahead_day, feature_calls, serve_settings, small_day
+from smart_money_tests.support.serving import (
+    ahead_day,
+    feature_calls,
+    serve_settings,
+    small_day,
+    write_raw_partitions,
+)
 
 
 def reset() -> None:
@@ -133,3 +144,114 @@ def test_the_worker_works_ahead_between_dates_and_still_answers(tmp_path):
         assert feature_calls(home)[4] == "2024-06-11"
     finally:
         provider.close()
+
+
+# -- a new month from the materialized raw partitions --------------------------------------------------
+@pytest.fixture(scope="module")
+def raw_home(served_settings, tmp_path_factory):
+    """A home holding what `smart-money run` writes for 2022-07..2024-05 (no June): the universe
+    and the raw assets' partitions."""
+    settings = served_settings.with_overrides(home=tmp_path_factory.mktemp("raw-home"))
+    write_raw_partitions(settings, last_month=date(2024, 5, 1))
+    return settings
+
+
+def test_a_month_read_from_the_raw_partitions_has_the_pulled_months_values(raw_home, monkeypatch):
+    reset()
+    month = fp.read_month(raw_home, FIRST)
+    assert month is not None and month.smart_money_error is None
+    pulled = fp.pull_month(raw_home, FIRST)  # the source pull, as before
+    sessions = fp.cal.sessions_between("2024-05-01", "2024-05-31")
+    for day in (sessions[0], OTHER, FIRST, sessions[-1]):  # none is the sample date
+        pd.testing.assert_frame_equal(month.day(day).frame, pulled.day(day).frame, check_exact=True)
+    # the first month of the data, whose partition holds the look-back before it, too
+    first = pd.Timestamp("2022-07-12")
+    from_parts = fp.read_month(raw_home, first)
+    assert from_parts is not None
+    pd.testing.assert_frame_equal(
+        from_parts.day(first).frame, fp.pull_month(raw_home, first).day(first).frame, check_exact=True
+    )
+
+    # the worker reads the month instead of pulling it
+    def no_pull(settings, month, source=None):
+        raise AssertionError("pulled a month whose raw partitions are all materialized")
+
+    monkeypatch.setattr(fp, "pull_month", no_pull)
+    got = compute_day_warm(raw_home, OTHER)
+    pd.testing.assert_frame_equal(got.frame, pulled.day(OTHER).frame, check_exact=True)
+    reset()
+
+
+def test_a_month_with_a_partition_missing_is_pulled_and_the_log_says_which(raw_home, tmp_path, caplog, monkeypatch):
+    reset()
+    settings = raw_home.with_overrides(home=tmp_path / "home")
+    shutil.copytree(raw_home.data_dir, settings.data_dir)
+    missing = Path(fp.asset_path(settings, "raw_congress_trades", pd.Timestamp("2024-03-01")))
+    missing.unlink()
+    calls: list[str] = []
+    real = fp.pull_month
+
+    def counting(settings, month, source=None):
+        calls.append(f"{fp.cal.month_start(month):%Y-%m}")
+        return real(settings, month, source)
+
+    monkeypatch.setattr(fp, "pull_month", counting)
+    with caplog.at_level(logging.INFO, logger="smart_money.serve"):
+        assert fp.read_month(settings, FIRST) is None
+        assert "raw_congress_trades[2024-03]" in caplog.text
+        got = compute_day_warm(settings, OTHER)  # May: pulled from the source instead
+        compute_day_warm(settings, pd.Timestamp("2024-06-12"))  # June: after the run's months
+        compute_day_warm(settings, pd.Timestamp("2024-02-12"))  # February: every partition there
+    assert calls == ["2024-05", "2024-06"] and "raw_prices[2024-06]" in caplog.text
+    pd.testing.assert_frame_equal(got.frame, compute_day(settings, OTHER).frame, check_exact=True)
+    # a partition cut short, or the universe of another run's symbols: pulled as well
+    path = Path(fp.asset_path(settings, "raw_prices", pd.Timestamp("2024-01-01")))
+    path.write_bytes(path.read_bytes()[:100])
+    with caplog.at_level(logging.INFO, logger="smart_money.serve"):
+        assert fp.read_month(settings, pd.Timestamp("2024-01-10")) is None and str(path) in caplog.text
+        assert fp.read_month(settings.with_overrides(symbols=41), pd.Timestamp("2023-12-12")) is None
+    assert "another run's" in caplog.text
+    assert fp.read_month(settings, pd.Timestamp("2023-12-12")) is not None
+    reset()
+
+
+def test_the_worker_starts_ahead_of_the_first_date_and_answers_it(tmp_path):
+    home = serve_settings(tmp_path / "home")
+    provider = FeatureProvider(home, compute=small_day)
+    try:
+        provider.start_worker()  # in the background
+        for _ in range(300):
+            if provider.workers_started:
+                break
+            time.sleep(0.1)
+        assert provider.workers_started == 1 and len(provider._idle) == 1
+        assert provider.get(pd.Timestamp("2024-06-10")).has("AAA")
+        assert provider.workers_started == 1  # the started worker answered
+        provider.start_worker()  # one is there already: nothing more
+        time.sleep(0.5)
+        assert provider.workers_started == 1
+    finally:
+        provider.close()
+    assert provider._idle == []
+
+
+def test_a_new_worker_prepares_the_latest_materialized_month_without_pulling(raw_home, monkeypatch):
+    reset()
+    fp._partitions.clear()
+
+    def no_pull(settings, month, source=None):
+        raise AssertionError("the warm-up pulled from the source")
+
+    monkeypatch.setattr(fp, "pull_month", no_pull)
+    settings = raw_home.with_overrides(end=date(2024, 5, 1))  # the run's last month
+    fp._warm_up(settings)
+    ((key, month),) = fp._warm_months.items()
+    assert key[1] == pd.Timestamp("2024-05-01") and fp._last_asked[key] == pd.Timestamp("2024-05-31")
+    assert len(fp._partitions) == sum(len(keys) for keys in fp.raw_partitions_needed(settings, month.month).values())
+    # April reads only its partitions beyond May's, with the values of a read from scratch
+    april = fp.read_month(settings, pd.Timestamp("2024-04-12"))
+    fp._partitions.clear()
+    fresh = fp.read_month(settings, pd.Timestamp("2024-04-12"))
+    day = pd.Timestamp("2024-04-12")
+    pd.testing.assert_frame_equal(april.day(day).frame, fresh.day(day).frame, check_exact=True)
+    reset()

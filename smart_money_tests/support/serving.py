@@ -240,3 +240,29 @@ def serve_env(settings: Settings) -> dict[str, str]:
         "SMART_MONEY_SEED": str(settings.seed),
         "SMART_MONEY_ADMIN_TOKEN": ADMIN_TOKEN,
     }
+
+
+def write_raw_partitions(settings: Settings, last_month: date | None = None) -> None:
+    """Write the universe and the raw assets' monthly partitions (from the configured first month
+    to `last_month`, default the settings' last) where `smart-money run`'s io manager keeps them,
+    computed as the raw assets compute them (one pull per table over the whole range)."""
+    import dagster as dg
+
+    from smart_money.data import calendar as cal
+    from smart_money.data import storage
+    from smart_money.data.raw_pull import pull_raw, pull_universe
+    from smart_money.data.schemas import TABLES
+    from smart_money.defs.ingest.assets import symbols_for
+    from smart_money.orchestration.io_manager import PartitionedParquetIOManager
+    from smart_money.sources import open_source
+
+    source = open_source(settings)
+    manager = PartitionedParquetIOManager(base_path=storage.join(settings.data_location, "assets"))
+    universe, _ = pull_universe(source, settings.symbols)
+    storage.write_parquet(manager._path(dg.AssetKey("universe"), None, "parquet"), universe)
+    first = pd.Timestamp(settings.start)
+    months = cal.months_between(first, pd.Timestamp(last_month or settings.last_month()))
+    for table in TABLES:
+        pull = pull_raw(source, table, symbols_for(table, universe), months, first)
+        for key, rows in pull.partitions.items():
+            storage.write_parquet(manager._path(dg.AssetKey(f"raw_{table}"), key, "parquet"), rows)

@@ -11,6 +11,7 @@ import pandas as pd
 from smart_money.data.raw_pull import combine_partitions
 from smart_money.dataset.catalogue import ANALYSIS_FEATURES, FEATURES, PLAN_FEATURES, render_markdown
 from smart_money.dataset.features import (
+    FEATURE_LOOKBACK_MONTHS,
     UniverseRules,
     build_feature_inputs,
     compute_features,
@@ -34,9 +35,6 @@ from smart_money.settings import Settings
 
 dataset_asset = partial(dg.asset, group_name=DATASET_GROUP, kinds={"python", "pandas"}, tags={"layer": "dataset"})
 monthly_dataset_asset = partial(dataset_asset, backfill_policy=dg.BackfillPolicy.single_run())
-EVENT_LOOKBACK_MONTHS = 12  # insider 90d, 13F two quarters, universe rule 365d
-INSIDER_LOOKBACK_MONTHS = 48  # the routine/opportunistic split: 3 calendar years before the 90d window
-PRICE_LOOKBACK_MONTHS = 13  # 12-1 momentum, 250-session beta
 LABEL_PRICE_LOOKBACK_MONTHS = 7  # the matched benchmark's 126-session prior return, 60-session volatility
 
 
@@ -63,11 +61,10 @@ def build_features_asset(settings: Settings, partitions: dg.PartitionsDefinition
         "Universe rules mark (not drop) ineligible samples in `excluded_reason`.\n\n" + render_markdown(),
         ins={
             "universe": dg.AssetIn(),
-            "raw_insider_trades": dg.AssetIn(partition_mapping=_lookback(INSIDER_LOOKBACK_MONTHS)),
-            "raw_institutional_holdings": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
-            "raw_congress_trades": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
-            "raw_etf_holdings": dg.AssetIn(partition_mapping=_lookback(EVENT_LOOKBACK_MONTHS)),
-            "raw_prices": dg.AssetIn(partition_mapping=_lookback(PRICE_LOOKBACK_MONTHS)),
+            **{
+                f"raw_{table}": dg.AssetIn(partition_mapping=_lookback(months))
+                for table, months in FEATURE_LOOKBACK_MONTHS.items()
+            },
         },
         metadata={
             "features": dg.MetadataValue.json(list(FEATURES)),
