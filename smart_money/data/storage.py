@@ -114,6 +114,20 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise UnreadableFile(path, "Parquet", error) from error
 
 
+def parquet_rows(path: str | os.PathLike[str]) -> int:
+    """The row count of a stored Parquet file, from its footer (no column is read)."""
+    import pyarrow.parquet as pq
+
+    target = as_path(path)
+    try:
+        with target.open("rb") as handle:
+            return pq.ParquetFile(handle).metadata.num_rows
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError) as error:
+        raise UnreadableFile(path, "Parquet", error) from error
+
+
 def write_json(path: str | os.PathLike[str], payload: Any) -> None:
     _write_bytes(as_path(path), json.dumps(payload, indent=2, sort_keys=True, default=str).encode())
 

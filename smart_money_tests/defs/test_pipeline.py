@@ -78,6 +78,16 @@ def test_bad_rows_are_quarantined_and_a_schema_violation_fails_the_blocking_chec
     assert result.success
     quarantine = small_settings.data_dir / "quarantine" / "insider_trades"
     assert any(quarantine.iterdir())  # the simulator's garbled lines
+    # the rate check counts what is stored and quarantined (from the files' footers)
+    rate = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if (e.asset_key.to_user_string(), e.check_name) == ("raw_insider_trades", "quarantine_rate")
+    )
+    stored = pd.read_parquet(small_settings.data_dir / "assets" / "raw_insider_trades" / f"{MONTHS[0]}.parquet")
+    quarantined = pd.read_parquet(quarantine / f"{MONTHS[0]}.parquet")
+    assert rate.metadata["rows_stored"].value == len(stored) > 0
+    assert rate.metadata["rows_quarantined"].value == len(quarantined) > 0
 
     # Now make the stored frame itself invalid (as a buggy normaliser would) and rerun.
     original = ingest.pull_raw
