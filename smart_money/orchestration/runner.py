@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 
 import dagster as dg
 
@@ -88,51 +89,33 @@ def run_monthly_graph(
     if chunk_months is not None and chunk_months < 1:
         raise ValueError(f"chunk_months must be a positive number of months, not {chunk_months}")
     job = defs.resolve_job_def(MONTHLY_JOB)
+    run_range = partial(_run, location, settings, instance, job, log_level, op_config, observer=observer)
     with independent_universes_prefetched(settings, keys, op_config, assets):
-        return _run_chunks(
-            location, defs, settings, instance, job, log_level, op_config, keys, assets, chunk_months, observer
-        )
+        if chunk_months is None or chunk_months >= len(keys):
+            return run_range(keys, assets)
+        return _run_chunks(run_range, defs, job, keys, assets, chunk_months)
 
 
 def _run_chunks(
-    location: CodeLocation,
+    run_range: Callable[[list[str], list[str] | None], RunSummary],
     defs: dg.Definitions,
-    settings: Settings,
-    instance: dg.DagsterInstance,
     job: dg.JobDefinition,
-    log_level: str,
-    op_config: dict[str, dict] | None,
     keys: list[str],
     assets: list[str] | None,
-    chunk_months: int | None,
-    observer: RunObserver | None,
+    chunk_months: int,
 ) -> RunSummary:
-    """The run, or with `chunk_months` the chunked runs, of run_monthly_graph."""
-    if chunk_months is None or chunk_months >= len(keys):
-        return _run(location, settings, instance, job, log_level, op_config, keys, assets, observer)
+    """The monthly assets `chunk_months` months at a time, then the rest over the whole range."""
     selected = assets or [key.to_user_string() for key in job.asset_layer.executable_asset_keys]
     monthly, whole_range = _split_by_partitioning(defs, selected)
     partitioned = _partitioned(defs, monthly)
     runs: list[RunSummary] = []
     for i in range(0, len(keys), chunk_months):
         chunk_assets = monthly if i == 0 else [a for a in monthly if a in partitioned]  # the universe once
-        runs.append(
-            _run(
-                location,
-                settings,
-                instance,
-                job,
-                log_level,
-                op_config,
-                keys[i : i + chunk_months],
-                chunk_assets,
-                observer,
-            )
-        )
+        runs.append(run_range(keys[i : i + chunk_months], chunk_assets))
         if not runs[-1].success:
             break
     if runs[-1].success and whole_range:
-        runs.append(_run(location, settings, instance, job, log_level, op_config, keys, whole_range, observer))
+        runs.append(run_range(keys, whole_range))
     return _combine(runs, keys)
 
 
