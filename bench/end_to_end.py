@@ -70,7 +70,13 @@ def registered(home: Path, version: str) -> dict:
     metadata = json.loads((folder / "metadata.json").read_text())
     index = json.loads((home / "models" / "smart-money-flow" / "registry.json").read_text())
     entry = next(e for e in index["versions"] if e["version"] == version)
-    return {k: metadata.get(k) for k in COMPARED} | {
+    compared = {k: metadata.get(k) for k in COMPARED}
+    # a gate's verdict, value and threshold (later code also records the setting that sets it)
+    compared["gates"] = {
+        name: {k: gate.get(k) for k in ("passed", "value", "threshold")}
+        for name, gate in (compared["gates"] or {}).items()
+    }
+    return compared | {
         "dataset_sha256": metadata["lineage"]["dataset_sha256"],
         "model_sha256": entry["sha256"]["model.txt"],
     }

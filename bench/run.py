@@ -27,6 +27,7 @@ RESULTS = ROOT / "bench" / "results.json"
 SCALING_GRID = [(100, 36), (500, 12), (500, 36), (500, 60), (2000, 12), (2000, 36), (2000, 60), (5000, 36)]
 SCALING_CHUNKED = [(2000, 60), (5000, 36)]
 BASELINE_18 = "26fa5e3"  # main before issue 18 (speed): the side-by-side benchmarks time it too
+BASELINE_RUN = "293ad03"  # main before the prefetch, features, study and validation speed-ups of the run
 TIMEOUT_S = 5400  # a benchmark still running after this is killed and recorded as an error
 SCALING_IN_DEFAULT = [(100, 36), (500, 12)]  # a few minutes; the rest runs with `make bench-scaling`
 
@@ -55,6 +56,9 @@ BENCHMARKS: dict[str, list[str]] = {
     "cli_startup": ["-m", "bench.cli_startup", "--baseline", BASELINE_18],
     # issue 18: `smart-money run` 500 x 36 as a user runs it, the code before, a first run and a second
     "end_to_end_500x36": ["-m", "bench.end_to_end", "--baseline", BASELINE_18],
+    # the same, side by side with main just before the speed work on the run itself (293ad03): the
+    # same graph (BASELINE_18 has no signal-research group yet, so it does less work)
+    "end_to_end_500x36_vs_293ad03": ["-m", "bench.end_to_end", "--baseline", BASELINE_RUN],
     # Scaling study (docs/scaling.md): the full flow-model backfill over universe size at 36
     # months and over history length at 500 and 2,000 symbols.
     **{
