@@ -259,8 +259,9 @@ async def client_run(base: str, server_pid: int, symbols: list[str], concurrency
             band: sum(p["confidence"] == band for p in bands) for band in ("HIGH", "MEDIUM", "LOW")
         }
         out["server_rss_mb"] = rss_mb(server_pid)
+        others = {p.pid for p in psutil.Process(server_pid).children(recursive=True)}  # the feature worker
         await client.get("/flow/smart-money")  # starts the event reader process
-        readers = psutil.Process(server_pid).children(recursive=True)
+        readers = [p for p in psutil.Process(server_pid).children(recursive=True) if p.pid not in others]
         out["event_reader_rss_mb"] = round(sum(p.memory_info().rss for p in readers) / 2**20, 1)
     bare_rate = (out["throughput_bare"]["per_second"] + out["throughput_bare_again"]["per_second"]) / 2
     out["uncached_throughput_vs_bare"] = round(out["throughput_uncached"]["per_second"] / bare_rate, 3)
