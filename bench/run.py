@@ -115,11 +115,21 @@ def run_one(name: str, argv: list[str]) -> dict:
     payload = json.loads(output.strip().splitlines()[-1])
     return {
         "name": name,
+        "commit": code_revision(),
         "process_wall_s": round(wall, 3),
         "process_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "process_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         **payload,
     }
+
+
+def code_revision() -> str:
+    """The commit measured (`+changes` when the tree had uncommitted changes)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    )
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 
 def chosen(args: list[str]) -> list[str]:

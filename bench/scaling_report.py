@@ -99,6 +99,25 @@ HEADLINES = {
 RUNNER_KEYS = {"name", "process_wall_s", "process_cpu_s", "process_peak_rss_mb"}
 
 
+def measured_with(results: dict, names: list[str]) -> str:
+    """Which code the results were measured with (the runner records the commit since issue 18's
+    run speed-ups; older results carry none)."""
+    commits = sorted({results[n]["commit"] for n in names if "commit" in results[n]})
+    unrecorded = [n for n in names if "commit" not in results[n]]
+    parts = []
+    if commits:
+        parts.append(f"Measured with the code at {', '.join(f'`{c}`' for c in commits)}.")
+    if unrecorded:
+        parts.append(
+            f"{len(unrecorded)} of these results were recorded before the runner noted the commit, "
+            "with the code before the run's speed-ups of issue 18 (the evaluation's independent "
+            "universes now built in a background process while the run goes on; faster features, "
+            "signal study and raw validation: `end_to_end_500x36` measures the difference), so "
+            "their times are higher than today's code gives; rerun `make bench-scaling` to refresh them."
+        )
+    return " ".join(parts)
+
+
 # -- the scaling grid ------------------------------------------------------------------------
 def scaling_rows(results: dict, chunked: bool = False) -> list[dict]:
     """The grid's points (one run over the whole window), or with chunked=True the points run
@@ -388,6 +407,8 @@ def scaling_page(results: dict) -> str:
         "Reproduce: `make bench-scaling` (the whole grid and the chunked runs, one after another; "
         f"{group_minutes(results, 'scaling')} here) or `python -m bench.run scaling_2000x36` for one point; "
         "`make bench` runs the two smallest points with the other benchmarks.",
+        "",
+        measured_with(results, [n for n in results if n.startswith("scaling_")]),
         "",
     ]
     if not rows:
