@@ -41,7 +41,7 @@ def build_definitions(settings: Settings, options: OptionsSettings | None = None
         dg.Definitions(
             resources={
                 "data_source": data_source_resource(settings),
-                "io_manager": PartitionedParquetIOManager(base_path=storage.join(settings.data_location, "assets")),
+                "io_manager": PartitionedParquetIOManager(base_path=storage.assets_location(settings.data_location)),
                 "options_store": options_store_resource(settings, options),
             },
             executor=executor_for(settings),

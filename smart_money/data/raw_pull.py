@@ -194,6 +194,13 @@ def pull_universe(source: DataSource, symbols: int | tuple[str, ...]) -> tuple[p
     return universe[keep].reset_index(drop=True), outcome
 
 
+def concat_partitions(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Monthly partitions of one asset, in the order given, as one frame (the empty ones left out,
+    unless all are): how the io manager loads a range, and how the server rebuilds the same rows."""
+    non_empty = [f for f in frames if len(f)]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0].copy()
+
+
 def combine_partitions(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Rows loaded from several partitions, with the overlaps (prices' forward reach) removed."""
     spec = TABLES[table]

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,22 @@ def write_text(path: str | os.PathLike[str], text: str, durable: bool = False) -
 
 def _is_local(path: UPath) -> bool:
     return path.protocol in ("", "file", "local")
+
+
+ASSETS_FOLDER = "assets"
+
+
+def assets_location(data_location: str) -> str:
+    """Where the materialized assets of a data location live (the io manager's base path)."""
+    return join(data_location, ASSETS_FOLDER)
+
+
+def asset_file(root: str | os.PathLike[str], asset: Sequence[str], partition_key: str | None, suffix: str) -> str:
+    """The file of an asset (`<root>/<asset path>.<suffix>`) or of one of its partitions
+    (`<root>/<asset path>/<partition key>.<suffix>`): the io manager's layout, which readers outside
+    Dagster (the server) use too."""
+    path = as_path(root).joinpath(*asset)
+    return str(path / f"{partition_key}.{suffix}") if partition_key else str(path.with_suffix(f".{suffix}"))
 
 
 def local_path(location: str | os.PathLike[str]) -> Path | None:

@@ -197,7 +197,7 @@ def recover_home(instance: dg.DagsterInstance, data_location: str) -> Recovery:
             instance.event_log_storage.free_concurrency_slots_for_run(run_id)
             freed.append(run_id)
     removed = []
-    folder = storage.as_path(storage.join(data_location, "assets", RUNS_FOLDER))
+    folder = storage.as_path(storage.join(storage.assets_location(data_location), RUNS_FOLDER))
     if folder.exists():
         for child in sorted(folder.iterdir(), key=lambda p: p.name):
             run = instance.get_run_by_id(child.name)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from smart_money.data import storage
 from smart_money.data.pause_points import pause_point
+from smart_money.data.raw_pull import concat_partitions
 
 ALLOW_MISSING = "allow_missing_partitions"
 RUNS_FOLDER = "runs"
@@ -39,9 +40,8 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
     base_path: str
 
     def _path(self, asset_key: dg.AssetKey, partition_key: str | None, suffix: str, run_id: str | None = None) -> str:
-        base = storage.as_path(self.base_path)
-        root = (base / RUNS_FOLDER / run_id if run_id else base).joinpath(*asset_key.path)
-        return str(root / f"{partition_key}.{suffix}") if partition_key else str(root.with_suffix(f".{suffix}"))
+        root = storage.join(self.base_path, RUNS_FOLDER, run_id) if run_id else self.base_path
+        return storage.asset_file(root, asset_key.path, partition_key, suffix)
 
     def _write_unpartitioned(self, context: dg.OutputContext, suffix: str, write: Callable[[str], None]) -> None:
         """The run's copy first, then the shared (latest) path."""
@@ -151,10 +151,7 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
                 )
             if missing:
                 context.log.warning(f"{asset_key.to_user_string()}: skipping missing partitions {missing}")
-            non_empty = [f for f in frames if len(f)]
-            if not non_empty:
-                return frames[0] if frames else pd.DataFrame()
-            return pd.concat(non_empty, ignore_index=True)
+            return concat_partitions(frames) if frames else pd.DataFrame()
         parquet = self._unpartitioned_path(context, "parquet")
         if parquet:
             return self._read(storage.read_parquet, parquet, asset_key, None)

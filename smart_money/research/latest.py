@@ -93,7 +93,7 @@ class StoredSignals:
 
     @property
     def assets(self) -> str:
-        return storage.join(self.data_location, "assets")
+        return storage.assets_location(self.data_location)
 
     def study_rows(self) -> list[dict]:
         path = storage.join(self.assets, "event_study.json")

@@ -50,7 +50,7 @@ from cachetools import TTLCache
 
 from smart_money.data import calendar as cal
 from smart_money.data import storage
-from smart_money.data.raw_pull import pull_raw, pull_universe
+from smart_money.data.raw_pull import concat_partitions, pull_raw, pull_universe
 from smart_money.data.source import DataSource
 from smart_money.dataset.catalogue import FEATURES
 from smart_money.dataset.features import (
@@ -161,20 +161,13 @@ class DayFeatures:
         return pd.DataFrame(values[[positions[s] for s in symbols]], columns=list(FEATURES))
 
 
-def _concat_partitions(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Partitions in month order, concatenated as the io manager loads them for the `features`
-    asset (the empty ones left out, unless all are)."""
-    non_empty = [f for f in frames if len(f)]
-    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0].copy()
-
-
 def _table(source, settings: Settings, table: str, symbols: list[str], month: pd.Timestamp) -> pd.DataFrame:
     """`table`'s rows the `features` asset reads for `month`: its raw partitions over the asset's
     look-back, split as the raw assets split them, in month order (so the rows come in the same
     order as from stored partitions, and sums over them are bit-identical)."""
     months = raw_partitions_needed(settings, month)[table]
     pull = pull_raw(source, table, symbols, months, _first_month(settings, month))
-    return _concat_partitions(list(pull.partitions.values()))
+    return concat_partitions(list(pull.partitions.values()))
 
 
 @dataclass
@@ -233,11 +226,9 @@ def pull_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
 
 
 def asset_path(settings: Settings, asset: str, partition: pd.Timestamp | None = None) -> str:
-    """Where `smart-money run`'s io manager stores an asset (<data location>/assets/<asset>.parquet)
-    or one monthly partition of it (<data location>/assets/<asset>/<YYYY-MM-01>.parquet)."""
-    if partition is None:
-        return storage.join(settings.data_location, "assets", f"{asset}.parquet")
-    return storage.join(settings.data_location, "assets", asset, f"{partition:%Y-%m-%d}.parquet")
+    """Where `smart-money run`'s io manager stores an asset or one monthly partition of it."""
+    key = None if partition is None else f"{partition:%Y-%m-%d}"
+    return storage.asset_file(storage.assets_location(settings.data_location), [asset], key, "parquet")
 
 
 def _first_month(settings: Settings, month: pd.Timestamp) -> pd.Timestamp:
@@ -329,7 +320,7 @@ def read_month(settings: Settings, month: pd.Timestamp, source: DataSource | Non
             )
             return None
         frames = _read_partitions([path for paths in wanted.values() for _, path in paths])
-        tables = {table: _concat_partitions([frames[path] for _, path in paths]) for table, paths in wanted.items()}
+        tables = {table: concat_partitions([frames[path] for _, path in paths]) for table, paths in wanted.items()}
     except Exception as exc:  # a partition cut short or storage failing: pull instead, say why
         log.warning(
             "%s: the raw partitions cannot be read (%s); pulling the month from the source", f"{month:%Y-%m}", exc
@@ -549,7 +540,7 @@ class _Worker:
 def features_partition_path(settings: Settings, day: pd.Timestamp) -> str:
     """Where the `features` asset stores the partition of `day`'s month (the io manager's layout:
     <data location>/assets/features/<YYYY-MM-01>.parquet)."""
-    return storage.join(settings.data_location, "assets", "features", f"{cal.month_start(day):%Y-%m-%d}.parquet")
+    return asset_path(settings, "features", cal.month_start(day))
 
 
 def read_materialized(settings: Settings, day: pd.Timestamp) -> DayFeatures | None:
